@@ -1,0 +1,85 @@
+//! The built-in scenario library: every figure and boundary case of the course material.
+//!
+//! Each scenario is a JSON file in `engine/scenarios/`, compiled in so that the page and the
+//! CLI work offline. Names are part of the interface (CLI, `?s=` URLs, tests); the groups
+//! follow `shared/scenario-catalogue.md`.
+
+use crate::scenario::{self, Scenario};
+
+macro_rules! library {
+    ($($name:literal),* $(,)?) => {
+        /// `(name, JSON text)` of every built-in scenario, in catalogue order.
+        pub const SOURCES: &[(&str, &str)] = &[
+            $(($name, include_str!(concat!("../scenarios/", $name, ".json")))),*
+        ];
+    };
+}
+
+library![
+    "tlpi-tcpdump",
+];
+
+/// The catalogue's groups, in order.
+pub const GROUPS: &[&str] =
+    &["Connection set-up", "Data transfer and queues", "Closing", "Servers, ports, demultiplexing", "Failures"];
+
+/// What the picker shows of a built-in scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub name: &'static str,
+    pub title: String,
+    pub source: String,
+    pub group: String,
+    pub description: String,
+}
+
+/// The names of every built-in scenario, in catalogue order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    SOURCES.iter().map(|(name, _)| *name)
+}
+
+/// A built-in scenario by name.
+pub fn get(name: &str) -> Option<Scenario> {
+    let (_, text) = SOURCES.iter().find(|(candidate, _)| *candidate == name)?;
+    // The library's own files are tested to parse (see the tests below); a broken one is a
+    // bug in this crate, reported as "not found" rather than a panic in a page.
+    scenario::parse(text).ok()
+}
+
+/// The JSON text of a built-in scenario.
+pub fn source(name: &str) -> Option<&'static str> {
+    SOURCES.iter().find(|(candidate, _)| *candidate == name).map(|(_, text)| *text)
+}
+
+/// Title, source, group and description of every built-in scenario.
+pub fn catalogue() -> Vec<Entry> {
+    SOURCES
+        .iter()
+        .filter_map(|(name, _)| {
+            let scenario = get(name)?;
+            Some(Entry {
+                name,
+                title: scenario.title,
+                source: scenario.source,
+                group: scenario.group,
+                description: scenario.description,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_parses_and_names_itself() {
+        for (name, text) in SOURCES {
+            let scenario = scenario::parse(text).unwrap_or_else(|err| panic!("{name}: {err}"));
+            assert_eq!(scenario.name, *name);
+            assert!(!scenario.title.is_empty(), "{name} has no title");
+            assert!(!scenario.source.is_empty(), "{name} has no source");
+            assert!(GROUPS.contains(&scenario.group.as_str()), "{name}: unknown group {}", scenario.group);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! sockscope-engine: a deterministic simulation of TCP socket lifecycles that behaves as
+//! Linux does, for teaching.
+//!
+//! The engine does no I/O and reads no clock or entropy of its own: a [`Scenario`] (hosts,
+//! links, programs, a seed) goes in, a [`Trace`] of events comes out, the same bytes every
+//! time. Views ([`format`], [`replay`], the browser frontend and the loopback validator)
+//! read only the trace.
+#![forbid(unsafe_code)]
+
+pub mod addr;
+pub mod builtin;
+pub mod errno;
+pub mod format;
+pub mod replay;
+pub mod scenario;
+pub mod state;
+pub mod trace;
+
+mod rng;
+mod socket;
+mod tcp;
+mod world;
+
+use std::fmt;
+
+pub use addr::{Ipv4, SockAddr};
+pub use errno::Errno;
+pub use scenario::{parse as parse_scenario, Scenario, ScenarioError};
+pub use state::State;
+pub use trace::{Event, EventKind, Trace};
+
+/// Why a run did not finish normally.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunError {
+    /// The run produced more trace events than `limits.max_events` allows; `partial` holds
+    /// what happened up to that point so a view can still show it.
+    EventLimit { limit: usize, t_us: u64, partial: Box<Trace> },
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::EventLimit { limit, t_us, .. } => write!(
+                f,
+                "the scenario was stopped after {limit} events (at {:.6} s of simulated time); \
+                 raise limits.max_events if it really needs more",
+                *t_us as f64 / 1e6
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// The result of a run: its trace plus any step expectations that failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Run {
+    pub trace: Trace,
+    /// One sentence per step whose `expect` did not hold.
+    pub failed_expectations: Vec<String>,
+}
+
+/// Runs a scenario to its end. Deterministic: the same scenario gives the same trace.
+pub fn run(scenario: &Scenario) -> Result<Run, RunError> {
+    let world = world::World::new(scenario);
+    world.run(scenario)
+}

@@ -1,0 +1,786 @@
+//! The scenario format: hosts, links, per-host TCP settings, processes as ordered steps.
+//!
+//! A scenario is untrusted input (a file, a URL fragment, a paste into the page). Parsing
+//! never panics: a malformed scenario becomes a [`ScenarioError`] naming the JSON path and
+//! the reason. `docs/scenario-format.md` documents every field, and
+//! `docs/scenario.schema.json` is its JSON Schema.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::addr::{Ipv4, SockAddr};
+use crate::errno::Errno;
+
+/// A whole scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// The id used by the CLI, the URL and the tests (`three-way-handshake`).
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub title: String,
+    /// Book and figure this scenario brings to life.
+    #[serde(default)]
+    pub source: String,
+    /// The catalogue group ("Connection set-up", "Closing", ...).
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub description: String,
+    /// Seed of the world's one random number generator (ISNs, ephemeral ports, loss).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    pub hosts: Vec<HostSpec>,
+    /// Links between hosts. When empty, every pair of hosts is joined by a default link.
+    #[serde(default)]
+    pub links: Vec<LinkSpec>,
+    pub processes: Vec<ProcessSpec>,
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// A host: a name, one IPv4 address and its TCP settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    pub name: String,
+    pub addr: Ipv4,
+    #[serde(default)]
+    pub tcp: TcpSettings,
+}
+
+/// Per-host TCP settings. Every default is Linux's (see `shared/linux-tcp-facts.md`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TcpSettings {
+    /// Initial sequence numbers for this host's first connections, in order; later ones
+    /// come from the world's RNG.
+    pub isn: Vec<u32>,
+    /// Ephemeral ports this host hands out first, in order; later ones are drawn from
+    /// 32768-60999 (`ip_local_port_range`).
+    pub ephemeral_ports: Vec<u16>,
+    /// Maximum segment lifetime; TIME_WAIT lasts twice this (Linux: fixed 60 s).
+    pub msl_ms: u64,
+    /// Default SendQ capacity of a new socket in bytes (`tcp_wmem[1]`).
+    pub sndbuf: u32,
+    /// Default RecvQ capacity of a new socket in bytes (`tcp_rmem[1]`).
+    pub rcvbuf: u32,
+    /// MSS this host announces; default: the link MTU minus 40.
+    pub mss: Option<u16>,
+    /// Whether this host offers window scaling on its SYNs.
+    pub window_scaling: bool,
+    /// The shift this host announces when it offers window scaling.
+    pub wscale: u8,
+    /// Largest window this host advertises (Linux's window clamp / rcv_ssthresh).
+    pub window_clamp: Option<u32>,
+    /// Whether this host offers the timestamps option (RFC 7323) on its SYNs.
+    pub timestamps: bool,
+    /// Whether this host offers SACK on its SYNs (shown in options; SACK blocks are not modelled).
+    pub sack: bool,
+    /// Whether the receiver delays ACKs at all.
+    pub delayed_ack: bool,
+    /// The delayed-ACK timeout (`TCP_DELACK_MIN`).
+    pub delack_ms: u64,
+    /// At most this many segments are acked at once in quick-ACK mode (`TCP_MAX_QUICKACKS`).
+    pub max_quickacks: u32,
+    pub rto_initial_ms: u64,
+    pub rto_min_ms: u64,
+    pub rto_max_ms: u64,
+    /// `tcp_syn_retries`.
+    pub syn_retries: u32,
+    /// `tcp_syn_linear_timeouts`: the first retransmissions keep the initial RTO.
+    pub syn_linear_timeouts: u32,
+    /// `tcp_synack_retries`.
+    pub synack_retries: u32,
+    /// `tcp_retries2`: data retransmissions before the connection is given up.
+    pub retries2: u32,
+    /// `tcp_fin_timeout`: lifetime of an orphaned FIN_WAIT2 socket.
+    pub fin_timeout_ms: u64,
+    pub keepalive_time_ms: u64,
+    pub keepalive_intvl_ms: u64,
+    pub keepalive_probes: u32,
+    /// Initial congestion window in segments (`TCP_INIT_CWND`).
+    pub initial_cwnd: u32,
+    /// `net.core.somaxconn`: listen() backlogs are capped at this.
+    pub somaxconn: u32,
+    /// `tcp_abort_on_overflow`: answer a final ACK that finds the accept queue full with RST.
+    pub abort_on_overflow: bool,
+}
+
+impl Default for TcpSettings {
+    fn default() -> Self {
+        TcpSettings {
+            isn: Vec::new(),
+            ephemeral_ports: Vec::new(),
+            msl_ms: 30_000,
+            sndbuf: 16_384,
+            rcvbuf: 131_072,
+            mss: None,
+            window_scaling: true,
+            wscale: 7,
+            window_clamp: None,
+            timestamps: false,
+            sack: false,
+            delayed_ack: true,
+            delack_ms: 40,
+            max_quickacks: 16,
+            rto_initial_ms: 1_000,
+            rto_min_ms: 200,
+            rto_max_ms: 120_000,
+            syn_retries: 6,
+            syn_linear_timeouts: 4,
+            synack_retries: 5,
+            retries2: 15,
+            fin_timeout_ms: 60_000,
+            keepalive_time_ms: 7_200_000,
+            keepalive_intvl_ms: 75_000,
+            keepalive_probes: 9,
+            initial_cwnd: 10,
+            somaxconn: 4096,
+            abort_on_overflow: false,
+        }
+    }
+}
+
+/// A link between two hosts: one-way latency and MTU, the same both ways.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    pub a: String,
+    pub b: String,
+    #[serde(default = "default_latency_us")]
+    pub latency_us: u64,
+    #[serde(default = "default_mtu")]
+    pub mtu: u32,
+}
+
+pub fn default_latency_us() -> u64 {
+    1_000
+}
+
+pub fn default_mtu() -> u32 {
+    1_500
+}
+
+/// How far a run may go before it is stopped.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// The run fails with [`crate::RunError::EventLimit`] past this many trace events.
+    pub max_events: usize,
+    /// The run ends (normally) when simulated time would pass this.
+    pub max_time_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_events: 2_000_000, max_time_ms: 3 * 3600 * 1000 }
+    }
+}
+
+/// A process: a name, the host it runs on and its program.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessSpec {
+    pub name: String,
+    pub host: String,
+    pub steps: Vec<Step>,
+}
+
+/// One step of a program: a system call (or sleep) plus optional timing, narration and
+/// expected result. In JSON the call's fields and these sit side by side in one object.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Step {
+    #[serde(flatten)]
+    pub call: Call,
+    /// Do not start this step before this absolute simulated time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<f64>,
+    /// A sentence the narration shows when this step starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The result this step must have; a different result is reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        // serde cannot combine `flatten` with `deny_unknown_fields`, so the step's own
+        // fields are taken out by hand and the rest must be exactly one call.
+        let mut map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let at_ms = match map.remove("at_ms") {
+            None => None,
+            Some(value) => Some(f64::deserialize(value).map_err(|err| D::Error::custom(format!("at_ms: {err}")))?),
+        };
+        let note = match map.remove("note") {
+            None => None,
+            Some(value) => Some(String::deserialize(value).map_err(|err| D::Error::custom(format!("note: {err}")))?),
+        };
+        let expect = match map.remove("expect") {
+            None => None,
+            Some(value) => Some(Expect::deserialize(value).map_err(|err| {
+                D::Error::custom(format!("expect: {err} (give a number or an errno name such as \"ECONNREFUSED\")"))
+            })?),
+        };
+        let call = Call::deserialize(serde_json::Value::Object(map)).map_err(D::Error::custom)?;
+        Ok(Step { call, at_ms, note, expect })
+    }
+}
+
+/// What a step's call must return: a number or an errno name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Expect {
+    Value(i64),
+    Errno(Errno),
+}
+
+impl fmt::Display for Expect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expect::Value(value) => write!(f, "{value}"),
+            Expect::Errno(errno) => write!(f, "{errno}"),
+        }
+    }
+}
+
+/// The socket type argument of socket().
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SockType {
+    #[default]
+    Stream,
+    Dgram,
+}
+
+/// How shutdown() shuts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum How {
+    #[serde(rename = "SHUT_RD")]
+    Read,
+    #[serde(rename = "SHUT_WR")]
+    Write,
+    #[serde(rename = "SHUT_RDWR")]
+    Both,
+}
+
+impl How {
+    pub fn name(self) -> &'static str {
+        match self {
+            How::Read => "SHUT_RD",
+            How::Write => "SHUT_WR",
+            How::Both => "SHUT_RDWR",
+        }
+    }
+}
+
+/// A socket option's value as a scenario writes it: a flag, a number or a linger pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OptValue {
+    Flag(bool),
+    Number(u32),
+    Linger(Linger),
+}
+
+/// A socket option with its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SockOpt {
+    ReuseAddr(bool),
+    /// `{ "onoff": true, "linger": 0 }`: seconds.
+    Linger(Linger),
+    RcvBuf(u32),
+    SndBuf(u32),
+    NoDelay(bool),
+    KeepAlive(bool),
+}
+
+impl SockOpt {
+    /// Pairs a name with a value, or says why they do not fit.
+    pub fn new(name: OptName, value: OptValue) -> Result<SockOpt, String> {
+        let flag = |value: OptValue| match value {
+            OptValue::Flag(flag) => Ok(flag),
+            OptValue::Number(number) => Ok(number != 0),
+            OptValue::Linger(_) => Err(format!("{} takes true/false or 0/1", name.name())),
+        };
+        let number = |value: OptValue| match value {
+            OptValue::Number(number) => Ok(number),
+            _ => Err(format!("{} takes a number of bytes", name.name())),
+        };
+        Ok(match name {
+            OptName::ReuseAddr => SockOpt::ReuseAddr(flag(value)?),
+            OptName::NoDelay => SockOpt::NoDelay(flag(value)?),
+            OptName::KeepAlive => SockOpt::KeepAlive(flag(value)?),
+            OptName::RcvBuf => SockOpt::RcvBuf(number(value)?),
+            OptName::SndBuf => SockOpt::SndBuf(number(value)?),
+            OptName::Linger => match value {
+                OptValue::Linger(linger) => SockOpt::Linger(linger),
+                _ => return Err("SO_LINGER takes {\"onoff\": true, \"linger\": seconds}".to_string()),
+            },
+            OptName::Error => return Err("SO_ERROR can only be read".to_string()),
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Linger {
+    pub onoff: bool,
+    pub linger: u32,
+}
+
+/// A socket option's name, for getsockopt().
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OptName {
+    #[serde(rename = "SO_REUSEADDR")]
+    ReuseAddr,
+    #[serde(rename = "SO_LINGER")]
+    Linger,
+    #[serde(rename = "SO_RCVBUF")]
+    RcvBuf,
+    #[serde(rename = "SO_SNDBUF")]
+    SndBuf,
+    #[serde(rename = "TCP_NODELAY")]
+    NoDelay,
+    #[serde(rename = "SO_KEEPALIVE")]
+    KeepAlive,
+    #[serde(rename = "SO_ERROR")]
+    Error,
+}
+
+impl OptName {
+    pub fn name(self) -> &'static str {
+        match self {
+            OptName::ReuseAddr => "SO_REUSEADDR",
+            OptName::Linger => "SO_LINGER",
+            OptName::RcvBuf => "SO_RCVBUF",
+            OptName::SndBuf => "SO_SNDBUF",
+            OptName::NoDelay => "TCP_NODELAY",
+            OptName::KeepAlive => "SO_KEEPALIVE",
+            OptName::Error => "SO_ERROR",
+        }
+    }
+}
+
+impl SockOpt {
+    pub fn name(self) -> OptName {
+        match self {
+            SockOpt::ReuseAddr(_) => OptName::ReuseAddr,
+            SockOpt::Linger(_) => OptName::Linger,
+            SockOpt::RcvBuf(_) => OptName::RcvBuf,
+            SockOpt::SndBuf(_) => OptName::SndBuf,
+            SockOpt::NoDelay(_) => OptName::NoDelay,
+            SockOpt::KeepAlive(_) => OptName::KeepAlive,
+        }
+    }
+}
+
+/// The payload of a send(): literal text, or a number of filler bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Payload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub len: Option<u32>,
+}
+
+/// The calls a step can make. Descriptors are named by the step that created them (`as`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "call", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Call {
+    Socket {
+        #[serde(rename = "as")]
+        name: String,
+        #[serde(default, rename = "type")]
+        sock_type: SockType,
+    },
+    Bind { fd: String, addr: SockAddr },
+    Listen { fd: String, backlog: u32 },
+    Connect { fd: String, addr: SockAddr },
+    Accept {
+        fd: String,
+        #[serde(rename = "as")]
+        name: String,
+    },
+    #[serde(alias = "write")]
+    Send {
+        fd: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        len: Option<u32>,
+    },
+    /// A writen()-style loop: send() again until every byte is queued (TLPI 61.1).
+    SendAll {
+        fd: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        len: Option<u32>,
+    },
+    #[serde(alias = "read")]
+    Recv { fd: String, len: u32 },
+    /// A loop of recv(len) until it returns 0 (end of file) or fails.
+    RecvToEof { fd: String, len: u32 },
+    Shutdown { fd: String, how: How },
+    Close { fd: String },
+    Setsockopt { fd: String, opt: OptName, value: OptValue },
+    Getsockopt { fd: String, opt: OptName },
+    /// fcntl(F_SETFL, O_NONBLOCK) on or off.
+    Fcntl { fd: String, nonblock: bool },
+    Getsockname { fd: String },
+    Getpeername { fd: String },
+    Dup {
+        fd: String,
+        #[serde(rename = "as")]
+        name: String,
+    },
+    /// fork(): the child runs `child` with copies of every descriptor.
+    Fork { child: Box<ChildSpec> },
+    Sleep { ms: f64 },
+}
+
+/// The program of a forked child.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChildSpec {
+    pub name: String,
+    pub steps: Vec<Step>,
+}
+
+impl Call {
+    /// The system call's name as the trace shows it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Call::Socket { .. } => "socket",
+            Call::Bind { .. } => "bind",
+            Call::Listen { .. } => "listen",
+            Call::Connect { .. } => "connect",
+            Call::Accept { .. } => "accept",
+            Call::Send { .. } | Call::SendAll { .. } => "send",
+            Call::Recv { .. } | Call::RecvToEof { .. } => "recv",
+            Call::Shutdown { .. } => "shutdown",
+            Call::Close { .. } => "close",
+            Call::Setsockopt { .. } => "setsockopt",
+            Call::Getsockopt { .. } => "getsockopt",
+            Call::Fcntl { .. } => "fcntl",
+            Call::Getsockname { .. } => "getsockname",
+            Call::Getpeername { .. } => "getpeername",
+            Call::Dup { .. } => "dup",
+            Call::Fork { .. } => "fork",
+            Call::Sleep { .. } => "sleep",
+        }
+    }
+
+    /// The descriptor name this call uses, if any.
+    pub fn fd(&self) -> Option<&str> {
+        match self {
+            Call::Bind { fd, .. }
+            | Call::Listen { fd, .. }
+            | Call::Connect { fd, .. }
+            | Call::Accept { fd, .. }
+            | Call::Send { fd, .. }
+            | Call::SendAll { fd, .. }
+            | Call::Recv { fd, .. }
+            | Call::RecvToEof { fd, .. }
+            | Call::Shutdown { fd, .. }
+            | Call::Close { fd }
+            | Call::Setsockopt { fd, .. }
+            | Call::Getsockopt { fd, .. }
+            | Call::Fcntl { fd, .. }
+            | Call::Getsockname { fd }
+            | Call::Getpeername { fd }
+            | Call::Dup { fd, .. } => Some(fd),
+            Call::Socket { .. } | Call::Fork { .. } | Call::Sleep { .. } => None,
+        }
+    }
+
+    /// The descriptor name this call defines, if any.
+    pub fn defines(&self) -> Option<&str> {
+        match self {
+            Call::Socket { name, .. } | Call::Accept { name, .. } | Call::Dup { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+}
+
+/// Why a scenario was rejected: where (a JSON path such as `processes[1].steps[3].fd`) and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub path: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() || self.path == "." {
+            write!(f, "{}", self.reason)
+        } else {
+            write!(f, "at {}: {}", self.path, self.reason)
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Largest scenario text accepted, so a pasted or linked scenario cannot exhaust memory.
+pub const MAX_SCENARIO_BYTES: usize = 1 << 20;
+/// Most hosts, processes and steps in all a scenario may declare.
+pub const MAX_HOSTS: usize = 256;
+pub const MAX_STEPS: usize = 100_000;
+/// Largest single send() a scenario may ask for (bigger transfers take several steps).
+pub const MAX_SEND_BYTES: u32 = 64 << 20;
+
+fn error(path: impl Into<String>, reason: impl Into<String>) -> ScenarioError {
+    ScenarioError { path: path.into(), reason: reason.into() }
+}
+
+/// Parses and checks a scenario. Never panics, whatever the text.
+pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+    if text.len() > MAX_SCENARIO_BYTES {
+        return Err(error("", format!("the scenario is {} bytes; at most {MAX_SCENARIO_BYTES} are accepted", text.len())));
+    }
+    let deserializer = &mut serde_json::Deserializer::from_str(text);
+    let scenario: Scenario = serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        // serde_json appends " at line L column C"; keep it, it helps people editing text.
+        error(path, inner.to_string())
+    })?;
+    validate(&scenario)?;
+    Ok(scenario)
+}
+
+/// Checks what the types alone cannot: names refer to things that exist, values are in range.
+pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
+    if scenario.hosts.is_empty() {
+        return Err(error("hosts", "a scenario needs at least one host"));
+    }
+    if scenario.hosts.len() > MAX_HOSTS {
+        return Err(error("hosts", format!("at most {MAX_HOSTS} hosts are supported")));
+    }
+    let mut names = BTreeSet::new();
+    let mut addrs = BTreeSet::new();
+    for (index, host) in scenario.hosts.iter().enumerate() {
+        let path = format!("hosts[{index}]");
+        if host.name.is_empty() {
+            return Err(error(format!("{path}.name"), "a host needs a name"));
+        }
+        if !names.insert(host.name.as_str()) {
+            return Err(error(format!("{path}.name"), format!("host `{}` is declared twice", host.name)));
+        }
+        if host.addr.is_unspecified() {
+            return Err(error(format!("{path}.addr"), "0.0.0.0 is the wildcard, not a host address"));
+        }
+        if !addrs.insert(host.addr) {
+            return Err(error(format!("{path}.addr"), format!("address {} is used by two hosts", host.addr)));
+        }
+        check_tcp(&host.tcp, &format!("{path}.tcp"))?;
+    }
+    for (index, link) in scenario.links.iter().enumerate() {
+        let path = format!("links[{index}]");
+        for (field, name) in [("a", &link.a), ("b", &link.b)] {
+            if !names.contains(name.as_str()) {
+                return Err(error(format!("{path}.{field}"), format!("no host is named `{name}`")));
+            }
+        }
+        if link.a == link.b {
+            return Err(error(path, "a link joins two different hosts"));
+        }
+        if !(68..=65_536).contains(&link.mtu) {
+            return Err(error(format!("{path}.mtu"), "the MTU must be between 68 and 65536"));
+        }
+        if link.latency_us > 10_000_000 {
+            return Err(error(format!("{path}.latency_us"), "a one-way latency above 10 s is not supported"));
+        }
+    }
+    if scenario.limits.max_events == 0 {
+        return Err(error("limits.max_events", "must be at least 1"));
+    }
+    let mut steps = 0usize;
+    let mut process_names = BTreeSet::new();
+    for (index, process) in scenario.processes.iter().enumerate() {
+        let path = format!("processes[{index}]");
+        if !names.contains(process.host.as_str()) {
+            return Err(error(format!("{path}.host"), format!("no host is named `{}`", process.host)));
+        }
+        if !process_names.insert(process.name.as_str()) {
+            return Err(error(format!("{path}.name"), format!("process `{}` is declared twice", process.name)));
+        }
+        check_steps(&process.steps, &path, &mut BTreeSet::new(), &mut steps)?;
+    }
+    Ok(())
+}
+
+fn check_tcp(tcp: &TcpSettings, path: &str) -> Result<(), ScenarioError> {
+    if tcp.wscale > 14 {
+        return Err(error(format!("{path}.wscale"), "RFC 7323 allows shifts of 0 to 14"));
+    }
+    if let Some(mss) = tcp.mss {
+        if mss < 88 {
+            return Err(error(format!("{path}.mss"), "Linux's smallest MSS is 88 (TCP_MIN_MSS)"));
+        }
+    }
+    if tcp.sndbuf == 0 || tcp.rcvbuf == 0 {
+        return Err(error(path, "buffer sizes must be at least 1 byte"));
+    }
+    if tcp.rcvbuf > (1 << 30) || tcp.sndbuf > (1 << 30) {
+        return Err(error(path, "buffer sizes above 1 GiB are not supported"));
+    }
+    if tcp.rto_min_ms == 0 || tcp.rto_initial_ms == 0 || tcp.rto_max_ms < tcp.rto_min_ms {
+        return Err(error(path, "RTO bounds must be positive and rto_max_ms at least rto_min_ms"));
+    }
+    if tcp.initial_cwnd == 0 {
+        return Err(error(format!("{path}.initial_cwnd"), "must be at least 1"));
+    }
+    if tcp.syn_retries > 32 || tcp.retries2 > 32 || tcp.synack_retries > 32 || tcp.keepalive_probes > 1000 {
+        return Err(error(path, "retry counts above 32 are not supported"));
+    }
+    Ok(())
+}
+
+fn check_time_ms(value: f64, path: String) -> Result<(), ScenarioError> {
+    if !value.is_finite() || !(0.0..=1.0e10).contains(&value) {
+        return Err(error(path, "a time must be a number of milliseconds between 0 and 1e10"));
+    }
+    Ok(())
+}
+
+fn check_steps(
+    steps: &[Step],
+    path: &str,
+    defined: &mut BTreeSet<String>,
+    count: &mut usize,
+) -> Result<(), ScenarioError> {
+    for (index, step) in steps.iter().enumerate() {
+        *count += 1;
+        if *count > MAX_STEPS {
+            return Err(error(path, format!("at most {MAX_STEPS} steps are supported in all")));
+        }
+        let path = format!("{path}.steps[{index}]");
+        if let Some(at) = step.at_ms {
+            check_time_ms(at, format!("{path}.at_ms"))?;
+        }
+        if let Some(fd) = step.call.fd() {
+            if !defined.contains(fd) {
+                return Err(error(
+                    format!("{path}.fd"),
+                    format!("descriptor `{fd}` is not created by an earlier step (socket, accept or dup with \"as\")"),
+                ));
+            }
+        }
+        match &step.call {
+            Call::Send { data, len, .. } | Call::SendAll { data, len, .. } => match (data, len) {
+                (Some(_), Some(_)) => return Err(error(path, "give either `data` or `len`, not both")),
+                (None, None) => return Err(error(path, "a send needs `data` (text) or `len` (a byte count)")),
+                (None, Some(len)) if *len > MAX_SEND_BYTES => {
+                    return Err(error(format!("{path}.len"), format!("at most {MAX_SEND_BYTES} bytes per step")))
+                }
+                (Some(data), None) if data.len() > MAX_SEND_BYTES as usize => {
+                    return Err(error(format!("{path}.data"), "too long"))
+                }
+                _ => {}
+            },
+            Call::Recv { len, .. } | Call::RecvToEof { len, .. } if *len == 0 || *len > MAX_SEND_BYTES => {
+                return Err(error(format!("{path}.len"), format!("must be between 1 and {MAX_SEND_BYTES}")));
+            }
+            Call::Sleep { ms } => check_time_ms(*ms, format!("{path}.ms"))?,
+            Call::Setsockopt { opt, value, .. } => {
+                SockOpt::new(*opt, *value).map_err(|reason| error(format!("{path}.value"), reason))?;
+            }
+            Call::Listen { backlog, .. } if *backlog > 65_535 => {
+                return Err(error(format!("{path}.backlog"), "must be at most 65535"));
+            }
+            Call::Fork { child } => {
+                let mut inherited = defined.clone();
+                check_steps(&child.steps, &format!("{path}.child"), &mut inherited, count)?;
+            }
+            _ => {}
+        }
+        if let Some(name) = step.call.defines() {
+            if name.is_empty() {
+                return Err(error(format!("{path}.as"), "a descriptor name must not be empty"));
+            }
+            defined.insert(name.to_string());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_err(text: &str, path: &str, reason_part: &str) {
+        let err = parse(text).expect_err("scenario should be rejected");
+        assert_eq!(err.path, path, "{err}");
+        assert!(err.reason.contains(reason_part), "{err}");
+    }
+
+    const MINIMAL: &str = r#"{"hosts":[{"name":"a","addr":"10.0.0.1"}],"processes":[
+        {"name":"p","host":"a","steps":[{"call":"socket","as":"s"},{"call":"close","fd":"s"}]}]}"#;
+
+    #[test]
+    fn minimal_scenario_parses_with_linux_defaults() {
+        let scenario = parse(MINIMAL).unwrap();
+        assert_eq!(scenario.hosts[0].tcp.msl_ms, 30_000);
+        assert_eq!(scenario.hosts[0].tcp.rcvbuf, 131_072);
+        assert_eq!(scenario.seed, 1);
+    }
+
+    #[test]
+    fn errors_name_the_json_path() {
+        check_err(r#"{"hosts":[{"name":"a","addr":"10.0.0.300"}],"processes":[]}"#, "hosts[0].addr", "octet");
+        check_err(
+            r#"{"hosts":[{"name":"a","addr":"10.0.0.1"}],"processes":[{"name":"p","host":"a","steps":[{"call":"bind","fd":"s","addr":"*:1"}]}]}"#,
+            "processes[0].steps[0].fd",
+            "not created",
+        );
+        check_err(
+            r#"{"hosts":[{"name":"a","addr":"10.0.0.1"}],"processes":[{"name":"p","host":"b","steps":[]}]}"#,
+            "processes[0].host",
+            "no host",
+        );
+        check_err(r#"{"hosts":[{"name":"a","addr":"10.0.0.1","colour":1}],"processes":[]}"#, "hosts[0].colour", "colour");
+        check_err(
+            r#"{"hosts":[{"name":"a","addr":"10.0.0.1"}],"processes":[{"name":"p","host":"a","steps":[{"call":"teleport"}]}]}"#,
+            "processes[0].steps[0]",
+            "teleport",
+        );
+    }
+
+    #[test]
+    fn setsockopt_and_expectations_parse() {
+        let text = r#"{"hosts":[{"name":"a","addr":"10.0.0.1"}],"processes":[{"name":"p","host":"a","steps":[
+            {"call":"socket","as":"s"},
+            {"call":"setsockopt","fd":"s","opt":"SO_LINGER","value":{"onoff":true,"linger":0}},
+            {"call":"setsockopt","fd":"s","opt":"SO_REUSEADDR","value":true},
+            {"call":"connect","fd":"s","addr":"10.0.0.1:1","expect":"ECONNREFUSED"},
+            {"call":"write","fd":"s","data":"hi","expect":2}]}]}"#;
+        let scenario = parse(text).unwrap();
+        let steps = &scenario.processes[0].steps;
+        assert_eq!(
+            steps[1].call,
+            Call::Setsockopt { fd: "s".into(), opt: OptName::Linger, value: OptValue::Linger(Linger { onoff: true, linger: 0 }) }
+        );
+        assert_eq!(steps[3].expect, Some(Expect::Errno(Errno::ECONNREFUSED)));
+        assert_eq!(steps[4].expect, Some(Expect::Value(2)));
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for text in ["", "{", "[]", "null", "{\"hosts\":5}", "\u{0}", "{\"hosts\":[],\"processes\":[]}"] {
+            assert!(parse(text).is_err());
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! A simulated kernel socket: the TCP control block, its queues and its timers.
+//!
+//! Simplification: queues count payload bytes only. Linux charges socket memory by skb
+//! truesize and autotunes buffer sizes; here SendQ and RecvQ capacities are the plain
+//! byte counts that SO_SNDBUF / SO_RCVBUF (doubled, as Linux stores them) give, which is
+//! the model the course figures draw (Sockets-in-C Fig. 7.2-7.4).
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::addr::SockAddr;
+use crate::errno::Errno;
+use crate::state::State;
+use crate::trace::{Pid, Proto, SocketId, TimerKind};
+
+/// Number of [`TimerKind`] variants; each socket has one deadline slot per kind.
+pub(crate) const TIMER_KINDS: usize = 7;
+
+pub(crate) fn timer_slot(kind: TimerKind) -> usize {
+    match kind {
+        TimerKind::Retransmit => 0,
+        TimerKind::DelayedAck => 1,
+        TimerKind::Persist => 2,
+        TimerKind::Keepalive => 3,
+        TimerKind::TimeWait => 4,
+        TimerKind::FinWait2 => 5,
+        TimerKind::Linger => 6,
+    }
+}
+
+/// Sequence-space comparisons modulo 2^32 (RFC 793 section 3.3).
+pub(crate) fn seq_lt(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
+pub(crate) fn seq_le(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) <= 0
+}
+
+pub(crate) fn seq_gt(a: u32, b: u32) -> bool {
+    seq_lt(b, a)
+}
+
+pub(crate) fn seq_ge(a: u32, b: u32) -> bool {
+    seq_le(b, a)
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Socket {
+    pub id: SocketId,
+    pub host: usize,
+    pub proto: Proto,
+    pub state: State,
+    pub local: Option<SockAddr>,
+    pub peer: Option<SockAddr>,
+    /// Descriptors (across all processes) that refer to this socket.
+    pub refs: u32,
+    /// The socket has been freed; its slot is kept so ids stay stable.
+    pub freed: bool,
+    /// It was connected once (so a later send() gives EPIPE, not ENOTCONN).
+    pub was_connected: bool,
+    pub error: Option<Errno>,
+    pub shut_rd: bool,
+    pub shut_wr: bool,
+
+    pub reuseaddr: bool,
+    pub linger: Option<u32>,
+    pub nodelay: bool,
+    pub keepalive: bool,
+    pub nonblocking: bool,
+    pub sndbuf: u32,
+    pub rcvbuf: u32,
+
+    pub backlog: u32,
+    pub syn_queue: Vec<SocketId>,
+    pub accept_queue: VecDeque<SocketId>,
+    /// For a connection made by a listener: that listener, until accept() takes it.
+    pub listener: Option<SocketId>,
+    /// Processes blocked on this socket, woken by any state or queue change.
+    pub waiters: Vec<Pid>,
+    /// Deadlines, one slot per timer kind.
+    pub timers: [Option<u64>; TIMER_KINDS],
+    /// UDP datagrams waiting to be read: (sender, payload).
+    pub datagrams: VecDeque<(SockAddr, Vec<u8>)>,
+    pub tcb: Tcb,
+}
+
+/// The TCP control block (RFC 793 section 3.2 variables, plus Linux's ACK machinery).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tcb {
+    pub iss: u32,
+    pub snd_una: u32,
+    pub snd_nxt: u32,
+    /// Highest sequence number sent so far (snd_nxt goes back on a retransmission timeout).
+    pub snd_max: u32,
+    /// Sequence number after the last byte the application has written.
+    pub write_seq: u32,
+    /// The application asked for a FIN; it takes sequence number `write_seq`.
+    pub fin_queued: bool,
+    /// The peer's window in bytes (already scaled).
+    pub snd_wnd: u32,
+    pub snd_wl1: u32,
+    pub snd_wl2: u32,
+    /// Shift applied to windows the peer sends us.
+    pub snd_wscale: u8,
+    /// Shift we apply to the windows we send.
+    pub rcv_wscale: u8,
+    /// Largest payload per segment we may send.
+    pub mss: u32,
+    /// The MSS we announced.
+    pub adv_mss: u16,
+    /// Bytes from snd_una on: sent but unacknowledged, then not yet sent.
+    pub send_buf: VecDeque<u8>,
+    /// End of the last segment smaller than the MSS that we sent (Nagle, Minshall's rule).
+    pub snd_sml: u32,
+
+    pub irs: u32,
+    pub rcv_nxt: u32,
+    /// rcv_nxt when we last advertised a window, and that window: the right edge we promised.
+    pub rcv_wup: u32,
+    pub rcv_wnd: u32,
+    /// Received, in order, not yet read.
+    pub recv_buf: VecDeque<u8>,
+    /// The peer's FIN arrived in order: after recv_buf is drained, recv() returns 0.
+    pub fin_rcvd: bool,
+    /// Out-of-order segments keyed by sequence number.
+    pub ooo: BTreeMap<u32, Vec<u8>>,
+    /// A FIN that arrived out of order, at this sequence number.
+    pub ooo_fin: Option<u32>,
+    /// Bytes the application has read.
+    pub delivered: u64,
+    /// Largest segment seen from the peer (Linux's rcv_mss estimate).
+    pub rcv_mss: u32,
+
+    pub srtt_us: Option<u64>,
+    pub rttvar_us: u64,
+    pub rto_us: u64,
+    /// Retransmissions of the current head segment (drives backoff and give-up).
+    pub retransmits: u32,
+    pub first_retransmit_at: Option<u64>,
+    /// (sequence number whose ACK ends the measurement, time sent).
+    pub rtt_probe: Option<(u32, u64)>,
+    pub cwnd: u32,
+    pub ssthresh: u32,
+    pub dupacks: u32,
+    /// Zero-window or keepalive probes sent without an answer.
+    pub probes: u32,
+
+    pub ack_pending: bool,
+    pub quick: u32,
+    pub pingpong: bool,
+    pub last_rcv_at: Option<u64>,
+    /// Time of the last segment received (keepalive idle time counts from here).
+    pub last_heard_at: u64,
+
+    pub timestamps: bool,
+    pub ts_recent: u32,
+    pub sack_ok: bool,
+}
+
+impl Socket {
+    pub fn new(id: SocketId, host: usize, proto: Proto, sndbuf: u32, rcvbuf: u32) -> Self {
+        Socket {
+            id,
+            host,
+            proto,
+            state: State::Closed,
+            local: None,
+            peer: None,
+            refs: 0,
+            freed: false,
+            was_connected: false,
+            error: None,
+            shut_rd: false,
+            shut_wr: false,
+            reuseaddr: false,
+            linger: None,
+            nodelay: false,
+            keepalive: false,
+            nonblocking: false,
+            sndbuf,
+            rcvbuf,
+            backlog: 0,
+            syn_queue: Vec::new(),
+            accept_queue: VecDeque::new(),
+            listener: None,
+            waiters: Vec::new(),
+            timers: [None; TIMER_KINDS],
+            datagrams: VecDeque::new(),
+            tcb: Tcb::default(),
+        }
+    }
+
+    pub fn timer(&self, kind: TimerKind) -> Option<u64> {
+        self.timers[timer_slot(kind)]
+    }
+
+    /// Bytes written and not yet acknowledged (the `ss` Send-Q).
+    pub fn send_q(&self) -> u32 {
+        self.tcb.send_buf.len() as u32
+    }
+
+    pub fn recv_q(&self) -> u32 {
+        if self.proto == Proto::Udp {
+            return self.datagrams.iter().map(|(_, data)| data.len() as u32).sum();
+        }
+        self.tcb.recv_buf.len() as u32
+    }
+
+    /// Sequence number of our FIN, once the application asked for one.
+    pub fn fin_seq(&self) -> Option<u32> {
+        self.tcb.fin_queued.then_some(self.tcb.write_seq)
+    }
+
+    /// True once our FIN has been sent (it may still be unacknowledged).
+    pub fn fin_sent(&self) -> bool {
+        match self.fin_seq() {
+            Some(fin) => seq_gt(self.tcb.snd_max, fin),
+            None => false,
+        }
+    }
+
+    /// True once the peer has acknowledged our FIN.
+    pub fn fin_acked(&self) -> bool {
+        match self.fin_seq() {
+            Some(fin) => seq_gt(self.tcb.snd_una, fin),
+            None => false,
+        }
+    }
+
+    /// Bytes in flight (sent, unacknowledged), counting SYN and FIN.
+    pub fn in_flight(&self) -> u32 {
+        self.tcb.snd_nxt.wrapping_sub(self.tcb.snd_una)
+    }
+
+    /// Unread plus out-of-order bytes held by the receive side.
+    pub fn recv_used(&self) -> u32 {
+        self.tcb.recv_buf.len() as u32 + self.tcb.ooo.values().map(|data| data.len() as u32).sum::<u32>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_comparisons_wrap() {
+        assert!(seq_lt(u32::MAX - 5, 3));
+        assert!(seq_gt(3, u32::MAX - 5));
+        assert!(seq_le(7, 7));
+        assert!(seq_ge(7, 7));
+        assert!(!seq_lt(7, 7));
+    }
+}

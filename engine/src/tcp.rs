@@ -1,0 +1,1566 @@
+//! TCP: the socket calls' kernel halves, segment input per state, output, and timers.
+//!
+//! Follows Linux (`net/ipv4/tcp_input.c`, `tcp_output.c`, `tcp_timer.c`) where the course
+//! material meets it: delayed ACKs with quick-ACK at the start and pingpong mode, Nagle with
+//! Minshall's rule, the accept queue's backlog+1 limit, RST for close() with unread data,
+//! TIME_WAIT of 2MSL, RFC 6298 RTO with Linux's bounds and the SYN schedule with linear
+//! timeouts.
+//!
+//! Simplifications, and what they cost: congestion control is plain Reno (Linux defaults to
+//! CUBIC or BBR), so bulk-transfer timing differs from a real kernel; SACK is negotiated but
+//! its blocks are not modelled (a loss recovers by go-back-N after the RTO, or by one fast
+//! retransmission); the delayed-ACK timeout stays at its 40 ms minimum instead of adapting;
+//! there is no receive-buffer autotuning and no memory accounting by skb truesize.
+
+use crate::addr::SockAddr;
+use crate::errno::Errno;
+use crate::scenario::{How, OptName, SockOpt, TcpSettings};
+use crate::socket::{seq_ge, seq_gt, seq_le, seq_lt};
+use crate::state::State;
+use crate::trace::{EventKind, Flags, Proto, SocketAction, SocketId, TcpOptions, TimerKind};
+use crate::world::{Outcome, Wire, World, LOOPBACK_MTU};
+
+/// Linux's smallest default MSS estimate for a peer (`TCP_MSS_DEFAULT`), also the MSS
+/// assumed when a SYN carries no MSS option (RFC 1122 4.2.2.6).
+const TCP_MSS_DEFAULT: u32 = 536;
+/// Bytes the timestamps option adds to every segment once negotiated.
+const TIMESTAMPS_LEN: u32 = 12;
+/// `sysctl_rmem_max` / `sysctl_wmem_max`: setsockopt() can ask for at most this (doubled).
+const RMEM_MAX: u32 = 212_992;
+const WMEM_MAX: u32 = 212_992;
+/// `SOCK_MIN_RCVBUF` and `SOCK_MIN_SNDBUF` as this kernel stores them.
+const MIN_RCVBUF: u32 = 2_304;
+const MIN_SNDBUF: u32 = 4_608;
+
+/// What the receiver owes the sender after a segment.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum AckNeed {
+    None,
+    Delayed,
+    Now,
+}
+
+impl World {
+    fn settings(&self, id: SocketId) -> &TcpSettings {
+        &self.hosts[self.sockets[id as usize].host].tcp
+    }
+
+    fn host_of(&self, id: SocketId) -> usize {
+        self.sockets[id as usize].host
+    }
+
+    fn us(ms: u64) -> u64 {
+        ms * 1_000
+    }
+
+    // ===== system calls =====
+
+    pub(crate) fn sys_bind(&mut self, id: SocketId, addr: SockAddr) -> Outcome {
+        let host = self.host_of(id);
+        if self.sockets[id as usize].local.is_some() {
+            return Outcome::Failed(Errno::EINVAL);
+        }
+        if !addr.ip.is_unspecified() && addr.ip != self.hosts[host].addr {
+            return Outcome::Failed(Errno::EADDRNOTAVAIL);
+        }
+        let mut addr = addr;
+        if addr.port == 0 {
+            match self.ephemeral_port(host) {
+                Some(port) => addr.port = port,
+                None => return Outcome::Failed(Errno::EADDRINUSE),
+            }
+        } else if self.bind_conflict(id, addr) {
+            return Outcome::Failed(Errno::EADDRINUSE);
+        }
+        self.sockets[id as usize].local = Some(addr);
+        self.claim_port(id, addr.port);
+        self.emit_socket(id, SocketAction::Address);
+        Outcome::Done(0, None)
+    }
+
+    /// Binds an unbound socket to an ephemeral port (connect() or listen() without bind()).
+    fn autobind(&mut self, id: SocketId, ip: crate::addr::Ipv4) -> Result<(), Errno> {
+        let host = self.host_of(id);
+        let port = self.ephemeral_port(host).ok_or(Errno::EADDRNOTAVAIL)?;
+        self.sockets[id as usize].local = Some(SockAddr::new(ip, port));
+        self.claim_port(id, port);
+        self.emit_socket(id, SocketAction::Address);
+        Ok(())
+    }
+
+    pub(crate) fn sys_listen(&mut self, id: SocketId, backlog: u32) -> Outcome {
+        let socket = &self.sockets[id as usize];
+        if socket.proto != Proto::Tcp {
+            return Outcome::Failed(Errno::EOPNOTSUPP);
+        }
+        if !matches!(socket.state, State::Closed | State::Listen) || socket.was_connected {
+            return Outcome::Failed(Errno::EINVAL);
+        }
+        if socket.local.is_none() {
+            // TLPI exercise 61-4: listen() on an unbound socket picks an ephemeral port.
+            if let Err(errno) = self.autobind(id, crate::addr::Ipv4::UNSPECIFIED) {
+                return Outcome::Failed(errno);
+            }
+        }
+        let local = self.sockets[id as usize].local.unwrap_or_default();
+        let host = self.host_of(id);
+        // Two SO_REUSEADDR sockets may share a port, but only one of them may listen.
+        let clash = self.hosts[host].ports.get(&local.port).is_some_and(|users| {
+            users.iter().any(|&other| {
+                let other = &self.sockets[other as usize];
+                other.id != id
+                    && other.state == State::Listen
+                    && other.local.is_some_and(|bound| {
+                        bound.ip.is_unspecified() || local.ip.is_unspecified() || bound.ip == local.ip
+                    })
+            })
+        });
+        if clash {
+            return Outcome::Failed(Errno::EADDRINUSE);
+        }
+        let somaxconn = self.settings(id).somaxconn;
+        self.sockets[id as usize].backlog = backlog.min(somaxconn);
+        self.set_state(id, State::Listen, "listen() makes the socket passive");
+        self.queues_changed(id);
+        Outcome::Done(0, None)
+    }
+
+    pub(crate) fn sys_connect(&mut self, id: SocketId, addr: SockAddr, first: bool) -> Outcome {
+        let host = self.host_of(id);
+        let socket = &self.sockets[id as usize];
+        if socket.proto == Proto::Udp {
+            if socket.local.is_none() {
+                let ip = self.hosts[host].addr;
+                if let Err(errno) = self.autobind(id, ip) {
+                    return Outcome::Failed(errno);
+                }
+            }
+            self.sockets[id as usize].peer = Some(addr);
+            self.emit_socket(id, SocketAction::Address);
+            return Outcome::Done(0, None);
+        }
+        if !first {
+            let socket = &mut self.sockets[id as usize];
+            return match socket.state {
+                State::SynSent | State::SynRecv => {
+                    Outcome::Block(Some(id), "waiting for the SYN+ACK (three-way handshake)".into())
+                }
+                State::Closed => Outcome::Failed(socket.error.take().unwrap_or(Errno::ECONNREFUSED)),
+                _ => Outcome::Done(0, None),
+            };
+        }
+        match socket.state {
+            State::Closed => {}
+            State::SynSent | State::SynRecv => {
+                return if socket.nonblocking {
+                    Outcome::Failed(Errno::EALREADY)
+                } else {
+                    Outcome::Block(Some(id), "waiting for the SYN+ACK (three-way handshake)".into())
+                };
+            }
+            _ => return Outcome::Failed(Errno::EISCONN),
+        }
+        let Some((_, _, mtu)) = self.route(host, addr.ip) else {
+            return Outcome::Failed(Errno::ENETUNREACH);
+        };
+        let host_addr = self.hosts[host].addr;
+        match self.sockets[id as usize].local {
+            None => {
+                if let Err(errno) = self.autobind(id, host_addr) {
+                    return Outcome::Failed(errno);
+                }
+            }
+            Some(local) if local.ip.is_unspecified() => {
+                self.sockets[id as usize].local = Some(SockAddr::new(host_addr, local.port));
+            }
+            Some(_) => {}
+        }
+        let local = self.sockets[id as usize].local.unwrap_or_default();
+        if self.hosts[host].conns.contains_key(&(local, addr)) {
+            return Outcome::Failed(Errno::EADDRNOTAVAIL);
+        }
+        self.sockets[id as usize].peer = Some(addr);
+        self.sockets[id as usize].error = None;
+        self.register_conn(id);
+        self.emit_socket(id, SocketAction::Address);
+        let iss = self.next_isn(host);
+        self.init_sender(id, iss, mtu);
+        self.set_state(id, State::SynSent, "connect() sends a SYN");
+        self.send_syn(id, false, false);
+        let rto = Self::us(self.settings(id).rto_initial_ms);
+        self.sockets[id as usize].tcb.rto_us = rto;
+        self.arm_timer(id, TimerKind::Retransmit, self.now + rto);
+        if self.sockets[id as usize].nonblocking {
+            Outcome::Failed(Errno::EINPROGRESS)
+        } else {
+            Outcome::Block(Some(id), "waiting for the SYN+ACK (three-way handshake)".into())
+        }
+    }
+
+    pub(crate) fn sys_accept(&mut self, id: SocketId) -> Result<SocketId, Outcome> {
+        let socket = &mut self.sockets[id as usize];
+        if socket.state != State::Listen {
+            return Err(Outcome::Failed(Errno::EINVAL));
+        }
+        match socket.accept_queue.pop_front() {
+            Some(child) => {
+                self.emit_socket(child, SocketAction::Accepted);
+                self.sockets[child as usize].listener = None;
+                self.queues_changed(id);
+                Ok(child)
+            }
+            None if socket.nonblocking => Err(Outcome::Failed(Errno::EAGAIN)),
+            None => Err(Outcome::Block(Some(id), "the accept queue is empty: waiting for a completed connection".into())),
+        }
+    }
+
+    /// send(): queues what fits in SendQ. Returns the outcome and the bytes of `data`
+    /// queued so far (`progress` carries over from earlier attempts of the same call,
+    /// `start` is where this call began).
+    pub(crate) fn sys_send(&mut self, id: SocketId, data: &[u8], progress: u32, start: u32) -> (Outcome, u32) {
+        let socket = &mut self.sockets[id as usize];
+        if socket.proto == Proto::Udp {
+            return match socket.peer {
+                Some(peer) => {
+                    let outcome = self.send_datagram(id, peer, data);
+                    (outcome, data.len() as u32)
+                }
+                None => (Outcome::Failed(Errno::ENOTCONN), progress),
+            };
+        }
+        if let Some(errno) = socket.error.take() {
+            return (Outcome::Failed(errno), progress);
+        }
+        let blocking = !socket.nonblocking;
+        match socket.state {
+            State::Established | State::CloseWait if !socket.shut_wr => {}
+            State::SynSent | State::SynRecv => {
+                return if blocking {
+                    (Outcome::Block(Some(id), "waiting for the connection to be established".into()), progress)
+                } else {
+                    (Outcome::Failed(Errno::EAGAIN), progress)
+                };
+            }
+            State::Closed | State::Listen if !socket.was_connected && !socket.shut_wr => {
+                return (Outcome::Failed(Errno::ENOTCONN), progress);
+            }
+            _ => return (Outcome::Failed(Errno::EPIPE), progress),
+        }
+        let total = data.len() as u32;
+        let space = socket.sndbuf.saturating_sub(socket.send_q());
+        let take = space.min(total - progress);
+        if take > 0 {
+            let chunk = &data[progress as usize..(progress + take) as usize];
+            socket.tcb.send_buf.extend(chunk);
+            socket.tcb.write_seq = socket.tcb.write_seq.wrapping_add(take);
+            self.tcp_output(id);
+            self.queues_changed(id);
+        }
+        let queued = progress + take;
+        if queued == total {
+            return (Outcome::Done(i64::from(queued - start), None), queued);
+        }
+        if !blocking {
+            return if queued > start {
+                (Outcome::Done(i64::from(queued - start), None), queued)
+            } else {
+                (Outcome::Failed(Errno::EAGAIN), queued)
+            };
+        }
+        let reason = format!(
+            "SendQ is full ({} of {} bytes queued): waiting for the peer to acknowledge",
+            queued - start,
+            total - start
+        );
+        (Outcome::Block(Some(id), reason), queued)
+    }
+
+    fn send_datagram(&mut self, id: SocketId, to: SockAddr, data: &[u8]) -> Outcome {
+        let host = self.host_of(id);
+        if self.sockets[id as usize].local.is_none() {
+            let ip = self.hosts[host].addr;
+            if let Err(errno) = self.autobind(id, ip) {
+                return Outcome::Failed(errno);
+            }
+        }
+        let mut from = self.sockets[id as usize].local.unwrap_or_default();
+        if from.ip.is_unspecified() {
+            from.ip = self.hosts[host].addr;
+        }
+        let wire = Wire {
+            id: 0,
+            proto: Proto::Udp,
+            from,
+            to,
+            flags: Flags::default(),
+            seq: 0,
+            ack: 0,
+            win: 0,
+            payload: data.to_vec(),
+            options: TcpOptions::default(),
+            retransmission: false,
+        };
+        self.transmit(host, wire);
+        Outcome::Done(data.len() as i64, None)
+    }
+
+    pub(crate) fn sys_recv(&mut self, id: SocketId, len: u32) -> Outcome {
+        let socket = &mut self.sockets[id as usize];
+        if socket.proto == Proto::Udp {
+            return match socket.datagrams.pop_front() {
+                Some((from, data)) => {
+                    // A datagram is read whole or truncated; the rest is discarded (udp(7)).
+                    let taken = data.len().min(len as usize) as u64;
+                    socket.tcb.delivered += taken;
+                    self.queues_changed(id);
+                    Outcome::Done(taken as i64, Some(from.to_string()))
+                }
+                None if socket.nonblocking => Outcome::Failed(Errno::EAGAIN),
+                None => Outcome::Block(Some(id), "no datagram has arrived yet".into()),
+            };
+        }
+        if !socket.tcb.recv_buf.is_empty() {
+            let take = (len as usize).min(socket.tcb.recv_buf.len());
+            socket.tcb.recv_buf.drain(..take);
+            socket.tcb.delivered += take as u64;
+            self.queues_changed(id);
+            self.window_update_after_read(id);
+            return Outcome::Done(take as i64, None);
+        }
+        if let Some(errno) = socket.error.take() {
+            return Outcome::Failed(errno);
+        }
+        if socket.tcb.fin_rcvd || socket.shut_rd || (socket.state == State::Closed && socket.was_connected) {
+            return Outcome::Done(0, None);
+        }
+        if matches!(socket.state, State::Closed | State::Listen) {
+            return Outcome::Failed(Errno::ENOTCONN);
+        }
+        if socket.nonblocking {
+            return Outcome::Failed(Errno::EAGAIN);
+        }
+        Outcome::Block(Some(id), "RecvQ is empty: waiting for data".into())
+    }
+
+    pub(crate) fn sys_shutdown(&mut self, id: SocketId, how: How) -> Outcome {
+        let socket = &mut self.sockets[id as usize];
+        if !socket.state.is_synchronized() && socket.state != State::SynRecv {
+            return Outcome::Failed(Errno::ENOTCONN);
+        }
+        if matches!(how, How::Read | How::Both) {
+            // Linux sends nothing for SHUT_RD: recv() returns 0 once RecvQ is drained.
+            socket.shut_rd = true;
+            self.wake(id);
+        }
+        if matches!(how, How::Write | How::Both) && !self.sockets[id as usize].shut_wr {
+            self.queue_fin(id, "shutdown(SHUT_WR) queues a FIN");
+        }
+        Outcome::Done(0, None)
+    }
+
+    pub(crate) fn sys_setsockopt(&mut self, id: SocketId, opt: SockOpt) -> Outcome {
+        let socket = &mut self.sockets[id as usize];
+        match opt {
+            SockOpt::ReuseAddr(on) => socket.reuseaddr = on,
+            SockOpt::Linger(linger) => socket.linger = linger.onoff.then_some(linger.linger),
+            // socket(7): the kernel doubles the value to leave room for bookkeeping.
+            SockOpt::RcvBuf(bytes) => {
+                socket.rcvbuf = bytes.min(RMEM_MAX).saturating_mul(2).max(MIN_RCVBUF);
+                self.queues_changed(id);
+            }
+            SockOpt::SndBuf(bytes) => {
+                socket.sndbuf = bytes.min(WMEM_MAX).saturating_mul(2).max(MIN_SNDBUF);
+                self.queues_changed(id);
+            }
+            SockOpt::NoDelay(on) => {
+                socket.nodelay = on;
+                if on {
+                    // Setting TCP_NODELAY pushes whatever Nagle was holding back.
+                    self.tcp_output(id);
+                }
+            }
+            SockOpt::KeepAlive(on) => {
+                socket.keepalive = on;
+                if on && socket.state == State::Established {
+                    let idle = Self::us(self.settings(id).keepalive_time_ms);
+                    self.arm_timer(id, TimerKind::Keepalive, self.now + idle);
+                } else if !on {
+                    self.cancel_timer(id, TimerKind::Keepalive);
+                }
+            }
+        }
+        Outcome::Done(0, None)
+    }
+
+    pub(crate) fn sys_getsockopt(&mut self, id: SocketId, opt: OptName) -> Outcome {
+        let socket = &mut self.sockets[id as usize];
+        let value = match opt {
+            OptName::ReuseAddr => u8::from(socket.reuseaddr).to_string(),
+            OptName::NoDelay => u8::from(socket.nodelay).to_string(),
+            OptName::KeepAlive => u8::from(socket.keepalive).to_string(),
+            OptName::RcvBuf => socket.rcvbuf.to_string(),
+            OptName::SndBuf => socket.sndbuf.to_string(),
+            OptName::Linger => match socket.linger {
+                Some(seconds) => format!("{{l_onoff=1, l_linger={seconds}}}"),
+                None => "{l_onoff=0, l_linger=0}".to_string(),
+            },
+            OptName::Error => socket.error.take().map_or_else(|| "0".to_string(), |errno| errno.to_string()),
+        };
+        Outcome::Done(0, Some(value))
+    }
+
+    /// The last descriptor of a socket was closed (tcp_close()).
+    pub(crate) fn last_close(&mut self, id: SocketId) {
+        let socket = &self.sockets[id as usize];
+        if socket.freed {
+            return;
+        }
+        if socket.proto == Proto::Udp {
+            self.free_socket(id);
+            return;
+        }
+        match socket.state {
+            State::Listen => {
+                // Connections nobody accepted are reset (inet_csk_listen_stop()).
+                let mut children: Vec<SocketId> = socket.syn_queue.clone();
+                children.extend(socket.accept_queue.iter().copied());
+                for child in children {
+                    if self.sockets[child as usize].state != State::Closed {
+                        self.send_rst(child);
+                    }
+                    self.sockets[child as usize].listener = None;
+                    self.set_state(child, State::Closed, "its listener was closed before accept(): reset");
+                    self.free_socket(child);
+                }
+                self.sockets[id as usize].syn_queue.clear();
+                self.sockets[id as usize].accept_queue.clear();
+                self.set_state(id, State::Closed, "close() on the listener");
+                self.free_socket(id);
+            }
+            State::Closed => self.free_socket(id),
+            State::SynSent => self.set_state(id, State::Closed, "close() while connecting: the attempt is abandoned"),
+            _ if !socket.tcb.recv_buf.is_empty() => {
+                // Linux: closing with unread data resets the connection (RFC 2525 2.17).
+                self.send_rst(id);
+                self.set_state(id, State::Closed, "close() with unread data in RecvQ: RST instead of FIN");
+            }
+            _ if socket.linger == Some(0) => {
+                self.send_rst(id);
+                self.set_state(id, State::Closed, "SO_LINGER {1, 0}: close() aborts with RST, SendQ is discarded");
+            }
+            State::Established | State::SynRecv | State::CloseWait => {
+                if !socket.shut_wr {
+                    self.queue_fin(id, "close() queues a FIN");
+                }
+                self.orphan_fin_wait2(id);
+            }
+            State::FinWait2 => self.orphan_fin_wait2(id),
+            _ => {}
+        }
+    }
+
+    /// An orphaned FIN_WAIT2 socket lives at most tcp_fin_timeout.
+    fn orphan_fin_wait2(&mut self, id: SocketId) {
+        let socket = &self.sockets[id as usize];
+        if socket.refs == 0 && socket.state == State::FinWait2 && socket.timer(TimerKind::FinWait2).is_none() {
+            let timeout = Self::us(self.settings(id).fin_timeout_ms);
+            self.arm_timer(id, TimerKind::FinWait2, self.now + timeout);
+        }
+    }
+
+    fn queue_fin(&mut self, id: SocketId, cause: &str) {
+        let socket = &mut self.sockets[id as usize];
+        socket.shut_wr = true;
+        socket.tcb.fin_queued = true;
+        match socket.state {
+            State::Established | State::SynRecv => self.set_state(id, State::FinWait1, cause),
+            State::CloseWait => self.set_state(id, State::LastAck, cause),
+            _ => {}
+        }
+        self.tcp_output(id);
+    }
+
+    // ===== segments out =====
+
+    /// Sets up the sending side for a new connection with initial sequence number `iss`.
+    fn init_sender(&mut self, id: SocketId, iss: u32, mtu: u32) {
+        let tcp = self.settings(id).clone();
+        let adv_mss = tcp.mss.map_or_else(|| mtu.min(65_535) - 40, u32::from);
+        let tcb = &mut self.sockets[id as usize].tcb;
+        tcb.iss = iss;
+        tcb.snd_una = iss;
+        tcb.snd_nxt = iss.wrapping_add(1);
+        tcb.snd_max = tcb.snd_nxt;
+        tcb.write_seq = tcb.snd_nxt;
+        tcb.snd_sml = iss;
+        tcb.adv_mss = adv_mss as u16;
+        tcb.rcv_wscale = if tcp.window_scaling { tcp.wscale } else { 0 };
+        tcb.rto_us = tcp.rto_initial_ms * 1000;
+        tcb.ssthresh = u32::MAX;
+    }
+
+    /// Takes the peer's SYN: its sequence number and options (RFC 793 3.4, RFC 7323).
+    fn init_receiver(&mut self, id: SocketId, syn: &Wire, mtu: u32) {
+        let tcp = self.settings(id).clone();
+        let now = self.now;
+        let tcb = &mut self.sockets[id as usize].tcb;
+        tcb.irs = syn.seq;
+        tcb.rcv_nxt = syn.seq.wrapping_add(1);
+        tcb.rcv_wup = tcb.rcv_nxt;
+        match syn.options.wscale {
+            Some(shift) if tcp.window_scaling => tcb.snd_wscale = shift.min(14),
+            _ => {
+                tcb.snd_wscale = 0;
+                tcb.rcv_wscale = 0;
+            }
+        }
+        tcb.timestamps = tcp.timestamps && syn.options.ts.is_some();
+        tcb.sack_ok = tcp.sack && syn.options.sack_ok;
+        if let Some((value, _)) = syn.options.ts {
+            tcb.ts_recent = value;
+        }
+        let peer_mss = syn.options.mss.map_or(TCP_MSS_DEFAULT, u32::from);
+        let path_mss = mtu.min(65_535) - 40;
+        let overhead = if tcb.timestamps { TIMESTAMPS_LEN } else { 0 };
+        tcb.mss = peer_mss.min(path_mss).saturating_sub(overhead).max(1);
+        tcb.snd_wnd = u32::from(syn.win);
+        tcb.snd_wl1 = syn.seq;
+        tcb.snd_wl2 = syn.ack;
+        tcb.cwnd = tcp.initial_cwnd.saturating_mul(tcb.mss);
+        tcb.last_heard_at = now;
+    }
+
+    fn syn_options(&self, id: SocketId, answering: bool) -> TcpOptions {
+        let tcp = self.settings(id);
+        let tcb = &self.sockets[id as usize].tcb;
+        // On a SYN+ACK only what the peer offered is echoed back.
+        let scaling = tcp.window_scaling && (!answering || tcb.snd_wscale > 0 || tcb.rcv_wscale > 0);
+        TcpOptions {
+            mss: Some(tcb.adv_mss),
+            sack_ok: if answering { tcb.sack_ok } else { tcp.sack },
+            ts: None,
+            wscale: scaling.then_some(tcb.rcv_wscale),
+        }
+    }
+
+    /// Sends (or resends) our SYN, or our SYN+ACK when `answering`.
+    fn send_syn(&mut self, id: SocketId, answering: bool, retransmission: bool) {
+        let mut options = self.syn_options(id, answering);
+        if answering && self.sockets[id as usize].tcb.rcv_wscale == 0 && self.sockets[id as usize].tcb.snd_wscale == 0 {
+            options.wscale = None;
+        }
+        let flags = if answering { Flags::SYN_ACK } else { Flags::SYN };
+        let seq = self.sockets[id as usize].tcb.iss;
+        if !retransmission {
+            self.sockets[id as usize].tcb.rtt_probe = Some((seq.wrapping_add(1), self.now));
+        }
+        self.send_segment(id, flags, seq, Vec::new(), options, retransmission);
+    }
+
+    /// The window we advertise on a SYN: never scaled (RFC 7323 2.2).
+    fn syn_window(&mut self, id: SocketId) -> u16 {
+        let socket = &self.sockets[id as usize];
+        let clamp = self.hosts[socket.host].tcp.window_clamp.unwrap_or(u32::MAX);
+        let window = socket.rcvbuf.min(clamp).min(65_535);
+        let tcb = &mut self.sockets[id as usize].tcb;
+        tcb.rcv_wnd = window;
+        tcb.rcv_wup = tcb.rcv_nxt;
+        window as u16
+    }
+
+    /// The window Linux would offer now (`__tcp_select_window()`), before the no-shrink rule.
+    fn compute_window(&self, id: SocketId) -> u32 {
+        let socket = &self.sockets[id as usize];
+        let clamp = self.hosts[socket.host].tcp.window_clamp.unwrap_or(u32::MAX);
+        let tcb = &socket.tcb;
+        let allowed = socket.rcvbuf;
+        let full = clamp.min(allowed);
+        let mut mss = tcb.rcv_mss.max(TCP_MSS_DEFAULT.min(u32::from(tcb.adv_mss)));
+        if mss > full {
+            mss = full;
+        }
+        let mut free = allowed.saturating_sub(socket.recv_used());
+        if free < full / 2 {
+            free = (free >> tcb.rcv_wscale) << tcb.rcv_wscale;
+            // Receiver-side silly window avoidance: offer nothing rather than a sliver.
+            if free < allowed / 16 || free < mss {
+                return 0;
+            }
+        }
+        free = free.min(clamp);
+        if tcb.rcv_wscale > 0 {
+            let unit = 1u32 << tcb.rcv_wscale;
+            free.div_ceil(unit) * unit
+        } else {
+            let window = tcb.rcv_wnd;
+            if window + mss <= free || window > free {
+                free / mss * mss
+            } else {
+                window
+            }
+        }
+    }
+
+    /// Chooses and records the window to advertise now (`tcp_select_window()`): the right
+    /// edge we promised never moves left.
+    fn select_window(&mut self, id: SocketId) -> u16 {
+        let mut window = self.compute_window(id);
+        let tcb = &mut self.sockets[id as usize].tcb;
+        let promised = tcb.rcv_wup.wrapping_add(tcb.rcv_wnd).wrapping_sub(tcb.rcv_nxt) as i32;
+        let unit = 1u32 << tcb.rcv_wscale;
+        if promised > 0 && window < promised as u32 {
+            window = (promised as u32).div_ceil(unit) * unit;
+        }
+        window = window.min(65_535u32 << tcb.rcv_wscale);
+        tcb.rcv_wnd = window;
+        tcb.rcv_wup = tcb.rcv_nxt;
+        (window >> tcb.rcv_wscale) as u16
+    }
+
+    /// Builds and transmits one segment from socket `id`; every ACK we send settles the ACK
+    /// we owed (`tcp_event_ack_sent()`).
+    fn send_segment(&mut self, id: SocketId, flags: Flags, seq: u32, payload: Vec<u8>, mut options: TcpOptions, retransmission: bool) {
+        let win = if flags.syn {
+            self.syn_window(id)
+        } else {
+            self.select_window(id)
+        };
+        let host = self.host_of(id);
+        let offer_ts = flags.syn && !flags.ack && self.hosts[host].tcp.timestamps;
+        let socket = &mut self.sockets[id as usize];
+        let tcb = &mut socket.tcb;
+        if tcb.timestamps || offer_ts {
+            let echo = if flags.ack { tcb.ts_recent } else { 0 };
+            options.ts = Some((ts_clock(self.now, self.hosts[host].addr), echo));
+        }
+        let ack = if flags.ack { tcb.rcv_nxt } else { 0 };
+        if flags.ack {
+            tcb.ack_pending = false;
+            tcb.quick = tcb.quick.saturating_sub(1);
+        }
+        let wire = Wire {
+            id: 0,
+            proto: Proto::Tcp,
+            from: socket.local.unwrap_or_default(),
+            to: socket.peer.unwrap_or_default(),
+            flags,
+            seq,
+            ack,
+            win,
+            payload,
+            options,
+            retransmission,
+        };
+        if flags.ack {
+            self.cancel_timer(id, TimerKind::DelayedAck);
+        }
+        self.transmit(host, wire);
+    }
+
+    fn send_ack(&mut self, id: SocketId) {
+        let seq = self.sockets[id as usize].tcb.snd_nxt;
+        self.send_segment(id, Flags::ACK, seq, Vec::new(), TcpOptions::default(), false);
+    }
+
+    /// An abortive RST from a connection (tcp_send_active_reset()).
+    fn send_rst(&mut self, id: SocketId) {
+        let seq = self.sockets[id as usize].tcb.snd_nxt;
+        self.send_segment(id, Flags::RST_ACK, seq, Vec::new(), TcpOptions::default(), false);
+    }
+
+    /// A probe with an old sequence number: the peer must answer with an ACK that shows its
+    /// window (zero-window probe) or that it is alive (keepalive).
+    fn send_probe(&mut self, id: SocketId) {
+        let seq = self.sockets[id as usize].tcb.snd_una.wrapping_sub(1);
+        self.send_segment(id, Flags::ACK, seq, Vec::new(), TcpOptions::default(), false);
+    }
+
+    /// Answers a segment that belongs to no connection (tcp_v4_send_reset(), RFC 793 3.4).
+    fn reply_rst(&mut self, host: usize, to: &Wire) {
+        if to.flags.rst {
+            return;
+        }
+        let (flags, seq, ack) = if to.flags.ack {
+            (Flags::RST, to.ack, 0)
+        } else {
+            (Flags::RST_ACK, 0, to.seq.wrapping_add(to.seq_len()))
+        };
+        let wire = Wire {
+            id: 0,
+            proto: Proto::Tcp,
+            from: to.to,
+            to: to.from,
+            flags,
+            seq,
+            ack,
+            win: 0,
+            payload: Vec::new(),
+            options: TcpOptions::default(),
+            retransmission: false,
+        };
+        self.transmit(host, wire);
+    }
+
+    /// Sends what SendQ, the peer's window, the congestion window and Nagle allow
+    /// (tcp_write_xmit()), then a FIN if one is queued and everything before it is out.
+    pub(crate) fn tcp_output(&mut self, id: SocketId) {
+        if !matches!(
+            self.sockets[id as usize].state,
+            State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
+        ) {
+            return;
+        }
+        loop {
+            let now = self.now;
+            let delack = Self::us(self.settings(id).delack_ms);
+            let socket = &self.sockets[id as usize];
+            let tcb = &socket.tcb;
+            let unsent = tcb.write_seq.wrapping_sub(tcb.snd_nxt) as i32;
+            let in_flight = socket.in_flight();
+            let fin_unsent = tcb.fin_queued && seq_le(tcb.snd_nxt, tcb.write_seq);
+            if unsent > 0 {
+                let unsent = unsent as u32;
+                let room = tcb.snd_wnd.saturating_sub(in_flight);
+                let cwnd_room = tcb.cwnd.saturating_sub(in_flight);
+                let len = unsent.min(tcb.mss).min(room).min(cwnd_room);
+                if len == 0 {
+                    if room == 0 && in_flight == 0 {
+                        let backoff = tcb.rto_us.max(Self::us(self.settings(id).rto_min_ms));
+                        self.ensure_timer(id, TimerKind::Persist, now + backoff);
+                    }
+                    break;
+                }
+                if len < tcb.mss {
+                    let is_tail = len == unsent;
+                    if !is_tail && in_flight > 0 {
+                        // Sender-side silly window avoidance: wait for a bigger window.
+                        break;
+                    }
+                    // Nagle (RFC 896) with Minshall's refinement, as Linux: hold a small
+                    // segment while an earlier small segment is unacknowledged.
+                    if is_tail && !socket.nodelay && in_flight > 0 && seq_gt(tcb.snd_sml, tcb.snd_una) {
+                        break;
+                    }
+                }
+                let seq = tcb.snd_nxt;
+                let offset = seq.wrapping_sub(tcb.snd_una) as usize;
+                let payload: Vec<u8> = tcb.send_buf.range(offset..offset + len as usize).copied().collect();
+                let end = seq.wrapping_add(len);
+                let with_fin = tcb.fin_queued && end == tcb.write_seq;
+                let retransmission = seq_lt(seq, tcb.snd_max);
+                let flags = Flags { ack: true, psh: end == tcb.write_seq, fin: with_fin, ..Flags::default() };
+                let replying = tcb.last_rcv_at.is_some_and(|at| now.saturating_sub(at) < delack);
+                let tcb = &mut self.sockets[id as usize].tcb;
+                tcb.snd_nxt = end.wrapping_add(u32::from(with_fin));
+                if seq_gt(tcb.snd_nxt, tcb.snd_max) {
+                    tcb.snd_max = tcb.snd_nxt;
+                }
+                if len < tcb.mss {
+                    tcb.snd_sml = end;
+                }
+                if tcb.rtt_probe.is_none() && !retransmission {
+                    tcb.rtt_probe = Some((tcb.snd_nxt, now));
+                }
+                if replying {
+                    // A reply within the ACK delay of the last data received: interactive
+                    // ("pingpong") mode, so ACKs will ride on replies (tcp_event_data_sent()).
+                    tcb.pingpong = true;
+                }
+                self.send_segment(id, flags, seq, payload, TcpOptions::default(), retransmission);
+                let rto = self.sockets[id as usize].tcb.rto_us;
+                self.ensure_timer(id, TimerKind::Retransmit, now + rto);
+                if with_fin {
+                    break;
+                }
+                continue;
+            }
+            if fin_unsent && tcb.snd_nxt == tcb.write_seq {
+                let seq = tcb.snd_nxt;
+                let retransmission = seq_lt(seq, tcb.snd_max);
+                let tcb = &mut self.sockets[id as usize].tcb;
+                tcb.snd_nxt = seq.wrapping_add(1);
+                if seq_gt(tcb.snd_nxt, tcb.snd_max) {
+                    tcb.snd_max = tcb.snd_nxt;
+                }
+                let flags = Flags { fin: true, ack: true, ..Flags::default() };
+                self.send_segment(id, flags, seq, Vec::new(), TcpOptions::default(), retransmission);
+                let rto = self.sockets[id as usize].tcb.rto_us;
+                self.ensure_timer(id, TimerKind::Retransmit, now + rto);
+            }
+            break;
+        }
+    }
+
+    /// After the application read: announce a window that has at least doubled
+    /// (tcp_cleanup_rbuf()), so a sender stalled on a small window can go on.
+    fn window_update_after_read(&mut self, id: SocketId) {
+        let socket = &self.sockets[id as usize];
+        if !matches!(socket.state, State::Established | State::FinWait1 | State::FinWait2) || socket.tcb.fin_rcvd {
+            return;
+        }
+        let tcb = &socket.tcb;
+        let now_window = tcb.rcv_wup.wrapping_add(tcb.rcv_wnd).wrapping_sub(tcb.rcv_nxt) as i32;
+        let now_window = now_window.max(0) as u32;
+        let clamp = self.hosts[socket.host].tcp.window_clamp.unwrap_or(u32::MAX).min(socket.rcvbuf);
+        if 2 * now_window <= clamp {
+            let new_window = self.compute_window(id);
+            if new_window > 0 && new_window >= 2 * now_window {
+                self.send_ack(id);
+            }
+        }
+    }
+
+    // ===== segments in =====
+
+    pub(crate) fn tcp_deliver(&mut self, host: usize, wire: Wire) {
+        let conn = self.hosts[host].conns.get(&(wire.to, wire.from)).copied();
+        if let Some(id) = conn {
+            self.emit_segment(&wire, crate::trace::Fate::Delivered, None);
+            self.tcp_input(id, &wire);
+            return;
+        }
+        let listener = self.lookup_bound(host, Proto::Tcp, wire.to, None);
+        match listener {
+            Some(listener) if wire.flags.syn && !wire.flags.ack && !wire.flags.rst => {
+                let socket = &self.sockets[listener as usize];
+                if socket.accept_queue.len() as u32 > socket.backlog {
+                    // sk_acceptq_is_full(): the SYN is dropped without an answer; the client
+                    // will retransmit it after its RTO.
+                    let reason = format!(
+                        "the accept queue is full ({} of backlog+1 = {}): SYN dropped, no RST",
+                        socket.accept_queue.len(),
+                        socket.backlog + 1
+                    );
+                    self.emit_segment(&wire, crate::trace::Fate::Dropped, Some(reason));
+                    return;
+                }
+                self.emit_segment(&wire, crate::trace::Fate::Delivered, None);
+                self.listen_syn(listener, &wire);
+            }
+            _ => {
+                self.emit_segment(&wire, crate::trace::Fate::Delivered, None);
+                self.reply_rst(host, &wire);
+            }
+        }
+    }
+
+    /// A SYN reached a listener: a new connection in SYN_RECV joins its SYN queue.
+    fn listen_syn(&mut self, listener: SocketId, syn: &Wire) {
+        let host = self.host_of(listener);
+        let mtu = self.route(host, syn.from.ip).map_or(LOOPBACK_MTU, |(_, _, mtu)| mtu);
+        let child = self.new_socket(host, Proto::Tcp);
+        let parent = self.sockets[listener as usize].clone_options();
+        let socket = &mut self.sockets[child as usize];
+        parent.apply_to(socket);
+        socket.listener = Some(listener);
+        socket.local = Some(syn.to);
+        socket.peer = Some(syn.from);
+        self.claim_port(child, syn.to.port);
+        self.register_conn(child);
+        self.emit_socket(child, SocketAction::Create);
+        let iss = self.next_isn(host);
+        self.init_sender(child, iss, mtu);
+        self.init_receiver(child, syn, mtu);
+        self.sockets[listener as usize].syn_queue.push(child);
+        self.set_state(child, State::SynRecv, "a SYN reached the listener: the new connection waits in its SYN queue");
+        self.queues_changed(listener);
+        self.send_syn(child, true, false);
+        let rto = Self::us(self.settings(child).rto_initial_ms);
+        self.arm_timer(child, TimerKind::Retransmit, self.now + rto);
+    }
+
+    fn tcp_input(&mut self, id: SocketId, wire: &Wire) {
+        let now = self.now;
+        let tcb = &mut self.sockets[id as usize].tcb;
+        tcb.last_heard_at = now;
+        tcb.probes = 0;
+        if tcb.timestamps {
+            if let Some((value, _)) = wire.options.ts {
+                tcb.ts_recent = value;
+            }
+        }
+        match self.sockets[id as usize].state {
+            State::Closed | State::Listen => {
+                let host = self.host_of(id);
+                self.reply_rst(host, wire);
+            }
+            State::SynSent => self.syn_sent_input(id, wire),
+            State::TimeWait => self.time_wait_input(id, wire),
+            _ => self.synchronized_input(id, wire),
+        }
+    }
+
+    fn syn_sent_input(&mut self, id: SocketId, wire: &Wire) {
+        let iss = self.sockets[id as usize].tcb.iss;
+        if wire.flags.ack && wire.ack != iss.wrapping_add(1) {
+            let host = self.host_of(id);
+            self.reply_rst(host, wire);
+            return;
+        }
+        if wire.flags.rst {
+            if wire.flags.ack {
+                self.sockets[id as usize].error = Some(Errno::ECONNREFUSED);
+                self.set_state(id, State::Closed, "RST in answer to our SYN: nobody listens on that port");
+            }
+            return;
+        }
+        if !wire.flags.syn {
+            return;
+        }
+        let host = self.host_of(id);
+        let mtu = self.route(host, wire.from.ip).map_or(LOOPBACK_MTU, |(_, _, mtu)| mtu);
+        self.init_receiver(id, wire, mtu);
+        if wire.flags.ack {
+            self.handshake_acked(id, wire);
+            self.sockets[id as usize].tcb.last_rcv_at = Some(self.now);
+            self.set_state(id, State::Established, "the SYN+ACK arrived: connect() returns");
+            self.send_ack(id);
+            self.start_keepalive(id);
+            self.tcp_output(id);
+        } else {
+            self.set_state(id, State::SynRecv, "a SYN arrived while ours was out: simultaneous open");
+            self.send_syn(id, true, false);
+        }
+    }
+
+    /// Our SYN is acknowledged: take an RTT sample (Karn: only if it was never resent).
+    fn handshake_acked(&mut self, id: SocketId, wire: &Wire) {
+        let now = self.now;
+        let tcp = self.settings(id).clone();
+        let tcb = &mut self.sockets[id as usize].tcb;
+        tcb.snd_una = tcb.iss.wrapping_add(1);
+        if seq_lt(tcb.snd_nxt, tcb.snd_una) {
+            tcb.snd_nxt = tcb.snd_una;
+        }
+        if !wire.flags.syn {
+            tcb.snd_wnd = u32::from(wire.win) << tcb.snd_wscale;
+            tcb.snd_wl1 = wire.seq;
+            tcb.snd_wl2 = wire.ack;
+        }
+        if let Some((_, sent)) = tcb.rtt_probe.take() {
+            if tcb.retransmits == 0 {
+                rtt_sample(tcb, now - sent, &tcp);
+            }
+        }
+        tcb.retransmits = 0;
+        self.cancel_timer(id, TimerKind::Retransmit);
+    }
+
+    fn start_keepalive(&mut self, id: SocketId) {
+        if self.sockets[id as usize].keepalive {
+            let idle = Self::us(self.settings(id).keepalive_time_ms);
+            self.arm_timer(id, TimerKind::Keepalive, self.now + idle);
+        }
+    }
+
+    fn time_wait_input(&mut self, id: SocketId, wire: &Wire) {
+        if wire.flags.rst {
+            self.set_state(id, State::Closed, "an RST ends TIME_WAIT early (Linux does not enforce RFC 1337)");
+            return;
+        }
+        if wire.flags.fin {
+            // The peer did not get our last ACK and resent its FIN: ACK it again and start
+            // 2MSL afresh (RFC 793 3.9, TIME-WAIT; TLPI 61.6.7).
+            self.send_ack(id);
+            let two_msl = Self::us(self.settings(id).msl_ms) * 2;
+            self.arm_timer(id, TimerKind::TimeWait, self.now + two_msl);
+            return;
+        }
+        if wire.flags.syn || !wire.payload.is_empty() {
+            self.send_ack(id);
+        }
+    }
+
+    fn synchronized_input(&mut self, id: SocketId, wire: &Wire) {
+        let state = self.sockets[id as usize].state;
+        let listener = self.sockets[id as usize].listener;
+        if wire.flags.rst {
+            if state == State::SynRecv && listener.is_some() {
+                self.set_state(id, State::Closed, "an RST ended the half-open connection");
+                self.free_socket(id);
+                return;
+            }
+            let errno = match state {
+                State::CloseWait => Errno::EPIPE,
+                State::SynRecv => Errno::ECONNREFUSED,
+                _ => Errno::ECONNRESET,
+            };
+            let socket = &mut self.sockets[id as usize];
+            socket.error = Some(errno);
+            socket.shut_wr = true;
+            self.set_state(id, State::Closed, "RST received: the peer aborted the connection");
+            return;
+        }
+        if wire.flags.syn {
+            let tcb = &self.sockets[id as usize].tcb;
+            if state == State::SynRecv && !wire.flags.ack && wire.seq == tcb.irs {
+                // The client resent its SYN: our SYN+ACK was lost or is late.
+                self.send_syn(id, true, true);
+                return;
+            }
+            if !(state == State::SynRecv && wire.flags.ack) {
+                self.send_ack(id);
+                return;
+            }
+        }
+        if !wire.flags.ack {
+            return;
+        }
+        if state == State::SynRecv {
+            let iss = self.sockets[id as usize].tcb.iss;
+            if wire.ack != iss.wrapping_add(1) {
+                let host = self.host_of(id);
+                self.reply_rst(host, wire);
+                return;
+            }
+            if let Some(listener) = listener {
+                let parent = &self.sockets[listener as usize];
+                if parent.accept_queue.len() as u32 > parent.backlog {
+                    if self.settings(id).abort_on_overflow {
+                        self.send_rst(id);
+                        self.set_state(id, State::Closed, "the accept queue is full and tcp_abort_on_overflow is set");
+                        self.free_socket(id);
+                    } else {
+                        self.emit(EventKind::Note {
+                            pid: None,
+                            text: "the accept queue is full: the listener ignores this final ACK and will resend its SYN+ACK".into(),
+                        });
+                    }
+                    return;
+                }
+            }
+            self.handshake_acked(id, wire);
+            let cause = if listener.is_some() {
+                "the handshake's final ACK arrived: the connection moves to the accept queue"
+            } else {
+                "our SYN is acknowledged: simultaneous open completes"
+            };
+            self.set_state(id, State::Established, cause);
+            if let Some(listener) = listener {
+                let parent = &mut self.sockets[listener as usize];
+                parent.syn_queue.retain(|&child| child != id);
+                parent.accept_queue.push_back(id);
+                self.queues_changed(listener);
+            }
+            self.start_keepalive(id);
+            if wire.flags.syn {
+                return;
+            }
+        }
+        if !self.process_ack(id, wire) {
+            return;
+        }
+        let mut need = AckNeed::None;
+        if !wire.payload.is_empty() {
+            let state = self.sockets[id as usize].state;
+            let socket = &self.sockets[id as usize];
+            let new_data = seq_gt(wire.seq.wrapping_add(wire.payload.len() as u32), socket.tcb.rcv_nxt);
+            if matches!(state, State::FinWait1 | State::FinWait2) && socket.refs == 0 && new_data {
+                // Data for a socket its owner has closed: nobody will ever read it, so Linux
+                // resets the connection (LINUX_MIB_TCPABORTONDATA).
+                let host = self.host_of(id);
+                self.send_rst(id);
+                let _ = host;
+                self.set_state(id, State::Closed, "data arrived after close(): the kernel answers with RST");
+                return;
+            }
+            if matches!(state, State::Established | State::FinWait1 | State::FinWait2) {
+                need = need.max(self.receive_data(id, wire));
+            }
+        }
+        if wire.flags.fin {
+            need = need.max(self.receive_fin(id, wire.seq.wrapping_add(wire.payload.len() as u32)));
+        }
+        if self.sockets[id as usize].freed || self.sockets[id as usize].state == State::Closed {
+            return;
+        }
+        match need {
+            AckNeed::Now => self.send_ack(id),
+            AckNeed::Delayed => {
+                self.sockets[id as usize].tcb.ack_pending = true;
+                let delay = Self::us(self.settings(id).delack_ms);
+                self.ensure_timer(id, TimerKind::DelayedAck, self.now + delay);
+            }
+            AckNeed::None => {}
+        }
+        self.tcp_output(id);
+    }
+
+    /// The ACK field and the window of an arriving segment. Returns false when the segment
+    /// must not be processed further.
+    fn process_ack(&mut self, id: SocketId, wire: &Wire) -> bool {
+        let now = self.now;
+        let tcp = self.settings(id).clone();
+        let socket = &mut self.sockets[id as usize];
+        let tcb = &mut socket.tcb;
+        if seq_gt(wire.ack, tcb.snd_max) {
+            // It acknowledges something never sent: answer with an ACK and drop it.
+            self.send_ack(id);
+            return false;
+        }
+        let window = u32::from(wire.win) << tcb.snd_wscale;
+        if seq_gt(wire.ack, tcb.snd_una) {
+            let acked = wire.ack.wrapping_sub(tcb.snd_una);
+            let fin_now_acked = socket.tcb.fin_queued
+                && seq_gt(wire.ack, socket.tcb.write_seq)
+                && !seq_gt(socket.tcb.snd_una, socket.tcb.write_seq);
+            let tcb = &mut socket.tcb;
+            let data = (acked - u32::from(fin_now_acked)).min(tcb.send_buf.len() as u32);
+            tcb.send_buf.drain(..data as usize);
+            tcb.snd_una = wire.ack;
+            if seq_lt(tcb.snd_nxt, wire.ack) {
+                tcb.snd_nxt = wire.ack;
+            }
+            if let Some((end, sent)) = tcb.rtt_probe {
+                if seq_ge(wire.ack, end) {
+                    tcb.rtt_probe = None;
+                    if tcb.retransmits == 0 {
+                        rtt_sample(tcb, now - sent, &tcp);
+                    }
+                }
+            }
+            tcb.retransmits = 0;
+            tcb.first_retransmit_at = None;
+            tcb.dupacks = 0;
+            tcb.rto_us = rto_from_estimate(tcb, &tcp);
+            // Reno: slow start below ssthresh, then one MSS per window (RFC 5681).
+            if tcb.cwnd < tcb.ssthresh {
+                tcb.cwnd = tcb.cwnd.saturating_add(data.max(1));
+            } else {
+                tcb.cwnd = tcb.cwnd.saturating_add((tcb.mss * tcb.mss / tcb.cwnd.max(1)).max(1));
+            }
+            let outstanding = tcb.snd_una != tcb.snd_max;
+            let rto = tcb.rto_us;
+            if outstanding {
+                self.arm_timer(id, TimerKind::Retransmit, now + rto);
+            } else {
+                self.cancel_timer(id, TimerKind::Retransmit);
+            }
+            if data > 0 {
+                self.queues_changed(id);
+            }
+        } else if wire.ack == tcb.snd_una
+            && wire.payload.is_empty()
+            && !wire.flags.fin
+            && window == tcb.snd_wnd
+            && tcb.snd_una != tcb.snd_max
+        {
+            tcb.dupacks += 1;
+            if tcb.dupacks == 3 {
+                self.fast_retransmit(id);
+            }
+        }
+        let tcb = &mut self.sockets[id as usize].tcb;
+        if seq_lt(tcb.snd_wl1, wire.seq) || (tcb.snd_wl1 == wire.seq && seq_le(tcb.snd_wl2, wire.ack)) {
+            tcb.snd_wnd = window;
+            tcb.snd_wl1 = wire.seq;
+            tcb.snd_wl2 = wire.ack;
+            if window > 0 && self.sockets[id as usize].timer(TimerKind::Persist).is_some() {
+                self.cancel_timer(id, TimerKind::Persist);
+                self.sockets[id as usize].tcb.probes = 0;
+            }
+        }
+        self.fin_acked_transitions(id);
+        !self.sockets[id as usize].freed && self.sockets[id as usize].state != State::Closed
+    }
+
+    fn fin_acked_transitions(&mut self, id: SocketId) {
+        let socket = &self.sockets[id as usize];
+        if !socket.fin_acked() {
+            return;
+        }
+        match socket.state {
+            State::FinWait1 => {
+                self.set_state(id, State::FinWait2, "our FIN is acknowledged; the peer may still send");
+                self.orphan_fin_wait2(id);
+            }
+            State::Closing => self.set_state(id, State::TimeWait, "our FIN is acknowledged: wait 2MSL"),
+            State::LastAck => self.set_state(id, State::Closed, "the last ACK arrived: the connection is gone"),
+            _ => {}
+        }
+    }
+
+    fn fast_retransmit(&mut self, id: SocketId) {
+        let tcb = &mut self.sockets[id as usize].tcb;
+        let flight = tcb.snd_nxt.wrapping_sub(tcb.snd_una);
+        tcb.ssthresh = (flight / 2).max(2 * tcb.mss);
+        tcb.cwnd = tcb.ssthresh + 3 * tcb.mss;
+        self.retransmit_head(id);
+    }
+
+    /// Resends the oldest unacknowledged segment (data, or a lone FIN).
+    fn retransmit_head(&mut self, id: SocketId) {
+        let tcb = &self.sockets[id as usize].tcb;
+        let seq = tcb.snd_una;
+        let len = (tcb.send_buf.len() as u32).min(tcb.mss).min(tcb.snd_max.wrapping_sub(seq));
+        let payload: Vec<u8> = tcb.send_buf.range(..len as usize).copied().collect();
+        let end = seq.wrapping_add(len);
+        let with_fin = tcb.fin_queued && end == tcb.write_seq && seq_gt(tcb.snd_max, tcb.write_seq);
+        let flags = Flags { ack: true, psh: len > 0 && end == tcb.write_seq, fin: with_fin, ..Flags::default() };
+        if len == 0 && !with_fin {
+            return;
+        }
+        self.sockets[id as usize].tcb.rtt_probe = None;
+        self.send_segment(id, flags, seq, payload, TcpOptions::default(), true);
+    }
+
+    /// In-order data joins RecvQ (out-of-order data waits aside). Returns what ACK is owed.
+    fn receive_data(&mut self, id: SocketId, wire: &Wire) -> AckNeed {
+        let now = self.now;
+        let tcp = self.settings(id).clone();
+        let socket = &mut self.sockets[id as usize];
+        let rcvbuf = socket.rcvbuf;
+        let used = socket.recv_used();
+        let tcb = &mut socket.tcb;
+        let mut seq = wire.seq;
+        let mut data = &wire.payload[..];
+        if seq_lt(seq, tcb.rcv_nxt) {
+            let skip = tcb.rcv_nxt.wrapping_sub(seq) as usize;
+            if skip >= data.len() {
+                // Entirely a duplicate: our ACK was lost or late, so repeat it at once.
+                return AckNeed::Now;
+            }
+            data = &data[skip..];
+            seq = tcb.rcv_nxt;
+        }
+        let free = rcvbuf.saturating_sub(used) as usize;
+        if seq != tcb.rcv_nxt {
+            let offset = seq.wrapping_sub(tcb.rcv_nxt) as usize;
+            if offset < free {
+                let keep = data.len().min(free - offset);
+                let entry = tcb.ooo.entry(seq).or_default();
+                if entry.len() < keep {
+                    *entry = data[..keep].to_vec();
+                }
+            }
+            // A gap: a duplicate ACK at once tells the sender (RFC 5681 4.2).
+            return AckNeed::Now;
+        }
+        // Bytes beyond the free space are dropped; the sender will resend them.
+        let take = data.len().min(free);
+        tcb.recv_buf.extend(&data[..take]);
+        tcb.rcv_nxt = tcb.rcv_nxt.wrapping_add(take as u32);
+        let mut filled_gap = false;
+        while let Some((&start, _)) = tcb.ooo.first_key_value() {
+            if seq_gt(start, tcb.rcv_nxt) {
+                break;
+            }
+            let chunk = tcb.ooo.remove(&start).unwrap_or_default();
+            let skip = tcb.rcv_nxt.wrapping_sub(start) as usize;
+            if skip < chunk.len() {
+                tcb.recv_buf.extend(&chunk[skip..]);
+                tcb.rcv_nxt = tcb.rcv_nxt.wrapping_add((chunk.len() - skip) as u32);
+            }
+            filled_gap = true;
+        }
+        // Quick-ACK mode at the start, and again after a long silence (tcp_event_data_recv()).
+        let first = tcb.rcv_mss == 0;
+        let gap = tcb.last_rcv_at.map_or(u64::MAX, |at| now.saturating_sub(at));
+        tcb.rcv_mss = tcb.rcv_mss.max(wire.payload.len() as u32);
+        if first || gap > tcb.rto_us {
+            let estimate = if first { TCP_MSS_DEFAULT.min(u32::from(tcb.adv_mss)) } else { tcb.rcv_mss };
+            let quickacks = (tcb.rcv_wnd / (2 * estimate.max(1))).max(2).min(tcp.max_quickacks);
+            tcb.quick = tcb.quick.max(quickacks);
+        }
+        tcb.last_rcv_at = Some(now);
+        let ooo_fin = tcb.ooo_fin;
+        let rcv_nxt = tcb.rcv_nxt;
+        let unacked = tcb.rcv_nxt.wrapping_sub(tcb.rcv_wup);
+        let quick = tcb.quick > 0 && !tcb.pingpong;
+        let more_than_one_segment = unacked > tcb.rcv_mss;
+        let ooo_pending = !tcb.ooo.is_empty();
+        self.queues_changed(id);
+        if ooo_fin == Some(rcv_nxt) {
+            self.receive_fin(id, rcv_nxt);
+            return AckNeed::Now;
+        }
+        if filled_gap || ooo_pending || !tcp.delayed_ack || quick || more_than_one_segment {
+            AckNeed::Now
+        } else {
+            AckNeed::Delayed
+        }
+    }
+
+    /// A FIN at sequence number `fin_seq`. Returns what ACK is owed.
+    fn receive_fin(&mut self, id: SocketId, fin_seq: u32) -> AckNeed {
+        let tcp_delayed = self.settings(id).delayed_ack;
+        let socket = &mut self.sockets[id as usize];
+        let tcb = &mut socket.tcb;
+        if tcb.fin_rcvd {
+            // A retransmitted FIN: our ACK was lost.
+            return AckNeed::Now;
+        }
+        if fin_seq != tcb.rcv_nxt {
+            if seq_gt(fin_seq, tcb.rcv_nxt) {
+                tcb.ooo_fin = Some(fin_seq);
+            }
+            return AckNeed::Now;
+        }
+        tcb.rcv_nxt = tcb.rcv_nxt.wrapping_add(1);
+        tcb.fin_rcvd = true;
+        tcb.ooo_fin = None;
+        let state = socket.state;
+        let fin_acked = socket.fin_acked();
+        self.queues_changed(id);
+        match state {
+            State::Established | State::SynRecv => {
+                // tcp_fin(): the ACK of a FIN waits in pingpong mode, hoping the application
+                // closes soon so that its FIN can carry the ACK.
+                self.sockets[id as usize].tcb.pingpong = true;
+                self.set_state(id, State::CloseWait, "the peer's FIN arrived: it has finished sending, recv() will return 0");
+                if tcp_delayed {
+                    AckNeed::Delayed
+                } else {
+                    AckNeed::Now
+                }
+            }
+            State::FinWait1 if fin_acked => {
+                self.set_state(id, State::TimeWait, "the peer's FIN arrived with the ACK of ours: wait 2MSL");
+                AckNeed::Now
+            }
+            State::FinWait1 => {
+                self.set_state(id, State::Closing, "the peer's FIN crossed ours: simultaneous close");
+                AckNeed::Now
+            }
+            State::FinWait2 => {
+                self.set_state(id, State::TimeWait, "the peer's FIN arrived: ACK it and wait 2MSL");
+                AckNeed::Now
+            }
+            _ => AckNeed::Now,
+        }
+    }
+
+    // ===== timers =====
+
+    pub(crate) fn on_timer(&mut self, id: SocketId, kind: TimerKind) {
+        match kind {
+            TimerKind::Retransmit => self.retransmit_timeout(id),
+            TimerKind::DelayedAck => {
+                let tcb = &mut self.sockets[id as usize].tcb;
+                // A missed delayed ACK ends pingpong mode (tcp_delack_timer_handler()).
+                tcb.pingpong = false;
+                if tcb.ack_pending {
+                    self.send_ack(id);
+                }
+            }
+            TimerKind::Persist => {
+                let socket = &self.sockets[id as usize];
+                if !socket.state.is_synchronized() || socket.state == State::TimeWait {
+                    return;
+                }
+                if socket.tcb.snd_wnd > 0 {
+                    self.tcp_output(id);
+                    return;
+                }
+                self.send_probe(id);
+                let tcp = self.settings(id).clone();
+                let tcb = &mut self.sockets[id as usize].tcb;
+                tcb.probes += 1;
+                let backoff = tcb.rto_us.max(tcp.rto_min_ms * 1000).saturating_mul(1 << tcb.probes.min(16));
+                let delay = backoff.min(tcp.rto_max_ms * 1000);
+                self.arm_timer(id, TimerKind::Persist, self.now + delay);
+            }
+            TimerKind::Keepalive => {
+                let tcp = self.settings(id).clone();
+                let socket = &self.sockets[id as usize];
+                if !socket.keepalive || !socket.state.is_synchronized() || socket.state == State::TimeWait {
+                    return;
+                }
+                let idle = self.now.saturating_sub(socket.tcb.last_heard_at);
+                let keepalive_time = tcp.keepalive_time_ms * 1000;
+                let sent = socket.tcb.probes;
+                if idle < keepalive_time && sent == 0 {
+                    let at = socket.tcb.last_heard_at + keepalive_time;
+                    self.arm_timer(id, TimerKind::Keepalive, at);
+                } else if sent >= tcp.keepalive_probes {
+                    self.give_up(id, "keepalive probes went unanswered: the peer is gone (ETIMEDOUT)");
+                } else {
+                    self.send_probe(id);
+                    self.sockets[id as usize].tcb.probes = sent + 1;
+                    self.arm_timer(id, TimerKind::Keepalive, self.now + tcp.keepalive_intvl_ms * 1000);
+                }
+            }
+            TimerKind::TimeWait => self.set_state(id, State::Closed, "2MSL has passed: TIME_WAIT ends"),
+            TimerKind::FinWait2 => {
+                self.set_state(id, State::Closed, "the orphaned FIN_WAIT2 socket timed out (tcp_fin_timeout)");
+            }
+            TimerKind::Linger => self.wake(id),
+        }
+    }
+
+    /// The connection is given up with ETIMEDOUT (turmoil-net and Linux surface it so).
+    fn give_up(&mut self, id: SocketId, cause: &str) {
+        let socket = &mut self.sockets[id as usize];
+        socket.error = Some(Errno::ETIMEDOUT);
+        socket.shut_wr = true;
+        self.set_state(id, State::Closed, cause);
+    }
+
+    fn retransmit_timeout(&mut self, id: SocketId) {
+        let tcp = self.settings(id).clone();
+        let now = self.now;
+        let state = self.sockets[id as usize].state;
+        let listener = self.sockets[id as usize].listener;
+        let rto_initial = tcp.rto_initial_ms * 1000;
+        match state {
+            State::SynSent => {
+                // tcp_syn_retries with tcp_syn_linear_timeouts: the first retransmissions keep
+                // the initial RTO, then it doubles (Linux 6.x: SYNs at 0,1,2,3,4,5,7,11,...).
+                let done = self.sockets[id as usize].tcb.retransmits;
+                if done >= tcp.syn_retries + tcp.syn_linear_timeouts {
+                    self.give_up(id, "no answer to any SYN: connect() fails with ETIMEDOUT");
+                    return;
+                }
+                let retransmits = done + 1;
+                self.sockets[id as usize].tcb.retransmits = retransmits;
+                self.send_syn(id, false, true);
+                let delay = if retransmits <= tcp.syn_linear_timeouts {
+                    rto_initial
+                } else {
+                    rto_initial << (retransmits - tcp.syn_linear_timeouts).min(20)
+                };
+                let delay = delay.min(tcp.rto_max_ms * 1000);
+                self.sockets[id as usize].tcb.rto_us = delay;
+                self.arm_timer(id, TimerKind::Retransmit, now + delay);
+            }
+            State::SynRecv => {
+                let done = self.sockets[id as usize].tcb.retransmits;
+                let limit = if listener.is_some() { tcp.synack_retries } else { tcp.syn_retries };
+                if done >= limit {
+                    if listener.is_some() {
+                        self.set_state(id, State::Closed, "no final ACK after every SYN+ACK retry: the half-open connection is dropped");
+                        self.free_socket(id);
+                    } else {
+                        self.give_up(id, "no answer to the SYN+ACK: the connection attempt times out");
+                    }
+                    return;
+                }
+                let retransmits = done + 1;
+                self.sockets[id as usize].tcb.retransmits = retransmits;
+                self.send_syn(id, true, true);
+                let delay = (rto_initial << retransmits.min(20)).min(tcp.rto_max_ms * 1000);
+                self.arm_timer(id, TimerKind::Retransmit, now + delay);
+            }
+            _ if self.sockets[id as usize].tcb.snd_una == self.sockets[id as usize].tcb.snd_max => {}
+            State::TimeWait | State::Closed | State::Listen => {}
+            _ => {
+                let tcb = &mut self.sockets[id as usize].tcb;
+                let first = *tcb.first_retransmit_at.get_or_insert(now.saturating_sub(tcb.rto_us));
+                let limit = retransmission_budget(tcp.retries2, tcp.rto_min_ms * 1000, tcp.rto_max_ms * 1000);
+                if now.saturating_sub(first) >= limit {
+                    self.give_up(id, "retransmissions went unanswered (tcp_retries2): the connection times out");
+                    return;
+                }
+                tcb.retransmits += 1;
+                let flight = tcb.snd_max.wrapping_sub(tcb.snd_una);
+                tcb.ssthresh = (flight / 2).max(2 * tcb.mss);
+                tcb.cwnd = tcb.mss;
+                tcb.dupacks = 0;
+                tcb.rtt_probe = None;
+                // Go back to the oldest unacknowledged byte (RFC 6298 5.4-5.6).
+                tcb.snd_nxt = tcb.snd_una;
+                tcb.rto_us = (tcb.rto_us * 2).min(tcp.rto_max_ms * 1000);
+                self.tcp_output(id);
+                let tcb = &self.sockets[id as usize].tcb;
+                if tcb.snd_nxt == tcb.snd_una {
+                    // Nothing could be resent (zero window): resend the head anyway.
+                    self.retransmit_head(id);
+                }
+                let rto = self.sockets[id as usize].tcb.rto_us;
+                self.arm_timer(id, TimerKind::Retransmit, now + rto);
+            }
+        }
+    }
+}
+
+/// A host's timestamp clock in milliseconds, offset per host as real clocks are.
+fn ts_clock(now_us: u64, addr: crate::addr::Ipv4) -> u32 {
+    let offset = u32::from_be_bytes(addr.0).wrapping_mul(2_654_435_761);
+    ((now_us / 1000) as u32).wrapping_add(offset)
+}
+
+/// RFC 6298 2.2-2.3: smoothed RTT and its variation.
+fn rtt_sample(tcb: &mut crate::socket::Tcb, sample_us: u64, tcp: &TcpSettings) {
+    let sample = sample_us.max(1);
+    match tcb.srtt_us {
+        None => {
+            tcb.srtt_us = Some(sample);
+            tcb.rttvar_us = sample / 2;
+        }
+        Some(srtt) => {
+            let delta = srtt.abs_diff(sample);
+            tcb.rttvar_us = (3 * tcb.rttvar_us + delta) / 4;
+            tcb.srtt_us = Some((7 * srtt + sample) / 8);
+        }
+    }
+    tcb.rto_us = rto_from_estimate(tcb, tcp);
+}
+
+/// Linux's RTO: srtt plus the larger of 4*rttvar and rto_min, within [rto_min, rto_max]
+/// (`tcp_set_rto()`, `TCP_RTO_MIN`, `TCP_RTO_MAX`).
+fn rto_from_estimate(tcb: &crate::socket::Tcb, tcp: &TcpSettings) -> u64 {
+    let min = tcp.rto_min_ms * 1000;
+    let max = tcp.rto_max_ms * 1000;
+    match tcb.srtt_us {
+        None => tcp.rto_initial_ms * 1000,
+        Some(srtt) => (srtt + (4 * tcb.rttvar_us).max(min)).clamp(min, max),
+    }
+}
+
+/// How long data retransmissions may go on before the connection is dropped: the time
+/// `boundary` doublings from rto_min would take, capped at rto_max (`tcp_model_timeout()`);
+/// 924.6 s for tcp_retries2 = 15.
+pub(crate) fn retransmission_budget(boundary: u32, rto_min_us: u64, rto_max_us: u64) -> u64 {
+    let threshold = (rto_max_us / rto_min_us.max(1)).max(1).ilog2();
+    if boundary <= threshold {
+        ((2u64 << boundary) - 1) * rto_min_us
+    } else {
+        ((2u64 << threshold) - 1) * rto_min_us + u64::from(boundary - threshold) * rto_max_us
+    }
+}
+
+/// Socket options a listener's new connections inherit (TLPI 61.11).
+pub(crate) struct InheritedOptions {
+    reuseaddr: bool,
+    linger: Option<u32>,
+    nodelay: bool,
+    keepalive: bool,
+    sndbuf: u32,
+    rcvbuf: u32,
+}
+
+impl crate::socket::Socket {
+    pub(crate) fn clone_options(&self) -> InheritedOptions {
+        InheritedOptions {
+            reuseaddr: self.reuseaddr,
+            linger: self.linger,
+            nodelay: self.nodelay,
+            keepalive: self.keepalive,
+            sndbuf: self.sndbuf,
+            rcvbuf: self.rcvbuf,
+        }
+    }
+}
+
+impl InheritedOptions {
+    fn apply_to(&self, socket: &mut crate::socket::Socket) {
+        socket.reuseaddr = self.reuseaddr;
+        socket.linger = self.linger;
+        socket.nodelay = self.nodelay;
+        socket.keepalive = self.keepalive;
+        socket.sndbuf = self.sndbuf;
+        socket.rcvbuf = self.rcvbuf;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retransmission_budget_matches_linux_for_retries2_15() {
+        // 0.2 s * (2^10 - 1) + 6 * 120 s = 924.6 s.
+        assert_eq!(retransmission_budget(15, 200_000, 120_000_000), 924_600_000);
+        assert_eq!(retransmission_budget(3, 200_000, 120_000_000), 3_000_000);
+    }
+}

@@ -1,0 +1,1141 @@
+//! The simulated world: hosts, links, processes, one clock, one event queue, one RNG.
+//!
+//! Time never comes from outside: the run loop pops the earliest pending event (ordered by
+//! `(time, seq)`, turmoil-net style), advances the clock to it and handles it, then lets
+//! every process that became runnable run its steps. System calls take no simulated time.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+
+use crate::addr::{Ipv4, SockAddr};
+use crate::errno::Errno;
+use crate::rng::Rng;
+use crate::scenario::{Call, Expect, LinkSpec, Scenario, Step, TcpSettings};
+use crate::socket::{timer_slot, Socket};
+use crate::state::State;
+use crate::trace::{
+    Event, EventKind, FdAction, Flags, Phase, Pid, ProcessAction, Proto, SocketAction, SocketId, TcpOptions,
+    TimerAction, TimerKind, Trace,
+};
+use crate::RunError;
+
+/// One-way latency between two sockets of the same host.
+pub(crate) const LOOPBACK_LATENCY_US: u64 = 5;
+/// MTU of a host's own loopback path (Linux `lo`).
+pub(crate) const LOOPBACK_MTU: u32 = 65_536;
+/// Ephemeral ports (`net.ipv4.ip_local_port_range`).
+pub(crate) const EPHEMERAL_PORTS: (u16, u16) = (32_768, 60_999);
+
+pub(crate) struct Host {
+    pub name: String,
+    pub addr: Ipv4,
+    pub tcp: TcpSettings,
+    pub next_isn: usize,
+    pub next_port: usize,
+    /// Sockets holding each local port (bound, listening, connected or TIME_WAIT).
+    pub ports: BTreeMap<u16, Vec<SocketId>>,
+    /// Connected sockets by (local, peer).
+    pub conns: BTreeMap<(SockAddr, SockAddr), SocketId>,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Link {
+    pub latency_us: u64,
+    pub mtu: u32,
+}
+
+/// A segment on the wire.
+#[derive(Clone, Debug)]
+pub(crate) struct Wire {
+    pub id: u64,
+    pub proto: Proto,
+    pub from: SockAddr,
+    pub to: SockAddr,
+    pub flags: Flags,
+    pub seq: u32,
+    pub ack: u32,
+    pub win: u16,
+    pub payload: Vec<u8>,
+    pub options: TcpOptions,
+    pub retransmission: bool,
+}
+
+impl Wire {
+    /// Sequence space the segment occupies: payload plus one for SYN and one for FIN.
+    pub fn seq_len(&self) -> u32 {
+        self.payload.len() as u32 + u32::from(self.flags.syn) + u32::from(self.flags.fin)
+    }
+}
+
+enum Pending {
+    Deliver(Wire),
+    Drop(Wire, String),
+    Timer { socket: SocketId, kind: TimerKind, deadline: u64 },
+    Wake { pid: Pid, token: u64 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Ready,
+    Sleeping,
+    Blocked,
+    Exited,
+}
+
+/// A call that has entered and not yet returned.
+#[derive(Clone, Debug, Default)]
+struct InCall {
+    blocked: bool,
+    /// Bytes a blocking send() has queued so far.
+    progress: u32,
+    /// Payload of a send() in progress.
+    data: Option<Vec<u8>>,
+    /// Deadline of a sleep() or a lingering close().
+    until: Option<u64>,
+    /// The socket a call that has already released its descriptor still waits on.
+    socket: Option<SocketId>,
+    /// `progress` when this call entered (a writen() loop carries progress across calls).
+    start: u32,
+}
+
+struct Process {
+    name: String,
+    host: usize,
+    steps: Vec<Step>,
+    pc: usize,
+    fds: BTreeMap<i32, SocketId>,
+    names: BTreeMap<String, i32>,
+    status: Status,
+    call: Option<InCall>,
+    wake_token: u64,
+    children: u32,
+}
+
+/// What a system call did.
+pub(crate) enum Outcome {
+    /// It returned this value (and maybe a value to show, such as an address).
+    Done(i64, Option<String>),
+    Failed(Errno),
+    /// It must wait on this socket (None: only a timer wakes it), for this reason.
+    Block(Option<SocketId>, String),
+}
+
+pub(crate) struct World {
+    pub now: u64,
+    pub hosts: Vec<Host>,
+    host_by_addr: BTreeMap<Ipv4, usize>,
+    links: BTreeMap<(usize, usize), Link>,
+    pub sockets: Vec<Socket>,
+    processes: Vec<Process>,
+    queue: BinaryHeap<Reverse<(u64, u64, usize)>>,
+    pending: Vec<Option<Pending>>,
+    free_slots: Vec<usize>,
+    seq: u64,
+    pub rng: Rng,
+    ready: BTreeSet<Pid>,
+    pub events: Vec<Event>,
+    max_events: usize,
+    max_time_us: u64,
+    next_segment_id: u64,
+    pub failures: Vec<String>,
+    overflow: bool,
+}
+
+impl World {
+    pub fn new(scenario: &Scenario) -> World {
+        let hosts: Vec<Host> = scenario
+            .hosts
+            .iter()
+            .map(|spec| Host {
+                name: spec.name.clone(),
+                addr: spec.addr,
+                tcp: spec.tcp.clone(),
+                next_isn: 0,
+                next_port: 0,
+                ports: BTreeMap::new(),
+                conns: BTreeMap::new(),
+            })
+            .collect();
+        let host_by_addr = hosts.iter().enumerate().map(|(index, host)| (host.addr, index)).collect();
+        let index_of = |name: &str| hosts.iter().position(|host| host.name == name);
+        let mut links = BTreeMap::new();
+        if scenario.links.is_empty() {
+            for a in 0..hosts.len() {
+                for b in a + 1..hosts.len() {
+                    let spec = LinkSpec {
+                        a: String::new(),
+                        b: String::new(),
+                        latency_us: crate::scenario::default_latency_us(),
+                        mtu: crate::scenario::default_mtu(),
+                    };
+                    links.insert((a, b), Link { latency_us: spec.latency_us, mtu: spec.mtu });
+                }
+            }
+        } else {
+            for spec in &scenario.links {
+                // validate() has checked that both names exist.
+                if let (Some(a), Some(b)) = (index_of(&spec.a), index_of(&spec.b)) {
+                    links.insert((a.min(b), a.max(b)), Link { latency_us: spec.latency_us, mtu: spec.mtu });
+                }
+            }
+        }
+        let mut world = World {
+            now: 0,
+            hosts,
+            host_by_addr,
+            links,
+            sockets: Vec::new(),
+            processes: Vec::new(),
+            queue: BinaryHeap::new(),
+            pending: Vec::new(),
+            free_slots: Vec::new(),
+            seq: 0,
+            rng: Rng::new(scenario.seed),
+            ready: BTreeSet::new(),
+            events: Vec::new(),
+            max_events: scenario.limits.max_events,
+            max_time_us: scenario.limits.max_time_ms.saturating_mul(1000),
+            next_segment_id: 0,
+            failures: Vec::new(),
+            overflow: false,
+        };
+        for index in 0..world.hosts.len() {
+            let host = world.hosts[index].name.clone();
+            let addr = world.hosts[index].addr;
+            world.emit(EventKind::Host { host, addr });
+        }
+        for spec in &scenario.processes {
+            let host = world.hosts.iter().position(|host| host.name == spec.host).unwrap_or(0);
+            world.spawn(spec.name.clone(), host, spec.steps.clone(), None, BTreeMap::new(), BTreeMap::new());
+        }
+        world
+    }
+
+    /// Runs to the end: no pending events, the time limit, or the event limit.
+    pub fn run(mut self, scenario: &Scenario) -> Result<crate::Run, RunError> {
+        self.run_ready();
+        let reason = loop {
+            if self.overflow {
+                break None;
+            }
+            let Some(Reverse((time, _, slot))) = self.queue.pop() else {
+                let blocked: Vec<String> = self
+                    .processes
+                    .iter()
+                    .filter(|process| process.status == Status::Blocked)
+                    .map(|process| process.name.clone())
+                    .collect();
+                break Some(if blocked.is_empty() {
+                    "every process has finished and the network is quiet".to_string()
+                } else {
+                    format!("nothing more can happen: {} still blocked forever", blocked.join(", "))
+                });
+            };
+            if time > self.max_time_us {
+                break Some(format!("stopped at the time limit of {} s", self.max_time_us / 1_000_000));
+            }
+            let pending = self.pending[slot].take();
+            self.free_slots.push(slot);
+            self.now = time;
+            match pending {
+                Some(Pending::Deliver(wire)) => self.deliver(wire),
+                Some(Pending::Drop(wire, reason)) => self.emit_segment(&wire, crate::trace::Fate::Dropped, Some(reason)),
+                Some(Pending::Timer { socket, kind, deadline }) => self.timer_fired(socket, kind, deadline),
+                Some(Pending::Wake { pid, token }) => {
+                    let process = &self.processes[pid as usize];
+                    if process.wake_token == token && process.status != Status::Exited {
+                        self.ready.insert(pid);
+                    }
+                }
+                None => {}
+            }
+            self.run_ready();
+        };
+        let trace_meta = |events| Trace {
+            scenario: scenario.name.clone(),
+            title: scenario.title.clone(),
+            source: scenario.source.clone(),
+            events,
+        };
+        match reason {
+            Some(reason) => {
+                self.overflow_guard_off();
+                self.emit(EventKind::End { reason });
+                let failed_expectations = std::mem::take(&mut self.failures);
+                Ok(crate::Run { trace: trace_meta(self.events), failed_expectations })
+            }
+            None => Err(RunError::EventLimit {
+                limit: self.max_events,
+                t_us: self.now,
+                partial: Box::new(trace_meta(self.events)),
+            }),
+        }
+    }
+
+    fn overflow_guard_off(&mut self) {
+        self.max_events = usize::MAX;
+    }
+
+    // ----- trace -----
+
+    pub fn emit(&mut self, kind: EventKind) {
+        if self.events.len() >= self.max_events {
+            self.overflow = true;
+            return;
+        }
+        self.events.push(Event { t_us: self.now, kind });
+    }
+
+    pub fn host_name(&self, host: usize) -> String {
+        self.hosts[host].name.clone()
+    }
+
+    /// Records a socket's queue levels and wakes whoever waits on it (the one place a queue
+    /// change is traced).
+    pub fn queues_changed(&mut self, id: SocketId) {
+        let socket = &self.sockets[id as usize];
+        let kind = EventKind::Queues {
+            host: self.hosts[socket.host].name.clone(),
+            socket: id,
+            send_q: socket.send_q(),
+            recv_q: socket.recv_q(),
+            delivered: socket.tcb.delivered,
+            send_cap: socket.sndbuf,
+            recv_cap: socket.rcvbuf,
+            syn_q: socket.syn_queue.len() as u32,
+            accept_q: socket.accept_queue.len() as u32,
+            backlog: socket.backlog,
+            rcv_fin: socket.tcb.fin_rcvd,
+        };
+        self.emit(kind);
+        self.wake(id);
+    }
+
+    /// The one place a TCP state changes: traced with its cause, waiters woken.
+    pub fn set_state(&mut self, id: SocketId, to: State, cause: &str) {
+        let socket = &mut self.sockets[id as usize];
+        let from = socket.state;
+        if from == to {
+            return;
+        }
+        socket.state = to;
+        if to == State::Established {
+            socket.was_connected = true;
+        }
+        let kind = EventKind::State {
+            host: self.hosts[socket.host].name.clone(),
+            socket: id,
+            local: socket.local.unwrap_or_default(),
+            peer: socket.peer,
+            from,
+            to,
+            cause: cause.to_string(),
+        };
+        self.emit(kind);
+        match to {
+            State::TimeWait => {
+                for kind in [TimerKind::Retransmit, TimerKind::DelayedAck, TimerKind::Persist, TimerKind::Keepalive, TimerKind::FinWait2] {
+                    self.cancel_timer(id, kind);
+                }
+                let host = self.sockets[id as usize].host;
+                let two_msl = self.hosts[host].tcp.msl_ms * 2 * 1000;
+                self.arm_timer(id, TimerKind::TimeWait, self.now + two_msl);
+            }
+            State::Closed => {
+                for kind in [
+                    TimerKind::Retransmit,
+                    TimerKind::DelayedAck,
+                    TimerKind::Persist,
+                    TimerKind::Keepalive,
+                    TimerKind::TimeWait,
+                    TimerKind::FinWait2,
+                ] {
+                    self.cancel_timer(id, kind);
+                }
+                self.sockets[id as usize].tcb.send_buf.clear();
+                if self.sockets[id as usize].refs == 0 && self.sockets[id as usize].listener.is_none() {
+                    self.free_socket(id);
+                }
+            }
+            _ => {}
+        }
+        self.wake(id);
+    }
+
+    pub fn wake(&mut self, id: SocketId) {
+        let waiters = std::mem::take(&mut self.sockets[id as usize].waiters);
+        for pid in waiters {
+            if self.processes[pid as usize].status == Status::Blocked {
+                self.ready.insert(pid);
+            }
+        }
+    }
+
+    // ----- the event queue and timers -----
+
+    fn schedule(&mut self, at: u64, pending: Pending) {
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                self.pending[slot] = Some(pending);
+                slot
+            }
+            None => {
+                self.pending.push(Some(pending));
+                self.pending.len() - 1
+            }
+        };
+        self.seq += 1;
+        self.queue.push(Reverse((at, self.seq, slot)));
+    }
+
+    pub fn arm_timer(&mut self, id: SocketId, kind: TimerKind, deadline: u64) {
+        let socket = &mut self.sockets[id as usize];
+        socket.timers[timer_slot(kind)] = Some(deadline);
+        let host = self.hosts[socket.host].name.clone();
+        self.emit(EventKind::Timer { host, socket: id, timer: kind, action: TimerAction::Armed, deadline_us: deadline });
+        self.schedule(deadline, Pending::Timer { socket: id, kind, deadline });
+    }
+
+    /// Arms a timer unless it already runs.
+    pub fn ensure_timer(&mut self, id: SocketId, kind: TimerKind, deadline: u64) {
+        if self.sockets[id as usize].timer(kind).is_none() {
+            self.arm_timer(id, kind, deadline);
+        }
+    }
+
+    pub fn cancel_timer(&mut self, id: SocketId, kind: TimerKind) {
+        let socket = &mut self.sockets[id as usize];
+        if let Some(deadline) = socket.timers[timer_slot(kind)].take() {
+            let host = self.hosts[socket.host].name.clone();
+            self.emit(EventKind::Timer { host, socket: id, timer: kind, action: TimerAction::Cancelled, deadline_us: deadline });
+        }
+    }
+
+    fn timer_fired(&mut self, id: SocketId, kind: TimerKind, deadline: u64) {
+        let socket = &mut self.sockets[id as usize];
+        // A timer that was cancelled or re-armed since leaves a stale queue entry behind.
+        if socket.freed || socket.timers[timer_slot(kind)] != Some(deadline) {
+            return;
+        }
+        socket.timers[timer_slot(kind)] = None;
+        let host = self.hosts[socket.host].name.clone();
+        self.emit(EventKind::Timer { host, socket: id, timer: kind, action: TimerAction::Fired, deadline_us: deadline });
+        self.on_timer(id, kind);
+    }
+
+    // ----- network -----
+
+    /// Where a segment from `host` to `dst` goes: (destination host, latency, MTU).
+    pub fn route(&self, host: usize, dst: Ipv4) -> Option<(usize, u64, u32)> {
+        let &to = self.host_by_addr.get(&dst)?;
+        if to == host {
+            return Some((to, LOOPBACK_LATENCY_US, LOOPBACK_MTU));
+        }
+        let link = self.links.get(&(host.min(to), host.max(to)))?;
+        Some((to, link.latency_us, link.mtu))
+    }
+
+    /// Puts a segment on the wire: traced as sent, delivered after the link's latency.
+    #[allow(clippy::too_many_arguments)]
+    pub fn transmit(&mut self, host: usize, mut wire: Wire) {
+        self.next_segment_id += 1;
+        wire.id = self.next_segment_id;
+        self.emit_segment(&wire, crate::trace::Fate::Sent, None);
+        match self.route(host, wire.to.ip) {
+            Some((_, latency, _)) => {
+                let at = self.now + latency;
+                self.schedule(at, Pending::Deliver(wire));
+            }
+            None => {
+                let at = self.now;
+                self.schedule(at, Pending::Drop(wire, "no route to the destination".to_string()));
+            }
+        }
+    }
+
+    pub fn emit_segment(&mut self, wire: &Wire, fate: crate::trace::Fate, reason: Option<String>) {
+        self.emit(EventKind::Segment(crate::trace::Segment {
+            id: wire.id,
+            fate,
+            proto: wire.proto,
+            from: wire.from,
+            to: wire.to,
+            flags: wire.flags,
+            seq: wire.seq,
+            ack: wire.ack,
+            win: wire.win,
+            len: wire.payload.len() as u32,
+            options: wire.options,
+            reason,
+            retransmission: wire.retransmission,
+        }));
+    }
+
+    fn deliver(&mut self, wire: Wire) {
+        let Some(&host) = self.host_by_addr.get(&wire.to.ip) else {
+            self.emit_segment(&wire, crate::trace::Fate::Dropped, Some("no host has this address".into()));
+            return;
+        };
+        match wire.proto {
+            Proto::Tcp => self.tcp_deliver(host, wire),
+            Proto::Udp => self.udp_deliver(host, wire),
+        }
+    }
+
+    fn udp_deliver(&mut self, host: usize, wire: Wire) {
+        let target = self.lookup_bound(host, Proto::Udp, wire.to, Some(wire.from));
+        match target {
+            Some(id) => {
+                self.emit_segment(&wire, crate::trace::Fate::Delivered, None);
+                self.sockets[id as usize].datagrams.push_back((wire.from, wire.payload));
+                self.queues_changed(id);
+            }
+            None => {
+                self.emit_segment(&wire, crate::trace::Fate::Dropped, Some("no socket is bound to this port".into()));
+            }
+        }
+    }
+
+    /// The socket on `host` a segment for `local` from `peer` goes to: an exact connected
+    /// match first, then the bound socket with the fewest wildcards (Sockets-in-C 7.12).
+    pub fn lookup_bound(&self, host: usize, proto: Proto, local: SockAddr, peer: Option<SockAddr>) -> Option<SocketId> {
+        let host_ref = &self.hosts[host];
+        if let Some(peer) = peer {
+            if let Some(&id) = host_ref.conns.get(&(local, peer)) {
+                if self.sockets[id as usize].proto == proto {
+                    return Some(id);
+                }
+            }
+        }
+        let users = host_ref.ports.get(&local.port)?;
+        let mut best: Option<(u32, SocketId)> = None;
+        for &id in users {
+            let socket = &self.sockets[id as usize];
+            if socket.proto != proto || socket.freed {
+                continue;
+            }
+            if proto == Proto::Tcp && socket.state != State::Listen {
+                continue;
+            }
+            let Some(bound) = socket.local else { continue };
+            let mut wildcards = 0;
+            if bound.ip.is_unspecified() {
+                wildcards += 1;
+            } else if bound.ip != local.ip {
+                continue;
+            }
+            if proto == Proto::Udp {
+                match (socket.peer, peer) {
+                    (Some(connected), Some(peer)) if connected != peer => continue,
+                    (None, _) => wildcards += 1,
+                    _ => {}
+                }
+            }
+            if best.is_none_or(|(fewest, _)| wildcards < fewest) {
+                best = Some((wildcards, id));
+            }
+        }
+        best.map(|(_, id)| id)
+    }
+
+    // ----- sockets and ports -----
+
+    pub fn new_socket(&mut self, host: usize, proto: Proto) -> SocketId {
+        let id = self.sockets.len() as SocketId;
+        let tcp = &self.hosts[host].tcp;
+        self.sockets.push(Socket::new(id, host, proto, tcp.sndbuf, tcp.rcvbuf));
+        id
+    }
+
+    pub fn emit_socket(&mut self, id: SocketId, action: SocketAction) {
+        let socket = &self.sockets[id as usize];
+        let kind = EventKind::Socket {
+            host: self.hosts[socket.host].name.clone(),
+            socket: id,
+            action,
+            proto: socket.proto,
+            local: socket.local,
+            peer: socket.peer,
+            listener: socket.listener,
+        };
+        self.emit(kind);
+    }
+
+    pub fn claim_port(&mut self, id: SocketId, port: u16) {
+        let host = self.sockets[id as usize].host;
+        self.hosts[host].ports.entry(port).or_default().push(id);
+    }
+
+    pub fn register_conn(&mut self, id: SocketId) {
+        let socket = &self.sockets[id as usize];
+        if let (Some(local), Some(peer)) = (socket.local, socket.peer) {
+            let host = socket.host;
+            self.hosts[host].conns.insert((local, peer), id);
+        }
+    }
+
+    /// Forgets a socket: its port, its connection entry, its slot in a listener's queues.
+    pub fn free_socket(&mut self, id: SocketId) {
+        if self.sockets[id as usize].freed {
+            return;
+        }
+        for kind in [
+            TimerKind::Retransmit,
+            TimerKind::DelayedAck,
+            TimerKind::Persist,
+            TimerKind::Keepalive,
+            TimerKind::TimeWait,
+            TimerKind::FinWait2,
+            TimerKind::Linger,
+        ] {
+            self.cancel_timer(id, kind);
+        }
+        self.emit_socket(id, SocketAction::Free);
+        let socket = &mut self.sockets[id as usize];
+        socket.freed = true;
+        socket.tcb.send_buf = Default::default();
+        socket.tcb.recv_buf = Default::default();
+        socket.tcb.ooo.clear();
+        let (host, local, peer, listener) = (socket.host, socket.local, socket.peer, socket.listener.take());
+        if let Some(local) = local {
+            if let Some(users) = self.hosts[host].ports.get_mut(&local.port) {
+                users.retain(|&user| user != id);
+                if users.is_empty() {
+                    self.hosts[host].ports.remove(&local.port);
+                }
+            }
+            if let Some(peer) = peer {
+                if self.hosts[host].conns.get(&(local, peer)) == Some(&id) {
+                    self.hosts[host].conns.remove(&(local, peer));
+                }
+            }
+        }
+        if let Some(listener) = listener {
+            let parent = &mut self.sockets[listener as usize];
+            parent.syn_queue.retain(|&child| child != id);
+            parent.accept_queue.retain(|&child| child != id);
+            if !parent.freed {
+                self.queues_changed(listener);
+            }
+        }
+        self.wake(id);
+    }
+
+    /// Would binding `addr` on `host` for socket `id` conflict (Linux inet_csk_bind_conflict)?
+    /// Two sockets may share a port only if both set SO_REUSEADDR and the other is not
+    /// listening; TIME_WAIT sockets count too.
+    pub fn bind_conflict(&self, id: SocketId, addr: SockAddr) -> bool {
+        let socket = &self.sockets[id as usize];
+        let Some(users) = self.hosts[socket.host].ports.get(&addr.port) else { return false };
+        users.iter().any(|&other| {
+            let other = &self.sockets[other as usize];
+            if other.id == id || other.proto != socket.proto || other.freed {
+                return false;
+            }
+            let Some(bound) = other.local else { return false };
+            let overlap = bound.ip.is_unspecified() || addr.ip.is_unspecified() || bound.ip == addr.ip;
+            overlap && !(socket.reuseaddr && other.reuseaddr && other.state != State::Listen)
+        })
+    }
+
+    /// Picks a free ephemeral port on `host`: from the scenario's list first, then at random.
+    pub fn ephemeral_port(&mut self, host: usize) -> Option<u16> {
+        while let Some(&port) = self.hosts[host].tcp.ephemeral_ports.get(self.hosts[host].next_port) {
+            self.hosts[host].next_port += 1;
+            if !self.hosts[host].ports.contains_key(&port) {
+                return Some(port);
+            }
+        }
+        let (low, high) = EPHEMERAL_PORTS;
+        let span = u32::from(high - low) + 1;
+        let start = self.rng.range(0, span - 1);
+        (0..span)
+            .map(|offset| low + ((start + offset) % span) as u16)
+            .find(|port| !self.hosts[host].ports.contains_key(port))
+    }
+
+    pub fn next_isn(&mut self, host: usize) -> u32 {
+        let index = self.hosts[host].next_isn;
+        match self.hosts[host].tcp.isn.get(index) {
+            Some(&isn) => {
+                self.hosts[host].next_isn += 1;
+                isn
+            }
+            None => self.rng.next_u32(),
+        }
+    }
+
+    // ----- processes -----
+
+    fn spawn(
+        &mut self,
+        name: String,
+        host: usize,
+        steps: Vec<Step>,
+        parent: Option<Pid>,
+        fds: BTreeMap<i32, SocketId>,
+        names: BTreeMap<String, i32>,
+    ) -> Pid {
+        let pid = self.processes.len() as Pid;
+        let host_name = self.hosts[host].name.clone();
+        self.processes.push(Process {
+            name: name.clone(),
+            host,
+            steps,
+            pc: 0,
+            fds: fds.clone(),
+            names,
+            status: Status::Ready,
+            call: None,
+            wake_token: 0,
+            children: 0,
+        });
+        let action = if parent.is_some() { ProcessAction::Fork } else { ProcessAction::Start };
+        self.emit(EventKind::Process { pid, host: host_name, name, action, parent });
+        for (&fd, &socket) in &fds {
+            self.sockets[socket as usize].refs += 1;
+            self.emit(EventKind::Fd { pid, fd, socket, action: FdAction::Open });
+        }
+        self.ready.insert(pid);
+        pid
+    }
+
+    fn run_ready(&mut self) {
+        while let Some(pid) = self.ready.pop_first() {
+            if self.overflow {
+                return;
+            }
+            self.step_process(pid);
+        }
+    }
+
+    fn sleep_until(&mut self, pid: Pid, until: u64) {
+        let process = &mut self.processes[pid as usize];
+        process.status = Status::Sleeping;
+        process.wake_token += 1;
+        let token = process.wake_token;
+        self.schedule(until, Pending::Wake { pid, token });
+    }
+
+    fn step_process(&mut self, pid: Pid) {
+        loop {
+            if self.overflow {
+                return;
+            }
+            let process = &mut self.processes[pid as usize];
+            if process.status == Status::Exited {
+                return;
+            }
+            process.status = Status::Ready;
+            let Some(step) = process.steps.get(process.pc).cloned() else {
+                self.exit_process(pid);
+                return;
+            };
+            if process.call.is_none() {
+                if let Some(at) = step.at_ms {
+                    let at = (at * 1000.0).round() as u64;
+                    if self.now < at {
+                        self.sleep_until(pid, at);
+                        return;
+                    }
+                }
+                self.processes[pid as usize].call = Some(InCall::default());
+                if let Some(note) = &step.note {
+                    self.emit(EventKind::Note { pid: Some(pid), text: note.clone() });
+                }
+                self.emit_syscall(pid, &step.call, Phase::Enter, None);
+            }
+            let outcome = self.execute(pid, &step.call);
+            match outcome {
+                Outcome::Block(socket, reason) => {
+                    let process = &mut self.processes[pid as usize];
+                    let call = process.call.get_or_insert_with(InCall::default);
+                    let first = !call.blocked;
+                    call.blocked = true;
+                    let until = call.until;
+                    process.status = if socket.is_some() { Status::Blocked } else { Status::Sleeping };
+                    if first {
+                        self.emit_syscall(pid, &step.call, Phase::Block, Some(Outcome::Block(socket, reason)));
+                    }
+                    if let Some(id) = socket {
+                        // A lingering close() is also woken by its socket's linger timer.
+                        self.sockets[id as usize].waiters.push(pid);
+                    } else if let Some(until) = until {
+                        self.sleep_until(pid, until);
+                    }
+                    return;
+                }
+                outcome => {
+                    self.emit_syscall(pid, &step.call, Phase::Return, Some(outcome.clone_result()));
+                    let repeat = match (&step.call, &outcome) {
+                        (Call::RecvToEof { .. }, Outcome::Done(value, _)) => *value > 0,
+                        (Call::SendAll { .. }, Outcome::Done(_, _)) => {
+                            let call = self.processes[pid as usize].call.as_ref();
+                            let total = payload_len(&step.call);
+                            call.is_some_and(|call| call.progress < total)
+                        }
+                        (Call::SendAll { .. }, Outcome::Failed(Errno::EAGAIN)) => true,
+                        _ => false,
+                    };
+                    if let Some(expect) = &step.expect {
+                        if !repeat {
+                            self.check_expectation(pid, &step, expect, &outcome);
+                        }
+                    }
+                    let process = &mut self.processes[pid as usize];
+                    if repeat {
+                        // The loop calls again: a fresh call that keeps the byte count.
+                        let progress = process.call.as_ref().map_or(0, |call| call.progress);
+                        let data = process.call.as_mut().and_then(|call| call.data.take());
+                        process.call = Some(InCall { progress, data, start: progress, ..InCall::default() });
+                        if matches!(outcome, Outcome::Failed(Errno::EAGAIN)) {
+                            // A writen() loop on a nonblocking socket waits in poll() for room.
+                            let fd = step.call.fd().unwrap_or_default().to_string();
+                            let socket = self.fd_socket(pid, &fd);
+                            if let Ok(id) = socket {
+                                self.processes[pid as usize].status = Status::Blocked;
+                                self.sockets[id as usize].waiters.push(pid);
+                                return;
+                            }
+                        } else {
+                            self.emit_syscall(pid, &step.call, Phase::Enter, None);
+                        }
+                        continue;
+                    }
+                    process.call = None;
+                    process.pc += 1;
+                }
+            }
+        }
+    }
+
+    fn check_expectation(&mut self, pid: Pid, step: &Step, expect: &Expect, outcome: &Outcome) {
+        let matches = match (expect, outcome) {
+            (Expect::Value(value), Outcome::Done(result, _)) => value == result,
+            (Expect::Errno(errno), Outcome::Failed(result)) => errno == result,
+            _ => false,
+        };
+        if !matches {
+            let got = match outcome {
+                Outcome::Done(value, _) => value.to_string(),
+                Outcome::Failed(errno) => errno.to_string(),
+                Outcome::Block(..) => "a block".to_string(),
+            };
+            let process = &self.processes[pid as usize];
+            let text = format!(
+                "expectation failed: {}'s step {} ({}) was expected to give {expect}, it gave {got}",
+                process.name,
+                process.pc + 1,
+                step.call.name()
+            );
+            self.failures.push(text.clone());
+            self.emit(EventKind::Note { pid: Some(pid), text });
+        }
+    }
+
+    fn emit_syscall(&mut self, pid: Pid, call: &Call, phase: Phase, outcome: Option<Outcome>) {
+        let process = &self.processes[pid as usize];
+        let socket = call.fd().and_then(|name| process.names.get(name)).and_then(|fd| process.fds.get(fd)).copied();
+        let socket = socket.or_else(|| process.call.as_ref().and_then(|call| call.socket));
+        let args = self.render_args(pid, call);
+        let process = &self.processes[pid as usize];
+        let (mut result, mut errno, mut reason, mut value) = (None, None, None, None);
+        match outcome {
+            Some(Outcome::Done(v, shown)) => {
+                result = Some(v);
+                value = shown;
+            }
+            Some(Outcome::Failed(e)) => errno = Some(e),
+            Some(Outcome::Block(_, why)) => reason = Some(why),
+            None => {}
+        }
+        let kind = EventKind::Syscall {
+            pid,
+            process: process.name.clone(),
+            host: self.hosts[process.host].name.clone(),
+            call: call.name().to_string(),
+            args,
+            phase,
+            socket,
+            result,
+            errno,
+            reason,
+            value,
+        };
+        self.emit(kind);
+    }
+
+    /// The call's arguments as C would show them, with descriptor numbers resolved.
+    fn render_args(&self, pid: Pid, call: &Call) -> String {
+        let process = &self.processes[pid as usize];
+        let fd = |name: &str| process.names.get(name).map_or_else(|| name.to_string(), |fd| fd.to_string());
+        match call {
+            Call::Socket { sock_type, .. } => match sock_type {
+                crate::scenario::SockType::Stream => "AF_INET, SOCK_STREAM, 0".to_string(),
+                crate::scenario::SockType::Dgram => "AF_INET, SOCK_DGRAM, 0".to_string(),
+            },
+            Call::Bind { fd: name, addr } | Call::Connect { fd: name, addr } => format!("{}, {}", fd(name), addr),
+            Call::Listen { fd: name, backlog } => format!("{}, {backlog}", fd(name)),
+            Call::Accept { fd: name, .. } => fd(name),
+            Call::Send { fd: name, .. } | Call::SendAll { fd: name, .. } => {
+                let total = payload_len(call);
+                let done = process.call.as_ref().map_or(0, |call| call.progress);
+                format!("{}, {} bytes", fd(name), total - done.min(total))
+            }
+            Call::Recv { fd: name, len } | Call::RecvToEof { fd: name, len } => format!("{}, {len}", fd(name)),
+            Call::Shutdown { fd: name, how } => format!("{}, {}", fd(name), how.name()),
+            Call::Close { fd: name } | Call::Getsockname { fd: name } | Call::Getpeername { fd: name } | Call::Dup { fd: name, .. } => {
+                fd(name)
+            }
+            Call::Setsockopt { fd: name, opt, value } => {
+                let value = match value {
+                    crate::scenario::OptValue::Flag(flag) => u8::from(*flag).to_string(),
+                    crate::scenario::OptValue::Number(number) => number.to_string(),
+                    crate::scenario::OptValue::Linger(linger) => {
+                        format!("{{l_onoff={}, l_linger={}}}", u8::from(linger.onoff), linger.linger)
+                    }
+                };
+                format!("{}, {}, {value}", fd(name), opt.name())
+            }
+            Call::Getsockopt { fd: name, opt } => format!("{}, {}", fd(name), opt.name()),
+            Call::Fcntl { fd: name, nonblock } => {
+                format!("{}, F_SETFL, {}", fd(name), if *nonblock { "O_NONBLOCK" } else { "0" })
+            }
+            Call::Fork { .. } => String::new(),
+            Call::Sleep { ms } => format!("{ms} ms"),
+        }
+    }
+
+    pub fn fd_socket(&self, pid: Pid, name: &str) -> Result<SocketId, Errno> {
+        let process = &self.processes[pid as usize];
+        let fd = process.names.get(name).ok_or(Errno::EBADF)?;
+        process.fds.get(fd).copied().ok_or(Errno::EBADF)
+    }
+
+    fn alloc_fd(&mut self, pid: Pid, name: &str, socket: SocketId) -> i32 {
+        let process = &mut self.processes[pid as usize];
+        let fd = (3..).find(|fd| !process.fds.contains_key(fd)).unwrap_or(3);
+        process.fds.insert(fd, socket);
+        process.names.insert(name.to_string(), fd);
+        self.sockets[socket as usize].refs += 1;
+        self.emit(EventKind::Fd { pid, fd, socket, action: FdAction::Open });
+        fd
+    }
+
+    /// Closes one descriptor; the socket itself closes when its last descriptor goes.
+    fn close_fd(&mut self, pid: Pid, fd: i32) -> Option<SocketId> {
+        let socket = self.processes[pid as usize].fds.remove(&fd)?;
+        self.emit(EventKind::Fd { pid, fd, socket, action: FdAction::Close });
+        let refs = &mut self.sockets[socket as usize].refs;
+        *refs = refs.saturating_sub(1);
+        if *refs == 0 {
+            self.last_close(socket);
+        }
+        Some(socket)
+    }
+
+    fn exit_process(&mut self, pid: Pid) {
+        let fds: Vec<i32> = self.processes[pid as usize].fds.keys().copied().collect();
+        if !fds.is_empty() {
+            let name = self.processes[pid as usize].name.clone();
+            self.emit(EventKind::Note { pid: Some(pid), text: format!("{name} exits; the kernel closes its open descriptors") });
+        }
+        for fd in fds {
+            self.close_fd(pid, fd);
+        }
+        let process = &mut self.processes[pid as usize];
+        process.status = Status::Exited;
+        let (name, host) = (process.name.clone(), self.hosts[process.host].name.clone());
+        self.emit(EventKind::Process { pid, host, name, action: ProcessAction::Exit, parent: None });
+    }
+
+    /// Runs (or re-tries, after a wake-up) the current step's call.
+    fn execute(&mut self, pid: Pid, call: &Call) -> Outcome {
+        let host = self.processes[pid as usize].host;
+        let resolve = |world: &Self, name: &str| world.fd_socket(pid, name);
+        macro_rules! socket {
+            ($name:expr) => {
+                match resolve(self, $name) {
+                    Ok(id) => id,
+                    Err(errno) => return Outcome::Failed(errno),
+                }
+            };
+        }
+        match call {
+            Call::Socket { name, sock_type } => {
+                let proto = match sock_type {
+                    crate::scenario::SockType::Stream => Proto::Tcp,
+                    crate::scenario::SockType::Dgram => Proto::Udp,
+                };
+                let id = self.new_socket(host, proto);
+                self.emit_socket(id, SocketAction::Create);
+                let fd = self.alloc_fd(pid, name, id);
+                Outcome::Done(i64::from(fd), None)
+            }
+            Call::Bind { fd, addr } => {
+                let id = socket!(fd);
+                self.sys_bind(id, *addr)
+            }
+            Call::Listen { fd, backlog } => {
+                let id = socket!(fd);
+                self.sys_listen(id, *backlog)
+            }
+            Call::Connect { fd, addr } => {
+                let id = socket!(fd);
+                let first = !self.processes[pid as usize].call.as_ref().is_some_and(|call| call.blocked);
+                self.sys_connect(id, *addr, first)
+            }
+            Call::Accept { fd, name } => {
+                let id = socket!(fd);
+                match self.sys_accept(id) {
+                    Ok(child) => {
+                        let fd = self.alloc_fd(pid, name, child);
+                        let peer = self.sockets[child as usize].peer.map(|peer| peer.to_string());
+                        Outcome::Done(i64::from(fd), peer)
+                    }
+                    Err(outcome) => outcome,
+                }
+            }
+            Call::Send { fd, .. } | Call::SendAll { fd, .. } => {
+                let id = socket!(fd);
+                let process = &mut self.processes[pid as usize];
+                let in_call = process.call.get_or_insert_with(InCall::default);
+                if in_call.data.is_none() {
+                    in_call.data = Some(payload_bytes(call));
+                }
+                let data = in_call.data.take().unwrap_or_default();
+                let (progress, start) = (in_call.progress, in_call.start);
+                let (outcome, queued) = self.sys_send(id, &data, progress, start);
+                let in_call = self.processes[pid as usize].call.get_or_insert_with(InCall::default);
+                in_call.progress = queued;
+                in_call.data = Some(data);
+                outcome
+            }
+            Call::Recv { fd, len } | Call::RecvToEof { fd, len } => {
+                let id = socket!(fd);
+                self.sys_recv(id, *len)
+            }
+            Call::Shutdown { fd, how } => {
+                let id = socket!(fd);
+                self.sys_shutdown(id, *how)
+            }
+            Call::Close { fd } => {
+                let in_call = self.processes[pid as usize].call.clone().unwrap_or_default();
+                if let Some(id) = in_call.socket {
+                    // A lingering close() that was woken: done once the FIN is acknowledged
+                    // or the linger time is up (SO_LINGER, socket(7)).
+                    let socket = &self.sockets[id as usize];
+                    let done = socket.freed || socket.fin_acked() || socket.state == State::Closed;
+                    let expired = in_call.until.is_some_and(|until| self.now >= until);
+                    if done || expired {
+                        return Outcome::Done(0, None);
+                    }
+                    return Outcome::Block(Some(id), "lingering until the FIN is acknowledged (SO_LINGER)".into());
+                }
+                let name = fd.clone();
+                let Some(&number) = self.processes[pid as usize].names.get(&name) else {
+                    return Outcome::Failed(Errno::EBADF);
+                };
+                let Some(id) = self.close_fd(pid, number) else { return Outcome::Failed(Errno::EBADF) };
+                self.processes[pid as usize].names.remove(&name);
+                let socket = &self.sockets[id as usize];
+                if let Some(seconds) = socket.linger.filter(|&seconds| seconds > 0) {
+                    if socket.refs == 0 && !socket.freed && socket.fin_seq().is_some() && !socket.fin_acked() {
+                        let until = self.now + u64::from(seconds) * 1_000_000;
+                        let in_call = self.processes[pid as usize].call.get_or_insert_with(InCall::default);
+                        in_call.socket = Some(id);
+                        in_call.until = Some(until);
+                        self.arm_timer(id, TimerKind::Linger, until);
+                        return Outcome::Block(Some(id), "lingering until the FIN is acknowledged (SO_LINGER)".into());
+                    }
+                }
+                Outcome::Done(0, None)
+            }
+            Call::Setsockopt { fd, opt, value } => {
+                let id = socket!(fd);
+                match crate::scenario::SockOpt::new(*opt, *value) {
+                    Ok(opt) => self.sys_setsockopt(id, opt),
+                    Err(_) => Outcome::Failed(Errno::EINVAL),
+                }
+            }
+            Call::Getsockopt { fd, opt } => {
+                let id = socket!(fd);
+                self.sys_getsockopt(id, *opt)
+            }
+            Call::Fcntl { fd, nonblock } => {
+                let id = socket!(fd);
+                self.sockets[id as usize].nonblocking = *nonblock;
+                Outcome::Done(0, None)
+            }
+            Call::Getsockname { fd } => {
+                let id = socket!(fd);
+                let local = self.sockets[id as usize].local.unwrap_or_default();
+                Outcome::Done(0, Some(local.to_string()))
+            }
+            Call::Getpeername { fd } => {
+                let id = socket!(fd);
+                let socket = &self.sockets[id as usize];
+                match socket.peer {
+                    Some(peer) if socket.proto == Proto::Udp || socket.state.is_synchronized() => {
+                        Outcome::Done(0, Some(peer.to_string()))
+                    }
+                    _ => Outcome::Failed(Errno::ENOTCONN),
+                }
+            }
+            Call::Dup { fd, name } => {
+                let id = socket!(fd);
+                let fd = self.alloc_fd(pid, name, id);
+                Outcome::Done(i64::from(fd), None)
+            }
+            Call::Fork { child } => {
+                let process = &mut self.processes[pid as usize];
+                process.children += 1;
+                let (fds, names) = (process.fds.clone(), process.names.clone());
+                let child = self.spawn(child.name.clone(), host, child.steps.clone(), Some(pid), fds, names);
+                Outcome::Done(i64::from(child), None)
+            }
+            Call::Sleep { ms } => {
+                let in_call = self.processes[pid as usize].call.get_or_insert_with(InCall::default);
+                match in_call.until {
+                    None => {
+                        let until = self.now + (ms * 1000.0).round() as u64;
+                        in_call.until = Some(until);
+                        Outcome::Block(None, format!("sleeping {ms} ms"))
+                    }
+                    Some(until) if self.now < until => Outcome::Block(None, format!("sleeping {ms} ms")),
+                    Some(_) => Outcome::Done(0, None),
+                }
+            }
+        }
+    }
+}
+
+impl Outcome {
+    fn clone_result(&self) -> Outcome {
+        match self {
+            Outcome::Done(value, shown) => Outcome::Done(*value, shown.clone()),
+            Outcome::Failed(errno) => Outcome::Failed(*errno),
+            Outcome::Block(socket, reason) => Outcome::Block(*socket, reason.clone()),
+        }
+    }
+}
+
+fn payload_len(call: &Call) -> u32 {
+    match call {
+        Call::Send { data, len, .. } | Call::SendAll { data, len, .. } => match (data, len) {
+            (Some(data), _) => data.len() as u32,
+            (None, Some(len)) => *len,
+            (None, None) => 0,
+        },
+        _ => 0,
+    }
+}
+
+/// The bytes a send() writes: the literal text, or `len` bytes of a repeating alphabet so
+/// that a reader can tell which bytes arrived.
+fn payload_bytes(call: &Call) -> Vec<u8> {
+    match call {
+        Call::Send { data: Some(data), .. } | Call::SendAll { data: Some(data), .. } => data.as_bytes().to_vec(),
+        _ => (0..payload_len(call)).map(|index| b'a' + (index % 26) as u8).collect(),
+    }
+}

@@ -1,0 +1,378 @@
+//! This module installs the external tools the web build and the browser tests need.
+//!
+//! Every installer first checks whether the tool is already present in the right version, and
+//! prints what it is about to install before installing it. Nothing is ever downloaded except
+//! through cargo (crates.io), rustup or apt-get (Debian). When apt-get would be needed but we
+//! are not root, the command the user must run is printed instead and the step fails.
+//!
+//! Trunk normally downloads `wasm-bindgen` and `wasm-opt` from GitHub when the copy on `PATH`
+//! does not have the version it wants. Trunk 0.21 uses a system binary only when its version
+//! equals the required one, and takes the required versions from the `TRUNK_TOOLS_WASM_BINDGEN`
+//! and `TRUNK_TOOLS_WASM_OPT` environment variables when set. [`WebTools::trunk`] therefore
+//! pins both to the versions installed here, so trunk always finds a match and never downloads.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::util::{self, cargo, probe, run, Result};
+
+/// The trunk release this project is built and tested with.
+pub const TRUNK_VERSION: &str = "0.21.14";
+
+/// The rustc target the engine and the frontend compile to for the browser.
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Debian's paths for the browser and its WebDriver.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Set once `apt-get update` has run, so it runs at most once per xtask invocation.
+static APT_UPDATED: AtomicBool = AtomicBool::new(false);
+
+/// The versions of the web toolchain found or installed, used to configure trunk.
+#[derive(Debug, Clone, Default)]
+pub struct WebTools {
+    /// The wasm-bindgen version from Cargo.lock, when the workspace depends on wasm-bindgen.
+    pub wasm_bindgen: Option<String>,
+    /// The system wasm-opt version in trunk's notation, e.g. `version_108`.
+    pub wasm_opt: Option<String>,
+}
+
+impl WebTools {
+    /// Makes sure trunk, wasm-bindgen, wasm-opt and the wasm32 target are all installed.
+    pub fn ensure(root: &Path) -> Result<Self> {
+        ensure_wasm_target()?;
+        ensure_trunk()?;
+        let wasm_bindgen = ensure_wasm_bindgen(root)?;
+        let wasm_opt = Some(ensure_wasm_opt()?);
+        Ok(Self {
+            wasm_bindgen,
+            wasm_opt,
+        })
+    }
+
+    /// Returns a `trunk` command that runs in `dir` and is pinned to the local tools.
+    pub fn trunk(&self, dir: &Path) -> Command {
+        let mut cmd = Command::new("trunk");
+        cmd.current_dir(dir);
+        // The update check is a network request and of no use in CI.
+        cmd.env("TRUNK_SKIP_VERSION_CHECK", "true");
+        if let Some(version) = &self.wasm_bindgen {
+            cmd.env("TRUNK_TOOLS_WASM_BINDGEN", version);
+        }
+        if let Some(version) = &self.wasm_opt {
+            cmd.env("TRUNK_TOOLS_WASM_OPT", version);
+        }
+        cmd
+    }
+}
+
+/// Adds the wasm32 target with rustup when `rustup target list --installed` lacks it.
+pub fn ensure_wasm_target() -> Result {
+    let installed = probe(Command::new("rustup").args(["target", "list", "--installed"]))
+        .ok_or("could not run `rustup target list --installed`; is rustup installed?")?;
+    if installed.lines().any(|line| line.trim() == WASM_TARGET) {
+        println!("rust target {WASM_TARGET} is installed");
+        return Ok(());
+    }
+    println!("installing rust target {WASM_TARGET} with rustup");
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// Installs trunk from crates.io unless `trunk --version` already reports [`TRUNK_VERSION`].
+pub fn ensure_trunk() -> Result {
+    let found = probe(Command::new("trunk").arg("--version"))
+        .and_then(|out| version_word(&out, 1).map(str::to_string));
+    if found.as_deref() == Some(TRUNK_VERSION) {
+        println!("trunk {TRUNK_VERSION} is installed");
+        return Ok(());
+    }
+    println!(
+        "installing trunk {TRUNK_VERSION} with cargo install (found: {}); this takes about 5 minutes",
+        found.as_deref().unwrap_or("none")
+    );
+    run(&mut cargo([
+        "install",
+        "--locked",
+        "trunk",
+        "--version",
+        TRUNK_VERSION,
+    ]))?;
+    let now = probe(Command::new("trunk").arg("--version"))
+        .and_then(|out| version_word(&out, 1).map(str::to_string));
+    if now.as_deref() == Some(TRUNK_VERSION) {
+        Ok(())
+    } else {
+        Err(format!(
+            "installed trunk {TRUNK_VERSION}, but `trunk` on PATH reports {}; \
+             another trunk shadows ~/.cargo/bin/trunk",
+            now.as_deref().unwrap_or("nothing")
+        ))
+    }
+}
+
+/// Installs the wasm-bindgen CLI matching the `wasm-bindgen` version in Cargo.lock, and returns
+/// that version, or `None` when nothing in the workspace depends on wasm-bindgen yet.
+pub fn ensure_wasm_bindgen(root: &Path) -> Result<Option<String>> {
+    let lock_path = root.join("Cargo.lock");
+    if !lock_path.exists() {
+        // `cargo metadata` writes a missing lock file without updating an existing one.
+        println!("Cargo.lock is missing; resolving the workspace to create it");
+        let mut cmd = cargo(["metadata", "--format-version", "1", "--quiet"]);
+        cmd.current_dir(root).stdout(std::process::Stdio::null());
+        run(&mut cmd)?;
+    }
+    let lock = std::fs::read_to_string(&lock_path)
+        .map_err(|e| format!("could not read {}: {e}", lock_path.display()))?;
+    let versions = lock_package_versions(&lock, "wasm-bindgen");
+    let Some(wanted) = versions.first().cloned() else {
+        println!("no `wasm-bindgen` package in Cargo.lock; the wasm-bindgen CLI is not needed yet");
+        return Ok(None);
+    };
+    if versions.len() > 1 {
+        println!(
+            "warning: Cargo.lock holds several wasm-bindgen versions ({}); using {wanted}, \
+             the one trunk picks",
+            versions.join(", ")
+        );
+    }
+    let found = installed_wasm_bindgen();
+    if found.as_deref() == Some(wanted.as_str()) {
+        println!("wasm-bindgen CLI {wanted} is installed (matches Cargo.lock)");
+        return Ok(Some(wanted));
+    }
+    println!(
+        "installing wasm-bindgen-cli {wanted} with cargo install to match Cargo.lock (found: {}); \
+         not --locked, because one of its locked dependencies is missing from crates.io",
+        found.as_deref().unwrap_or("none")
+    );
+    run(&mut cargo([
+        "install",
+        "wasm-bindgen-cli",
+        "--version",
+        wanted.as_str(),
+    ]))?;
+    let now = installed_wasm_bindgen();
+    if now.as_deref() == Some(wanted.as_str()) {
+        Ok(Some(wanted))
+    } else {
+        Err(format!(
+            "installed wasm-bindgen-cli {wanted}, but `wasm-bindgen` on PATH reports {}",
+            now.as_deref().unwrap_or("nothing")
+        ))
+    }
+}
+
+fn installed_wasm_bindgen() -> Option<String> {
+    // Prints e.g. `wasm-bindgen 0.2.100`; trunk reads the second word the same way.
+    probe(Command::new("wasm-bindgen").arg("--version"))
+        .and_then(|out| version_word(&out, 1).map(str::to_string))
+}
+
+/// Installs Debian's `binaryen` when `wasm-opt` is missing, and returns the installed version in
+/// trunk's notation (`wasm-opt version 108` becomes `version_108`).
+pub fn ensure_wasm_opt() -> Result<String> {
+    if let Some(version) = installed_wasm_opt() {
+        println!("wasm-opt {version} is installed");
+        return Ok(version);
+    }
+    println!("wasm-opt is missing; installing the Debian package binaryen");
+    apt_install(&["binaryen"])?;
+    installed_wasm_opt().ok_or_else(|| "binaryen was installed but `wasm-opt` still fails".into())
+}
+
+fn installed_wasm_opt() -> Option<String> {
+    probe(Command::new("wasm-opt").arg("--version"))
+        .and_then(|out| version_word(&out, 2).map(|v| format!("version_{v}")))
+}
+
+/// Installs Debian's `chromium` and `chromium-driver` when either binary is missing.
+pub fn ensure_browser() -> Result {
+    let mut missing = Vec::new();
+    if !Path::new(CHROMIUM).exists() {
+        missing.push("chromium");
+    }
+    if !Path::new(CHROMEDRIVER).exists() {
+        missing.push("chromium-driver");
+    }
+    if missing.is_empty() {
+        println!("{CHROMIUM} and {CHROMEDRIVER} are installed");
+        return Ok(());
+    }
+    println!(
+        "installing the Debian package(s) {} for the browser tests",
+        missing.join(" ")
+    );
+    apt_install(&missing)
+}
+
+/// Installs Debian packages with apt-get, running `apt-get update` at most once per run.
+/// Without root it only prints the command to run and fails.
+fn apt_install(packages: &[&str]) -> Result {
+    let list = packages.join(" ");
+    if !util::is_debian() {
+        return Err(format!(
+            "this is not a Debian-like system; install the equivalent of `{list}` with your \
+             package manager, then rerun"
+        ));
+    }
+    if !util::is_root_on_linux() {
+        println!("not running as root, so not installing; please run:");
+        println!(
+            "    sudo apt-get update && sudo apt-get install -y --no-install-recommends {list}"
+        );
+        return Err(format!("missing Debian package(s): {list}"));
+    }
+    if !APT_UPDATED.swap(true, Ordering::SeqCst) {
+        let mut update = Command::new("apt-get");
+        update
+            .arg("update")
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut update)?;
+    }
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run(&mut install)
+}
+
+/// Returns the `n`th whitespace-separated word of the first line of a `--version` output.
+pub fn version_word(output: &str, n: usize) -> Option<&str> {
+    output.lines().next()?.split_whitespace().nth(n)
+}
+
+/// Returns, in file order, the versions of every `[[package]]` entry named `name` in the text
+/// of a Cargo.lock file.
+pub fn lock_package_versions(lock: &str, name: &str) -> Vec<String> {
+    // One `[[package]]` entry as read so far: its name and version keys.
+    #[derive(Default)]
+    struct Entry {
+        name: Option<String>,
+        version: Option<String>,
+    }
+
+    let mut versions = Vec::new();
+    let mut entry: Option<Entry> = None;
+    let mut finish = |entry: Option<Entry>| {
+        if let Some(Entry {
+            name: Some(n),
+            version: Some(v),
+        }) = entry
+        {
+            if n == name {
+                versions.push(v);
+            }
+        }
+    };
+
+    for raw in lock.lines() {
+        let line = raw.trim();
+        if line.starts_with('[') {
+            // Any table header ends the current entry; only `[[package]]` starts a new one.
+            finish(entry.take());
+            if line == "[[package]]" {
+                entry = Some(Entry::default());
+            }
+            continue;
+        }
+        let Some(current) = entry.as_mut() else {
+            continue;
+        };
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let Some(value) = value
+            .trim()
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'))
+        else {
+            continue;
+        };
+        match key.trim() {
+            "name" => current.name = Some(value.to_string()),
+            "version" => current.version = Some(value.to_string()),
+            _ => {}
+        }
+    }
+    finish(entry);
+    versions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCK: &str = r#"# This file is automatically @generated by Cargo.
+# It is not intended for manual editing.
+version = 4
+
+[[package]]
+name = "wasm-bindgen-backend"
+version = "0.2.99"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = [
+ "bumpalo",
+ "wasm-bindgen-shared",
+]
+
+[[package]]
+name = "wasm-bindgen"
+version = "0.2.100"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "1edc8929d7499fc4e8f0be2262a241556cfc54a0bea223790e71446f1aab1ef5"
+dependencies = [
+ "cfg-if",
+ "once_cell",
+ "wasm-bindgen-macro",
+]
+
+[[package]]
+name = "xtask"
+version = "0.1.0"
+
+[metadata]
+name = "wasm-bindgen"
+version = "9.9.9"
+"#;
+
+    #[test]
+    fn finds_exact_package_only() {
+        assert_eq!(lock_package_versions(LOCK, "wasm-bindgen"), ["0.2.100"]);
+        assert_eq!(
+            lock_package_versions(LOCK, "wasm-bindgen-backend"),
+            ["0.2.99"]
+        );
+    }
+
+    #[test]
+    fn ignores_lock_file_version_and_other_tables() {
+        // The top-level `version = 4` and the `[metadata]` table are not packages.
+        assert_eq!(lock_package_versions(LOCK, "xtask"), ["0.1.0"]);
+        assert!(lock_package_versions(LOCK, "serde").is_empty());
+    }
+
+    #[test]
+    fn reports_every_version_in_order() {
+        let lock = "[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\n\
+                    [[package]]\nversion = \"2.0.0\"\nname = \"a\"\n";
+        assert_eq!(lock_package_versions(lock, "a"), ["1.0.0", "2.0.0"]);
+    }
+
+    #[test]
+    fn handles_crlf_and_empty_input() {
+        let lock = "[[package]]\r\nname = \"wasm-bindgen\"\r\nversion = \"0.2.93\"\r\n";
+        assert_eq!(lock_package_versions(lock, "wasm-bindgen"), ["0.2.93"]);
+        assert!(lock_package_versions("", "wasm-bindgen").is_empty());
+    }
+
+    #[test]
+    fn version_words() {
+        assert_eq!(version_word("trunk 0.21.14\n", 1), Some("0.21.14"));
+        assert_eq!(version_word("wasm-bindgen 0.2.100", 1), Some("0.2.100"));
+        assert_eq!(version_word("wasm-opt version 108\n", 2), Some("108"));
+        assert_eq!(version_word("", 1), None);
+    }
+}
