@@ -15,6 +15,7 @@ pub mod replay;
 pub mod scenario;
 pub mod state;
 pub mod trace;
+pub mod validation;
 
 mod rng;
 mod socket;
