@@ -1,4 +1,7 @@
-//! The `sockscope` command: list and run scenarios in the terminal.
+//! The `sockscope` command: list and run scenarios in the terminal, and validate them
+//! against the real Linux kernel.
+
+mod validate;
 
 use std::process::ExitCode;
 
@@ -14,10 +17,14 @@ usage: sockscope list
              ss       `ss -tan` of every host at --at seconds, or at the end
              jsonl    the trace, one event per line (docs/trace-format.md)
              narrate  the story, one sentence per event that matters
-             states   every socket's sequence of TCP states";
+             states   every socket's sequence of TCP states
+";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("validate") {
+        return validate::main(&args[1..]);
+    }
     match run(&args) {
         Ok(output) => {
             print!("{output}");
@@ -34,9 +41,9 @@ fn run(args: &[String]) -> Result<String, String> {
     match args.first().map(String::as_str) {
         Some("list") => Ok(list()),
         Some("run") => run_scenario(&args[1..]),
-        Some("help" | "--help" | "-h") => Ok(format!("{USAGE}\n")),
-        Some(other) => Err(format!("unknown command `{other}`\n{USAGE}")),
-        None => Err(USAGE.to_string()),
+        Some("help" | "--help" | "-h") => Ok(format!("{USAGE}{}\n", validate::USAGE)),
+        Some(other) => Err(format!("unknown command `{other}`\n{USAGE}{}", validate::USAGE)),
+        None => Err(format!("{USAGE}{}", validate::USAGE)),
     }
 }
 

@@ -46,12 +46,8 @@ impl FromStr for Ipv4 {
         let mut octets = [0u8; 4];
         let mut parts = text.split('.');
         for octet in octets.iter_mut() {
-            let part = parts
-                .next()
-                .ok_or_else(|| AddrParseError(format!("`{text}` is not a dotted IPv4 address")))?;
-            *octet = part
-                .parse()
-                .map_err(|_| AddrParseError(format!("`{part}` in `{text}` is not an octet 0-255")))?;
+            let part = parts.next().ok_or_else(|| AddrParseError(format!("`{text}` is not a dotted IPv4 address")))?;
+            *octet = part.parse().map_err(|_| AddrParseError(format!("`{part}` in `{text}` is not an octet 0-255")))?;
         }
         if parts.next().is_some() {
             return Err(AddrParseError(format!("`{text}` has more than four octets")));
@@ -97,13 +93,10 @@ impl FromStr for SockAddr {
     type Err = AddrParseError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let (ip, port) = text
-            .rsplit_once(':')
-            .ok_or_else(|| AddrParseError(format!("`{text}` is not of the form address:port")))?;
+        let (ip, port) =
+            text.rsplit_once(':').ok_or_else(|| AddrParseError(format!("`{text}` is not of the form address:port")))?;
         let ip = if ip == "*" { Ipv4::UNSPECIFIED } else { ip.parse()? };
-        let port = port
-            .parse()
-            .map_err(|_| AddrParseError(format!("`{port}` in `{text}` is not a port 0-65535")))?;
+        let port = port.parse().map_err(|_| AddrParseError(format!("`{port}` in `{text}` is not a port 0-65535")))?;
         Ok(SockAddr { ip, port })
     }
 }

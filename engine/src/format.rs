@@ -84,7 +84,9 @@ pub fn tcpdump_lines(trace: &Trace) -> Vec<(usize, String)> {
         .iter()
         .enumerate()
         .filter_map(|(index, event)| match &event.kind {
-            EventKind::Segment(segment) if segment.fate == Fate::Sent => Some((index, tcpdump.line(event.t_us, segment))),
+            EventKind::Segment(segment) if segment.fate == Fate::Sent => {
+                Some((index, tcpdump.line(event.t_us, segment)))
+            }
             _ => None,
         })
         .collect()
@@ -200,17 +202,17 @@ pub fn sentence(before: &Snapshot, event: &Event) -> Option<String> {
         EventKind::Process { name, host, action, parent, .. } => Some(match action {
             ProcessAction::Start => format!("Process {name} starts on {host}."),
             ProcessAction::Fork => {
-                let parent = parent.and_then(|pid| before.processes.get(&pid)).map_or("?", |process| process.name.as_str());
+                let parent =
+                    parent.and_then(|pid| before.processes.get(&pid)).map_or("?", |process| process.name.as_str());
                 format!("{parent} forks {name}; the child shares every open socket (each descriptor's count goes up by one).")
             }
             ProcessAction::Exit => format!("{name} exits."),
         }),
         EventKind::Syscall { process, call, args, phase, result, errno, reason, value, .. } => match phase {
             Phase::Enter => Some(format!("{process} calls {call}({args}).")),
-            Phase::Block => Some(format!(
-                "{process}'s {call}() blocks: {}.",
-                reason.as_deref().unwrap_or("it must wait")
-            )),
+            Phase::Block => {
+                Some(format!("{process}'s {call}() blocks: {}.", reason.as_deref().unwrap_or("it must wait")))
+            }
             Phase::Return => Some(match (errno, result) {
                 (Some(errno), _) => format!("{call}() fails with {errno} ({}).", errno.describe()),
                 (None, Some(result)) => match value {
@@ -238,9 +240,10 @@ pub fn sentence(before: &Snapshot, event: &Event) -> Option<String> {
             Some(format!("{host}: socket {local}{peer} goes from {from} to {to}: {cause}."))
         }
         EventKind::Timer { host, timer, action, deadline_us, .. } => match (action, timer) {
-            (TimerAction::Armed, TimerKind::TimeWait | TimerKind::FinWait2 | TimerKind::Linger | TimerKind::Keepalive) => {
-                Some(format!("{host} starts the {} timer; it expires at {}.", timer.label(), seconds(*deadline_us)))
-            }
+            (
+                TimerAction::Armed,
+                TimerKind::TimeWait | TimerKind::FinWait2 | TimerKind::Linger | TimerKind::Keepalive,
+            ) => Some(format!("{host} starts the {} timer; it expires at {}.", timer.label(), seconds(*deadline_us))),
             (TimerAction::Fired, _) => Some(format!("{host}'s {} timer expires.", timer.label())),
             _ => None,
         },

@@ -59,10 +59,51 @@ pub struct Run {
     pub trace: Trace,
     /// One sentence per step whose `expect` did not hold.
     pub failed_expectations: Vec<String>,
+    /// What the application on each end of each TCP connection wrote and read.
+    pub streams: Vec<Stream>,
+}
+
+/// The bytes one TCP socket's application wrote and read over the whole run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stream {
+    pub socket: trace::SocketId,
+    pub local: SockAddr,
+    pub peer: SockAddr,
+    pub written: Vec<u8>,
+    pub read: Vec<u8>,
 }
 
 /// Runs a scenario to its end. Deterministic: the same scenario gives the same trace.
 pub fn run(scenario: &Scenario) -> Result<Run, RunError> {
     let world = world::World::new(scenario);
     world.run(scenario)
+}
+
+/// Support for the benchmarks: not part of the stable interface.
+#[doc(hidden)]
+pub mod bench_support {
+    use crate::world::World;
+    use crate::Scenario;
+
+    /// A world paused at some simulated time, with its trace so far thrown away, so that
+    /// what it still holds in memory is the simulated kernels' state.
+    pub struct PausedWorld {
+        world: World,
+    }
+
+    impl PausedWorld {
+        /// Runs `scenario` until `until_us`, then drops the trace events recorded so far.
+        pub fn run_until(scenario: &Scenario, until_us: u64) -> PausedWorld {
+            let mut world = World::new(scenario);
+            world.start();
+            let _ = world.advance(until_us);
+            world.events = Vec::new();
+            PausedWorld { world }
+        }
+
+        /// TCP sockets alive in the world (not yet freed).
+        pub fn live_sockets(&self) -> usize {
+            self.world.sockets.iter().filter(|socket| !socket.freed).count()
+        }
+    }
 }

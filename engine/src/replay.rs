@@ -147,7 +147,8 @@ impl Snapshot {
                 let Some(process) = self.processes.get_mut(pid) else { return };
                 match phase {
                     Phase::Enter => {
-                        process.call = Some(CallView { call: call.clone(), args: args.clone(), blocked: None, socket: *socket })
+                        process.call =
+                            Some(CallView { call: call.clone(), args: args.clone(), blocked: None, socket: *socket })
                     }
                     Phase::Block => {
                         if let Some(view) = &mut process.call {
@@ -205,7 +206,17 @@ impl Snapshot {
                 }
             }
             EventKind::Queues {
-                socket, send_q, recv_q, delivered, send_cap, recv_cap, syn_q, accept_q, backlog, rcv_fin, ..
+                socket,
+                send_q,
+                recv_q,
+                delivered,
+                send_cap,
+                recv_cap,
+                syn_q,
+                accept_q,
+                backlog,
+                rcv_fin,
+                ..
             } => {
                 if let Some(view) = self.sockets.get_mut(socket) {
                     view.send_q = *send_q;

@@ -38,8 +38,97 @@ pub struct Scenario {
     #[serde(default)]
     pub links: Vec<LinkSpec>,
     pub processes: Vec<ProcessSpec>,
+    /// Network faults and host failures, applied in order (the first matching rule decides
+    /// a segment's fate).
+    #[serde(default)]
+    pub faults: Vec<Fault>,
     #[serde(default)]
     pub limits: Limits,
+}
+
+/// Which segments a fault applies to. Every given field must match.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentMatch {
+    /// The sending host's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The receiving host's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// tcpdump's flag letters, exactly (`S`, `S.`, `.`, `P.`, `F.`, `FP.`, `R.`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<String>,
+    /// Only segments that carry data (true) or none (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<bool>,
+    /// Relative sequence numbers `[first, last]` (1 is the first data byte, as tcpdump
+    /// numbers them); the segment's sequence number must fall in this range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<[u32; 2]>,
+    /// Only from this simulated time on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_ms: Option<f64>,
+    /// Only before this simulated time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<f64>,
+}
+
+/// A fault: a value the engine applies while the run goes on (turmoil-net style).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fault {
+    /// Drop the `nth` matching segment (1 = the first) and the `count - 1` matches after it.
+    Drop {
+        #[serde(rename = "match", default)]
+        matching: SegmentMatch,
+        #[serde(default = "one")]
+        nth: u32,
+        #[serde(default = "one")]
+        count: u32,
+    },
+    /// Drop each matching segment with probability `rate` (0 to 1), drawn from the seed.
+    Loss {
+        rate: f64,
+        #[serde(rename = "match", default)]
+        matching: SegmentMatch,
+    },
+    /// Deliver a matching segment twice with probability `rate`.
+    Duplicate {
+        rate: f64,
+        #[serde(rename = "match", default)]
+        matching: SegmentMatch,
+    },
+    /// Hold a matching segment back by `delay_us` with probability `rate`, so later ones
+    /// overtake it.
+    Reorder {
+        rate: f64,
+        delay_us: u64,
+        #[serde(rename = "match", default)]
+        matching: SegmentMatch,
+    },
+    /// Add `extra_us` to every matching segment's latency.
+    Delay {
+        extra_us: u64,
+        #[serde(rename = "match", default)]
+        matching: SegmentMatch,
+    },
+    /// The link between `a` and `b` carries nothing from `from_ms` until `until_ms`.
+    LinkDown {
+        a: String,
+        b: String,
+        from_ms: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until_ms: Option<f64>,
+    },
+    /// The host stops at `at_ms`: its processes and sockets vanish without a word.
+    Crash { host: String, at_ms: f64 },
+    /// A crashed host comes back at `at_ms` with empty tables: old connections draw RST.
+    Reboot { host: String, at_ms: f64 },
+}
+
+fn one() -> u32 {
+    1
 }
 
 fn default_seed() -> u64 {
@@ -302,6 +391,10 @@ pub enum SockOpt {
     SndBuf(u32),
     NoDelay(bool),
     KeepAlive(bool),
+    /// SO_REUSEPORT: several sockets of one user may bind, and listen on, the same port.
+    ReusePort(bool),
+    /// TCP_QUICKACK: `false` enters delayed-ACK ("pingpong") mode, `true` leaves it.
+    QuickAck(bool),
 }
 
 impl SockOpt {
@@ -320,6 +413,8 @@ impl SockOpt {
             OptName::ReuseAddr => SockOpt::ReuseAddr(flag(value)?),
             OptName::NoDelay => SockOpt::NoDelay(flag(value)?),
             OptName::KeepAlive => SockOpt::KeepAlive(flag(value)?),
+            OptName::ReusePort => SockOpt::ReusePort(flag(value)?),
+            OptName::QuickAck => SockOpt::QuickAck(flag(value)?),
             OptName::RcvBuf => SockOpt::RcvBuf(number(value)?),
             OptName::SndBuf => SockOpt::SndBuf(number(value)?),
             OptName::Linger => match value {
@@ -353,6 +448,10 @@ pub enum OptName {
     NoDelay,
     #[serde(rename = "SO_KEEPALIVE")]
     KeepAlive,
+    #[serde(rename = "SO_REUSEPORT")]
+    ReusePort,
+    #[serde(rename = "TCP_QUICKACK")]
+    QuickAck,
     #[serde(rename = "SO_ERROR")]
     Error,
 }
@@ -366,6 +465,8 @@ impl OptName {
             OptName::SndBuf => "SO_SNDBUF",
             OptName::NoDelay => "TCP_NODELAY",
             OptName::KeepAlive => "SO_KEEPALIVE",
+            OptName::ReusePort => "SO_REUSEPORT",
+            OptName::QuickAck => "TCP_QUICKACK",
             OptName::Error => "SO_ERROR",
         }
     }
@@ -380,6 +481,8 @@ impl SockOpt {
             SockOpt::SndBuf(_) => OptName::SndBuf,
             SockOpt::NoDelay(_) => OptName::NoDelay,
             SockOpt::KeepAlive(_) => OptName::KeepAlive,
+            SockOpt::ReusePort(_) => OptName::ReusePort,
+            SockOpt::QuickAck(_) => OptName::QuickAck,
         }
     }
 }
@@ -604,6 +707,9 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
             return Err(error(format!("{path}.latency_us"), "a one-way latency above 10 s is not supported"));
         }
     }
+    for (index, fault) in scenario.faults.iter().enumerate() {
+        check_fault(fault, &format!("faults[{index}]"), &names)?;
+    }
     if scenario.limits.max_events == 0 {
         return Err(error("limits.max_events", "must be at least 1"));
     }
@@ -620,6 +726,80 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
         check_steps(&process.steps, &path, &mut BTreeSet::new(), &mut steps)?;
     }
     Ok(())
+}
+
+fn check_fault(fault: &Fault, path: &str, hosts: &BTreeSet<&str>) -> Result<(), ScenarioError> {
+    let host = |name: &str, field: &str| {
+        if hosts.contains(name) {
+            Ok(())
+        } else {
+            Err(error(format!("{path}.{field}"), format!("no host is named `{name}`")))
+        }
+    };
+    let rate = |rate: f64| {
+        if rate.is_finite() && (0.0..=1.0).contains(&rate) {
+            Ok(())
+        } else {
+            Err(error(format!("{path}.rate"), "a rate is a probability between 0 and 1"))
+        }
+    };
+    let matching = |matching: &SegmentMatch| -> Result<(), ScenarioError> {
+        if let Some(name) = &matching.from {
+            host(name, "from")?;
+        }
+        if let Some(name) = &matching.to {
+            host(name, "to")?;
+        }
+        if let Some(flags) = &matching.flags {
+            if crate::trace::Flags::parse_letters(flags).is_none() {
+                return Err(error(format!("{path}.flags"), format!("`{flags}` is not tcpdump flag letters (S F P R .)")));
+            }
+        }
+        for (field, time) in [("from_ms", matching.from_ms), ("until_ms", matching.until_ms)] {
+            if let Some(time) = time {
+                check_time_ms(time, format!("{path}.{field}"))?;
+            }
+        }
+        Ok(())
+    };
+    match fault {
+        Fault::Drop { matching: m, nth, count } => {
+            if *nth == 0 || *count == 0 {
+                return Err(error(path, "nth and count start at 1"));
+            }
+            matching(m)
+        }
+        Fault::Loss { rate: r, matching: m } | Fault::Duplicate { rate: r, matching: m } => {
+            rate(*r)?;
+            matching(m)
+        }
+        Fault::Reorder { rate: r, delay_us, matching: m } => {
+            rate(*r)?;
+            if *delay_us > 10_000_000 {
+                return Err(error(format!("{path}.delay_us"), "at most 10 s"));
+            }
+            matching(m)
+        }
+        Fault::Delay { extra_us, matching: m } => {
+            if *extra_us > 10_000_000 {
+                return Err(error(format!("{path}.extra_us"), "at most 10 s"));
+            }
+            matching(m)
+        }
+        Fault::LinkDown { a, b, from_ms, until_ms } => {
+            host(a, "a")?;
+            host(b, "b")?;
+            check_time_ms(*from_ms, format!("{path}.from_ms"))?;
+            if let Some(until) = until_ms {
+                check_time_ms(*until, format!("{path}.until_ms"))?;
+            }
+            Ok(())
+        }
+        Fault::Crash { host: name, at_ms } | Fault::Reboot { host: name, at_ms } => {
+            host(name, "host")?;
+            check_time_ms(*at_ms, format!("{path}.at_ms"))
+        }
+    }
 }
 
 fn check_tcp(tcp: &TcpSettings, path: &str) -> Result<(), ScenarioError> {
@@ -782,5 +962,46 @@ mod tests {
         for text in ["", "{", "[]", "null", "{\"hosts\":5}", "\u{0}", "{\"hosts\":[],\"processes\":[]}"] {
             assert!(parse(text).is_err());
         }
+    }
+}
+
+#[cfg(test)]
+mod fault_tests {
+    use super::*;
+
+    fn with_faults(faults: &str) -> Result<Scenario, ScenarioError> {
+        parse(&format!(
+            r#"{{"hosts":[{{"name":"a","addr":"10.0.0.1"}},{{"name":"b","addr":"10.0.0.2"}}],"processes":[],"faults":{faults}}}"#
+        ))
+    }
+
+    #[test]
+    fn faults_parse_as_values() {
+        let scenario = with_faults(
+            r#"[{"fault":"drop","match":{"from":"b","flags":"F."},"nth":2},
+                {"fault":"loss","rate":0.3},
+                {"fault":"crash","host":"b","at_ms":1500}]"#,
+        )
+        .unwrap();
+        assert_eq!(scenario.faults.len(), 3);
+        match &scenario.faults[0] {
+            Fault::Drop { matching, nth, count } => {
+                assert_eq!(matching.flags.as_deref(), Some("F."));
+                assert_eq!((*nth, *count), (2, 1));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_faults_are_rejected_with_their_path() {
+        let err = with_faults(r#"[{"fault":"loss","rate":1.5}]"#).unwrap_err();
+        assert_eq!(err.path, "faults[0].rate");
+        let err = with_faults(r#"[{"fault":"crash","host":"c","at_ms":1}]"#).unwrap_err();
+        assert_eq!(err.path, "faults[0].host");
+        let err = with_faults(r#"[{"fault":"drop","match":{"flags":"XYZ"}}]"#).unwrap_err();
+        assert_eq!(err.path, "faults[0].flags");
+        let err = with_faults(r#"[{"fault":"drop","match":{"colour":"red"}}]"#).unwrap_err();
+        assert!(err.reason.contains("colour"), "{err}");
     }
 }

@@ -63,12 +63,17 @@ pub(crate) struct Socket {
     pub shut_wr: bool,
 
     pub reuseaddr: bool,
+    /// SO_REUSEPORT: sockets that all set it may share a port, listeners included.
+    pub reuseport: bool,
     pub linger: Option<u32>,
     pub nodelay: bool,
     pub keepalive: bool,
     pub nonblocking: bool,
     pub sndbuf: u32,
     pub rcvbuf: u32,
+    /// The application set SO_RCVBUF, which also bounds the window scale this socket offers
+    /// (Linux sets SOCK_RCVBUF_LOCK and clamps the window to the buffer).
+    pub rcvbuf_locked: bool,
 
     pub backlog: u32,
     pub syn_queue: Vec<SocketId>,
@@ -79,6 +84,10 @@ pub(crate) struct Socket {
     pub waiters: Vec<Pid>,
     /// Deadlines, one slot per timer kind.
     pub timers: [Option<u64>; TIMER_KINDS],
+    /// Every byte the application wrote, and every byte it read, in order: what the
+    /// stream-integrity property tests compare.
+    pub written: Vec<u8>,
+    pub read: Vec<u8>,
     /// UDP datagrams waiting to be read: (sender, payload).
     pub datagrams: VecDeque<(SockAddr, Vec<u8>)>,
     pub tcb: Tcb,
@@ -118,6 +127,8 @@ pub(crate) struct Tcb {
     /// rcv_nxt when we last advertised a window, and that window: the right edge we promised.
     pub rcv_wup: u32,
     pub rcv_wnd: u32,
+    /// The largest window (in bytes) advertised so far.
+    pub rcv_wnd_max: u32,
     /// Received, in order, not yet read.
     pub recv_buf: VecDeque<u8>,
     /// The peer's FIN arrived in order: after recv_buf is drained, recv() returns 0.
@@ -173,18 +184,22 @@ impl Socket {
             shut_rd: false,
             shut_wr: false,
             reuseaddr: false,
+            reuseport: false,
             linger: None,
             nodelay: false,
             keepalive: false,
             nonblocking: false,
             sndbuf,
             rcvbuf,
+            rcvbuf_locked: false,
             backlog: 0,
             syn_queue: Vec::new(),
             accept_queue: VecDeque::new(),
             listener: None,
             waiters: Vec::new(),
             timers: [None; TIMER_KINDS],
+            written: Vec::new(),
+            read: Vec::new(),
             datagrams: VecDeque::new(),
             tcb: Tcb::default(),
         }
@@ -209,14 +224,6 @@ impl Socket {
     /// Sequence number of our FIN, once the application asked for one.
     pub fn fin_seq(&self) -> Option<u32> {
         self.tcb.fin_queued.then_some(self.tcb.write_seq)
-    }
-
-    /// True once our FIN has been sent (it may still be unacknowledged).
-    pub fn fin_sent(&self) -> bool {
-        match self.fin_seq() {
-            Some(fin) => seq_gt(self.tcb.snd_max, fin),
-            None => false,
-        }
     }
 
     /// True once the peer has acknowledged our FIN.

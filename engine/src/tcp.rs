@@ -31,6 +31,8 @@ const WMEM_MAX: u32 = 212_992;
 /// `SOCK_MIN_RCVBUF` and `SOCK_MIN_SNDBUF` as this kernel stores them.
 const MIN_RCVBUF: u32 = 2_304;
 const MIN_SNDBUF: u32 = 4_608;
+/// `TCP_TIMEOUT_MIN`: two jiffies, 8 ms at the measured machine's HZ=250.
+const TCP_TIMEOUT_MIN_US: u64 = 8_000;
 
 /// What the receiver owes the sender after a segment.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -110,6 +112,8 @@ impl World {
                 let other = &self.sockets[other as usize];
                 other.id != id
                     && other.state == State::Listen
+                    // SO_REUSEPORT on both lets them listen together (inet_csk_bind_conflict()).
+                    && !(self.sockets[id as usize].reuseport && other.reuseport)
                     && other.local.is_some_and(|bound| {
                         bound.ip.is_unspecified() || local.ip.is_unspecified() || bound.ip == local.ip
                     })
@@ -252,6 +256,7 @@ impl World {
         if take > 0 {
             let chunk = &data[progress as usize..(progress + take) as usize];
             socket.tcb.send_buf.extend(chunk);
+            socket.written.extend_from_slice(chunk);
             socket.tcb.write_seq = socket.tcb.write_seq.wrapping_add(take);
             self.tcp_output(id);
             self.queues_changed(id);
@@ -299,6 +304,7 @@ impl World {
             payload: data.to_vec(),
             options: TcpOptions::default(),
             retransmission: false,
+            isn: None,
         };
         self.transmit(host, wire);
         Outcome::Done(data.len() as i64, None)
@@ -321,7 +327,7 @@ impl World {
         }
         if !socket.tcb.recv_buf.is_empty() {
             let take = (len as usize).min(socket.tcb.recv_buf.len());
-            socket.tcb.recv_buf.drain(..take);
+            socket.read.extend(socket.tcb.recv_buf.drain(..take));
             socket.tcb.delivered += take as u64;
             self.queues_changed(id);
             self.window_update_after_read(id);
@@ -366,6 +372,9 @@ impl World {
             // socket(7): the kernel doubles the value to leave room for bookkeeping.
             SockOpt::RcvBuf(bytes) => {
                 socket.rcvbuf = bytes.min(RMEM_MAX).saturating_mul(2).max(MIN_RCVBUF);
+                // sock_setsockopt() sets SOCK_RCVBUF_LOCK: autotuning stops and the window
+                // scale offered later is chosen for this buffer (tcp_select_initial_window()).
+                socket.rcvbuf_locked = true;
                 self.queues_changed(id);
             }
             SockOpt::SndBuf(bytes) => {
@@ -377,6 +386,15 @@ impl World {
                 if on {
                     // Setting TCP_NODELAY pushes whatever Nagle was holding back.
                     self.tcp_output(id);
+                }
+            }
+            SockOpt::ReusePort(on) => socket.reuseport = on,
+            SockOpt::QuickAck(on) => {
+                // __tcp_sock_set_quickack(): 0 enters pingpong mode, so ACKs wait for a reply
+                // or the delayed-ACK timer; 1 leaves it and sends an ACK that is owed.
+                socket.tcb.pingpong = !on;
+                if on && socket.tcb.ack_pending && socket.state.is_synchronized() {
+                    self.send_ack(id);
                 }
             }
             SockOpt::KeepAlive(on) => {
@@ -398,6 +416,9 @@ impl World {
             OptName::ReuseAddr => u8::from(socket.reuseaddr).to_string(),
             OptName::NoDelay => u8::from(socket.nodelay).to_string(),
             OptName::KeepAlive => u8::from(socket.keepalive).to_string(),
+            OptName::ReusePort => u8::from(socket.reuseport).to_string(),
+            // do_tcp_getsockopt(): TCP_QUICKACK reads 1 unless the socket is in pingpong mode.
+            OptName::QuickAck => u8::from(!socket.tcb.pingpong).to_string(),
             OptName::RcvBuf => socket.rcvbuf.to_string(),
             OptName::SndBuf => socket.sndbuf.to_string(),
             OptName::Linger => match socket.linger {
@@ -486,6 +507,7 @@ impl World {
     fn init_sender(&mut self, id: SocketId, iss: u32, mtu: u32) {
         let tcp = self.settings(id).clone();
         let adv_mss = tcp.mss.map_or_else(|| mtu.min(65_535) - 40, u32::from);
+        let (rcvbuf, rcvbuf_locked) = (self.sockets[id as usize].rcvbuf, self.sockets[id as usize].rcvbuf_locked);
         let tcb = &mut self.sockets[id as usize].tcb;
         tcb.iss = iss;
         tcb.snd_una = iss;
@@ -494,7 +516,15 @@ impl World {
         tcb.write_seq = tcb.snd_nxt;
         tcb.snd_sml = iss;
         tcb.adv_mss = adv_mss as u16;
-        tcb.rcv_wscale = if tcp.window_scaling { tcp.wscale } else { 0 };
+        tcb.rcv_wscale = match (tcp.window_scaling, rcvbuf_locked) {
+            (false, _) => 0,
+            (true, false) => tcp.wscale,
+            // With SO_RCVBUF set, Linux clamps the window to the buffer and picks the smallest
+            // shift that covers it: ilog2(space) - 15, within 0..=14 (tcp_select_initial_window()).
+            (true, true) => {
+                (rcvbuf.max(1).ilog2().saturating_sub(15) as u8).min(14)
+            }
+        };
         tcb.rto_us = tcp.rto_initial_ms * 1000;
         tcb.ssthresh = u32::MAX;
     }
@@ -564,6 +594,7 @@ impl World {
         let window = socket.rcvbuf.min(clamp).min(65_535);
         let tcb = &mut self.sockets[id as usize].tcb;
         tcb.rcv_wnd = window;
+        tcb.rcv_wnd_max = tcb.rcv_wnd_max.max(window);
         tcb.rcv_wup = tcb.rcv_nxt;
         window as u16
     }
@@ -613,6 +644,7 @@ impl World {
         }
         window = window.min(65_535u32 << tcb.rcv_wscale);
         tcb.rcv_wnd = window;
+        tcb.rcv_wnd_max = tcb.rcv_wnd_max.max(window);
         tcb.rcv_wup = tcb.rcv_nxt;
         (window >> tcb.rcv_wscale) as u16
     }
@@ -650,6 +682,7 @@ impl World {
             payload,
             options,
             retransmission,
+            isn: Some(tcb.iss),
         };
         if flags.ack {
             self.cancel_timer(id, TimerKind::DelayedAck);
@@ -697,6 +730,7 @@ impl World {
             payload: Vec::new(),
             options: TcpOptions::default(),
             retransmission: false,
+            isn: None,
         };
         self.transmit(host, wire);
     }
@@ -749,7 +783,11 @@ impl World {
                 let with_fin = tcb.fin_queued && end == tcb.write_seq;
                 let retransmission = seq_lt(seq, tcb.snd_max);
                 let flags = Flags { ack: true, psh: end == tcb.write_seq, fin: with_fin, ..Flags::default() };
-                let replying = tcb.last_rcv_at.is_some_and(|at| now.saturating_sub(at) < delack);
+                // Linux compares with the ACK timeout `ato`, which stays 0 until the first data
+                // segment arrives (tcp_event_data_recv()), so a request sent right after the
+                // handshake does not count as a reply (tcp_event_data_sent()).
+                let replying =
+                    tcb.rcv_mss > 0 && tcb.last_rcv_at.is_some_and(|at| now.saturating_sub(at) < delack);
                 let tcb = &mut self.sockets[id as usize].tcb;
                 tcb.snd_nxt = end.wrapping_add(u32::from(with_fin));
                 if seq_gt(tcb.snd_nxt, tcb.snd_max) {
@@ -803,7 +841,12 @@ impl World {
         let now_window = now_window.max(0) as u32;
         let clamp = self.hosts[socket.host].tcp.window_clamp.unwrap_or(u32::MAX).min(socket.rcvbuf);
         if 2 * now_window <= clamp {
-            let new_window = self.compute_window(id);
+            // Linux's window never exceeds rcv_ssthresh, which starts at the initial window
+            // and grows only as data arrives (tcp_grow_window()). This engine does not model
+            // rcv_ssthresh, so the largest window advertised so far stands in for it; without
+            // that bound the first read after a handshake would send a spurious "window
+            // doubled" ACK that Linux does not send (tcp_cleanup_rbuf()).
+            let new_window = self.compute_window(id).min(tcb.rcv_wnd_max.max(now_window));
             if new_window > 0 && new_window >= 2 * now_window {
                 self.send_ack(id);
             }
@@ -893,6 +936,12 @@ impl World {
     fn syn_sent_input(&mut self, id: SocketId, wire: &Wire) {
         let iss = self.sockets[id as usize].tcb.iss;
         if wire.flags.ack && wire.ack != iss.wrapping_add(1) {
+            // Perhaps a stale connection's FIN/ACK or RST/ACK that our RST will clear away:
+            // unless the SYN was already resent, resend it very soon
+            // (tcp_rcv_synsent_state_process(), TCP_TIMEOUT_MIN).
+            if self.sockets[id as usize].tcb.retransmits == 0 {
+                self.arm_timer(id, TimerKind::Retransmit, self.now + TCP_TIMEOUT_MIN_US);
+            }
             let host = self.host_of(id);
             self.reply_rst(host, wire);
             return;
@@ -953,22 +1002,31 @@ impl World {
         }
     }
 
+    /// A segment for a TIME_WAIT socket, handled as Linux's `tcp_timewait_state_process()`.
     fn time_wait_input(&mut self, id: SocketId, wire: &Wire) {
+        let rcv_nxt = self.sockets[id as usize].tcb.rcv_nxt;
+        let two_msl = Self::us(self.settings(id).msl_ms) * 2;
+        if wire.seq == rcv_nxt && (wire.seq_len() == 0 || wire.flags.rst) {
+            // Exactly at rcv_nxt only an RST or a bare ACK can come: the RST ends TIME_WAIT
+            // (tcp_rfc1337 = 0, Linux's default), the ACK restarts it, neither is answered.
+            if wire.flags.rst {
+                self.set_state(id, State::Closed, "an RST ends TIME_WAIT early (Linux does not enforce RFC 1337)");
+            } else {
+                self.arm_timer(id, TimerKind::TimeWait, self.now + two_msl);
+            }
+            return;
+        }
         if wire.flags.rst {
-            self.set_state(id, State::Closed, "an RST ends TIME_WAIT early (Linux does not enforce RFC 1337)");
+            // An RST at any other sequence number is ignored.
             return;
         }
-        if wire.flags.fin {
-            // The peer did not get our last ACK and resent its FIN: ACK it again and start
-            // 2MSL afresh (RFC 793 3.9, TIME-WAIT; TLPI 61.6.7).
-            self.send_ack(id);
-            let two_msl = Self::us(self.settings(id).msl_ms) * 2;
+        if wire.flags.ack {
+            // Typically the peer resent its FIN because our last ACK was lost: 2MSL starts
+            // afresh (RFC 793 3.9, TIME-WAIT; TLPI 61.6.7).
             self.arm_timer(id, TimerKind::TimeWait, self.now + two_msl);
-            return;
         }
-        if wire.flags.syn || !wire.payload.is_empty() {
-            self.send_ack(id);
-        }
+        // Every other segment is acknowledged at once (TCP_TW_ACK).
+        self.send_ack(id);
     }
 
     fn synchronized_input(&mut self, id: SocketId, wire: &Wire) {
@@ -1057,10 +1115,10 @@ impl World {
             let new_data = seq_gt(wire.seq.wrapping_add(wire.payload.len() as u32), socket.tcb.rcv_nxt);
             if matches!(state, State::FinWait1 | State::FinWait2) && socket.refs == 0 && new_data {
                 // Data for a socket its owner has closed: nobody will ever read it, so Linux
-                // resets the connection (LINUX_MIB_TCPABORTONDATA).
+                // resets the connection (LINUX_MIB_TCPABORTONDATA). The RST answers the
+                // segment as tcp_v4_send_reset() does: <SEQ=SEG.ACK><CTL=RST>.
                 let host = self.host_of(id);
-                self.send_rst(id);
-                let _ = host;
+                self.reply_rst(host, wire);
                 self.set_state(id, State::Closed, "data arrived after close(): the kernel answers with RST");
                 return;
             }
@@ -1238,6 +1296,11 @@ impl World {
         }
         // Bytes beyond the free space are dropped; the sender will resend them.
         let take = data.len().min(free);
+        if take == 0 {
+            // Nothing fits (zero window): Linux drops the segment and acknowledges at once,
+            // showing the window (tcp_data_queue(), LINUX_MIB_TCPZEROWINDOWDROP).
+            return AckNeed::Now;
+        }
         tcb.recv_buf.extend(&data[..take]);
         tcb.rcv_nxt = tcb.rcv_nxt.wrapping_add(take as u32);
         let mut filled_gap = false;
@@ -1522,6 +1585,8 @@ pub(crate) fn retransmission_budget(boundary: u32, rto_min_us: u64, rto_max_us: 
 /// Socket options a listener's new connections inherit (TLPI 61.11).
 pub(crate) struct InheritedOptions {
     reuseaddr: bool,
+    reuseport: bool,
+    rcvbuf_locked: bool,
     linger: Option<u32>,
     nodelay: bool,
     keepalive: bool,
@@ -1533,6 +1598,8 @@ impl crate::socket::Socket {
     pub(crate) fn clone_options(&self) -> InheritedOptions {
         InheritedOptions {
             reuseaddr: self.reuseaddr,
+            reuseport: self.reuseport,
+            rcvbuf_locked: self.rcvbuf_locked,
             linger: self.linger,
             nodelay: self.nodelay,
             keepalive: self.keepalive,
@@ -1545,6 +1612,8 @@ impl crate::socket::Socket {
 impl InheritedOptions {
     fn apply_to(&self, socket: &mut crate::socket::Socket) {
         socket.reuseaddr = self.reuseaddr;
+        socket.reuseport = self.reuseport;
+        socket.rcvbuf_locked = self.rcvbuf_locked;
         socket.linger = self.linger;
         socket.nodelay = self.nodelay;
         socket.keepalive = self.keepalive;
@@ -1553,14 +1622,7 @@ impl InheritedOptions {
     }
 }
 
+// The state-machine tests (one banner per state) and their harness live beside this file.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retransmission_budget_matches_linux_for_retries2_15() {
-        // 0.2 s * (2^10 - 1) + 6 * 120 s = 924.6 s.
-        assert_eq!(retransmission_budget(15, 200_000, 120_000_000), 924_600_000);
-        assert_eq!(retransmission_budget(3, 200_000, 120_000_000), 3_000_000);
-    }
-}
+#[path = "tcp_tests.rs"]
+mod tests;

@@ -122,13 +122,7 @@ pub enum EventKind {
     /// A TCP segment (or UDP datagram) is sent, delivered or dropped.
     Segment(Segment),
     /// A timer is armed, fires or is cancelled.
-    Timer {
-        host: String,
-        socket: SocketId,
-        timer: TimerKind,
-        action: TimerAction,
-        deadline_us: u64,
-    },
+    Timer { host: String, socket: SocketId, timer: TimerKind, action: TimerAction, deadline_us: u64 },
     /// A sentence of scenario narration attached to a step, or a fact the engine noticed
     /// (such as a deadlock).
     Note {
@@ -421,9 +415,7 @@ impl Trace {
         text.lines()
             .enumerate()
             .filter(|(_, line)| !line.trim().is_empty())
-            .map(|(index, line)| {
-                serde_json::from_str(line).map_err(|err| format!("line {}: {err}", index + 1))
-            })
+            .map(|(index, line)| serde_json::from_str(line).map_err(|err| format!("line {}: {err}", index + 1)))
             .collect()
     }
 }

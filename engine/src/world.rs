@@ -58,6 +58,8 @@ pub(crate) struct Wire {
     pub payload: Vec<u8>,
     pub options: TcpOptions,
     pub retransmission: bool,
+    /// The sender's initial sequence number, so faults can name relative sequence numbers.
+    pub isn: Option<u32>,
 }
 
 impl Wire {
@@ -69,6 +71,8 @@ impl Wire {
 
 enum Pending {
     Deliver(Wire),
+    Crash(usize),
+    Reboot(usize),
     Drop(Wire, String),
     Timer { socket: SocketId, kind: TimerKind, deadline: u64 },
     Wake { pid: Pid, token: u64 },
@@ -139,6 +143,10 @@ pub(crate) struct World {
     next_segment_id: u64,
     pub failures: Vec<String>,
     overflow: bool,
+    faults: Vec<crate::scenario::Fault>,
+    /// How many segments each fault rule has matched so far.
+    fault_hits: Vec<u32>,
+    pub host_down: Vec<bool>,
 }
 
 impl World {
@@ -198,7 +206,26 @@ impl World {
             next_segment_id: 0,
             failures: Vec::new(),
             overflow: false,
+            faults: scenario.faults.clone(),
+            fault_hits: vec![0; scenario.faults.len()],
+            host_down: vec![false; scenario.hosts.len()],
         };
+        for fault in &scenario.faults {
+            let index_of = |name: &str| world.hosts.iter().position(|host| host.name == name);
+            match fault {
+                crate::scenario::Fault::Crash { host, at_ms } => {
+                    if let Some(host) = index_of(host) {
+                        world.schedule(ms_to_us(*at_ms), Pending::Crash(host));
+                    }
+                }
+                crate::scenario::Fault::Reboot { host, at_ms } => {
+                    if let Some(host) = index_of(host) {
+                        world.schedule(ms_to_us(*at_ms), Pending::Reboot(host));
+                    }
+                }
+                _ => {}
+            }
+        }
         for index in 0..world.hosts.len() {
             let host = world.hosts[index].name.clone();
             let addr = world.hosts[index].addr;
@@ -214,42 +241,9 @@ impl World {
     /// Runs to the end: no pending events, the time limit, or the event limit.
     pub fn run(mut self, scenario: &Scenario) -> Result<crate::Run, RunError> {
         self.run_ready();
-        let reason = loop {
-            if self.overflow {
-                break None;
-            }
-            let Some(Reverse((time, _, slot))) = self.queue.pop() else {
-                let blocked: Vec<String> = self
-                    .processes
-                    .iter()
-                    .filter(|process| process.status == Status::Blocked)
-                    .map(|process| process.name.clone())
-                    .collect();
-                break Some(if blocked.is_empty() {
-                    "every process has finished and the network is quiet".to_string()
-                } else {
-                    format!("nothing more can happen: {} still blocked forever", blocked.join(", "))
-                });
-            };
-            if time > self.max_time_us {
-                break Some(format!("stopped at the time limit of {} s", self.max_time_us / 1_000_000));
-            }
-            let pending = self.pending[slot].take();
-            self.free_slots.push(slot);
-            self.now = time;
-            match pending {
-                Some(Pending::Deliver(wire)) => self.deliver(wire),
-                Some(Pending::Drop(wire, reason)) => self.emit_segment(&wire, crate::trace::Fate::Dropped, Some(reason)),
-                Some(Pending::Timer { socket, kind, deadline }) => self.timer_fired(socket, kind, deadline),
-                Some(Pending::Wake { pid, token }) => {
-                    let process = &self.processes[pid as usize];
-                    if process.wake_token == token && process.status != Status::Exited {
-                        self.ready.insert(pid);
-                    }
-                }
-                None => {}
-            }
-            self.run_ready();
+        let reason = match self.advance(u64::MAX) {
+            Some(Stop::Finished(reason)) => Some(reason),
+            Some(Stop::EventLimit) | None => None,
         };
         let trace_meta = |events| Trace {
             scenario: scenario.name.clone(),
@@ -262,7 +256,19 @@ impl World {
                 self.overflow_guard_off();
                 self.emit(EventKind::End { reason });
                 let failed_expectations = std::mem::take(&mut self.failures);
-                Ok(crate::Run { trace: trace_meta(self.events), failed_expectations })
+                let streams = self
+                    .sockets
+                    .iter_mut()
+                    .filter(|socket| socket.proto == Proto::Tcp && socket.peer.is_some())
+                    .map(|socket| crate::Stream {
+                        socket: socket.id,
+                        local: socket.local.unwrap_or_default(),
+                        peer: socket.peer.unwrap_or_default(),
+                        written: std::mem::take(&mut socket.written),
+                        read: std::mem::take(&mut socket.read),
+                    })
+                    .collect();
+                Ok(crate::Run { trace: trace_meta(self.events), failed_expectations, streams })
             }
             None => Err(RunError::EventLimit {
                 limit: self.max_events,
@@ -270,6 +276,74 @@ impl World {
                 partial: Box::new(trace_meta(self.events)),
             }),
         }
+    }
+
+    /// Handles every pending event up to `until_us` (inclusive), letting processes run after
+    /// each. Returns why the run is over, or None if it can go on past `until_us`.
+    pub(crate) fn advance(&mut self, until_us: u64) -> Option<Stop> {
+        loop {
+            if self.overflow {
+                return Some(Stop::EventLimit);
+            }
+            let Some(&Reverse((time, _, slot))) = self.queue.peek() else {
+                let blocked: Vec<String> = self
+                    .processes
+                    .iter()
+                    .filter(|process| process.status == Status::Blocked)
+                    .map(|process| process.name.clone())
+                    .collect();
+                return Some(Stop::Finished(if blocked.is_empty() {
+                    "every process has finished and the network is quiet".to_string()
+                } else {
+                    format!("nothing more can happen: {} still blocked forever", blocked.join(", "))
+                }));
+            };
+            if time > self.max_time_us {
+                return Some(Stop::Finished(format!(
+                    "stopped at the time limit of {} s",
+                    self.max_time_us / 1_000_000
+                )));
+            }
+            if time > until_us {
+                return None;
+            }
+            self.queue.pop();
+            let pending = self.pending[slot].take();
+            self.free_slots.push(slot);
+            self.now = time;
+            match pending {
+                Some(Pending::Deliver(wire)) => self.deliver(wire),
+                Some(Pending::Crash(host)) => self.crash(host),
+                Some(Pending::Reboot(host)) => {
+                    self.host_down[host] = false;
+                    let name = self.hosts[host].name.clone();
+                    self.emit(EventKind::Note {
+                        pid: None,
+                        text: format!(
+                            "{name} boots again with empty connection tables: segments of its old connections will draw RST"
+                        ),
+                    });
+                }
+                Some(Pending::Drop(wire, reason)) => {
+                    self.emit_segment(&wire, crate::trace::Fate::Dropped, Some(reason))
+                }
+                Some(Pending::Timer { socket, kind, deadline }) => self.timer_fired(socket, kind, deadline),
+                Some(Pending::Wake { pid, token }) => {
+                    let process = &self.processes[pid as usize];
+                    if process.wake_token == token && process.status != Status::Exited {
+                        self.ready.insert(pid);
+                    }
+                }
+                None => {}
+            }
+            self.run_ready();
+        }
+    }
+
+    /// Starts the programs (the first part of [`World::run`]), for callers that then
+    /// [`World::advance`] step by step.
+    pub(crate) fn start(&mut self) {
+        self.run_ready();
     }
 
     fn overflow_guard_off(&mut self) {
@@ -284,10 +358,6 @@ impl World {
             return;
         }
         self.events.push(Event { t_us: self.now, kind });
-    }
-
-    pub fn host_name(&self, host: usize) -> String {
-        self.hosts[host].name.clone()
     }
 
     /// Records a socket's queue levels and wakes whoever waits on it (the one place a queue
@@ -435,22 +505,144 @@ impl World {
         Some((to, link.latency_us, link.mtu))
     }
 
-    /// Puts a segment on the wire: traced as sent, delivered after the link's latency.
-    #[allow(clippy::too_many_arguments)]
+    /// Puts a segment on the wire: traced as sent, then delivered after the link's latency
+    /// or dropped, as the scenario's faults decide.
     pub fn transmit(&mut self, host: usize, mut wire: Wire) {
         self.next_segment_id += 1;
         wire.id = self.next_segment_id;
         self.emit_segment(&wire, crate::trace::Fate::Sent, None);
-        match self.route(host, wire.to.ip) {
-            Some((_, latency, _)) => {
-                let at = self.now + latency;
+        let Some((to, latency, _)) = self.route(host, wire.to.ip) else {
+            let at = self.now;
+            self.schedule(at, Pending::Drop(wire, "no route to the destination".to_string()));
+            return;
+        };
+        match self.fault_verdict(host, to, &wire) {
+            Verdict::Pass { extra_us, duplicate } => {
+                let at = self.now + latency + extra_us;
+                if duplicate {
+                    self.schedule(at, Pending::Deliver(wire.clone()));
+                }
                 self.schedule(at, Pending::Deliver(wire));
             }
-            None => {
-                let at = self.now;
-                self.schedule(at, Pending::Drop(wire, "no route to the destination".to_string()));
+            Verdict::Drop(reason) => {
+                // Drawn as lost half-way along the link.
+                let at = self.now + latency / 2;
+                self.schedule(at, Pending::Drop(wire, reason));
             }
         }
+    }
+
+    /// The first fault rule that matches decides a segment's fate (turmoil-net's `Verdict`).
+    fn fault_verdict(&mut self, from: usize, to: usize, wire: &Wire) -> Verdict {
+        use crate::scenario::Fault;
+        let now = self.now;
+        for index in 0..self.faults.len() {
+            let matches = |world: &World, matching: &crate::scenario::SegmentMatch| {
+                segment_matches(matching, &world.hosts[from].name, &world.hosts[to].name, wire, now)
+            };
+            let verdict = match &self.faults[index] {
+                Fault::Drop { matching, nth, count } => {
+                    if !matches(self, matching) {
+                        continue;
+                    }
+                    self.fault_hits[index] += 1;
+                    let hit = self.fault_hits[index];
+                    if hit >= *nth && hit < nth.saturating_add(*count) {
+                        Verdict::Drop(format!("dropped by the scenario (faults[{index}])"))
+                    } else {
+                        continue;
+                    }
+                }
+                Fault::Loss { rate, matching } => {
+                    if !matches(self, matching) {
+                        continue;
+                    }
+                    let rate = *rate;
+                    if self.rng.chance(rate) {
+                        Verdict::Drop(format!("lost at random (faults[{index}], rate {rate})"))
+                    } else {
+                        continue;
+                    }
+                }
+                Fault::Duplicate { rate, matching } => {
+                    if !matches(self, matching) {
+                        continue;
+                    }
+                    let rate = *rate;
+                    if self.rng.chance(rate) {
+                        Verdict::Pass { extra_us: 0, duplicate: true }
+                    } else {
+                        continue;
+                    }
+                }
+                Fault::Reorder { rate, delay_us, matching } => {
+                    if !matches(self, matching) {
+                        continue;
+                    }
+                    let (rate, delay) = (*rate, *delay_us);
+                    if self.rng.chance(rate) {
+                        Verdict::Pass { extra_us: delay, duplicate: false }
+                    } else {
+                        continue;
+                    }
+                }
+                Fault::Delay { extra_us, matching } => {
+                    if !matches(self, matching) {
+                        continue;
+                    }
+                    Verdict::Pass { extra_us: *extra_us, duplicate: false }
+                }
+                Fault::LinkDown { a, b, from_ms, until_ms } => {
+                    let (x, y) = (&self.hosts[from].name, &self.hosts[to].name);
+                    let pair = (x == a && y == b) || (x == b && y == a);
+                    let active = now >= ms_to_us(*from_ms) && until_ms.is_none_or(|until| now < ms_to_us(until));
+                    if pair && active {
+                        Verdict::Drop(format!("the link between {a} and {b} is down"))
+                    } else {
+                        continue;
+                    }
+                }
+                Fault::Crash { .. } | Fault::Reboot { .. } => continue,
+            };
+            return verdict;
+        }
+        Verdict::Pass { extra_us: 0, duplicate: false }
+    }
+
+    /// A host crashes: its processes stop and its sockets vanish; it sends nothing more
+    /// and what reaches it is lost.
+    fn crash(&mut self, host: usize) {
+        self.host_down[host] = true;
+        let name = self.hosts[host].name.clone();
+        self.emit(EventKind::Note {
+            pid: None,
+            text: format!("{name} crashes: its processes and sockets vanish without sending a single segment"),
+        });
+        for pid in 0..self.processes.len() {
+            let process = &mut self.processes[pid];
+            if process.host == host && process.status != Status::Exited {
+                process.status = Status::Exited;
+                process.fds.clear();
+                let process_name = process.name.clone();
+                self.ready.remove(&(pid as Pid));
+                self.emit(EventKind::Process {
+                    pid: pid as Pid,
+                    host: name.clone(),
+                    name: process_name,
+                    action: ProcessAction::Exit,
+                    parent: None,
+                });
+            }
+        }
+        let doomed: Vec<SocketId> =
+            self.sockets.iter().filter(|socket| socket.host == host && !socket.freed).map(|socket| socket.id).collect();
+        for id in doomed {
+            self.sockets[id as usize].refs = 0;
+            self.sockets[id as usize].listener = None;
+            self.free_socket(id);
+        }
+        self.hosts[host].ports.clear();
+        self.hosts[host].conns.clear();
     }
 
     pub fn emit_segment(&mut self, wire: &Wire, fate: crate::trace::Fate, reason: Option<String>) {
@@ -476,6 +668,10 @@ impl World {
             self.emit_segment(&wire, crate::trace::Fate::Dropped, Some("no host has this address".into()));
             return;
         };
+        if self.host_down[host] {
+            self.emit_segment(&wire, crate::trace::Fate::Dropped, Some("the destination host is down".into()));
+            return;
+        }
         match wire.proto {
             Proto::Tcp => self.tcp_deliver(host, wire),
             Proto::Udp => self.udp_deliver(host, wire),
@@ -623,7 +819,9 @@ impl World {
 
     /// Would binding `addr` on `host` for socket `id` conflict (Linux inet_csk_bind_conflict)?
     /// Two sockets may share a port only if both set SO_REUSEADDR and the other is not
-    /// listening; TIME_WAIT sockets count too.
+    /// listening; TIME_WAIT sockets count too. Sockets that all set SO_REUSEPORT may share a
+    /// port whatever their state (same user assumed: `inet_bind_conflict()`, net/ipv4/
+    /// inet_connection_sock.c).
     pub fn bind_conflict(&self, id: SocketId, addr: SockAddr) -> bool {
         let socket = &self.sockets[id as usize];
         let Some(users) = self.hosts[socket.host].ports.get(&addr.port) else { return false };
@@ -634,7 +832,9 @@ impl World {
             }
             let Some(bound) = other.local else { return false };
             let overlap = bound.ip.is_unspecified() || addr.ip.is_unspecified() || bound.ip == addr.ip;
-            overlap && !(socket.reuseaddr && other.reuseaddr && other.state != State::Listen)
+            let reuseaddr = socket.reuseaddr && other.reuseaddr && other.state != State::Listen;
+            let reuseport = socket.reuseport && other.reuseport;
+            overlap && !reuseaddr && !reuseport
         })
     }
 
@@ -1137,5 +1337,88 @@ fn payload_bytes(call: &Call) -> Vec<u8> {
     match call {
         Call::Send { data: Some(data), .. } | Call::SendAll { data: Some(data), .. } => data.as_bytes().to_vec(),
         _ => (0..payload_len(call)).map(|index| b'a' + (index % 26) as u8).collect(),
+    }
+}
+
+/// Why [`World::advance`] stopped for good.
+pub(crate) enum Stop {
+    Finished(String),
+    EventLimit,
+}
+
+enum Verdict {
+    Pass { extra_us: u64, duplicate: bool },
+    Drop(String),
+}
+
+pub(crate) fn ms_to_us(ms: f64) -> u64 {
+    (ms * 1000.0).round() as u64
+}
+
+fn segment_matches(matching: &crate::scenario::SegmentMatch, from: &str, to: &str, wire: &Wire, now: u64) -> bool {
+    if matching.from.as_deref().is_some_and(|name| name != from) || matching.to.as_deref().is_some_and(|name| name != to) {
+        return false;
+    }
+    if let Some(flags) = &matching.flags {
+        if Flags::parse_letters(flags) != Some(wire.flags) {
+            return false;
+        }
+    }
+    if matching.data.is_some_and(|data| data == wire.payload.is_empty()) {
+        return false;
+    }
+    if let Some([first, last]) = matching.seq {
+        let Some(isn) = wire.isn else { return false };
+        let relative = wire.seq.wrapping_sub(isn);
+        if relative < first || relative > last {
+            return false;
+        }
+    }
+    if matching.from_ms.is_some_and(|from| now < ms_to_us(from)) || matching.until_ms.is_some_and(|until| now >= ms_to_us(until)) {
+        return false;
+    }
+    true
+}
+
+// ----- test support -----
+
+#[cfg(test)]
+impl World {
+    /// Handles, in `(time, seq)` order, every pending event due at or before `t_us`, then
+    /// sets the clock to `t_us`. It mirrors the loop in [`World::run`] but can stop and
+    /// resume, so a unit test can act between events. Segments addressed to host
+    /// `absorb` are traced as delivered and then kept from that host's TCP: the test
+    /// plays that host's part by hand (smoltcp's `recv!` style of testing).
+    pub(crate) fn run_until(&mut self, t_us: u64, absorb: usize) {
+        self.run_ready();
+        while let Some(&Reverse((time, _, slot))) = self.queue.peek() {
+            if time > t_us {
+                break;
+            }
+            self.queue.pop();
+            let pending = self.pending[slot].take();
+            self.free_slots.push(slot);
+            self.now = time;
+            match pending {
+                Some(Pending::Deliver(wire)) if self.host_by_addr.get(&wire.to.ip) == Some(&absorb) => {
+                    self.emit_segment(&wire, crate::trace::Fate::Delivered, None);
+                }
+                Some(Pending::Deliver(wire)) => self.deliver(wire),
+                Some(Pending::Drop(wire, reason)) => self.emit_segment(&wire, crate::trace::Fate::Dropped, Some(reason)),
+                Some(Pending::Timer { socket, kind, deadline }) => self.timer_fired(socket, kind, deadline),
+                Some(Pending::Wake { pid, token }) => {
+                    let process = &self.processes[pid as usize];
+                    if process.wake_token == token && process.status != Status::Exited {
+                        self.ready.insert(pid);
+                    }
+                }
+                Some(Pending::Crash(_) | Pending::Reboot(_)) => {
+                    unreachable!("the state-test harness declares no host faults")
+                }
+                None => {}
+            }
+            self.run_ready();
+        }
+        self.now = self.now.max(t_us);
     }
 }

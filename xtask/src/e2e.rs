@@ -8,7 +8,8 @@
 //! - `SOCKSCOPE_URL`: the served page, e.g. `http://127.0.0.1:41234/`;
 //! - `SOCKSCOPE_CHROMIUM` and `SOCKSCOPE_CHROMEDRIVER`: the Debian paths of the browser and of
 //!   its WebDriver, for tests that want to launch them;
-//! - `SOCKSCOPE_BENCH=1`: only for `cargo xtask bench-web`, which also filters tests by `bench`.
+//! - `SOCKSCOPE_BENCH=1`: only for `cargo xtask bench-web`, which also filters tests by `bench`
+//!   and passes `--nocapture` so that the timings they print are shown.
 
 use std::path::Path;
 
@@ -22,8 +23,8 @@ pub const E2E_PACKAGE: &str = "sockscope-frontend-e2e";
 /// How a run of the browser tests differs from the default run.
 #[derive(Debug, Default, Clone)]
 pub struct E2eOptions {
-    /// A libtest name filter, passed after `--`.
-    pub filter: Option<String>,
+    /// Extra libtest arguments after `--test-threads=1`, such as a name filter or `--nocapture`.
+    pub test_args: Vec<String>,
     /// Extra environment variables for the test process.
     pub env: Vec<(String, String)>,
 }
@@ -67,9 +68,7 @@ pub fn run_e2e_with(dist_dir: &Path, options: &E2eOptions) -> Result<E2eOutcome>
     println!("serving {} at {url}", dist_dir.display());
 
     let mut test = cargo(["test", "-p", E2E_PACKAGE, "--", "--test-threads=1"]);
-    if let Some(filter) = &options.filter {
-        test.arg(filter);
-    }
+    test.args(&options.test_args);
     test.current_dir(&root)
         .env("SOCKSCOPE_URL", &url)
         .env("SOCKSCOPE_CHROMIUM", tools::CHROMIUM)

@@ -10,6 +10,7 @@ mod serve_static;
 mod tools;
 mod util;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -32,7 +33,7 @@ commands:
                         with every file's size and gzipped size
   bench                 cargo bench -p sockscope-engine
   bench-web             release build of the frontend, then the browser tests matching `bench`
-                        with SOCKSCOPE_BENCH=1
+                        with SOCKSCOPE_BENCH=1 and their output shown
   help                  print this message
 
 Tools (trunk, wasm-bindgen, wasm-opt, chromium) are installed on first use via cargo, rustup or
@@ -56,7 +57,8 @@ fn main() -> ExitCode {
         "bench" => no_args(command, rest).and_then(|()| bench(&root)),
         "bench-web" => no_args(command, rest).and_then(|()| bench_web(&root)),
         "help" | "--help" | "-h" => {
-            println!("{USAGE}");
+            // Ignore a closed pipe (e.g. `cargo xtask help | head`) instead of panicking.
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
             Ok(())
         }
         other => {
@@ -352,7 +354,7 @@ fn bench_web(root: &Path) -> Result {
     let web_tools = WebTools::ensure(root)?;
     let dist = trunk_build(&web_tools, &frontend, true)?;
     let options = E2eOptions {
-        filter: Some("bench".into()),
+        test_args: vec!["bench".into(), "--nocapture".into()],
         env: vec![("SOCKSCOPE_BENCH".into(), "1".into())],
     };
     e2e::run_e2e_with(&dist, &options).map(|_| ())

@@ -2,8 +2,15 @@
 //!
 //! Every installer first checks whether the tool is already present in the right version, and
 //! prints what it is about to install before installing it. Nothing is ever downloaded except
-//! through cargo (crates.io), rustup or apt-get (Debian). When apt-get would be needed but we
-//! are not root, the command the user must run is printed instead and the step fails.
+//! through cargo (crates.io), rustup, apt-get (Debian) or npm. When apt-get would be needed but
+//! we are not root, the command the user must run is printed instead and the step fails.
+//!
+//! wasm-opt needs care: binaryen releases before 110 (Debian bookworm ships 108) rewrite the
+//! output of current wasm-bindgen into a module that fails at load time with `TypeError:
+//! WebAssembly.Table.set(): Argument 1 is invalid for table`. When the `wasm-opt` on `PATH` is
+//! that old, [`ensure_wasm_opt`] installs the npm build of binaryen into a folder under the
+//! cargo target directory (no root needed, nothing global touched) and puts it first on
+//! trunk's `PATH`.
 //!
 //! Trunk normally downloads `wasm-bindgen` and `wasm-opt` from GitHub when the copy on `PATH`
 //! does not have the version it wants. Trunk 0.21 uses a system binary only when its version
@@ -11,7 +18,7 @@
 //! and `TRUNK_TOOLS_WASM_OPT` environment variables when set. [`WebTools::trunk`] therefore
 //! pins both to the versions installed here, so trunk always finds a match and never downloads.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -27,6 +34,13 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// The oldest binaryen release seen to produce working pages with wasm-bindgen 0.2.130: a
+/// `-Oz` page broke with 108 and 109 and worked with every release tried from 110 to 132.
+pub const MIN_WASM_OPT: u32 = 110;
+
+/// The npm `binaryen` release installed when the system wasm-opt is older than [`MIN_WASM_OPT`].
+pub const NPM_BINARYEN: &str = "132.0.0";
+
 /// Set once `apt-get update` has run, so it runs at most once per xtask invocation.
 static APT_UPDATED: AtomicBool = AtomicBool::new(false);
 
@@ -35,8 +49,17 @@ static APT_UPDATED: AtomicBool = AtomicBool::new(false);
 pub struct WebTools {
     /// The wasm-bindgen version from Cargo.lock, when the workspace depends on wasm-bindgen.
     pub wasm_bindgen: Option<String>,
-    /// The system wasm-opt version in trunk's notation, e.g. `version_108`.
-    pub wasm_opt: Option<String>,
+    /// The wasm-opt to use.
+    pub wasm_opt: WasmOpt,
+}
+
+/// The wasm-opt trunk should use.
+#[derive(Debug, Clone, Default)]
+pub struct WasmOpt {
+    /// Its version in trunk's notation, e.g. `version_132`.
+    pub version: String,
+    /// A folder to put first on trunk's `PATH`, when it is not the `wasm-opt` already there.
+    pub bin_dir: Option<PathBuf>,
 }
 
 impl WebTools {
@@ -45,7 +68,7 @@ impl WebTools {
         ensure_wasm_target()?;
         ensure_trunk()?;
         let wasm_bindgen = ensure_wasm_bindgen(root)?;
-        let wasm_opt = Some(ensure_wasm_opt()?);
+        let wasm_opt = ensure_wasm_opt(root)?;
         Ok(Self {
             wasm_bindgen,
             wasm_opt,
@@ -61,8 +84,13 @@ impl WebTools {
         if let Some(version) = &self.wasm_bindgen {
             cmd.env("TRUNK_TOOLS_WASM_BINDGEN", version);
         }
-        if let Some(version) = &self.wasm_opt {
-            cmd.env("TRUNK_TOOLS_WASM_OPT", version);
+        cmd.env("TRUNK_TOOLS_WASM_OPT", &self.wasm_opt.version);
+        if let Some(dir) = &self.wasm_opt.bin_dir {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let dirs = std::iter::once(dir.clone()).chain(std::env::split_paths(&path));
+            if let Ok(joined) = std::env::join_paths(dirs) {
+                cmd.env("PATH", joined);
+            }
         }
         cmd
     }
@@ -170,21 +198,94 @@ fn installed_wasm_bindgen() -> Option<String> {
         .and_then(|out| version_word(&out, 1).map(str::to_string))
 }
 
-/// Installs Debian's `binaryen` when `wasm-opt` is missing, and returns the installed version in
-/// trunk's notation (`wasm-opt version 108` becomes `version_108`).
-pub fn ensure_wasm_opt() -> Result<String> {
-    if let Some(version) = installed_wasm_opt() {
-        println!("wasm-opt {version} is installed");
-        return Ok(version);
+/// Makes sure a wasm-opt of at least [`MIN_WASM_OPT`] is available: installs Debian's
+/// `binaryen` when `wasm-opt` is missing, and the npm build of binaryen [`NPM_BINARYEN`] into
+/// `<target>/xtask-tools/` when the one on `PATH` is too old.
+pub fn ensure_wasm_opt(root: &Path) -> Result<WasmOpt> {
+    let mut system = wasm_opt_version(Path::new("wasm-opt"));
+    if system.is_none() {
+        println!("wasm-opt is missing; installing the Debian package binaryen");
+        apt_install(&["binaryen"])?;
+        system = wasm_opt_version(Path::new("wasm-opt"));
+        if system.is_none() {
+            return Err("binaryen was installed but `wasm-opt --version` still fails".into());
+        }
     }
-    println!("wasm-opt is missing; installing the Debian package binaryen");
-    apt_install(&["binaryen"])?;
-    installed_wasm_opt().ok_or_else(|| "binaryen was installed but `wasm-opt` still fails".into())
+    if let Some(version) = system.filter(|v| *v >= MIN_WASM_OPT) {
+        println!("wasm-opt {version} is installed");
+        return Ok(WasmOpt {
+            version: format!("version_{version}"),
+            bin_dir: None,
+        });
+    }
+    let old = system.unwrap_or_default();
+
+    let prefix = util::target_dir(root)
+        .join("xtask-tools")
+        .join(format!("binaryen-{NPM_BINARYEN}"));
+    let bin_dir = prefix.join("node_modules").join(".bin");
+    let wanted = NPM_BINARYEN.split('.').next().and_then(|v| v.parse().ok());
+    let local = wasm_opt_version(&bin_dir.join("wasm-opt"));
+    if local.is_some() && local == wanted {
+        println!(
+            "wasm-opt {old} on PATH is older than {MIN_WASM_OPT}; using npm binaryen {NPM_BINARYEN} from {}",
+            bin_dir.display()
+        );
+    } else if util::probe(Command::new("npm").arg("--version")).is_some() {
+        println!(
+            "wasm-opt {old} on PATH is older than {MIN_WASM_OPT} and breaks wasm-bindgen output; \
+             installing the npm package binaryen@{NPM_BINARYEN} into {}",
+            prefix.display()
+        );
+        std::fs::create_dir_all(&prefix)
+            .map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
+        let mut install = Command::new("npm");
+        install
+            .args([
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+            ])
+            .arg(&prefix)
+            .arg(format!("binaryen@{NPM_BINARYEN}"));
+        run(&mut install)?;
+        if wasm_opt_version(&bin_dir.join("wasm-opt")) != wanted {
+            return Err(format!(
+                "installed npm binaryen {NPM_BINARYEN}, but {} does not report that version",
+                bin_dir.join("wasm-opt").display()
+            ));
+        }
+    } else {
+        println!(
+            "warning: wasm-opt {old} is older than {MIN_WASM_OPT}, and npm is not available to \
+             install a newer one. Release pages optimised with it fail to load; install npm \
+             (apt-get install npm) or build with data-wasm-opt=\"0\"."
+        );
+        return Ok(WasmOpt {
+            version: format!("version_{old}"),
+            bin_dir: None,
+        });
+    }
+    Ok(WasmOpt {
+        version: format!("version_{}", wanted.unwrap_or(old)),
+        bin_dir: Some(bin_dir),
+    })
 }
 
-fn installed_wasm_opt() -> Option<String> {
-    probe(Command::new("wasm-opt").arg("--version"))
-        .and_then(|out| version_word(&out, 2).map(|v| format!("version_{v}")))
+/// Returns the binaryen release number of a wasm-opt binary, e.g. 108 for
+/// `wasm-opt version 108` and 132 for `wasm-opt version 132 (version_132)`.
+fn wasm_opt_version(program: &Path) -> Option<u32> {
+    let out = probe(Command::new(program).arg("--version"))?;
+    parse_wasm_opt_version(&out)
+}
+
+/// Parses the release number from `wasm-opt --version` output (the third word, as trunk does).
+pub fn parse_wasm_opt_version(output: &str) -> Option<u32> {
+    let word = version_word(output, 2)?;
+    let digits: String = word.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// Installs Debian's `chromium` and `chromium-driver` when either binary is missing.
@@ -374,5 +475,19 @@ version = "9.9.9"
         assert_eq!(version_word("wasm-bindgen 0.2.100", 1), Some("0.2.100"));
         assert_eq!(version_word("wasm-opt version 108\n", 2), Some("108"));
         assert_eq!(version_word("", 1), None);
+    }
+
+    #[test]
+    fn wasm_opt_versions() {
+        assert_eq!(parse_wasm_opt_version("wasm-opt version 108\n"), Some(108));
+        assert_eq!(
+            parse_wasm_opt_version("wasm-opt version 132 (version_132)\n"),
+            Some(132)
+        );
+        assert_eq!(
+            parse_wasm_opt_version("wasm-opt version 116-beta"),
+            Some(116)
+        );
+        assert_eq!(parse_wasm_opt_version("wasm-opt"), None);
     }
 }

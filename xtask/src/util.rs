@@ -109,15 +109,20 @@ pub fn display(cmd: &Command) -> String {
     if let Some(dir) = cmd.get_current_dir() {
         let _ = write!(out, "(cd {} && ", dir.display());
     }
+    let inherited_path = std::env::var("PATH").unwrap_or_default();
     for (key, value) in cmd.get_envs() {
-        if let Some(value) = value {
-            let _ = write!(
-                out,
-                "{}={} ",
-                key.to_string_lossy(),
-                quote(&value.to_string_lossy())
-            );
-        }
+        let Some(value) = value else { continue };
+        let value = value.to_string_lossy();
+        // A PATH that only prepends to ours is shown as `PATH=<dirs>:$PATH` to keep it short.
+        let shown = match value.strip_suffix(inherited_path.as_str()) {
+            Some(prefix)
+                if key == "PATH" && !inherited_path.is_empty() && prefix.ends_with(':') =>
+            {
+                format!("{}$PATH", quote(prefix))
+            }
+            _ => quote(&value),
+        };
+        let _ = write!(out, "{}={shown} ", key.to_string_lossy());
     }
     out.push_str(&cmd.get_program().to_string_lossy());
     for arg in cmd.get_args() {
@@ -196,6 +201,13 @@ mod tests {
             display(&cmd),
             "SOCKSCOPE_URL=http://127.0.0.1:1/ cargo test -- --test-threads=1 'two words'"
         );
+
+        let mut trunk = Command::new("trunk");
+        let path = std::env::var("PATH").unwrap_or_default();
+        trunk.env("PATH", format!("/opt/tools/bin:{path}"));
+        if !path.is_empty() {
+            assert_eq!(display(&trunk), "PATH=/opt/tools/bin:$PATH trunk");
+        }
     }
 
     #[test]

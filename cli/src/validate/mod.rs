@@ -1,0 +1,381 @@
+//! `sockscope validate`: runs scenarios against the real Linux kernel on loopback and shows
+//! where the engine agrees with it.
+//!
+//! For each scenario: the engine runs it under the loopback profile (`profile.rs`); the
+//! same processes run as threads with real sockets in a fresh network namespace
+//! (`real.rs`), while `capture.rs` records the segments on `lo` and `observe.rs` every
+//! state change; `compare.rs` lines the two up. docs/validation.md explains what is compared
+//! and which scenarios only the engine can run.
+
+pub mod compare;
+pub mod profile;
+
+#[cfg(target_os = "linux")]
+mod bench;
+#[cfg(target_os = "linux")]
+mod capture;
+#[cfg(target_os = "linux")]
+mod observe;
+#[cfg(target_os = "linux")]
+mod real;
+#[cfg(target_os = "linux")]
+mod sys;
+
+use std::process::ExitCode;
+
+use sockscope_engine::validation::{DiffRow, Report, ScenarioReport, Verdict};
+use sockscope_engine::{builtin, Scenario};
+
+use compare::{engine_horizon, engine_observation, Observation};
+use profile::{engine_only_reason, loopback_profile, KernelFacts, LoopbackMap, MAX_REAL_RUN_US};
+
+pub const USAGE: &str = "\
+       sockscope validate [<name | file.json>... | --all] [--report <file.json>] [--record <dir>] [--bench [<n>]]
+
+  validate run scenarios against the real Linux kernel on loopback (root, Linux only):
+             --all      every built-in scenario
+             --report   write the JSON report (sockscope_engine::validation::Report)
+             --record   also write each kernel observation to <dir>/<name>.kernel.json
+             --bench    time <n> (default 10000) connect/1 KB each way/close lifecycles on
+                        the real kernel and in the engine, and print both rates";
+
+struct Options {
+    names: Vec<String>,
+    report: Option<String>,
+    record: Option<String>,
+    bench: Option<usize>,
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut options = Options { names: Vec::new(), report: None, record: None, bench: None };
+    let mut all = false;
+    let mut rest = args.iter().peekable();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--all" => all = true,
+            "--report" => options.report = Some(rest.next().ok_or("--report needs a file name")?.clone()),
+            "--record" => options.record = Some(rest.next().ok_or("--record needs a directory")?.clone()),
+            "--bench" => {
+                let count = match rest.peek().and_then(|next| next.parse::<usize>().ok()) {
+                    Some(count) => {
+                        rest.next();
+                        count
+                    }
+                    None => 10_000,
+                };
+                options.bench = Some(count.max(1));
+            }
+            flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
+            name => options.names.push(name.to_string()),
+        }
+    }
+    if all {
+        options.names = builtin::names().map(str::to_string).collect();
+    }
+    if options.names.is_empty() && options.bench.is_none() {
+        return Err(format!("validate needs scenario names, --all or --bench\nusage:\n{USAGE}"));
+    }
+    Ok(options)
+}
+
+/// Entry point of `sockscope validate`.
+pub fn main(args: &[String]) -> ExitCode {
+    let options = match parse_options(args) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("sockscope: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    run(&options)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn run(_options: &Options) -> ExitCode {
+    eprintln!("sockscope: the loopback validator runs real sockets on Linux only");
+    ExitCode::FAILURE
+}
+
+#[cfg(target_os = "linux")]
+fn run(options: &Options) -> ExitCode {
+    let facts = kernel::facts();
+    println!("validating against {} (the kernel announces window scale {})", facts.release, facts.wscale);
+    let mut report = Report { kernel: facts.release.clone(), scenarios: Vec::new() };
+    for name in &options.names {
+        let scenario = match crate::load(name) {
+            Ok(scenario) => scenario,
+            Err(message) => {
+                eprintln!("sockscope: {message}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let name = &scenario.name;
+        let started = std::time::Instant::now();
+        let (scenario_report, kernel) = validate_one(&scenario, &facts);
+        print_scenario(&scenario_report, started.elapsed().as_secs_f64());
+        if let (Some(dir), Some(kernel)) = (&options.record, kernel) {
+            let path = std::path::Path::new(dir).join(format!("{name}.kernel.json"));
+            let text = serde_json::to_string_pretty(&kernel).unwrap_or_default();
+            if let Err(err) = std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&path, text + "\n")) {
+                eprintln!("sockscope: cannot write {}: {err}", path.display());
+            }
+        }
+        report.scenarios.push(scenario_report);
+    }
+    if !options.names.is_empty() {
+        let (agree, differ, engine_only) = report.counts();
+        println!(
+            "\n{}: {agree} agree, {differ} differ, {engine_only} engine-only (of {} scenarios)",
+            facts.release,
+            report.scenarios.len()
+        );
+    }
+    if let Some(path) = &options.report {
+        let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+        if let Err(err) = std::fs::write(path, text + "\n") {
+            eprintln!("sockscope: cannot write {path}: {err}");
+            return ExitCode::FAILURE;
+        }
+        println!("report written to {path}");
+    }
+    if let Some(count) = options.bench {
+        match bench::run(count) {
+            Ok(text) => print!("{text}"),
+            Err(message) => {
+                eprintln!("sockscope: benchmark failed: {message}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let (_, differ, _) = report.counts();
+    if differ > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn engine_only(scenario: &Scenario, reason: String) -> ScenarioReport {
+    ScenarioReport { name: scenario.name.clone(), verdict: Verdict::EngineOnly, reason: Some(reason), rows: Vec::new() }
+}
+
+/// Everything up to the real run: whether the scenario can be reproduced at all, the
+/// engine's observation under the loopback profile and the horizon both sides stop at.
+pub fn prepare(scenario: &Scenario, facts: &KernelFacts) -> Result<(Scenario, Observation), String> {
+    if let Some(reason) = engine_only_reason(scenario) {
+        return Err(reason);
+    }
+    let profiled = loopback_profile(scenario, facts);
+    let run = sockscope_engine::run(&profiled).map_err(|err| format!("the engine could not finish it: {err}"))?;
+    let horizon = engine_horizon(&run.trace);
+    if horizon > MAX_REAL_RUN_US {
+        return Err(format!(
+            "its last call returns {:.1} s into the run; a real run that long would make CI too slow \
+             (the limit is {} s)",
+            horizon as f64 / 1e6,
+            MAX_REAL_RUN_US / 1_000_000
+        ));
+    }
+    Ok((profiled, engine_observation(&run.trace, horizon)))
+}
+
+/// Adds the "not waited for" facts of both sides as note rows.
+pub fn with_notes(mut report: ScenarioReport, engine: &Observation, kernel: &Observation) -> ScenarioReport {
+    for note in &engine.notes {
+        report.rows.push(DiffRow { aspect: "note".into(), engine: note.clone(), kernel: String::new(), same: true });
+    }
+    for note in &kernel.notes {
+        report.rows.push(DiffRow { aspect: "note".into(), engine: String::new(), kernel: note.clone(), same: true });
+    }
+    report
+}
+
+#[cfg(target_os = "linux")]
+fn validate_one(scenario: &Scenario, facts: &KernelFacts) -> (ScenarioReport, Option<Observation>) {
+    let (_, engine) = match prepare(scenario, facts) {
+        Ok(prepared) => prepared,
+        Err(reason) => return (engine_only(scenario, reason), None),
+    };
+    let map = LoopbackMap::new(scenario);
+    match kernel::observe(scenario, &map, engine.horizon_us) {
+        Ok(kernel) => {
+            let report = compare::compare(scenario, &engine, &kernel);
+            (with_notes(report, &engine, &kernel), Some(kernel))
+        }
+        Err(reason) => (engine_only(scenario, format!("the real run could not be made: {reason}")), None),
+    }
+}
+
+fn print_scenario(report: &ScenarioReport, seconds: f64) {
+    let count = |aspect: &str| report.rows.iter().filter(|row| row.aspect == aspect).count();
+    match report.verdict {
+        Verdict::Agrees => println!(
+            "{:<24} agrees   ({} segments, {} state changes, {} results, {} queue checkpoints; {seconds:.1} s)",
+            report.name,
+            count("segment"),
+            count("state"),
+            count("result"),
+            count("queue")
+        ),
+        Verdict::EngineOnly => {
+            println!("{:<24} engine-only: {}", report.name, report.reason.as_deref().unwrap_or(""));
+        }
+        Verdict::Differs => {
+            println!("{:<24} DIFFERS  ({seconds:.1} s)", report.name);
+            print!("{}", side_by_side(&report.rows));
+        }
+    }
+}
+
+/// The rows as two columns, `|` where they agree and `X` where they do not.
+pub fn side_by_side(rows: &[DiffRow]) -> String {
+    const WIDTH: usize = 78;
+    let clip = |text: &str| -> String {
+        if text.chars().count() > WIDTH {
+            let mut clipped: String = text.chars().take(WIDTH - 1).collect();
+            clipped.push('~');
+            clipped
+        } else {
+            text.to_string()
+        }
+    };
+    let mut out = format!("    {:<8} {:<WIDTH$}   {}\n", "", "engine (loopback profile)", "Linux kernel");
+    for row in rows.iter().filter(|row| row.aspect != "note") {
+        let mark = if row.same { '|' } else { 'X' };
+        out.push_str(&format!("    {:<8} {:<WIDTH$} {mark} {}\n", row.aspect, clip(&row.engine), clip(&row.kernel)));
+    }
+    for row in rows.iter().filter(|row| row.aspect == "note") {
+        let text = if row.engine.is_empty() { format!("kernel: {}", row.kernel) } else { format!("engine: {}", row.engine) };
+        out.push_str(&format!("    note     {text}\n"));
+    }
+    out
+}
+
+/// The real-kernel half, Linux only.
+#[cfg(target_os = "linux")]
+mod kernel {
+    use std::time::Duration;
+
+    use sockscope_engine::{Ipv4, State};
+
+    use super::capture::Capture;
+    use super::compare::{Observation, StateChange, SETTLE_US};
+    use super::observe::{self, StateTracer};
+    use super::profile::{KernelFacts, LoopbackMap};
+    use super::{real, sys};
+
+    /// Runs `body` on a thread of its own in a fresh network namespace with `lo` up.
+    pub fn in_new_namespace<T: Send + 'static>(body: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, String> {
+        std::thread::Builder::new()
+            .name("netns".into())
+            .spawn(move || {
+                sys::unshare_network().map_err(|err| format!("cannot create a network namespace (root needed): {err}"))?;
+                sys::loopback_up().map_err(|err| format!("cannot bring lo up: {err}"))?;
+                body()
+            })
+            .map_err(|err| err.to_string())?
+            .join()
+            .map_err(|_| "the namespace thread panicked".to_string())?
+    }
+
+    /// The kernel's release and the window scale it announces, read from a probe connection
+    /// in a fresh namespace (falling back to the rule of `tcp_select_initial_window()`).
+    pub fn facts() -> KernelFacts {
+        let release = format!("Linux {}", sys::kernel_release());
+        let probed = in_new_namespace(|| {
+            let capture = Capture::start().map_err(|err| err.to_string())?;
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|err| err.to_string())?;
+            let addr = listener.local_addr().map_err(|err| err.to_string())?;
+            let client = std::net::TcpStream::connect(addr).map_err(|err| err.to_string())?;
+            let _server = listener.accept().map_err(|err| err.to_string())?;
+            drop(client);
+            std::thread::sleep(Duration::from_millis(20));
+            let captured = capture.finish();
+            captured
+                .segments
+                .iter()
+                .find(|segment| segment.flags.syn && !segment.flags.ack)
+                .and_then(|syn| syn.options.wscale)
+                .ok_or_else(|| "no SYN seen".to_string())
+        });
+        let wscale = probed.unwrap_or_else(|_| {
+            let max = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_rmem")
+                .ok()
+                .and_then(|text| text.split_whitespace().nth(2).and_then(|max| max.parse::<u64>().ok()))
+                .unwrap_or(6 << 20);
+            (max.max(1).ilog2().saturating_sub(15)).min(14) as u8
+        });
+        KernelFacts { release, wscale }
+    }
+
+    /// Plays the scenario on loopback and observes it, for at most `horizon_us` plus a margin.
+    pub fn observe(scenario: &sockscope_engine::Scenario, map: &LoopbackMap, horizon_us: u64) -> Result<Observation, String> {
+        let scenario = scenario.clone();
+        let map = map.clone();
+        let tag = scenario.name.clone();
+        in_new_namespace(move || {
+            let tracer = StateTracer::start(&tag).map_err(|err| format!("cannot trace TCP state changes: {err}"))?;
+            let capture = Capture::start().map_err(|err| format!("cannot capture on lo: {err}"))?;
+            let deadline = Duration::from_micros(horizon_us + 1_000_000);
+            let run = real::run_processes(&scenario, &map, deadline);
+            // Let delayed ACKs and retransmissions happen, as the engine's horizon does.
+            let settle_until = run.start_us + run.end_us + SETTLE_US;
+            let now = sys::monotonic_us();
+            if settle_until > now {
+                std::thread::sleep(Duration::from_micros(settle_until - now));
+            }
+            let entries = observe::read_proc_net_tcp();
+            let captured = capture.finish();
+            let trace = tracer.finish().map_err(|err| format!("cannot read the trace: {err}"))?;
+            let horizon = run.end_us + SETTLE_US;
+            let relative = |t_us: u64| t_us.saturating_sub(run.start_us);
+            let ours = |ip: Ipv4| map.real_ip_known(ip);
+            let states = observe::complete_states(observe::parse_trace(&trace, ours), &entries);
+            let mut observation = Observation { horizon_us: horizon, ..Observation::default() };
+            for mut segment in captured.segments {
+                segment.t_us = relative(segment.t_us);
+                if segment.t_us > horizon {
+                    continue;
+                }
+                segment.from = map.scenario(segment.from);
+                segment.to = map.scenario(segment.to);
+                observation.segments.push(segment);
+            }
+            for change in states {
+                if change.t_us < run.start_us {
+                    continue;
+                }
+                let t_us = relative(change.t_us);
+                if t_us > horizon {
+                    continue;
+                }
+                observation.states.push(StateChange {
+                    t_us,
+                    local: map.scenario(change.local),
+                    peer: change.peer.map(|peer| map.scenario(peer)),
+                    from: change.from,
+                    to: change.to,
+                });
+            }
+            observation.calls = run.calls;
+            observation.checkpoints = run.checkpoints;
+            for entry in entries.iter().filter(|entry| entry.state == State::TimeWait.proc_code()) {
+                observation.notes.push(format!(
+                    "/proc/net/tcp lists {} - {} in TIME_WAIT at the end of the run; its 60 s expiry is not waited for",
+                    map.scenario(entry.local),
+                    map.scenario(entry.peer)
+                ));
+            }
+            if run.aborted {
+                observation.notes.push(format!(
+                    "some calls were still blocked {:.1} s into the run and were released by shutdown()",
+                    run.end_us as f64 / 1e6
+                ));
+            }
+            if captured.drops > 0 {
+                return Err(format!("the capture lost {} packets (its buffer was full)", captured.drops));
+            }
+            Ok(observation)
+        })
+    }
+}

@@ -1,0 +1,219 @@
+//! The loopback profile: how a scenario is changed so that the engine and a real kernel on
+//! `lo` can be asked the same question.
+//!
+//! The profile only changes scenario settings, never the engine. Each host keeps its name and
+//! address in the engine run (so the report speaks the scenario's language) and is played by
+//! 127.0.0.(i+1) in the real run (`lo` answers for all of 127/8). What the kernel decides for
+//! itself is taken from the kernel: initial sequence numbers and ephemeral ports (the lists are
+//! cleared; numbers are compared relative to the ISN), the window scale it announces (measured
+//! by a probe connection, see `KernelFacts`), timestamps and SACK (on by default in Linux).
+//! Links become loopback: MTU 65536, a one-way latency of 10 us.
+//!
+//! Some scenarios ask for things a real kernel on loopback cannot be given without changing
+//! the whole machine's sysctls: [`engine_only_reason`] says which and why.
+
+use std::collections::BTreeMap;
+
+use sockscope_engine::scenario::{Call, LinkSpec, Scenario, Step, TcpSettings};
+use sockscope_engine::{Ipv4, SockAddr};
+
+/// One-way latency of the loopback profile's links. A real loopback round trip is 20-60 us.
+pub const LOOPBACK_LATENCY_US: u64 = 10;
+/// `lo`'s MTU.
+pub const LOOPBACK_MTU: u32 = 65_536;
+/// A scenario whose real run would last longer than this is reported engine-only.
+pub const MAX_REAL_RUN_US: u64 = 20_000_000;
+
+/// What the validator learned about the running kernel before comparing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelFacts {
+    /// `Linux 6.18.44`, from uname.
+    pub release: String,
+    /// The window scale the kernel announces on its SYNs (from `tcp_rmem[2]`: 7 on a stock
+    /// kernel, 10 with a 32 MiB maximum).
+    pub wscale: u8,
+}
+
+/// Maps each scenario host to a loopback address and back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoopbackMap {
+    to_real: BTreeMap<Ipv4, Ipv4>,
+    to_scenario: BTreeMap<Ipv4, Ipv4>,
+}
+
+impl LoopbackMap {
+    pub fn new(scenario: &Scenario) -> LoopbackMap {
+        let mut map = LoopbackMap::default();
+        for (index, host) in scenario.hosts.iter().enumerate() {
+            // validate() allows at most 256 hosts; engine_only_reason() rejects more than 254.
+            let real = Ipv4([127, 0, 0, (index + 1).min(254) as u8]);
+            map.to_real.insert(host.addr, real);
+            map.to_scenario.insert(real, host.addr);
+        }
+        map
+    }
+
+    /// The loopback address that plays `addr` (the wildcard stays the wildcard).
+    pub fn real(&self, addr: SockAddr) -> Option<SockAddr> {
+        if addr.ip.is_unspecified() {
+            return Some(addr);
+        }
+        self.to_real.get(&addr.ip).map(|ip| SockAddr::new(*ip, addr.port))
+    }
+
+    pub fn real_ip(&self, ip: Ipv4) -> Option<Ipv4> {
+        self.to_real.get(&ip).copied()
+    }
+
+    /// Whether `ip` is one of the loopback addresses that play a host.
+    pub fn real_ip_known(&self, ip: Ipv4) -> bool {
+        self.to_scenario.contains_key(&ip)
+    }
+
+    /// The scenario address a loopback address stands for (unknown addresses stay as they are).
+    pub fn scenario(&self, addr: SockAddr) -> SockAddr {
+        SockAddr::new(self.to_scenario.get(&addr.ip).copied().unwrap_or(addr.ip), addr.port)
+    }
+}
+
+/// The scenario as the engine runs it for the comparison.
+pub fn loopback_profile(scenario: &Scenario, facts: &KernelFacts) -> Scenario {
+    let mut profiled = scenario.clone();
+    for host in &mut profiled.hosts {
+        let tcp = &mut host.tcp;
+        tcp.isn.clear();
+        tcp.ephemeral_ports.clear();
+        tcp.window_clamp = None;
+        tcp.window_scaling = true;
+        tcp.wscale = facts.wscale;
+        tcp.timestamps = true;
+        tcp.sack = true;
+    }
+    profiled.links.clear();
+    for (index, a) in scenario.hosts.iter().enumerate() {
+        for b in &scenario.hosts[index + 1..] {
+            profiled.links.push(LinkSpec {
+                a: a.name.clone(),
+                b: b.name.clone(),
+                latency_us: LOOPBACK_LATENCY_US,
+                mtu: LOOPBACK_MTU,
+            });
+        }
+    }
+    profiled
+}
+
+/// Settings the profile replaces with the kernel's own; any other difference from Linux's
+/// defaults makes a scenario engine-only.
+const NEUTRALISED: &[&str] = &["isn", "ephemeral_ports", "window_clamp", "window_scaling", "wscale", "timestamps", "sack"];
+
+/// Why a scenario cannot be reproduced on loopback, judged from the scenario alone.
+pub fn engine_only_reason(scenario: &Scenario) -> Option<String> {
+    if scenario.hosts.len() > 254 {
+        return Some("more than 254 hosts do not fit in 127.0.0.0/24".to_string());
+    }
+    if !scenario.faults.is_empty() {
+        let kinds: Vec<String> = scenario
+            .faults
+            .iter()
+            .map(|fault| serde_json::to_value(fault).ok().and_then(|value| value.get("fault").and_then(|kind| kind.as_str().map(str::to_string))).unwrap_or_default())
+            .collect();
+        return Some(format!(
+            "needs injected faults ({}): dropping exactly the named segment or killing a host needs a \
+             network namespace with nftables/iptables rules, which this validator does not build yet",
+            kinds.join(", ")
+        ));
+    }
+    let defaults = serde_json::to_value(TcpSettings::default()).unwrap_or_default();
+    for host in &scenario.hosts {
+        let settings = serde_json::to_value(&host.tcp).unwrap_or_default();
+        let (Some(settings), Some(defaults)) = (settings.as_object(), defaults.as_object()) else { continue };
+        for (field, value) in settings {
+            if NEUTRALISED.contains(&field.as_str()) || defaults.get(field) == Some(value) {
+                continue;
+            }
+            let why = match field.as_str() {
+                "sndbuf" | "rcvbuf" => {
+                    " (a default buffer size is the machine-wide tcp_wmem/tcp_rmem; Linux also keeps buffers above a floor of a few KB)"
+                }
+                "msl_ms" => " (Linux's TIME_WAIT is fixed at 60 s)",
+                _ => " (a real kernel takes it from a machine-wide sysctl or constant)",
+            };
+            return Some(format!("host {} sets tcp.{field} = {value}, which loopback cannot reproduce{why}", host.name));
+        }
+    }
+    let hosts: Vec<Ipv4> = scenario.hosts.iter().map(|host| host.addr).collect();
+    for process in &scenario.processes {
+        if let Some(addr) = foreign_address(&process.steps, &hosts) {
+            return Some(format!(
+                "{} uses {addr}, an address no host has; on loopback every 127.x address answers",
+                process.name
+            ));
+        }
+    }
+    None
+}
+
+fn foreign_address(steps: &[Step], hosts: &[Ipv4]) -> Option<SockAddr> {
+    for step in steps {
+        match &step.call {
+            Call::Bind { addr, .. } | Call::Connect { addr, .. } if !addr.ip.is_unspecified() && !hosts.contains(&addr.ip) => {
+                return Some(*addr);
+            }
+            Call::Fork { child } => {
+                if let Some(addr) = foreign_address(&child.steps, hosts) {
+                    return Some(addr);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tlpi() -> Scenario {
+        sockscope_engine::builtin::get("tlpi-tcpdump").expect("tlpi-tcpdump is built in")
+    }
+
+    #[test]
+    fn profile_neutralises_what_the_kernel_picks() {
+        let facts = KernelFacts { release: "Linux test".into(), wscale: 10 };
+        let profiled = loopback_profile(&tlpi(), &facts);
+        for host in &profiled.hosts {
+            assert!(host.tcp.isn.is_empty() && host.tcp.ephemeral_ports.is_empty());
+            assert_eq!(host.tcp.window_clamp, None);
+            assert_eq!(host.tcp.wscale, 10);
+            assert!(host.tcp.timestamps && host.tcp.sack);
+        }
+        assert_eq!(profiled.links.len(), 1);
+        assert_eq!(profiled.links[0].mtu, 65_536);
+        assert_eq!(engine_only_reason(&tlpi()), None);
+    }
+
+    #[test]
+    fn hosts_map_to_loopback_and_back() {
+        let scenario = tlpi();
+        let map = LoopbackMap::new(&scenario);
+        let server: SockAddr = "10.0.0.2:55555".parse().unwrap();
+        let real = map.real(server).unwrap();
+        assert_eq!(real.to_string(), "127.0.0.2:55555");
+        assert_eq!(map.scenario(real), server);
+        assert_eq!(map.real("0.0.0.0:1".parse().unwrap()).unwrap().to_string(), "0.0.0.0:1");
+        assert_eq!(map.real("10.9.9.9:1".parse().unwrap()), None);
+    }
+
+    #[test]
+    fn settings_a_kernel_cannot_take_make_a_scenario_engine_only() {
+        let mut scenario = tlpi();
+        scenario.hosts[0].tcp.rcvbuf = 500;
+        let reason = engine_only_reason(&scenario).expect("a 500-byte buffer cannot be reproduced");
+        assert!(reason.contains("tcp.rcvbuf = 500"), "{reason}");
+        let mut scenario = tlpi();
+        scenario.hosts[1].tcp.delack_ms = 200;
+        assert!(engine_only_reason(&scenario).unwrap().contains("delack_ms"));
+    }
+}

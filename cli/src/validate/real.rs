@@ -1,0 +1,517 @@
+//! Playing a scenario with real sockets: one thread per process, the same calls in the same
+//! order, the same waits.
+//!
+//! A fork() step starts another thread that holds duplicates (dup()) of every descriptor,
+//! which is what the kernel sees of a forked child: one more reference to each open socket.
+//! A connect() from an unbound socket first binds the host's loopback address with port 0
+//! and IP_BIND_ADDRESS_NO_PORT, because every host shares one loopback stack and the kernel
+//! would otherwise pick 127.0.0.1 as the source for every host. send() uses MSG_NOSIGNAL so
+//! that EPIPE comes back as an error instead of killing the validator with SIGPIPE.
+//!
+//! Every call's return value or errno is recorded with its time; before a call that follows
+//! a quiet gap (see `compare::QUIET_GAP_US`) the queue levels of its socket are read with
+//! SIOCINQ/SIOCOUTQ, or TCP_INFO's accept-queue length for a listener.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::mem::MaybeUninit;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use socket2::{Domain, SockAddr as RealAddr, Socket, Type};
+use sockscope_engine::scenario::{Call, How, OptName, SockOpt, SockType, Step};
+use sockscope_engine::{Ipv4, Scenario, SockAddr};
+
+use super::compare::{CallResult, Checkpoint, QUIET_GAP_US};
+use super::profile::LoopbackMap;
+use super::sys;
+
+/// What the processes did.
+pub struct RealRun {
+    pub calls: Vec<CallResult>,
+    pub checkpoints: Vec<Checkpoint>,
+    /// Monotonic time (us) the run started at; every relative time counts from here.
+    pub start_us: u64,
+    /// Relative time the last process exited, or the deadline if some never finished.
+    pub end_us: u64,
+    /// Whether the deadline stopped processes that were still blocked.
+    pub aborted: bool,
+}
+
+struct Shared {
+    start_us: u64,
+    map: LoopbackMap,
+    abort: AtomicBool,
+    sockets: Mutex<Vec<Weak<Socket>>>,
+    calls: Mutex<Vec<CallResult>>,
+    checkpoints: Mutex<Vec<Checkpoint>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    last_exit_us: AtomicU64,
+}
+
+impl Shared {
+    fn now(&self) -> u64 {
+        sys::monotonic_us().saturating_sub(self.start_us)
+    }
+
+    fn record(&self, process: &str, call: &str, outcome: io::Result<i64>, value: Option<String>) {
+        let (result, errno) = match outcome {
+            Ok(value) => (Some(value), None),
+            Err(err) => (None, Some(errno_name(&err))),
+        };
+        let blocked = self.abort.load(Ordering::SeqCst);
+        let record = CallResult {
+            t_us: self.now(),
+            process: process.to_string(),
+            call: call.to_string(),
+            result: if blocked { None } else { result },
+            errno: if blocked { None } else { errno },
+            value: if blocked { None } else { value },
+            blocked,
+        };
+        self.calls.lock().unwrap_or_else(|poison| poison.into_inner()).push(record);
+    }
+
+    fn register(&self, socket: &Arc<Socket>) {
+        self.sockets.lock().unwrap_or_else(|poison| poison.into_inner()).push(Arc::downgrade(socket));
+    }
+
+    /// Sleeps until relative time `until_us`, waking early if the run is aborted.
+    fn sleep_until(&self, until_us: u64) {
+        loop {
+            if self.abort.load(Ordering::SeqCst) {
+                return;
+            }
+            let now = self.now();
+            if now >= until_us {
+                return;
+            }
+            std::thread::sleep(Duration::from_micros((until_us - now).min(10_000)));
+        }
+    }
+}
+
+/// Runs the scenario's processes on real sockets in the calling thread's network namespace
+/// and waits for them, at most `deadline` of wall time.
+pub fn run_processes(scenario: &Scenario, map: &LoopbackMap, deadline: Duration) -> RealRun {
+    let shared = Arc::new(Shared {
+        start_us: sys::monotonic_us(),
+        map: map.clone(),
+        abort: AtomicBool::new(false),
+        sockets: Mutex::new(Vec::new()),
+        calls: Mutex::new(Vec::new()),
+        checkpoints: Mutex::new(Vec::new()),
+        threads: Mutex::new(Vec::new()),
+        last_exit_us: AtomicU64::new(0),
+    });
+    for process in &scenario.processes {
+        let host = scenario.hosts.iter().find(|host| host.name == process.host).map(|host| host.addr);
+        let host_ip = host.and_then(|ip| map.real_ip(ip)).unwrap_or(Ipv4([127, 0, 0, 1]));
+        spawn(&shared, process.name.clone(), host_ip, process.steps.clone(), BTreeMap::new());
+    }
+    let deadline_us = deadline.as_micros() as u64;
+    let mut aborted = false;
+    loop {
+        let handles: Vec<JoinHandle<()>> = std::mem::take(&mut *shared.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        if handles.is_empty() {
+            break;
+        }
+        let mut pending = Vec::new();
+        for handle in handles {
+            if handle.is_finished() {
+                let _ = handle.join();
+            } else {
+                pending.push(handle);
+            }
+        }
+        if !pending.is_empty() && !aborted && shared.now() >= deadline_us {
+            // Release calls that will never return (a deadlock, a peer that never answers):
+            // shutting a socket down wakes every call blocked on it. Anything after this
+            // moment lies beyond the compared horizon.
+            aborted = true;
+            shared.abort.store(true, Ordering::SeqCst);
+            shared.last_exit_us.store(deadline_us, Ordering::SeqCst);
+            for socket in shared.sockets.lock().unwrap_or_else(|p| p.into_inner()).iter().filter_map(Weak::upgrade) {
+                let _ = socket.shutdown(std::net::Shutdown::Both);
+                let _ = socket.set_nonblocking(true);
+            }
+        }
+        shared.threads.lock().unwrap_or_else(|p| p.into_inner()).extend(pending);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let calls = std::mem::take(&mut *shared.calls.lock().unwrap_or_else(|p| p.into_inner()));
+    let checkpoints = std::mem::take(&mut *shared.checkpoints.lock().unwrap_or_else(|p| p.into_inner()));
+    let end_us = shared.last_exit_us.load(Ordering::SeqCst);
+    RealRun { calls, checkpoints, start_us: shared.start_us, end_us, aborted }
+}
+
+fn spawn(shared: &Arc<Shared>, name: String, host_ip: Ipv4, steps: Vec<Step>, fds: BTreeMap<String, Arc<Socket>>) {
+    let thread_shared = Arc::clone(shared);
+    let handle = std::thread::Builder::new().name(name.clone()).spawn(move || {
+        let mut process = Process { shared: thread_shared, name, host_ip, fds, last_return_us: 0 };
+        process.last_return_us = process.shared.now();
+        process.run(&steps);
+        // exit(): the kernel closes every descriptor the process still holds.
+        process.fds.clear();
+        let now = process.shared.now();
+        if !process.shared.abort.load(Ordering::SeqCst) {
+            process.shared.last_exit_us.fetch_max(now, Ordering::SeqCst);
+        }
+    });
+    if let Ok(handle) = handle {
+        shared.threads.lock().unwrap_or_else(|p| p.into_inner()).push(handle);
+    }
+}
+
+struct Process {
+    shared: Arc<Shared>,
+    name: String,
+    host_ip: Ipv4,
+    fds: BTreeMap<String, Arc<Socket>>,
+    last_return_us: u64,
+}
+
+fn errno_name(err: &io::Error) -> String {
+    let Some(code) = err.raw_os_error() else { return "EIO".to_string() };
+    let name = match code {
+        libc::EBADF => "EBADF",
+        libc::EINVAL => "EINVAL",
+        libc::EADDRINUSE => "EADDRINUSE",
+        libc::ECONNREFUSED => "ECONNREFUSED",
+        libc::ECONNRESET => "ECONNRESET",
+        libc::EPIPE => "EPIPE",
+        libc::EAGAIN => "EAGAIN",
+        libc::EINPROGRESS => "EINPROGRESS",
+        libc::EALREADY => "EALREADY",
+        libc::ENOTCONN => "ENOTCONN",
+        libc::EISCONN => "EISCONN",
+        libc::ETIMEDOUT => "ETIMEDOUT",
+        libc::EHOSTUNREACH => "EHOSTUNREACH",
+        libc::ENETUNREACH => "ENETUNREACH",
+        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
+        libc::EOPNOTSUPP => "EOPNOTSUPP",
+        libc::EMFILE => "EMFILE",
+        libc::EINTR => "EINTR",
+        other => return format!("errno {other}"),
+    };
+    name.to_string()
+}
+
+fn payload(data: &Option<String>, len: &Option<u32>) -> Vec<u8> {
+    match (data, len) {
+        (Some(data), _) => data.as_bytes().to_vec(),
+        // The engine's filler: a repeating alphabet, so a reader can tell which bytes came.
+        (None, Some(len)) => (0..*len).map(|index| b'a' + (index % 26) as u8).collect(),
+        (None, None) => Vec::new(),
+    }
+}
+
+impl Process {
+    fn socket(&self, name: &str) -> io::Result<Arc<Socket>> {
+        self.fds.get(name).cloned().ok_or_else(|| io::Error::from_raw_os_error(libc::EBADF))
+    }
+
+    fn scenario_addr(&self, addr: RealAddr) -> Option<String> {
+        let addr = addr.as_socket_ipv4()?;
+        let real = SockAddr::new(Ipv4(addr.ip().octets()), addr.port());
+        Some(self.shared.map.scenario(real).to_string())
+    }
+
+    fn real_addr(&self, addr: SockAddr) -> io::Result<RealAddr> {
+        let real = self.shared.map.real(addr).ok_or_else(|| io::Error::from_raw_os_error(libc::EADDRNOTAVAIL))?;
+        Ok(RealAddr::from(std::net::SocketAddrV4::new(real.ip.0.into(), real.port)))
+    }
+
+    fn run(&mut self, steps: &[Step]) {
+        for step in steps {
+            if self.shared.abort.load(Ordering::SeqCst) {
+                return;
+            }
+            if let Some(at_ms) = step.at_ms {
+                // at_ms counts from the start of the run, as in the engine.
+                self.shared.sleep_until((at_ms * 1000.0).round() as u64);
+            }
+            let call = &step.call;
+            if !matches!(call, Call::Sleep { .. }) {
+                self.checkpoint(call);
+            }
+            self.execute(call);
+            if !matches!(call, Call::Sleep { .. }) {
+                self.last_return_us = self.shared.now();
+            }
+        }
+    }
+
+    /// Reads the queue levels of the call's socket when the process has been idle long
+    /// enough for the network to be quiet.
+    fn checkpoint(&self, call: &Call) {
+        let now = self.shared.now();
+        if now.saturating_sub(self.last_return_us) < QUIET_GAP_US {
+            return;
+        }
+        let Some(socket) = call.fd().and_then(|name| self.fds.get(name)) else { return };
+        if socket.r#type().ok() != Some(Type::STREAM) {
+            return;
+        }
+        let fd = socket.as_raw_fd();
+        let (state, backlog) = sys::tcp_state_and_backlog(fd).unwrap_or((0, 0));
+        let listener = state == 0x0A;
+        let (recv_q, send_q) = if listener {
+            (backlog, 0)
+        } else {
+            (sys::inq(fd).unwrap_or(0), sys::outq(fd).unwrap_or(0))
+        };
+        let point = Checkpoint { t_us: now, process: self.name.clone(), call: call.name().to_string(), listener, recv_q, send_q };
+        self.shared.checkpoints.lock().unwrap_or_else(|p| p.into_inner()).push(point);
+    }
+
+    fn record(&self, call: &Call, outcome: io::Result<i64>, value: Option<String>) {
+        self.shared.record(&self.name, call.name(), outcome, value);
+    }
+
+    fn execute(&mut self, call: &Call) {
+        match call {
+            Call::Socket { name, sock_type } => {
+                let kind = match sock_type {
+                    SockType::Stream => Type::STREAM,
+                    SockType::Dgram => Type::DGRAM,
+                };
+                match Socket::new(Domain::IPV4, kind, None) {
+                    Ok(socket) => {
+                        let fd = socket.as_raw_fd();
+                        let socket = Arc::new(socket);
+                        self.shared.register(&socket);
+                        self.fds.insert(name.clone(), socket);
+                        self.record(call, Ok(i64::from(fd)), None);
+                    }
+                    Err(err) => self.record(call, Err(err), None),
+                }
+            }
+            Call::Bind { fd, addr } => {
+                let outcome = self.socket(fd).and_then(|socket| socket.bind(&self.real_addr(*addr)?)).map(|_| 0);
+                self.record(call, outcome, None);
+            }
+            Call::Listen { fd, backlog } => {
+                let outcome = self.socket(fd).and_then(|socket| socket.listen(*backlog as i32)).map(|_| 0);
+                self.record(call, outcome, None);
+            }
+            Call::Connect { fd, addr } => {
+                let outcome = self.socket(fd).and_then(|socket| {
+                    let target = self.real_addr(*addr)?;
+                    let unbound = socket.local_addr().ok().and_then(|local| local.as_socket_ipv4()).is_none_or(|local| local.port() == 0);
+                    if unbound {
+                        // Make the source address this host's, as the engine does.
+                        let own = RealAddr::from(std::net::SocketAddrV4::new(self.host_ip.0.into(), 0));
+                        if socket.r#type()? == Type::STREAM {
+                            sys::bind_address_no_port(socket.as_raw_fd())?;
+                        }
+                        socket.bind(&own)?;
+                    }
+                    socket.connect(&target)
+                });
+                self.record(call, outcome.map(|_| 0), None);
+            }
+            Call::Accept { fd, name } => match self.socket(fd).and_then(|socket| socket.accept()) {
+                Ok((socket, peer)) => {
+                    let fd = socket.as_raw_fd();
+                    let socket = Arc::new(socket);
+                    self.shared.register(&socket);
+                    self.fds.insert(name.clone(), socket);
+                    let value = self.scenario_addr(peer);
+                    self.record(call, Ok(i64::from(fd)), value);
+                }
+                Err(err) => self.record(call, Err(err), None),
+            },
+            Call::Send { fd, data, len } => {
+                let bytes = payload(data, len);
+                let outcome = self.socket(fd).and_then(|socket| socket.send_with_flags(&bytes, libc::MSG_NOSIGNAL));
+                self.record(call, outcome.map(|sent| sent as i64), None);
+            }
+            Call::SendAll { fd, data, len } => {
+                // A writen() loop: send the rest until all is queued; on EAGAIN wait for room.
+                let bytes = payload(data, len);
+                let mut done = 0;
+                while done < bytes.len() && !self.shared.abort.load(Ordering::SeqCst) {
+                    let outcome = self.socket(fd).and_then(|socket| socket.send_with_flags(&bytes[done..], libc::MSG_NOSIGNAL));
+                    match outcome {
+                        Ok(sent) => {
+                            done += sent;
+                            self.record(call, Ok(sent as i64), None);
+                        }
+                        Err(err) if err.raw_os_error() == Some(libc::EAGAIN) => {
+                            self.record(call, Err(err), None);
+                            self.wait_writable(fd);
+                        }
+                        Err(err) => {
+                            self.record(call, Err(err), None);
+                            break;
+                        }
+                    }
+                }
+            }
+            Call::Recv { fd, len } => {
+                let outcome = self.recv_once(fd, *len);
+                let (outcome, value) = match outcome {
+                    Ok((count, value)) => (Ok(count), value),
+                    Err(err) => (Err(err), None),
+                };
+                self.record(call, outcome, value);
+            }
+            Call::RecvToEof { fd, len } => loop {
+                match self.recv_once(fd, *len) {
+                    Ok((count, value)) => {
+                        self.record(call, Ok(count), value);
+                        if count == 0 || self.shared.abort.load(Ordering::SeqCst) {
+                            break;
+                        }
+                    }
+                    Err(err) => {
+                        self.record(call, Err(err), None);
+                        break;
+                    }
+                }
+            },
+            Call::Shutdown { fd, how } => {
+                let how = match how {
+                    How::Read => std::net::Shutdown::Read,
+                    How::Write => std::net::Shutdown::Write,
+                    How::Both => std::net::Shutdown::Both,
+                };
+                let outcome = self.socket(fd).and_then(|socket| socket.shutdown(how)).map(|_| 0);
+                self.record(call, outcome, None);
+            }
+            Call::Close { fd } => {
+                // Dropping the last reference closes the descriptor; a lingering close()
+                // blocks here as it does in C.
+                let outcome = match self.fds.remove(fd) {
+                    Some(socket) => {
+                        drop(socket);
+                        Ok(0)
+                    }
+                    None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+                };
+                self.record(call, outcome, None);
+            }
+            Call::Setsockopt { fd, opt, value } => {
+                let outcome = self.socket(fd).and_then(|socket| {
+                    let option = SockOpt::new(*opt, *value).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+                    match option {
+                        SockOpt::ReuseAddr(on) => socket.set_reuse_address(on),
+                        SockOpt::Linger(linger) => {
+                            socket.set_linger(linger.onoff.then(|| Duration::from_secs(u64::from(linger.linger))))
+                        }
+                        SockOpt::RcvBuf(bytes) => socket.set_recv_buffer_size(bytes as usize),
+                        SockOpt::SndBuf(bytes) => socket.set_send_buffer_size(bytes as usize),
+                        SockOpt::NoDelay(on) => socket.set_tcp_nodelay(on),
+                        SockOpt::KeepAlive(on) => socket.set_keepalive(on),
+                        SockOpt::ReusePort(on) => socket.set_reuse_port(on),
+                        SockOpt::QuickAck(on) => socket.set_tcp_quickack(on),
+                    }
+                });
+                self.record(call, outcome.map(|_| 0), None);
+            }
+            Call::Getsockopt { fd, opt } => {
+                let outcome = self.socket(fd).and_then(|socket| getsockopt(&socket, *opt));
+                match outcome {
+                    Ok(value) => self.record(call, Ok(0), Some(value)),
+                    Err(err) => self.record(call, Err(err), None),
+                }
+            }
+            Call::Fcntl { fd, nonblock } => {
+                let outcome = self.socket(fd).and_then(|socket| socket.set_nonblocking(*nonblock)).map(|_| 0);
+                self.record(call, outcome, None);
+            }
+            Call::Getsockname { fd } => match self.socket(fd).and_then(|socket| socket.local_addr()) {
+                Ok(addr) => {
+                    let value = self.scenario_addr(addr);
+                    self.record(call, Ok(0), value);
+                }
+                Err(err) => self.record(call, Err(err), None),
+            },
+            Call::Getpeername { fd } => match self.socket(fd).and_then(|socket| socket.peer_addr()) {
+                Ok(addr) => {
+                    let value = self.scenario_addr(addr);
+                    self.record(call, Ok(0), value);
+                }
+                Err(err) => self.record(call, Err(err), None),
+            },
+            Call::Dup { fd, name } => match self.socket(fd).and_then(|socket| socket.try_clone()) {
+                Ok(copy) => {
+                    let number = copy.as_raw_fd();
+                    let copy = Arc::new(copy);
+                    self.shared.register(&copy);
+                    self.fds.insert(name.clone(), copy);
+                    self.record(call, Ok(i64::from(number)), None);
+                }
+                Err(err) => self.record(call, Err(err), None),
+            },
+            Call::Fork { child } => {
+                // The child holds its own duplicate of every descriptor, as after fork().
+                let mut copies = BTreeMap::new();
+                for (name, socket) in &self.fds {
+                    if let Ok(copy) = socket.try_clone() {
+                        let copy = Arc::new(copy);
+                        self.shared.register(&copy);
+                        copies.insert(name.clone(), copy);
+                    }
+                }
+                spawn(&self.shared, child.name.clone(), self.host_ip, child.steps.clone(), copies);
+                self.record(call, Ok(i64::from(std::process::id() as i32)), None);
+            }
+            Call::Sleep { ms } => {
+                let until = self.shared.now() + (ms * 1000.0).round() as u64;
+                self.shared.sleep_until(until);
+                self.record(call, Ok(0), None);
+            }
+        }
+    }
+
+    fn recv_once(&self, fd: &str, len: u32) -> io::Result<(i64, Option<String>)> {
+        let socket = self.socket(fd)?;
+        let mut buffer = vec![MaybeUninit::<u8>::uninit(); len as usize];
+        if socket.r#type()? == Type::DGRAM {
+            let (count, from) = socket.recv_from(&mut buffer)?;
+            return Ok((count as i64, self.scenario_addr(from)));
+        }
+        let count = socket.recv(&mut buffer)?;
+        Ok((count as i64, None))
+    }
+
+    /// Waits until the socket has room to send (poll(POLLOUT) by hand: short sleeps).
+    fn wait_writable(&self, fd: &str) {
+        let Ok(socket) = self.socket(fd) else { return };
+        let capacity = socket.send_buffer_size().unwrap_or(0) as u32;
+        while !self.shared.abort.load(Ordering::SeqCst) {
+            let queued = sys::outq(socket.as_raw_fd()).unwrap_or(0);
+            // tcp_poll(): writable once a third of the send buffer is free (sk_stream_wspace).
+            if queued.saturating_mul(3) <= capacity.saturating_mul(2) {
+                return;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+}
+
+fn getsockopt(socket: &Socket, opt: OptName) -> io::Result<String> {
+    let flag = |on: bool| u8::from(on).to_string();
+    Ok(match opt {
+        OptName::ReuseAddr => flag(socket.reuse_address()?),
+        OptName::NoDelay => flag(socket.tcp_nodelay()?),
+        OptName::KeepAlive => flag(socket.keepalive()?),
+        OptName::ReusePort => flag(socket.reuse_port()?),
+        OptName::QuickAck => flag(socket.tcp_quickack()?),
+        OptName::RcvBuf => socket.recv_buffer_size()?.to_string(),
+        OptName::SndBuf => socket.send_buffer_size()?.to_string(),
+        OptName::Linger => match socket.linger()? {
+            Some(linger) => format!("{{l_onoff=1, l_linger={}}}", linger.as_secs()),
+            None => "{l_onoff=0, l_linger=0}".to_string(),
+        },
+        OptName::Error => match socket.take_error()? {
+            Some(err) => errno_name(&err),
+            None => "0".to_string(),
+        },
+    })
+}

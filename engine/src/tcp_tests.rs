@@ -1,0 +1,1015 @@
+//! Unit tests of the TCP state machine, one banner per state, one fixture per state
+//! (smoltcp's `socket/tcp.rs` layout).
+//!
+//! Each fixture builds a two-host world with [`harness::Harness`] and drives the socket
+//! under test into its state by hand-made segments and system calls; each test then
+//! injects one segment or makes one call and checks what the socket sent, which state it
+//! reached and what the calls return. The remote host is always played by the test.
+
+#[path = "world_testing.rs"]
+mod harness;
+
+use harness::{Harness, Ret, Seg, Sent, LATENCY_US, LOCAL_EPHEMERAL_PORT, LOCAL_IP, LOCAL_ISS, REMOTE_IP};
+
+use super::retransmission_budget;
+use crate::addr::SockAddr;
+use crate::errno::Errno;
+use crate::scenario::{How, TcpSettings};
+use crate::state::State;
+use crate::trace::{Fate, Flags, SocketId, TcpOptions, TimerKind};
+
+/// The remote host's initial sequence number.
+const REMOTE_ISS: u32 = 7_000_000;
+/// The port a listener under test listens on, and the port the remote client uses.
+const SERVER_PORT: u16 = 80;
+const CLIENT_PORT: u16 = 50_000;
+/// The remote host's window field after the handshake (scaled by 7: 64256 bytes).
+const REMOTE_WIN: u16 = 502;
+/// Linux's delayed-ACK timeout, `TCP_DELACK_MIN`.
+const DELACK_US: u64 = 40_000;
+/// RTO of a socket whose one RTT sample is the 2 ms round trip of the harness link:
+/// srtt + max(4 * rttvar, rto_min) = 2 ms + 200 ms (`tcp_set_rto()`).
+const RTO_AFTER_HANDSHAKE_US: u64 = 202_000;
+const SECOND: u64 = 1_000_000;
+
+const FIN_ACK: Flags = Flags { fin: true, ack: true, syn: false, rst: false, psh: false };
+const PSH_ACK: Flags = Flags { psh: true, ack: true, syn: false, fin: false, rst: false };
+
+fn remote_syn_options() -> TcpOptions {
+    TcpOptions { mss: Some(1460), wscale: Some(7), ..TcpOptions::default() }
+}
+
+/// The remote client's SYN to the local listener.
+fn remote_syn() -> Seg {
+    Seg { flags: Flags::SYN, seq: REMOTE_ISS, win: 64_240, options: remote_syn_options(), ..Seg::default() }
+}
+
+/// A segment from the remote end of an established connection: `seq`/`ack` given in
+/// offsets from the two ISNs plus one (the first byte after each SYN).
+fn remote(flags: Flags, seq_off: u32, ack_off: u32) -> Seg {
+    Seg {
+        flags,
+        seq: REMOTE_ISS.wrapping_add(1 + seq_off),
+        ack: LOCAL_ISS.wrapping_add(1 + ack_off),
+        win: REMOTE_WIN,
+        ..Seg::default()
+    }
+}
+
+fn remote_data(seq_off: u32, ack_off: u32, payload: &[u8]) -> Seg {
+    Seg { payload: payload.to_vec(), ..remote(PSH_ACK, seq_off, ack_off) }
+}
+
+/// Checks one sent segment's flags, sequence and acknowledgement numbers.
+#[track_caller]
+fn assert_segment(sent: &Sent, flags: Flags, seq: u32, ack: u32) {
+    assert_eq!(
+        (sent.seg.flags, sent.seg.seq, sent.seg.ack),
+        (flags, seq, ack),
+        "expected {} seq {seq} ack {ack}, got {:?}",
+        flags.letters(),
+        sent.seg
+    );
+}
+
+#[track_caller]
+fn only(sent: Vec<Sent>) -> Sent {
+    assert_eq!(sent.len(), 1, "expected exactly one segment, got {sent:#?}");
+    sent.into_iter().next().expect("one segment")
+}
+
+// ----- fixtures: one per state -----
+
+/// A listener on *:80 with listen(fd, 1).
+fn socket_listen() -> (Harness, SocketId) {
+    let mut h = Harness::new(Harness::linux_settings());
+    let id = h.socket();
+    assert_eq!(h.bind(id, SockAddr::new(crate::addr::Ipv4::UNSPECIFIED, SERVER_PORT)), Ret::Value(0));
+    assert_eq!(h.listen(id, 1), Ret::Value(0));
+    h.local = SockAddr::new(LOCAL_IP, SERVER_PORT);
+    h.remote = SockAddr::new(REMOTE_IP, CLIENT_PORT);
+    assert_eq!(h.state(id), State::Listen);
+    h.take_sent();
+    (h, id)
+}
+
+/// A connecting socket: connect() has sent its SYN (seq LOCAL_ISS) at time 0.
+fn socket_syn_sent() -> (Harness, SocketId) {
+    socket_syn_sent_with(Harness::linux_settings())
+}
+
+fn socket_syn_sent_with(tcp: TcpSettings) -> (Harness, SocketId) {
+    let mut h = Harness::new(tcp);
+    let id = h.socket();
+    let server = SockAddr::new(REMOTE_IP, SERVER_PORT);
+    assert_eq!(h.connect(id, server), Ret::Blocked);
+    h.local = SockAddr::new(LOCAL_IP, LOCAL_EPHEMERAL_PORT);
+    h.remote = server;
+    assert_eq!(h.state(id), State::SynSent);
+    h.take_sent();
+    (h, id)
+}
+
+/// A connection the listener made for the remote client's SYN, answered by SYN+ACK
+/// (seq LOCAL_ISS); the returned socket is the child, its listener is `h.sock(child).listener`.
+fn socket_syn_recv() -> (Harness, SocketId) {
+    let (mut h, listener) = socket_listen();
+    h.inject(remote_syn());
+    let child = *h.sock(listener).syn_queue.first().expect("the SYN made a child");
+    assert_eq!(h.state(child), State::SynRecv);
+    h.take_sent();
+    (h, child)
+}
+
+/// An established connection, opened actively: SYN at 0 ms, SYN+ACK back at 2 ms.
+fn socket_established() -> (Harness, SocketId) {
+    socket_established_with(Harness::linux_settings())
+}
+
+fn socket_established_with(tcp: TcpSettings) -> (Harness, SocketId) {
+    let (mut h, id) = socket_syn_sent_with(tcp);
+    h.advance(LATENCY_US);
+    h.inject(Seg {
+        flags: Flags::SYN_ACK,
+        seq: REMOTE_ISS,
+        ack: LOCAL_ISS + 1,
+        win: 64_240,
+        options: remote_syn_options(),
+        ..Seg::default()
+    });
+    assert_eq!(h.state(id), State::Established);
+    assert_eq!(h.connect_result(id), Ret::Value(0));
+    h.take_sent();
+    (h, id)
+}
+
+/// close() on an established connection: FIN (seq LOCAL_ISS+1) sent, not yet acknowledged.
+fn socket_fin_wait_1() -> (Harness, SocketId) {
+    let (mut h, id) = socket_established();
+    h.close(id);
+    assert_eq!(h.state(id), State::FinWait1);
+    h.take_sent();
+    (h, id)
+}
+
+/// The orphaned socket's FIN is acknowledged; the peer has not closed yet.
+fn socket_fin_wait_2() -> (Harness, SocketId) {
+    let (mut h, id) = socket_fin_wait_1();
+    h.inject(remote(Flags::ACK, 0, 1));
+    assert_eq!(h.state(id), State::FinWait2);
+    h.take_sent();
+    (h, id)
+}
+
+/// The peer closed first; our (delayed) ACK of its FIN has gone out.
+fn socket_close_wait() -> (Harness, SocketId) {
+    let (mut h, id) = socket_established();
+    h.inject(remote(FIN_ACK, 0, 0));
+    assert_eq!(h.state(id), State::CloseWait);
+    h.advance(100_000);
+    h.take_sent();
+    (h, id)
+}
+
+/// Both FINs crossed: ours (seq LOCAL_ISS+1) is unacknowledged, theirs is acked.
+fn socket_closing() -> (Harness, SocketId) {
+    let (mut h, id) = socket_fin_wait_1();
+    h.inject(remote(FIN_ACK, 0, 0));
+    assert_eq!(h.state(id), State::Closing);
+    h.take_sent();
+    (h, id)
+}
+
+/// close() in CLOSE_WAIT: our FIN (seq LOCAL_ISS+1) is out, unacknowledged.
+fn socket_last_ack() -> (Harness, SocketId) {
+    let (mut h, id) = socket_close_wait();
+    h.close(id);
+    assert_eq!(h.state(id), State::LastAck);
+    h.take_sent();
+    (h, id)
+}
+
+/// The active closer after the peer's FIN: our last ACK is out.
+fn socket_time_wait() -> (Harness, SocketId) {
+    socket_time_wait_with(Harness::linux_settings())
+}
+
+fn socket_time_wait_with(tcp: TcpSettings) -> (Harness, SocketId) {
+    let (mut h, id) = socket_syn_sent_with(tcp);
+    h.advance(LATENCY_US);
+    h.inject(Seg {
+        flags: Flags::SYN_ACK,
+        seq: REMOTE_ISS,
+        ack: LOCAL_ISS + 1,
+        win: 64_240,
+        options: remote_syn_options(),
+        ..Seg::default()
+    });
+    h.close(id);
+    h.inject(remote(Flags::ACK, 0, 1));
+    h.inject(remote(FIN_ACK, 0, 1));
+    assert_eq!(h.state(id), State::TimeWait);
+    h.take_sent();
+    (h, id)
+}
+
+/// A socket bound to 10.0.0.1:80 that does not listen: port 80 is closed to TCP.
+fn socket_closed() -> (Harness, SocketId) {
+    let mut h = Harness::new(Harness::linux_settings());
+    let id = h.socket();
+    assert_eq!(h.bind(id, SockAddr::new(LOCAL_IP, SERVER_PORT)), Ret::Value(0));
+    h.local = SockAddr::new(LOCAL_IP, SERVER_PORT);
+    h.remote = SockAddr::new(REMOTE_IP, CLIENT_PORT);
+    assert_eq!(h.state(id), State::Closed);
+    (h, id)
+}
+
+// ===== LISTEN =====
+
+/// RFC 9293 3.10.7.2 and Linux `tcp_conn_request()`: a SYN makes a SYN_RECV request in
+/// the listener's SYN queue, answered by a SYN+ACK with our MSS and window scale.
+#[test]
+fn test_listen_syn_creates_syn_recv_child() {
+    let (mut h, listener) = socket_listen();
+    h.inject(remote_syn());
+    let queue = h.sock(listener).syn_queue.clone();
+    assert_eq!(queue.len(), 1);
+    assert!(h.sock(listener).accept_queue.is_empty());
+    let child = queue[0];
+    assert_eq!(h.state(child), State::SynRecv);
+    assert_eq!(h.sock(child).listener, Some(listener));
+    assert_eq!(h.state(listener), State::Listen);
+    let synack = only(h.take_sent());
+    assert_segment(&synack, Flags::SYN_ACK, LOCAL_ISS, REMOTE_ISS + 1);
+    assert_eq!(synack.seg.options.mss, Some(1460), "Ethernet MTU 1500 - 40");
+    assert_eq!(synack.seg.options.wscale, Some(7), "the peer offered scaling, so ours is echoed");
+    assert_eq!(synack.seg.to, h.remote);
+}
+
+/// `tcp_select_initial_window()` ("Quantize space offering to a multiple of mss"): the
+/// window on a SYN or SYN+ACK is the receive space rounded down to a multiple of the MSS,
+/// 64240 = 44 * 1460 on Ethernet (65495 and 65483 on lo, see linux-tcp-facts.md).
+#[test]
+#[ignore = "differs from Linux: the engine offers min(rcvbuf, clamp, 65535) = 65535 unrounded; \
+            rounding in syn_window() would change tlpi-tcpdump's SYN+ACK (window_clamp 5792 \
+            is 4 * 1448, an MSS with timestamps, but the scenario runs without timestamps)"]
+fn test_listen_syn_ack_window_is_a_multiple_of_mss() {
+    let (mut h, _) = socket_listen();
+    h.inject(remote_syn());
+    let synack = only(h.take_sent());
+    assert_eq!(synack.seg.win, 64_240);
+    let (h, _) = socket_syn_sent();
+    assert_eq!(only(h.all_sent()).seg.win, 64_240);
+}
+
+/// RFC 7323 1.3: window scaling is used only when both SYNs carry the option, so a SYN
+/// without it gets a SYN+ACK without it.
+#[test]
+fn test_listen_syn_without_wscale_gets_no_wscale() {
+    let (mut h, _) = socket_listen();
+    h.inject(Seg { options: TcpOptions { mss: Some(1460), ..TcpOptions::default() }, ..remote_syn() });
+    let synack = only(h.take_sent());
+    assert_eq!(synack.seg.flags, Flags::SYN_ACK);
+    assert_eq!(synack.seg.options.wscale, None);
+}
+
+/// RFC 9293 3.10.7.2 ("any acknowledgment is bad if it arrives on a connection still in
+/// the LISTEN state") and `tcp_v4_send_reset()`: an ACK draws `<SEQ=SEG.ACK><CTL=RST>`.
+#[test]
+fn test_listen_ack_draws_rst() {
+    let (mut h, listener) = socket_listen();
+    h.inject(Seg { flags: Flags::ACK, seq: REMOTE_ISS + 1, ack: 123_456, win: REMOTE_WIN, ..Seg::default() });
+    let rst = only(h.take_sent());
+    assert_segment(&rst, Flags::RST, 123_456, 0);
+    assert!(h.sock(listener).syn_queue.is_empty());
+    assert_eq!(h.state(listener), State::Listen);
+}
+
+/// RFC 9293 3.10.7.2: an RST reaching a listener is ignored, never answered.
+#[test]
+fn test_listen_rst_ignored() {
+    let (mut h, listener) = socket_listen();
+    h.inject(Seg { flags: Flags::RST, seq: REMOTE_ISS, ..Seg::default() });
+    assert!(h.take_sent().is_empty());
+    assert_eq!(h.state(listener), State::Listen);
+}
+
+/// Completes a handshake from the remote port `port` and returns the new connection.
+fn handshake_from(h: &mut Harness, listener: SocketId, port: u16) -> SocketId {
+    let from = SockAddr::new(REMOTE_IP, port);
+    let to = SockAddr::new(LOCAL_IP, SERVER_PORT);
+    h.inject_between(from, to, remote_syn());
+    let synack = only(h.take_sent());
+    assert_eq!(synack.seg.flags, Flags::SYN_ACK);
+    let ack =
+        Seg { flags: Flags::ACK, seq: REMOTE_ISS + 1, ack: synack.seg.seq + 1, win: REMOTE_WIN, ..Seg::default() };
+    h.inject_between(from, to, ack);
+    let child = *h.sock(listener).accept_queue.back().expect("the handshake completed");
+    assert_eq!(h.state(child), State::Established);
+    child
+}
+
+/// `sk_acceptq_is_full()` (queue length > backlog) and `tcp_conn_request()`: listen(fd, 1)
+/// holds two completed connections; a third SYN is dropped without an answer, and once
+/// accept() makes room the client's retransmitted SYN is answered.
+#[test]
+fn test_listen_syn_dropped_when_accept_queue_full() {
+    let (mut h, listener) = socket_listen();
+    handshake_from(&mut h, listener, CLIENT_PORT);
+    handshake_from(&mut h, listener, CLIENT_PORT + 1);
+    assert_eq!(h.sock(listener).accept_queue.len(), 2, "backlog 1 holds backlog+1 = 2");
+    let third = SockAddr::new(REMOTE_IP, CLIENT_PORT + 2);
+    let sockets_before = h.world.sockets.len();
+    let syn = h.inject_between(third, h.local, remote_syn());
+    let (fate, reason) = h.fate(syn).expect("the SYN is traced");
+    assert_eq!(fate, Fate::Dropped);
+    assert!(reason.is_some_and(|reason| reason.contains("accept queue is full")));
+    assert!(h.take_sent().is_empty(), "no SYN+ACK and no RST");
+    assert_eq!(h.world.sockets.len(), sockets_before, "no request socket was made");
+    assert!(h.accept(listener).is_ok());
+    h.inject_between(third, h.local, remote_syn());
+    let synack = only(h.take_sent());
+    assert_eq!(synack.seg.flags, Flags::SYN_ACK);
+    assert_eq!(synack.seg.to, third);
+}
+
+// ===== SYN_SENT =====
+
+/// RFC 9293 3.10.7.3 and `tcp_connect()`: connect() sends a SYN with our MSS and window
+/// scale and arms the retransmission timer with the initial RTO of 1 s (`TCP_TIMEOUT_INIT`).
+#[test]
+fn test_syn_sent_syn_carries_options() {
+    let (h, id) = socket_syn_sent();
+    let syn = only(h.all_sent());
+    assert_segment(&syn, Flags::SYN, LOCAL_ISS, 0);
+    assert_eq!(syn.seg.options.mss, Some(1460));
+    assert_eq!(syn.seg.options.wscale, Some(7));
+    assert_eq!(h.timer(id, TimerKind::Retransmit), Some(SECOND));
+}
+
+/// RFC 9293 3.10.7.3 and `tcp_rcv_synsent_state_process()`: a SYN+ACK that acknowledges
+/// our SYN establishes the connection, is acknowledged at once and connect() returns 0.
+#[test]
+fn test_syn_sent_syn_ack() {
+    let (mut h, id) = socket_syn_sent();
+    h.advance(LATENCY_US);
+    h.inject(Seg {
+        flags: Flags::SYN_ACK,
+        seq: REMOTE_ISS,
+        ack: LOCAL_ISS + 1,
+        win: 64_240,
+        options: remote_syn_options(),
+        ..Seg::default()
+    });
+    assert_eq!(h.state(id), State::Established);
+    let ack = only(h.take_sent());
+    assert_segment(&ack, Flags::ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(ack.t_us, 2 * LATENCY_US, "the ACK leaves as the SYN+ACK arrives");
+    assert_eq!(h.connect_result(id), Ret::Value(0));
+    assert_eq!(h.timer(id, TimerKind::Retransmit), None);
+    assert_eq!(h.sock(id).tcb.mss, 1460);
+}
+
+/// RFC 9293 3.10.7.3 and `tcp_reset()`: an RST whose ACK acknowledges our SYN means
+/// nobody listens; the connection closes and connect() fails with ECONNREFUSED.
+#[test]
+fn test_syn_sent_rst_ack_refused() {
+    let (mut h, id) = socket_syn_sent();
+    h.inject(Seg { flags: Flags::RST_ACK, seq: 0, ack: LOCAL_ISS + 1, ..Seg::default() });
+    assert_eq!(h.state(id), State::Closed);
+    assert!(h.take_sent().is_empty(), "an RST is never answered");
+    assert_eq!(h.connect_result(id), Ret::Err(Errno::ECONNREFUSED));
+}
+
+/// RFC 9293 3.10.7.3: in SYN_SENT an RST without an ACK is dropped.
+#[test]
+fn test_syn_sent_rst_no_ack() {
+    let (mut h, id) = socket_syn_sent();
+    h.inject(Seg { flags: Flags::RST, seq: REMOTE_ISS, ..Seg::default() });
+    assert_eq!(h.state(id), State::SynSent);
+    assert!(h.take_sent().is_empty());
+}
+
+/// RFC 9293 3.10.7.3 ("If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset") and
+/// `tcp_v4_send_reset()`: an unacceptable ACK draws `<SEQ=SEG.ACK><CTL=RST>`, no state change.
+#[test]
+fn test_syn_sent_rst_bad_ack() {
+    let (mut h, id) = socket_syn_sent();
+    h.inject(Seg { flags: Flags::ACK, seq: REMOTE_ISS, ack: LOCAL_ISS + 1000, win: REMOTE_WIN, ..Seg::default() });
+    let rst = only(h.take_sent());
+    assert_segment(&rst, Flags::RST, LOCAL_ISS + 1000, 0);
+    assert_eq!(h.state(id), State::SynSent);
+    // The same for a SYN+ACK acknowledging our ISN itself (SEG.ACK =< ISS).
+    h.inject(Seg { flags: Flags::SYN_ACK, seq: REMOTE_ISS, ack: LOCAL_ISS, win: 64_240, ..Seg::default() });
+    let rst = only(h.take_sent());
+    assert_segment(&rst, Flags::RST, LOCAL_ISS, 0);
+    assert_eq!(h.state(id), State::SynSent);
+}
+
+/// `tcp_rcv_synsent_state_process()`: after an unacceptable ACK (perhaps from a stale
+/// connection our RST clears away) a SYN not yet resent is resent after `TCP_TIMEOUT_MIN`
+/// (8 ms at HZ=250) instead of the full initial RTO; later resends keep the 1 s schedule.
+#[test]
+fn test_syn_sent_bad_ack_resends_syn_soon() {
+    let (mut h, id) = socket_syn_sent();
+    let arrival = h.now() + LATENCY_US;
+    h.inject(Seg { flags: Flags::ACK, seq: REMOTE_ISS, ack: LOCAL_ISS + 1000, win: REMOTE_WIN, ..Seg::default() });
+    assert_eq!(only(h.take_sent()).seg.flags, Flags::RST);
+    h.advance(SECOND + 10_000);
+    let sent = h.take_sent();
+    let times: Vec<u64> = sent.iter().map(|sent| sent.t_us).collect();
+    assert_eq!(times, [arrival + 8_000, arrival + 8_000 + SECOND]);
+    for syn in &sent {
+        assert_segment(syn, Flags::SYN, LOCAL_ISS, 0);
+    }
+    assert_eq!(h.state(id), State::SynSent);
+}
+
+/// RFC 9293 3.10.7.3: an RST with an unacceptable ACK is dropped, not answered.
+#[test]
+fn test_syn_sent_rst_with_bad_ack_ignored() {
+    let (mut h, id) = socket_syn_sent();
+    h.inject(Seg { flags: Flags::RST_ACK, seq: 0, ack: LOCAL_ISS + 1000, ..Seg::default() });
+    assert!(h.take_sent().is_empty());
+    assert_eq!(h.state(id), State::SynSent);
+}
+
+/// RFC 9293 3.5 (Figure 7, simultaneous open) and `tcp_rcv_synsent_state_process()`: a
+/// bare SYN moves SYN_SENT to SYN_RECV and is answered by a SYN+ACK with our ISN; the
+/// peer's SYN+ACK then completes the connection and, since Linux 6.11
+/// (`tcp_validate_incoming()` lets it pass, `tcp_rcv_state_process()` consumes it), draws
+/// no further ACK.
+#[test]
+fn test_syn_sent_syn_simultaneous_open() {
+    let (mut h, id) = socket_syn_sent();
+    h.inject(remote_syn());
+    assert_eq!(h.state(id), State::SynRecv);
+    let synack = only(h.take_sent());
+    assert_segment(&synack, Flags::SYN_ACK, LOCAL_ISS, REMOTE_ISS + 1);
+    h.inject(Seg {
+        flags: Flags::SYN_ACK,
+        seq: REMOTE_ISS,
+        ack: LOCAL_ISS + 1,
+        win: 64_240,
+        options: remote_syn_options(),
+        ..Seg::default()
+    });
+    assert_eq!(h.state(id), State::Established);
+    assert!(h.take_sent().is_empty(), "both ends are synchronized: nothing more to say");
+    assert_eq!(h.connect_result(id), Ret::Value(0));
+}
+
+/// `tcp_syn_retries` = 6 with `tcp_syn_linear_timeouts` = 4 (`tcp_retransmit_timer()`,
+/// `tcp_write_timeout()`): SYNs at 0,1,2,3,4,5,7,11,19,35,67 s, then ETIMEDOUT at 131 s.
+#[test]
+fn test_syn_sent_retransmission_schedule_and_timeout() {
+    let (mut h, id) = socket_syn_sent();
+    h.advance(140 * SECOND);
+    let sent = h.take_sent();
+    let times: Vec<u64> = sent.iter().map(|sent| sent.t_us / SECOND).collect();
+    assert_eq!(times, [1, 2, 3, 4, 5, 7, 11, 19, 35, 67]);
+    for syn in &sent {
+        assert_segment(syn, Flags::SYN, LOCAL_ISS, 0);
+        assert!(syn.seg.retransmission);
+        assert_eq!(syn.t_us % SECOND, 0, "no timer slack is modelled");
+    }
+    let closed = h.transitions(id).last().copied().expect("a state change");
+    assert_eq!(closed, (131 * SECOND, State::SynSent, State::Closed));
+    assert_eq!(h.connect_result(id), Ret::Err(Errno::ETIMEDOUT));
+}
+
+// ===== SYN_RECV =====
+
+/// RFC 9293 3.10.7.4 and `tcp_check_req()`: the handshake's final ACK establishes the
+/// connection and moves it from the SYN queue to the accept queue, where accept() finds it.
+#[test]
+fn test_syn_recv_ack_established() {
+    let (mut h, child) = socket_syn_recv();
+    let listener = h.sock(child).listener.expect("a child of the listener");
+    h.inject(remote(Flags::ACK, 0, 0));
+    assert_eq!(h.state(child), State::Established);
+    assert!(h.take_sent().is_empty(), "the final ACK itself needs no answer");
+    assert!(h.sock(listener).syn_queue.is_empty());
+    assert_eq!(h.sock(listener).accept_queue.iter().copied().collect::<Vec<_>>(), [child]);
+    assert_eq!(h.timer(child, TimerKind::Retransmit), None);
+    assert_eq!(h.accept(listener), Ok(child));
+    assert!(h.sock(listener).accept_queue.is_empty());
+}
+
+/// `tcp_check_req()`: a retransmitted SYN (same ISN) draws the SYN+ACK again, marked as a
+/// retransmission, and makes no second connection.
+#[test]
+fn test_syn_recv_syn_retransmitted() {
+    let (mut h, child) = socket_syn_recv();
+    let listener = h.sock(child).listener.expect("a child of the listener");
+    h.inject(remote_syn());
+    let synack = only(h.take_sent());
+    assert_segment(&synack, Flags::SYN_ACK, LOCAL_ISS, REMOTE_ISS + 1);
+    assert!(synack.seg.retransmission);
+    assert_eq!(h.state(child), State::SynRecv);
+    assert_eq!(h.sock(listener).syn_queue, [child]);
+}
+
+/// RFC 9293 3.10.7.4 ("If this connection was initiated with a passive OPEN, then return
+/// this connection to the LISTEN state") and `tcp_check_req()` (`embryonic_reset`): an RST
+/// removes the request silently.
+#[test]
+fn test_syn_recv_rst() {
+    let (mut h, child) = socket_syn_recv();
+    let listener = h.sock(child).listener.expect("a child of the listener");
+    h.inject(remote(Flags::RST, 0, 0));
+    assert!(h.take_sent().is_empty());
+    assert_eq!(h.state(child), State::Closed);
+    assert!(h.sock(child).freed);
+    assert!(h.freed_in_trace(child));
+    assert!(h.sock(listener).syn_queue.is_empty());
+    assert_eq!(h.state(listener), State::Listen);
+}
+
+/// `tcp_synack_retries` = 5 (`reqsk_timer_handler()`): the SYN+ACK is resent after 1, 3,
+/// 7, 15 and 31 s (doubling from 1 s) and the request is dropped at 63 s.
+#[test]
+fn test_syn_recv_synack_retransmissions() {
+    let (mut h, child) = socket_syn_recv();
+    let listener = h.sock(child).listener.expect("a child of the listener");
+    let start = h.now();
+    h.advance(70 * SECOND);
+    let sent = h.take_sent();
+    let times: Vec<u64> = sent.iter().map(|sent| (sent.t_us - start) / SECOND).collect();
+    assert_eq!(times, [1, 3, 7, 15, 31]);
+    assert!(sent.iter().all(|sent| sent.seg.flags == Flags::SYN_ACK && sent.seg.retransmission));
+    assert!(h.sock(child).freed);
+    let closed = h.transitions(child).last().copied().expect("a state change");
+    assert_eq!(closed, (start + 63 * SECOND, State::SynRecv, State::Closed));
+    assert!(h.sock(listener).syn_queue.is_empty());
+}
+
+// ===== ESTABLISHED =====
+
+/// `tcp_event_data_recv()`, `tcp_incr_quickack()` (`TCP_MAX_QUICKACKS` = 16) and
+/// `__tcp_ack_snd_check()`: the first 16 data segments are acknowledged at once, the next
+/// one after the 40 ms delayed-ACK timeout (`TCP_DELACK_MIN`).
+#[test]
+fn test_established_quick_acks_then_delayed_ack() {
+    let (mut h, id) = socket_established();
+    for index in 0..16u32 {
+        let arrival = h.now() + LATENCY_US;
+        h.inject(remote_data(index * 100, 0, &[b'x'; 100]));
+        let ack = only(h.take_sent());
+        assert_segment(&ack, Flags::ACK, LOCAL_ISS + 1, REMOTE_ISS + 1 + (index + 1) * 100);
+        assert_eq!(ack.t_us, arrival, "segment {index} is acknowledged at once");
+        h.advance(5_000);
+    }
+    assert_eq!(h.sock(id).tcb.quick, 0, "the 16 quick-ACKs are used up");
+    let arrival = h.now() + LATENCY_US;
+    h.inject(remote_data(1600, 0, &[b'x'; 100]));
+    assert!(h.take_sent().is_empty(), "the 17th segment's ACK is delayed");
+    h.advance(DELACK_US);
+    let ack = only(h.take_sent());
+    assert_segment(&ack, Flags::ACK, LOCAL_ISS + 1, REMOTE_ISS + 1 + 1700);
+    assert_eq!(ack.t_us, arrival + DELACK_US);
+}
+
+/// `tcp_event_data_sent()` and `tcp_in_quickack_mode()`: once the application answers
+/// within the ACK delay the connection is interactive (pingpong) and data is acknowledged
+/// by the reply or, failing one, after 40 ms, although quick-ACKs remain.
+#[test]
+fn test_established_pingpong_delays_ack() {
+    let (mut h, id) = socket_established();
+    h.inject(remote_data(0, 0, b"ping"));
+    let quick = only(h.take_sent());
+    assert_segment(&quick, Flags::ACK, LOCAL_ISS + 1, REMOTE_ISS + 5);
+    h.advance(5_000);
+    assert_eq!(h.send(id, b"pong"), Ret::Value(4));
+    let reply = only(h.take_sent());
+    assert_segment(&reply, PSH_ACK, LOCAL_ISS + 1, REMOTE_ISS + 5);
+    assert!(h.sock(id).tcb.pingpong);
+    assert!(h.sock(id).tcb.quick > 0, "quick-ACKs are left, but pingpong mode wins");
+    let arrival = h.now() + LATENCY_US;
+    h.inject(remote_data(4, 4, b"ping"));
+    assert!(h.take_sent().is_empty(), "the ACK waits for a reply to ride on");
+    h.advance(DELACK_US);
+    let delayed = only(h.take_sent());
+    assert_segment(&delayed, Flags::ACK, LOCAL_ISS + 5, REMOTE_ISS + 9);
+    assert_eq!(delayed.t_us, arrival + DELACK_US);
+}
+
+/// RFC 5681 4.2 and `tcp_data_queue()` (out-of-order queue): data beyond a gap is kept
+/// aside and draws an immediate duplicate ACK; the segment that fills the gap is
+/// acknowledged at once, up to the end of both.
+#[test]
+fn test_established_out_of_order_dup_ack_then_fill() {
+    let (mut h, id) = socket_established();
+    h.inject(remote_data(100, 0, &[b'b'; 100]));
+    let dup = only(h.take_sent());
+    assert_segment(&dup, Flags::ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(h.sock(id).recv_q(), 0, "out-of-order data is not readable");
+    h.inject(remote_data(0, 0, &[b'a'; 100]));
+    let fill = only(h.take_sent());
+    assert_segment(&fill, Flags::ACK, LOCAL_ISS + 1, REMOTE_ISS + 201);
+    assert_eq!(h.sock(id).recv_q(), 200);
+    assert_eq!(h.recv(id, 1000), Ret::Value(200));
+}
+
+/// `tcp_fin()`: after data, the peer's FIN moves ESTABLISHED to CLOSE_WAIT and enters
+/// pingpong mode, so its ACK waits the 40 ms delayed-ACK timeout (measured on Linux 6.18).
+#[test]
+fn test_established_fin_close_wait_delayed_ack() {
+    let (mut h, id) = socket_established();
+    h.inject(remote_data(0, 0, b"hello"));
+    only(h.take_sent());
+    let arrival = h.now() + LATENCY_US;
+    h.inject(remote(FIN_ACK, 5, 0));
+    assert_eq!(h.state(id), State::CloseWait);
+    assert!(h.take_sent().is_empty(), "the ACK of the FIN is delayed");
+    h.advance(DELACK_US);
+    let ack = only(h.take_sent());
+    assert_segment(&ack, Flags::ACK, LOCAL_ISS + 1, REMOTE_ISS + 7);
+    assert_eq!(ack.t_us, arrival + DELACK_US);
+    assert_eq!(h.recv(id, 100), Ret::Value(5));
+    assert_eq!(h.recv(id, 100), Ret::Value(0), "end of file after the data");
+}
+
+/// `tcp_fin()` (pingpong) and `tcp_send_fin()`: when the application closes within the
+/// ACK delay, its FIN carries the ACK of the peer's FIN and no lone ACK is sent.
+#[test]
+fn test_established_fin_then_close_three_segment_close() {
+    let (mut h, id) = socket_established();
+    h.inject(remote(FIN_ACK, 0, 0));
+    h.advance(10_000);
+    h.close(id);
+    assert_eq!(h.state(id), State::LastAck);
+    h.advance(DELACK_US);
+    let fin = only(h.take_sent());
+    assert_segment(&fin, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 2);
+}
+
+/// RFC 9293 3.10.7.4 (RST in a synchronized state) and `tcp_reset()`: the connection is
+/// closed at once; the next recv() fails with ECONNRESET and the send() after it with EPIPE.
+#[test]
+fn test_established_rst() {
+    let (mut h, id) = socket_established();
+    h.inject(remote(Flags::RST, 0, 0));
+    assert_eq!(h.state(id), State::Closed);
+    assert!(h.take_sent().is_empty());
+    assert_eq!(h.recv(id, 100), Ret::Err(Errno::ECONNRESET));
+    assert_eq!(h.send(id, b"x"), Ret::Err(Errno::EPIPE));
+}
+
+/// `tcp_select_window()` and `tcp_data_queue()` (`TCPZEROWINDOWDROP`): while nobody reads,
+/// each ACK offers less window, down to 0; data sent into a zero window is dropped and the
+/// ACK repeated; a read that frees the buffer is announced by a window update.
+#[test]
+fn test_established_window_shrinks_to_zero() {
+    let mut tcp = Harness::linux_settings();
+    tcp.rcvbuf = 4096;
+    tcp.window_scaling = false;
+    let (mut h, id) = socket_established_with(tcp);
+    let mut windows = Vec::new();
+    for index in 0..8u32 {
+        h.inject(remote_data(index * 512, 0, &[b'z'; 512]));
+        // Only rcv_wnd / (2 * 536) = 3 quick-ACKs for this small buffer; the rest are delayed.
+        h.advance(DELACK_US);
+        let ack = only(h.take_sent());
+        assert_eq!(ack.seg.ack, REMOTE_ISS + 1 + (index + 1) * 512);
+        windows.push(ack.seg.win);
+    }
+    assert_eq!(windows, [3584, 3072, 2560, 2048, 1536, 1024, 512, 0]);
+    assert_eq!(h.sock(id).recv_q(), 4096);
+    let arrival = h.now() + LATENCY_US;
+    h.inject(remote_data(8 * 512, 0, &[b'z'; 512]));
+    let ack = only(h.take_sent());
+    assert_eq!(ack.t_us, arrival, "a segment dropped for a zero window is answered at once");
+    assert_eq!((ack.seg.ack, ack.seg.win), (REMOTE_ISS + 1 + 4096, 0), "the segment was not taken");
+    assert_eq!(h.recv(id, 4096), Ret::Value(4096));
+    let update = only(h.take_sent());
+    assert_eq!(update.seg.flags, Flags::ACK);
+    assert!(update.seg.win > 0, "the window update opens the window: {update:?}");
+}
+
+// ===== FIN_WAIT_1 =====
+
+/// RFC 9293 3.10.7.4 (FIN-WAIT-1: "if the FIN segment is now acknowledged, then enter
+/// FIN-WAIT-2") and `tcp_rcv_state_process()`.
+#[test]
+fn test_fin_wait_1_ack_of_fin() {
+    let (mut h, id) = socket_fin_wait_1();
+    let fin = only(h.all_sent().into_iter().filter(|sent| sent.seg.flags.fin).collect());
+    assert_segment(&fin, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    h.inject(remote(Flags::ACK, 0, 1));
+    assert_eq!(h.state(id), State::FinWait2);
+    assert!(h.take_sent().is_empty());
+    assert_eq!(h.timer(id, TimerKind::Retransmit), None);
+}
+
+/// RFC 9293 3.10.7.4 (FIN bit, FIN-WAIT-1: "Otherwise, enter the CLOSING state") and
+/// `tcp_fin()`: a FIN that does not acknowledge ours means a simultaneous close; it is
+/// acknowledged at once.
+#[test]
+fn test_fin_wait_1_fin_without_ack_closing() {
+    let (mut h, id) = socket_fin_wait_1();
+    let arrival = h.now() + LATENCY_US;
+    h.inject(remote(FIN_ACK, 0, 0));
+    assert_eq!(h.state(id), State::Closing);
+    let ack = only(h.take_sent());
+    assert_segment(&ack, Flags::ACK, LOCAL_ISS + 2, REMOTE_ISS + 2);
+    assert_eq!(ack.t_us, arrival);
+}
+
+/// RFC 9293 3.10.7.4 (FIN bit, FIN-WAIT-1: "If our FIN has been ACKed ... enter
+/// TIME-WAIT") and `tcp_fin()`: a FIN that also acknowledges ours leads to TIME_WAIT.
+#[test]
+fn test_fin_wait_1_fin_ack_time_wait() {
+    let (mut h, id) = socket_fin_wait_1();
+    h.inject(remote(FIN_ACK, 0, 1));
+    assert_eq!(h.state(id), State::TimeWait);
+    let ack = only(h.take_sent());
+    assert_segment(&ack, Flags::ACK, LOCAL_ISS + 2, REMOTE_ISS + 2);
+    let states: Vec<State> = h.transitions(id).iter().map(|(_, _, to)| *to).collect();
+    assert!(states.ends_with(&[State::FinWait1, State::FinWait2, State::TimeWait]), "{states:?}");
+}
+
+/// RFC 9293 3.10.7.4 and the retransmission timer (RFC 6298 5.4): an unacknowledged FIN
+/// is sent again after the RTO.
+#[test]
+fn test_fin_wait_1_fin_retransmitted() {
+    let (mut h, id) = socket_fin_wait_1();
+    let sent_at = h.now();
+    h.advance(RTO_AFTER_HANDSHAKE_US);
+    let again = only(h.take_sent());
+    assert_segment(&again, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert!(again.seg.retransmission);
+    assert_eq!(again.t_us, sent_at + RTO_AFTER_HANDSHAKE_US);
+    assert_eq!(h.state(id), State::FinWait1);
+}
+
+// ===== FIN_WAIT_2 =====
+
+/// RFC 9293 3.10.7.4 (FIN bit, FIN-WAIT-2: "Enter the TIME-WAIT state") and `tcp_fin()`:
+/// the FIN is acknowledged at once and TIME_WAIT's 2MSL timer starts.
+#[test]
+fn test_fin_wait_2_fin_time_wait() {
+    let (mut h, id) = socket_fin_wait_2();
+    let arrival = h.now() + LATENCY_US;
+    h.inject(remote(FIN_ACK, 0, 1));
+    assert_eq!(h.state(id), State::TimeWait);
+    let ack = only(h.take_sent());
+    assert_segment(&ack, Flags::ACK, LOCAL_ISS + 2, REMOTE_ISS + 2);
+    assert_eq!(ack.t_us, arrival);
+    assert_eq!(h.timer(id, TimerKind::TimeWait), Some(arrival + 60 * SECOND));
+    assert_eq!(h.timer(id, TimerKind::FinWait2), None);
+}
+
+/// `tcp_fin_timeout` (tcp(7)) and `tcp_time_wait(sk, TCP_FIN_WAIT2, tmo)`: an orphaned
+/// FIN_WAIT2 socket whose peer never closes is dropped silently after 60 s.
+#[test]
+fn test_fin_wait_2_orphan_times_out() {
+    let (mut h, id) = socket_fin_wait_2();
+    let entered = h.now();
+    assert_eq!(h.timer(id, TimerKind::FinWait2), Some(entered + 60 * SECOND));
+    h.advance(60 * SECOND - 1);
+    assert_eq!(h.state(id), State::FinWait2);
+    h.advance(1);
+    assert_eq!(h.state(id), State::Closed);
+    assert!(h.sock(id).freed);
+    assert!(h.take_sent().is_empty(), "the socket goes without a word");
+}
+
+/// tcp(7) on `tcp_fin_timeout`: only orphans time out; after shutdown(SHUT_WR) the owner
+/// may still read, so FIN_WAIT2 lasts as long as the peer keeps its side open.
+#[test]
+fn test_fin_wait_2_not_orphaned_stays() {
+    let (mut h, id) = socket_established();
+    assert_eq!(h.shutdown(id, How::Write), Ret::Value(0));
+    assert_eq!(h.state(id), State::FinWait1);
+    h.inject(remote(Flags::ACK, 0, 1));
+    assert_eq!(h.state(id), State::FinWait2);
+    h.advance(600 * SECOND);
+    assert_eq!(h.state(id), State::FinWait2);
+    h.inject(remote_data(0, 1, b"late"));
+    assert_eq!(h.recv(id, 100), Ret::Value(4), "a half-closed socket still receives");
+}
+
+/// `tcp_rcv_state_process()` (FIN_WAIT1/2 after shutdown of the receive side,
+/// `LINUX_MIB_TCPABORTONDATA`) and `tcp_v4_send_reset()`: new data for a socket its owner
+/// has closed resets the connection with `<SEQ=SEG.ACK><CTL=RST>`.
+#[test]
+fn test_fin_wait_2_data_after_close_rst() {
+    let (mut h, id) = socket_fin_wait_2();
+    h.inject(remote_data(0, 1, b"too late"));
+    let rst = only(h.take_sent());
+    assert_segment(&rst, Flags::RST, LOCAL_ISS + 2, 0);
+    assert_eq!(h.state(id), State::Closed);
+    assert!(h.sock(id).freed);
+}
+
+// ===== CLOSE_WAIT =====
+
+/// RFC 9293 3.10.7.4 (CLOSE-WAIT) and `tcp_recvmsg()`: once the peer's FIN is in, recv()
+/// returns 0 (end of file) without blocking.
+#[test]
+fn test_close_wait_recv_returns_zero() {
+    let (mut h, id) = socket_close_wait();
+    assert_eq!(h.recv(id, 100), Ret::Value(0));
+    assert_eq!(h.recv(id, 100), Ret::Value(0));
+}
+
+/// RFC 9293 3.5 (half-close): in CLOSE_WAIT our side may still send.
+#[test]
+fn test_close_wait_send_still_allowed() {
+    let (mut h, id) = socket_close_wait();
+    assert_eq!(h.send(id, b"bye"), Ret::Value(3));
+    let data = only(h.take_sent());
+    assert_segment(&data, PSH_ACK, LOCAL_ISS + 1, REMOTE_ISS + 2);
+    assert_eq!(data.seg.len, 3);
+}
+
+/// RFC 9293 3.10.4 (CLOSE in CLOSE-WAIT: "enter LAST-ACK") and `tcp_close()`: close()
+/// sends our FIN at once.
+#[test]
+fn test_close_wait_close_last_ack() {
+    let (mut h, id) = socket_close_wait();
+    h.close(id);
+    assert_eq!(h.state(id), State::LastAck);
+    let fin = only(h.take_sent());
+    assert_segment(&fin, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 2);
+    assert!(h.timer(id, TimerKind::Retransmit).is_some());
+}
+
+// ===== CLOSING =====
+
+/// RFC 9293 3.10.7.4 (CLOSING: "if the ACK acknowledges our FIN, then enter the TIME-WAIT
+/// state") and `tcp_rcv_state_process()`.
+#[test]
+fn test_closing_ack_time_wait() {
+    let (mut h, id) = socket_closing();
+    let arrival = h.now() + LATENCY_US;
+    h.inject(remote(Flags::ACK, 1, 1));
+    assert_eq!(h.state(id), State::TimeWait);
+    assert!(h.take_sent().is_empty());
+    assert_eq!(h.timer(id, TimerKind::TimeWait), Some(arrival + 60 * SECOND));
+}
+
+// ===== LAST_ACK =====
+
+/// RFC 9293 3.10.7.4 (LAST-ACK: "If our FIN is now acknowledged, delete the TCB") and
+/// `tcp_rcv_state_process()`: the socket closes and is freed, no TIME_WAIT.
+#[test]
+fn test_last_ack_ack_closed_and_freed() {
+    let (mut h, id) = socket_last_ack();
+    h.inject(remote(Flags::ACK, 1, 1));
+    assert_eq!(h.state(id), State::Closed);
+    assert!(h.sock(id).freed);
+    assert!(h.freed_in_trace(id));
+    assert!(h.take_sent().is_empty());
+}
+
+/// RFC 6298 5.4-5.5 and `tcp_retransmit_timer()`: when the last ACK is lost the FIN is
+/// resent after the RTO, then after twice the RTO.
+#[test]
+fn test_last_ack_fin_retransmitted_after_rto() {
+    let (mut h, id) = socket_last_ack();
+    let fin_at = h.now();
+    h.advance(3 * RTO_AFTER_HANDSHAKE_US + 1);
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    for fin in &sent {
+        assert_segment(fin, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 2);
+        assert!(fin.seg.retransmission);
+    }
+    assert_eq!(sent[0].t_us, fin_at + RTO_AFTER_HANDSHAKE_US);
+    assert_eq!(sent[1].t_us, fin_at + 3 * RTO_AFTER_HANDSHAKE_US);
+    assert_eq!(h.state(id), State::LastAck);
+}
+
+// ===== TIME_WAIT =====
+
+/// RFC 9293 3.10.8 and `TCP_TIMEWAIT_LEN`: TIME_WAIT lasts 2MSL = 60 s, then the socket
+/// closes and is freed without sending anything.
+#[test]
+fn test_time_wait_lasts_2msl() {
+    let (mut h, id) = socket_time_wait();
+    let (at, _, _) = h.transitions(id).last().copied().expect("a state change");
+    assert_eq!(h.timer(id, TimerKind::TimeWait), Some(at + 60 * SECOND));
+    h.advance_to(at + 60 * SECOND - 1);
+    assert_eq!(h.state(id), State::TimeWait);
+    h.advance(1);
+    assert_eq!(h.state(id), State::Closed);
+    assert!(h.sock(id).freed);
+    assert!(h.take_sent().is_empty());
+}
+
+/// RFC 9293 3.10.7.4 (TIME-WAIT: "acknowledge it, and restart the 2 MSL timeout") and
+/// `tcp_timewait_state_process()`: a retransmitted FIN is acknowledged again and TIME_WAIT
+/// starts over.
+#[test]
+fn test_time_wait_fin_retransmitted_reacked() {
+    let (mut h, id) = socket_time_wait();
+    h.advance(10 * SECOND);
+    let arrival = h.now() + LATENCY_US;
+    h.inject(remote(FIN_ACK, 0, 1));
+    let ack = only(h.take_sent());
+    assert_segment(&ack, Flags::ACK, LOCAL_ISS + 2, REMOTE_ISS + 2);
+    assert_eq!(h.timer(id, TimerKind::TimeWait), Some(arrival + 60 * SECOND));
+    h.advance_to(arrival + 60 * SECOND - 1);
+    assert_eq!(h.state(id), State::TimeWait);
+    h.advance(1);
+    assert_eq!(h.state(id), State::Closed);
+}
+
+/// `tcp_timewait_state_process()` with `tcp_rfc1337` = 0 (Linux's default, RFC 1337 1.
+/// "TIME-WAIT assassination"): an RST at the expected sequence number ends TIME_WAIT.
+#[test]
+fn test_time_wait_rst_kills() {
+    let (mut h, id) = socket_time_wait();
+    h.inject(remote(Flags::RST, 1, 0));
+    assert_eq!(h.state(id), State::Closed);
+    assert!(h.sock(id).freed);
+    assert!(h.take_sent().is_empty());
+}
+
+/// `tcp_timewait_state_process()`: only an RST at rcv_nxt kills a TIME_WAIT socket; one
+/// with any other sequence number is ignored.
+#[test]
+fn test_time_wait_rst_out_of_window_ignored() {
+    let (mut h, id) = socket_time_wait();
+    h.inject(remote(Flags::RST, 5000, 0));
+    assert_eq!(h.state(id), State::TimeWait);
+    assert!(h.take_sent().is_empty());
+}
+
+/// `tcp_timewait_state_process()` ("In window segment, it may be only reset or bare ack"):
+/// a bare ACK at rcv_nxt restarts the TIME_WAIT timer and is not answered.
+#[test]
+fn test_time_wait_bare_ack_restarts_timer() {
+    let (mut h, id) = socket_time_wait();
+    h.advance(10 * SECOND);
+    let arrival = h.now() + LATENCY_US;
+    h.inject(remote(Flags::ACK, 1, 1));
+    assert!(h.take_sent().is_empty());
+    assert_eq!(h.timer(id, TimerKind::TimeWait), Some(arrival + 60 * SECOND));
+}
+
+/// TIME_WAIT lasts twice the MSL a scenario sets (RFC 9293 3.4.2; e.g. BSD's 30 s MSL).
+#[test]
+fn test_time_wait_length_follows_msl() {
+    let tcp = TcpSettings { msl_ms: 15_000, ..Harness::linux_settings() };
+    let (mut h, id) = socket_time_wait_with(tcp);
+    let (at, _, _) = h.transitions(id).last().copied().expect("a state change");
+    assert_eq!(h.timer(id, TimerKind::TimeWait), Some(at + 30 * SECOND));
+    h.advance_to(at + 30 * SECOND);
+    assert_eq!(h.state(id), State::Closed);
+}
+
+// ===== CLOSED =====
+
+/// RFC 9293 3.10.7.1 and `tcp_v4_send_reset()`: a SYN to a port nobody listens on draws
+/// `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>` with window 0.
+#[test]
+fn test_closed_syn_draws_rst_ack() {
+    let (mut h, id) = socket_closed();
+    h.inject(remote_syn());
+    let rst = only(h.take_sent());
+    assert_segment(&rst, Flags::RST_ACK, 0, REMOTE_ISS + 1);
+    assert_eq!(rst.seg.win, 0);
+    assert_eq!(rst.seg.to, h.remote);
+    assert_eq!(h.state(id), State::Closed);
+}
+
+/// RFC 9293 3.10.7.1 ("If the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>"): a stray ACK to a
+/// closed port is answered by a plain RST carrying its acknowledgement number.
+#[test]
+fn test_closed_ack_draws_rst_seq_ack() {
+    let (mut h, _) = socket_closed();
+    h.inject(Seg { flags: Flags::ACK, seq: 42, ack: 987_654, win: REMOTE_WIN, ..Seg::default() });
+    let rst = only(h.take_sent());
+    assert_segment(&rst, Flags::RST, 987_654, 0);
+}
+
+/// RFC 9293 3.10.7.1: data without ACK is counted in the RST's acknowledgement number.
+#[test]
+fn test_closed_data_without_ack_counts_length() {
+    let (mut h, _) = socket_closed();
+    h.inject(Seg { flags: Flags { psh: true, ..Flags::default() }, seq: 42, payload: vec![0; 10], ..Seg::default() });
+    let rst = only(h.take_sent());
+    assert_segment(&rst, Flags::RST_ACK, 0, 52);
+}
+
+/// RFC 9293 3.10.7.1 ("An incoming segment containing a RST is discarded"): an RST is
+/// never answered.
+#[test]
+fn test_closed_rst_ignored() {
+    let (mut h, _) = socket_closed();
+    h.inject(Seg { flags: Flags::RST_ACK, seq: 42, ack: 1, ..Seg::default() });
+    assert!(h.take_sent().is_empty());
+}
+
+// ===== helpers of the state machine =====
+
+/// `tcp_model_timeout()`: with tcp_retries2 = 15 data retransmissions go on for 924.6 s.
+#[test]
+fn retransmission_budget_matches_linux_for_retries2_15() {
+    // 0.2 s * (2^10 - 1) + 6 * 120 s = 924.6 s.
+    assert_eq!(retransmission_budget(15, 200_000, 120_000_000), 924_600_000);
+    assert_eq!(retransmission_budget(3, 200_000, 120_000_000), 3_000_000);
+}

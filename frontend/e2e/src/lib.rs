@@ -1,0 +1,1 @@
+//! Helpers live in the tests; see tests/browser.rs.

@@ -1,0 +1,497 @@
+//! The page: reads the address, runs the scenario, and lays out the views around the
+//! playback reducer. Side effects live here, in hooks: the animation frame loop that plays,
+//! the keyboard listener, the address kept in sync, and copying links.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use gloo::events::EventListener;
+use gloo::render::{request_animation_frame, AnimationFrame};
+use sockscope_engine::builtin;
+use sockscope_engine::replay::Snapshot;
+use sockscope_engine::state::State;
+use sockscope_engine::trace::EventKind;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent};
+use yew::prelude::*;
+
+use crate::model::{self, Loaded, Shared};
+use crate::state::{Action, Playback};
+use crate::url::{self, Choice};
+use crate::view::controls::Controls;
+use crate::view::hosts::HostPanel;
+use crate::view::machine::StateMachine;
+use crate::view::panes::{Narration, SsPane, TcpdumpPane, ValidationPanel};
+use crate::view::sequence::{clock, SequenceDiagram};
+use crate::{share, validation};
+
+/// What the address asks for, resolved once at startup.
+struct Startup {
+    loaded: Shared,
+    cursor: usize,
+    notices: Vec<String>,
+    embed: bool,
+    packed: Option<String>,
+}
+
+fn location() -> (String, String) {
+    let location = gloo::utils::window().location();
+    (location.search().unwrap_or_default(), location.hash().unwrap_or_default())
+}
+
+fn startup() -> Startup {
+    let (search, hash) = location();
+    let query = url::parse_query(&search, &hash);
+    let default = model::default_scenario();
+    let (choice, notice) = url::choose(&query, |name| builtin::source(name).is_some(), default);
+    let mut notices: Vec<String> = notice.into_iter().map(|notice| notice.0).collect();
+    let fell_back = !notices.is_empty();
+    let (loaded, packed) = match choice {
+        Choice::Builtin(name) => (model::load_builtin(&name), None),
+        Choice::Packed(packed) => match share::unpack(&packed).and_then(|text| model::load_text(&text)) {
+            Ok(loaded) => (Ok(loaded), Some(packed)),
+            Err(err) => {
+                notices.push(format!(
+                    "The scenario in this link cannot be opened: {err} Showing “{default}” instead; pick another one below."
+                ));
+                (model::load_builtin(default), None)
+            }
+        },
+    };
+    let loaded = loaded.unwrap_or_else(|err| model::empty(&err));
+    let len = loaded.trace.events.len();
+    let (cursor, notice) = if fell_back || packed.is_none() && !notices.is_empty() {
+        (0, None)
+    } else {
+        url::start_cursor(query.t.as_deref(), len)
+    };
+    notices.extend(notice.map(|notice| notice.0));
+    Startup { loaded: Shared(Rc::new(loaded)), cursor, notices, embed: query.embed, packed }
+}
+
+/// The followed socket for the state diagram: `(id, description, state, last change)` and the
+/// event index of that change.
+type Followed = (Option<(u32, String, State, Option<(State, State, String)>)>, Option<usize>);
+
+fn followed_socket(loaded: &Loaded, snapshot: &Snapshot, cursor: usize, selected: Option<u32>) -> Followed {
+    let changes = &loaded.timing.changes;
+    let applied = changes.partition_point(|&change| change < cursor);
+    let socket_of = |index: usize| match &loaded.trace.events[index].kind {
+        EventKind::State { socket, .. } => Some(*socket),
+        _ => None,
+    };
+    let Some(id) = selected.or_else(|| applied.checked_sub(1).and_then(|last| socket_of(changes[last]))) else {
+        return (None, None);
+    };
+    let last_change = changes[..applied].iter().rev().find(|&&index| socket_of(index) == Some(id)).copied();
+    let last = last_change.and_then(|index| match &loaded.trace.events[index].kind {
+        EventKind::State { from, to, cause, host, local, peer, .. } => Some((*from, *to, cause.clone(), host.clone(), *local, *peer)),
+        _ => None,
+    });
+    let view = snapshot.sockets.get(&id);
+    let state = view.map(|socket| socket.state).or(last.as_ref().map(|last| last.1)).unwrap_or(State::Closed);
+    let describe = match (&last, view) {
+        (_, Some(socket)) => format!(
+            "{}, {}{}",
+            socket.host,
+            socket.local.map_or_else(|| "unbound".to_string(), |addr| addr.ss()),
+            socket.peer.map_or_else(String::new, |peer| format!(" → {peer}"))
+        ),
+        (Some((_, _, _, host, local, peer)), None) => {
+            format!("{host}, {}{}, now freed", local.ss(), peer.map_or_else(String::new, |peer| format!(" → {peer}")))
+        }
+        (None, None) => "not created yet".to_string(),
+    };
+    let change = last.map(|(from, to, cause, ..)| (from, to, cause));
+    (Some((id, describe, state, change)), last_change)
+}
+
+fn is_narrow() -> bool {
+    gloo::utils::window().inner_width().ok().and_then(|width| width.as_f64()).is_some_and(|width| width < 760.0)
+}
+
+fn copy_to_clipboard(text: String, status: UseStateHandle<Option<String>>, done: &'static str) {
+    let promise = gloo::utils::window().navigator().clipboard().write_text(&text);
+    let ok = {
+        let status = status.clone();
+        Closure::once_into_js(move |_: JsValue| status.set(Some(done.to_string())))
+    };
+    let failed = Closure::once_into_js(move |_: JsValue| {
+        status.set(Some("The browser did not allow copying; select the text below and copy it.".to_string()))
+    });
+    let _ = promise.then2(ok.unchecked_ref(), failed.unchecked_ref());
+}
+
+fn page_url() -> String {
+    let location = gloo::utils::window().location();
+    format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default())
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let start = use_memo((), |_| startup());
+    let loaded = {
+        let start = start.clone();
+        use_state(move || start.loaded.clone())
+    };
+    let playback = {
+        let (timing, cursor) = (start.loaded.timing.clone(), start.cursor);
+        use_reducer(move || Playback::new(timing, cursor))
+    };
+    let notices = {
+        let start = start.clone();
+        use_state(move || start.notices.clone())
+    };
+    let embed = start.embed;
+    let packed = {
+        let start = start.clone();
+        use_state(move || start.packed.clone())
+    };
+    let narrow = use_state(is_narrow);
+    let copy_status = use_state(|| None::<String>);
+    let snippet = use_state(|| None::<String>);
+    let editor_error = use_state(|| None::<String>);
+    let editor = use_node_ref();
+
+    // The first render is on screen: drop the loading indicator and mark the moment.
+    use_effect_with((), |_| {
+        if let Some(loading) = gloo::utils::document().get_element_by_id("loading") {
+            loading.remove();
+        }
+        let frame = request_animation_frame(|_| {
+            if let Some(performance) = gloo::utils::window().performance() {
+                let _ = performance.mark("sockscope-first-frame");
+            }
+        });
+        // The frame handle must outlive this effect; it is a one-shot, so leaking it is fine.
+        std::mem::forget(frame);
+    });
+
+    // The window's width decides the diagram's layout.
+    {
+        let narrow = narrow.clone();
+        use_effect_with((), move |_| {
+            let listener = EventListener::new(&gloo::utils::window(), "resize", move |_| narrow.set(is_narrow()));
+            move || drop(listener)
+        });
+    }
+
+    // Playing: one Tick per animation frame; dropping the frame handle stops it.
+    {
+        let dispatcher = playback.dispatcher();
+        use_effect_with(playback.playing, move |playing| {
+            let slot: Rc<RefCell<Option<AnimationFrame>>> = Rc::new(RefCell::new(None));
+            if *playing {
+                schedule_frame(slot.clone(), Rc::new(Cell::new(None)), dispatcher);
+            }
+            move || {
+                slot.borrow_mut().take();
+            }
+        });
+    }
+
+    // Keys: Space, ←/→, Shift+←/→, Home/End, +/−.
+    {
+        let dispatcher = playback.dispatcher();
+        use_effect_with((), move |_| {
+            let listener = EventListener::new(&gloo::utils::document(), "keydown", move |event| {
+                let Some(event) = event.dyn_ref::<KeyboardEvent>() else { return };
+                if event.default_prevented() || event.ctrl_key() || event.meta_key() || event.alt_key() {
+                    return;
+                }
+                let target = event.target().and_then(|target| target.dyn_into::<web_sys::Element>().ok());
+                let tag = target.as_ref().map(|element| element.tag_name().to_ascii_lowercase()).unwrap_or_default();
+                let on_range = target.as_ref().and_then(|element| element.get_attribute("type")).as_deref() == Some("range");
+                if tag == "textarea" || tag == "select" || (tag == "input" && !on_range) {
+                    return;
+                }
+                let action = match event.key().as_str() {
+                    " " if tag == "button" || tag == "a" || tag == "summary" => return,
+                    " " => Action::TogglePlay,
+                    "ArrowRight" | "ArrowLeft" | "Home" | "End" if on_range => return,
+                    "ArrowRight" if event.shift_key() => Action::NextChange,
+                    "ArrowLeft" if event.shift_key() => Action::PreviousChange,
+                    "ArrowRight" => Action::StepForward,
+                    "ArrowLeft" => Action::StepBack,
+                    "Home" => Action::Home,
+                    "End" => Action::End,
+                    "+" | "=" => Action::Faster,
+                    "-" => Action::Slower,
+                    _ => return,
+                };
+                event.prevent_default();
+                dispatcher.dispatch(action);
+            });
+            move || drop(listener)
+        });
+    }
+
+    let len = loaded.trace.events.len();
+    let cursor = playback.cursor.min(len);
+
+    // The address follows the moment shown (not while playing, to keep history calm).
+    {
+        let builtin_name = loaded.builtin.clone();
+        let packed = (*packed).clone();
+        use_effect_with((builtin_name, packed, cursor, playback.playing, embed), |(name, packed, cursor, playing, embed)| {
+            if !*playing {
+                let fragment = packed.as_ref().map_or_else(String::new, |packed| format!("#scenario={packed}"));
+                let location = gloo::utils::window().location();
+                let address = format!(
+                    "{}{}{}",
+                    location.pathname().unwrap_or_default(),
+                    url::query_for(name.as_deref(), *cursor, *embed),
+                    fragment
+                );
+                if let Ok(history) = gloo::utils::window().history() {
+                    let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&address));
+                }
+            }
+        });
+    }
+    {
+        let title = loaded.title.clone();
+        use_effect_with(title, |title| gloo::utils::document().set_title(&format!("{title} — sockscope")));
+    }
+
+    let snapshot = {
+        let loaded = (*loaded).clone();
+        use_memo((loaded.clone(), cursor), move |(loaded, cursor)| Rc::new(loaded.timeline.at(&loaded.trace, *cursor)))
+    };
+    let snapshot: Rc<Snapshot> = (*snapshot).clone();
+
+    let open = {
+        let loaded = loaded.clone();
+        let packed = packed.clone();
+        let dispatcher = playback.dispatcher();
+        let notices = notices.clone();
+        let snippet = snippet.clone();
+        let editor_error = editor_error.clone();
+        Callback::from(move |(next, packed_text): (Loaded, Option<String>)| {
+            let next = Shared(Rc::new(next));
+            dispatcher.dispatch(Action::Load { timing: next.timing.clone(), cursor: 0 });
+            loaded.set(next);
+            packed.set(packed_text);
+            notices.set(Vec::new());
+            snippet.set(None);
+            editor_error.set(None);
+        })
+    };
+    let on_pick = {
+        let open = open.clone();
+        let notices = notices.clone();
+        Callback::from(move |event: Event| {
+            let select: HtmlSelectElement = event.target_unchecked_into();
+            match model::load_builtin(&select.value()) {
+                Ok(next) => open.emit((next, None)),
+                Err(err) => notices.set(vec![err]),
+            }
+        })
+    };
+    let on_run_custom = {
+        let open = open.clone();
+        let editor = editor.clone();
+        let editor_error = editor_error.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(area) = editor.cast::<HtmlTextAreaElement>() else { return };
+            let text = area.value();
+            match model::load_text(&text) {
+                Ok(next) => {
+                    let packed_text = share::pack(&text);
+                    open.emit((next, Some(packed_text)));
+                }
+                Err(err) => editor_error.set(Some(err)),
+            }
+        })
+    };
+    let on_copy_link = {
+        let copy_status = copy_status.clone();
+        let loaded = loaded.clone();
+        let packed = packed.clone();
+        Callback::from(move |_: MouseEvent| {
+            let fragment = (*packed).as_ref().map_or_else(String::new, |packed| format!("#scenario={packed}"));
+            let link = format!("{}{}{}", page_url(), url::query_for(loaded.builtin.as_deref(), cursor, false), fragment);
+            copy_to_clipboard(link, copy_status.clone(), "Link copied: it opens this scenario at this moment.");
+        })
+    };
+    let on_copy_embed = {
+        let copy_status = copy_status.clone();
+        let snippet = snippet.clone();
+        let loaded = loaded.clone();
+        let packed = packed.clone();
+        Callback::from(move |_: MouseEvent| {
+            let fragment = (*packed).as_ref().map_or_else(String::new, |packed| format!("#scenario={packed}"));
+            let code = url::embed_snippet(&page_url(), loaded.builtin.as_deref(), cursor, &fragment, &loaded.title);
+            snippet.set(Some(code.clone()));
+            copy_to_clipboard(code, copy_status.clone(), "Embed code copied: paste it into your course page.");
+        })
+    };
+    let dismiss = {
+        let notices = notices.clone();
+        Callback::from(move |_: MouseEvent| notices.set(Vec::new()))
+    };
+    let dispatch = {
+        let dispatcher = playback.dispatcher();
+        Callback::from(move |action: Action| dispatcher.dispatch(action))
+    };
+    let on_select = {
+        let dispatcher = playback.dispatcher();
+        let selected = playback.selected;
+        Callback::from(move |id: u32| dispatcher.dispatch(Action::Select(if selected == Some(id) { None } else { Some(id) })))
+    };
+
+    let pace = &loaded.timing.pace;
+    let same_trace = Rc::ptr_eq(&playback.timing, &loaded.timing);
+    let position = if playback.playing && same_trace { playback.position } else { pace.position_of(cursor) };
+    let sim_us = if same_trace { playback.sim_time() } else { pace.sim_time(cursor, position) };
+    let now_us = (sim_us / 1000.0).floor() as u64 * 1000;
+    let time_text = clock(sim_us);
+    let (followed, change_event) = followed_socket(&loaded, &snapshot, cursor, playback.selected);
+    let host_addr = |name: &str| snapshot.hosts.iter().find(|host| host.name == name).map_or_else(String::new, |host| host.addr.to_string());
+    let host_panel = |name: &String| {
+        html! {
+            <HostPanel key={name.clone()} host={name.clone()} addr={host_addr(name)} snapshot={snapshot.clone()} now_us={now_us}
+                selected={followed.as_ref().map(|followed| followed.0)} on_select={on_select.clone()} />
+        }
+    };
+
+    let notices_view = if notices.is_empty() {
+        html! {}
+    } else {
+        html! {
+            <div class="message" role="alert" data-testid="message">
+                { for notices.iter().map(|notice| html! { <p>{ notice.clone() }</p> }) }
+                <button onclick={dismiss} class="small">{ "Dismiss" }</button>
+            </div>
+        }
+    };
+    let warnings_view = html! {
+        { for loaded.warnings.iter().map(|warning| html! { <p class="warning" role="status">{ warning.clone() }</p> }) }
+    };
+    let controls = html! {
+        <Controls cursor={cursor} len={len} playing={playback.playing} speed={playback.speed} time={time_text.clone()}
+            dispatch={dispatch.clone()} compact={embed} />
+    };
+    let diagram = html! {
+        <SequenceDiagram loaded={(*loaded).clone()} cursor={cursor} position={position} sim_us={sim_us} narrow={*narrow}
+            height={if embed { 300.0 } else { 560.0 }} />
+    };
+    let narration = html! { <Narration loaded={(*loaded).clone()} cursor={cursor} /> };
+
+    if embed {
+        let full = format!("{}{}", page_url(), url::query_for(loaded.builtin.as_deref(), cursor, false));
+        return html! {
+            <div class="app embed" data-testid="app">
+                <header class="embed-head">
+                    <strong class="title" data-testid="title">{ loaded.title.clone() }</strong>
+                    <a href={full} target="_blank" rel="noopener">{ "open in sockscope ↗" }</a>
+                </header>
+                { notices_view }
+                { narration }
+                { controls }
+                { diagram }
+            </div>
+        };
+    }
+
+    let validation_view = loaded
+        .builtin
+        .as_deref()
+        .and_then(|name| validation::report().and_then(|report| report.scenario(name).cloned().map(|found| (report.kernel.clone(), found))))
+        .map(|(kernel, report)| html! { <ValidationPanel kernel={kernel} report={report} /> })
+        .unwrap_or_default();
+
+    let two_sides = loaded.hosts.len() == 2;
+    let catalogue = builtin::catalogue();
+    let selected_name = loaded.builtin.clone().unwrap_or_default();
+    html! {
+        <div class="app" data-testid="app">
+            <header class="top">
+                <div class="brand" aria-label="sockscope">{ "sock" }<span>{ "scope" }</span></div>
+                <label class="picker">
+                    <span>{ "Scenario" }</span>
+                    <select onchange={on_pick} data-testid="picker" aria-label="Built-in scenario">
+                        if loaded.builtin.is_none() { <option value="" selected=true>{ "Custom scenario (from the link or the editor)" }</option> }
+                        { for builtin::GROUPS.iter().map(|group| html! {
+                            <optgroup label={*group}>
+                                { for catalogue.iter().filter(|entry| entry.group == *group).map(|entry| html! {
+                                    <option value={entry.name} selected={entry.name == selected_name}>
+                                        { format!("{} — {}", entry.title, entry.source) }
+                                    </option>
+                                }) }
+                            </optgroup>
+                        }) }
+                    </select>
+                </label>
+                <div class="share">
+                    <button onclick={on_copy_link} data-testid="copy-link">{ "Copy link" }</button>
+                    <button onclick={on_copy_embed} data-testid="copy-embed">{ "Copy embed code" }</button>
+                </div>
+            </header>
+            if let Some(status) = &*copy_status { <p class="status" role="status">{ status.clone() }</p> }
+            if let Some(code) = &*snippet {
+                <label class="snippet">
+                    <span>{ "Embed code (an iframe of about 800×500):" }</span>
+                    <textarea readonly=true rows="3" data-testid="embed-snippet" value={code.clone()} />
+                </label>
+            }
+            { notices_view }
+            <section class="intro">
+                <h1 data-testid="title">{ loaded.title.clone() }</h1>
+                if !loaded.source.is_empty() { <p class="source">{ format!("Source: {}", loaded.source) }</p> }
+                if !loaded.description.is_empty() { <p class="description">{ loaded.description.clone() }</p> }
+                { validation_view }
+                { warnings_view }
+            </section>
+            <div class="sticky">
+                { narration }
+                { controls }
+            </div>
+            <main class={classes!("stage", two_sides.then_some("two-sides"))}>
+                if two_sides {
+                    { host_panel(&loaded.hosts[0]) }
+                    { diagram }
+                    { host_panel(&loaded.hosts[1]) }
+                } else {
+                    <div class="host-row">{ for loaded.hosts.iter().map(host_panel) }</div>
+                    { diagram }
+                }
+            </main>
+            <div class="lower">
+                <StateMachine socket={followed.clone()} change_event={change_event} />
+                <div class="texts">
+                    <TcpdumpPane loaded={(*loaded).clone()} cursor={cursor} />
+                    { for loaded.hosts.iter().map(|host| html! { <SsPane key={host.clone()} host={host.clone()} snapshot={snapshot.clone()} /> }) }
+                </div>
+            </div>
+            <details class="editor">
+                <summary>{ "Edit this scenario or paste your own (JSON)" }</summary>
+                <p class="muted">{ "Runs in your browser. The link then carries the scenario in its # fragment, compressed, so you can share it without a server." }</p>
+                <textarea ref={editor} rows="14" spellcheck="false" aria-label="Scenario JSON" data-testid="editor" value={loaded.text.clone()} />
+                <button onclick={on_run_custom} data-testid="run-custom">{ "Run this scenario" }</button>
+                if let Some(err) = &*editor_error { <p class="error" role="alert" data-testid="editor-error">{ err.clone() }</p> }
+            </details>
+            <footer class="muted">
+                { "sockscope runs entirely in this page: no server, no tracking, nothing fetched but its own files. " }
+                { "Segments, states and timers follow Linux's TCP; see the sources cited with each step." }
+            </footer>
+        </div>
+    }
+}
+
+fn schedule_frame(
+    slot: Rc<RefCell<Option<AnimationFrame>>>,
+    last: Rc<Cell<Option<f64>>>,
+    dispatcher: UseReducerDispatcher<Playback>,
+) {
+    let next_slot = slot.clone();
+    let frame = request_animation_frame(move |timestamp| {
+        if let Some(previous) = last.get() {
+            dispatcher.dispatch(Action::Tick(timestamp - previous));
+        }
+        last.set(Some(timestamp));
+        schedule_frame(next_slot, last, dispatcher);
+    });
+    *slot.borrow_mut() = Some(frame);
+}

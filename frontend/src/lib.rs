@@ -1,0 +1,48 @@
+//! sockscope's web page: a Yew app that replays the engine's trace.
+//!
+//! Code map: [`pace`] turns simulated time into watching time; [`state`] is the pure playback
+//! reducer; [`url`] and [`share`] read and write the page's address; [`model`] runs a scenario
+//! and indexes its trace; [`validation`] holds the loopback validator's report when the build
+//! found one; the `view` modules draw. Only `start` touches the browser at startup.
+
+mod app;
+pub mod model;
+pub mod pace;
+pub mod share;
+pub mod state;
+pub mod url;
+pub mod validation;
+pub mod view;
+
+/// Starts the page: a panic shows a banner with its message, then the app mounts.
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| show_panic(&info.to_string())));
+    let root = gloo::utils::document().get_element_by_id("app").unwrap_or_else(|| gloo::utils::body().into());
+    yew::Renderer::<app::App>::with_root(root).render();
+}
+
+/// Writes the panic's message into a banner at the top of the page, so that a failure is
+/// seen and can be reported instead of leaving a page that silently stopped.
+fn show_panic(message: &str) {
+    let document = gloo::utils::document();
+    let banner = match document.get_element_by_id("panic") {
+        Some(banner) => banner,
+        None => match document.create_element("div") {
+            Ok(banner) => {
+                banner.set_id("panic");
+                let _ = banner.set_attribute("role", "alert");
+                let _ = banner.set_attribute("data-testid", "panic");
+                if let Some(body) = document.body() {
+                    let _ = body.prepend_with_node_1(&banner);
+                }
+                banner
+            }
+            Err(_) => return,
+        },
+    };
+    // Text, never markup: the message may quote scenario text.
+    banner.set_text_content(Some(&format!(
+        "sockscope stopped because of a bug: {message}. Reload the page to start again, and please report this message."
+    )));
+}
+

@@ -1,0 +1,402 @@
+//! A loaded scenario: its trace and everything the views derive from it once.
+//!
+//! The engine runs in the page; from then on the trace is the only thing read. Seeking uses
+//! the engine's [`Timeline`] (a snapshot every 256 events), and the tcpdump lines, the story
+//! and the sequence diagram's arrows are computed here once per scenario, so that moving the
+//! cursor only looks things up.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use sockscope_engine::addr::SockAddr;
+use sockscope_engine::builtin;
+use sockscope_engine::format;
+use sockscope_engine::replay::Timeline;
+use sockscope_engine::trace::{EventKind, Fate, Proto, Segment, SocketId, Trace};
+use sockscope_engine::{RunError, Scenario};
+
+use crate::state::Timing;
+
+/// The page runs custom scenarios with at most this many events, so a link cannot make the
+/// page compute for minutes; the engine stops there and the page shows what happened so far.
+pub const PAGE_MAX_EVENTS: usize = 400_000;
+
+/// The default scenario when the address names none.
+pub fn default_scenario() -> &'static str {
+    if builtin::source("three-way-handshake").is_some() {
+        "three-way-handshake"
+    } else {
+        builtin::names().next().unwrap_or("tlpi-tcpdump")
+    }
+}
+
+/// One scenario, run and indexed.
+pub struct Loaded {
+    /// The built-in name, or `None` for a custom scenario.
+    pub builtin: Option<String>,
+    /// The scenario's JSON text (for the editor).
+    pub text: String,
+    pub title: String,
+    pub source: String,
+    pub description: String,
+    pub trace: Trace,
+    pub timeline: Timeline,
+    pub timing: Rc<Timing>,
+    pub tcpdump: Vec<(usize, String)>,
+    pub story: Vec<(usize, String)>,
+    pub hosts: Vec<String>,
+    pub diagram: Diagram,
+    /// Things the reader should know about this run (failed expectations, a cut-off run).
+    pub warnings: Vec<String>,
+}
+
+/// Shares a loaded scenario between components; equal when it is the same load.
+#[derive(Clone)]
+pub struct Shared(pub Rc<Loaded>);
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Loaded;
+    fn deref(&self) -> &Loaded {
+        &self.0
+    }
+}
+
+/// Loads a built-in scenario by name.
+pub fn load_builtin(name: &str) -> Result<Loaded, String> {
+    let text = builtin::source(name).ok_or_else(|| format!("there is no built-in scenario called “{name}”"))?;
+    let scenario = builtin::get(name).ok_or_else(|| format!("the built-in scenario “{name}” does not parse"))?;
+    Ok(load(scenario, text.to_string(), Some(name.to_string())))
+}
+
+/// Loads scenario text typed or linked by a reader; the error names the JSON path.
+pub fn load_text(text: &str) -> Result<Loaded, String> {
+    let mut scenario = sockscope_engine::parse_scenario(text).map_err(|err| format!("This scenario does not parse: {err}."))?;
+    scenario.limits.max_events = scenario.limits.max_events.min(PAGE_MAX_EVENTS);
+    Ok(load(scenario, text.to_string(), None))
+}
+
+/// A page with nothing to show but why (used only if even the default scenario fails).
+pub fn empty(reason: &str) -> Loaded {
+    let trace = Trace { scenario: String::new(), title: "Nothing to show".into(), source: String::new(), events: Vec::new() };
+    Loaded {
+        builtin: None,
+        text: String::new(),
+        title: "Nothing to show".into(),
+        source: String::new(),
+        description: String::new(),
+        timeline: Timeline::new(&trace),
+        timing: Rc::new(Timing::new(&trace)),
+        tcpdump: Vec::new(),
+        story: Vec::new(),
+        hosts: Vec::new(),
+        diagram: Diagram::default(),
+        warnings: vec![reason.to_string()],
+        trace,
+    }
+}
+
+fn load(scenario: Scenario, text: String, builtin: Option<String>) -> Loaded {
+    let mut warnings = Vec::new();
+    let trace = match sockscope_engine::run(&scenario) {
+        Ok(run) => {
+            for failed in run.failed_expectations {
+                warnings.push(format!("Expectation not met: {failed}"));
+            }
+            run.trace
+        }
+        Err(err) => {
+            warnings.push(format!("{err}. Showing the events up to that point."));
+            let RunError::EventLimit { partial, .. } = err;
+            *partial
+        }
+    };
+    let timeline = Timeline::new(&trace);
+    let timing = Rc::new(Timing::new(&trace));
+    let tcpdump = format::tcpdump_lines(&trace);
+    let story = format::story(&trace);
+    let hosts: Vec<String> = trace
+        .events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::Host { host, .. } => Some(host.clone()),
+            _ => None,
+        })
+        .collect();
+    let diagram = Diagram::new(&trace, &hosts);
+    Loaded {
+        builtin,
+        text,
+        title: if scenario.title.is_empty() { "Custom scenario".to_string() } else { scenario.title.clone() },
+        source: scenario.source.clone(),
+        description: scenario.description.clone(),
+        trace,
+        timeline,
+        timing,
+        tcpdump,
+        story,
+        hosts,
+        diagram,
+        warnings,
+    }
+}
+
+impl Loaded {
+    /// The story sentence for the world after `cursor` events: the latest at or before it.
+    pub fn narration(&self, cursor: usize) -> Option<(usize, &str)> {
+        let index = self.story.partition_point(|(event, _)| *event < cursor);
+        index.checked_sub(1).map(|found| (self.story[found].0, self.story[found].1.as_str()))
+    }
+
+    /// How many tcpdump lines have been printed after `cursor` events.
+    pub fn tcpdump_printed(&self, cursor: usize) -> usize {
+        self.tcpdump.partition_point(|(event, _)| *event < cursor)
+    }
+}
+
+/// What kind of segment an arrow is, for its colour and line style.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArrowKind {
+    Syn,
+    Data,
+    Fin,
+    Rst,
+    Ack,
+    Udp,
+}
+
+/// One segment of the sequence diagram: from its send to its arrival (or loss).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arrow {
+    pub id: u64,
+    /// The events where it was sent and where it arrived or was dropped (`None`: the run
+    /// ended with it still in flight).
+    pub sent: usize,
+    pub end: Option<usize>,
+    pub from_lane: usize,
+    pub to_lane: usize,
+    pub label: String,
+    pub kind: ArrowKind,
+    pub dropped: bool,
+    pub retransmission: bool,
+}
+
+/// A state change written beside a host's lifeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateMark {
+    pub event: usize,
+    pub lane: usize,
+    pub socket: SocketId,
+    pub text: String,
+}
+
+/// The sequence diagram's items, in event order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Diagram {
+    pub arrows: Vec<Arrow>,
+    pub marks: Vec<StateMark>,
+}
+
+impl Diagram {
+    pub fn new(trace: &Trace, hosts: &[String]) -> Diagram {
+        let mut lanes_by_ip = BTreeMap::new();
+        let mut lanes_by_host = BTreeMap::new();
+        for event in &trace.events {
+            if let EventKind::Host { host, addr } = &event.kind {
+                let lane = hosts.iter().position(|name| name == host).unwrap_or(0);
+                lanes_by_ip.insert(*addr, lane);
+                lanes_by_host.insert(host.clone(), lane);
+            }
+        }
+        let lane_of = |addr: SockAddr| lanes_by_ip.get(&addr.ip).copied().unwrap_or(0);
+        let mut labeller = Labeller::default();
+        let mut arrows: Vec<Arrow> = Vec::new();
+        let mut open: BTreeMap<u64, usize> = BTreeMap::new();
+        let mut marks = Vec::new();
+        let mut sockets_per_host: BTreeMap<usize, Vec<SocketId>> = BTreeMap::new();
+        for (index, event) in trace.events.iter().enumerate() {
+            match &event.kind {
+                EventKind::Segment(segment) => match segment.fate {
+                    Fate::Sent => {
+                        open.insert(segment.id, arrows.len());
+                        arrows.push(Arrow {
+                            id: segment.id,
+                            sent: index,
+                            end: None,
+                            from_lane: lane_of(segment.from),
+                            to_lane: lane_of(segment.to),
+                            label: labeller.label(segment),
+                            kind: arrow_kind(segment),
+                            dropped: false,
+                            retransmission: segment.retransmission,
+                        });
+                    }
+                    Fate::Delivered | Fate::Dropped => {
+                        if let Some(position) = open.remove(&segment.id) {
+                            arrows[position].end = Some(index);
+                            arrows[position].dropped = segment.fate == Fate::Dropped;
+                        }
+                    }
+                },
+                EventKind::State { host, socket, to, .. } => {
+                    let lane = lanes_by_host.get(host).copied().unwrap_or(0);
+                    let seen = sockets_per_host.entry(lane).or_default();
+                    if !seen.contains(socket) {
+                        seen.push(*socket);
+                    }
+                    marks.push(StateMark { event: index, lane, socket: *socket, text: to.name().to_string() });
+                }
+                _ => {}
+            }
+        }
+        // Name the socket beside its state only where a host has several.
+        for mark in &mut marks {
+            if sockets_per_host.get(&mark.lane).is_some_and(|sockets| sockets.len() > 1) {
+                mark.text = format!("{} #{}", mark.text, mark.socket);
+            }
+        }
+        Diagram { arrows, marks }
+    }
+}
+
+fn arrow_kind(segment: &Segment) -> ArrowKind {
+    let flags = segment.flags;
+    if segment.proto == Proto::Udp {
+        ArrowKind::Udp
+    } else if flags.rst {
+        ArrowKind::Rst
+    } else if flags.syn {
+        ArrowKind::Syn
+    } else if flags.fin {
+        ArrowKind::Fin
+    } else if segment.len > 0 {
+        ArrowKind::Data
+    } else {
+        ArrowKind::Ack
+    }
+}
+
+/// Labels segments the way the books draw them and tcpdump prints them: the initial sequence
+/// numbers become letters (`J` for the side that opened, `K` for the other, as in TLPI
+/// Fig. 61-5 and UNP Fig. 2.2); after the handshake, sequence numbers are relative to them,
+/// as tcpdump prints them.
+#[derive(Default)]
+struct Labeller {
+    /// Initial sequence number of each direction, with its letter.
+    isn: BTreeMap<(SockAddr, SockAddr), (u32, String)>,
+    connections: usize,
+}
+
+impl Labeller {
+    fn letter_for(&mut self, from: SockAddr, to: SockAddr, isn: u32) -> String {
+        if let Some((known, letter)) = self.isn.get(&(from, to)) {
+            if *known == isn {
+                return letter.clone();
+            }
+        }
+        let opened = self.isn.contains_key(&(to, from));
+        if !opened {
+            self.connections += 1;
+        }
+        let base = if opened { "K" } else { "J" };
+        let letter = if self.connections > 1 { format!("{base}{}", self.connections) } else { base.to_string() };
+        self.isn.insert((from, to), (isn, letter.clone()));
+        letter
+    }
+
+    fn label(&mut self, segment: &Segment) -> String {
+        let flags = segment.flags.letters();
+        if segment.proto == Proto::Udp {
+            return format!("UDP ({})", segment.len);
+        }
+        let (from, to) = (segment.from, segment.to);
+        let mut label = flags.clone();
+        if segment.flags.syn {
+            let letter = self.letter_for(from, to, segment.seq);
+            label.push_str(&format!(" seq {letter}"));
+            if segment.flags.ack {
+                label.push_str(&format!(" ack {}", self.symbolic_ack(to, from, segment.ack)));
+            }
+        } else {
+            let relative_seq = self.isn.get(&(from, to)).map_or(segment.seq, |(isn, _)| segment.seq.wrapping_sub(*isn));
+            if segment.len > 0 {
+                label.push_str(&format!(" {}:{}({})", relative_seq, relative_seq.wrapping_add(segment.len), segment.len));
+            } else if segment.flags.fin || segment.flags.rst {
+                label.push_str(&format!(" seq {relative_seq}"));
+            }
+            if segment.flags.ack {
+                let relative_ack =
+                    self.isn.get(&(to, from)).map_or(segment.ack, |(isn, _)| segment.ack.wrapping_sub(*isn));
+                label.push_str(&format!(" ack {relative_ack}"));
+            }
+        }
+        if segment.retransmission {
+            label.push_str(" (rexmit)");
+        }
+        label
+    }
+
+    /// `J+1` for an ACK of the peer's SYN.
+    fn symbolic_ack(&self, peer: SockAddr, me: SockAddr, ack: u32) -> String {
+        match self.isn.get(&(peer, me)) {
+            Some((isn, letter)) if ack.wrapping_sub(*isn) == 1 => format!("{letter}+1"),
+            Some((isn, letter)) => format!("{letter}+{}", ack.wrapping_sub(*isn)),
+            None => ack.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tlpi_diagram_draws_the_books_fifteen_segments() {
+        let loaded = load_builtin("tlpi-tcpdump").unwrap();
+        assert_eq!(loaded.hosts, ["pukaki", "tekapo"]);
+        let labels: Vec<&str> = loaded.diagram.arrows.iter().map(|arrow| arrow.label.as_str()).collect();
+        assert_eq!(labels.len(), 15, "{labels:#?}");
+        assert_eq!(labels[0], "S seq J");
+        assert_eq!(labels[1], "S. seq K ack J+1");
+        assert_eq!(labels[2], ". ack 1");
+        assert_eq!(labels[3], "P. 1:17(16) ack 1");
+        assert!(labels.iter().any(|label| label.starts_with("F. seq 49")), "{labels:#?}");
+        assert!(loaded.diagram.arrows.iter().all(|arrow| arrow.end.is_some() && !arrow.dropped));
+        assert_eq!((loaded.diagram.arrows[0].from_lane, loaded.diagram.arrows[0].to_lane), (0, 1));
+        assert!(loaded.diagram.marks.iter().any(|mark| mark.text.starts_with("TIME_WAIT") && mark.lane == 0));
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+
+    #[test]
+    fn narration_and_tcpdump_follow_the_cursor() {
+        let loaded = load_builtin("tlpi-tcpdump").unwrap();
+        assert_eq!(loaded.narration(0), None);
+        assert_eq!(loaded.tcpdump_printed(0), 0);
+        let end = loaded.trace.events.len();
+        assert_eq!(loaded.tcpdump_printed(end), 15);
+        let (index, text) = loaded.narration(end).unwrap();
+        assert!(index < end && text.starts_with("The run ends"), "{text}");
+    }
+
+    #[test]
+    fn custom_text_errors_name_the_json_path() {
+        let cases = [
+            ("{", "does not parse"),
+            ("{\"hosts\": [{\"name\": \"a\", \"addr\": \"1.2.3\"}], \"processes\": []}", "hosts"),
+            ("[]", "does not parse"),
+        ];
+        for (text, fragment) in cases {
+            let err = load_text(text).err().expect("must fail");
+            assert!(err.contains(fragment), "{text}: {err}");
+        }
+        let text = builtin::source("tlpi-tcpdump").unwrap();
+        let loaded = load_text(text).unwrap();
+        assert_eq!(loaded.builtin, None);
+        assert_eq!(loaded.diagram.arrows.len(), 15);
+    }
+}

@@ -1,0 +1,167 @@
+//! The TCP state transition diagram, laid out like RFC 793 Fig. 6 and TLPI Fig. 61-4, with
+//! the followed socket's state highlighted and its last transition drawn and labelled.
+
+use sockscope_engine::state::State;
+use yew::prelude::*;
+
+use super::{state_class, state_shape};
+
+/// Box centres, in the figure's coordinates (640 x 560).
+fn place(state: State, closed_at_bottom: bool) -> (f64, f64) {
+    match state {
+        State::Closed if closed_at_bottom => (520.0, 520.0),
+        State::Closed => (320.0, 30.0),
+        State::Listen => (320.0, 110.0),
+        State::SynRecv => (130.0, 190.0),
+        State::SynSent => (510.0, 190.0),
+        State::Established => (320.0, 270.0),
+        State::FinWait1 => (130.0, 350.0),
+        State::CloseWait => (510.0, 350.0),
+        State::FinWait2 => (130.0, 440.0),
+        State::Closing => (320.0, 400.0),
+        State::LastAck => (510.0, 440.0),
+        State::TimeWait => (320.0, 520.0),
+    }
+}
+
+/// Whether a transition into CLOSED ends a connection (drawn to the bottom CLOSED box, as in
+/// the RFC's figure) rather than leaving LISTEN or SYN_SENT.
+fn ends_connection(from: State) -> bool {
+    !matches!(from, State::Listen | State::SynSent | State::Closed)
+}
+
+/// The transitions of RFC 793 Fig. 6 that Linux takes, with the figure's event/action labels.
+const EDGES: &[(State, State, &str)] = &[
+    (State::Closed, State::Listen, "passive open"),
+    (State::Closed, State::SynSent, "active open / SYN"),
+    (State::Listen, State::SynRecv, "rcv SYN / SYN,ACK"),
+    (State::SynSent, State::SynRecv, "rcv SYN / ACK"),
+    (State::SynSent, State::Established, "rcv SYN,ACK / ACK"),
+    (State::SynRecv, State::Established, "rcv ACK"),
+    (State::Established, State::FinWait1, "close / FIN"),
+    (State::Established, State::CloseWait, "rcv FIN / ACK"),
+    (State::FinWait1, State::FinWait2, "rcv ACK"),
+    (State::FinWait1, State::Closing, "rcv FIN / ACK"),
+    (State::FinWait2, State::TimeWait, "rcv FIN / ACK"),
+    (State::Closing, State::TimeWait, "rcv ACK"),
+    (State::CloseWait, State::LastAck, "close / FIN"),
+    (State::LastAck, State::Closed, "rcv ACK"),
+    (State::TimeWait, State::Closed, "2MSL timeout"),
+];
+
+#[derive(Properties, PartialEq, Clone)]
+pub struct MachineProps {
+    /// The followed socket: its id, current state and last change (from, to, cause).
+    pub socket: Option<(u32, String, State, Option<(State, State, String)>)>,
+    /// Bumped on every new transition so that its animation restarts.
+    pub change_event: Option<usize>,
+}
+
+const HALF_W: f64 = 62.0;
+const HALF_H: f64 = 16.0;
+
+/// The point where the line from `a` to `b` leaves the box around `a`.
+fn border(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let scale = (HALF_W / dx.abs().max(1e-9)).min(HALF_H / dy.abs().max(1e-9)).min(1.0);
+    (a.0 + dx * scale, a.1 + dy * scale)
+}
+
+fn edge_line(from: (f64, f64), to: (f64, f64)) -> ((f64, f64), (f64, f64)) {
+    (border(from, to), border(to, from))
+}
+
+#[function_component(StateMachine)]
+pub fn state_machine(props: &MachineProps) -> Html {
+    let (current, last) = match &props.socket {
+        Some((_, _, state, last)) => (Some(*state), last.clone()),
+        None => (None, None),
+    };
+    let closed_at_bottom = matches!(&last, Some((from, State::Closed, _)) if ends_connection(*from));
+    let highlighted = last.as_ref().map(|(from, to, _)| (*from, *to));
+    let edges: Html = EDGES
+        .iter()
+        .filter(|(from, to, _)| highlighted != Some((*from, *to)))
+        .map(|(from, to, label)| {
+            let (a, b) = edge_line(place(*from, false), place(*to, *to == State::Closed && ends_connection(*from)));
+            let (lx, ly) = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+            html! {
+                <g class="edge">
+                    <line x1={f(a.0)} y1={f(a.1)} x2={f(b.0)} y2={f(b.1)} marker-end="url(#machine-head)" />
+                    <text x={f(lx)} y={f(ly - 3.0)} text-anchor="middle">{ *label }</text>
+                </g>
+            }
+        })
+        .collect();
+    let transition = match &last {
+        Some((from, to, cause)) => {
+            let start = place(*from, false);
+            let end = place(*to, *to == State::Closed && ends_connection(*from));
+            let (a, b) = if from == to { (start, (start.0 + 1.0, start.1 - 40.0)) } else { edge_line(start, end) };
+            let (lx, ly) = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+            let text = format!("{} → {}: {}", from.name(), to.name(), cause);
+            html! {
+                <g class="edge taken" data-testid="last-transition" key={props.change_event.unwrap_or(0).to_string()}>
+                    <line x1={f(a.0)} y1={f(a.1)} x2={f(b.0)} y2={f(b.1)} marker-end="url(#machine-head-taken)" />
+                    <text class="taken-label" x={f(lx)} y={f(ly - 6.0)} text-anchor="middle">{ shorten(&text, 70) }</text>
+                </g>
+            }
+        }
+        None => html! {},
+    };
+    let boxes: Html = State::ALL
+        .iter()
+        .map(|state| (*state, false))
+        .chain(std::iter::once((State::Closed, true)))
+        .map(|(state, bottom)| {
+            let (x, y) = place(state, bottom);
+            let is_current = current == Some(state) && (state != State::Closed || bottom == closed_at_bottom);
+            let class = classes!("box", state_class(state), is_current.then_some("current"));
+            html! {
+                <g class={class} data-testid={if is_current { "current-state" } else { "state-box" }} data-state={state.name()}>
+                    <rect x={f(x - HALF_W)} y={f(y - HALF_H)} width={f(HALF_W * 2.0)} height={f(HALF_H * 2.0)} rx="6" />
+                    <text x={f(x)} y={f(y + 5.0)} text-anchor="middle">
+                        if is_current { { format!("{} ", state_shape(state)) } }
+                        { state.name() }
+                    </text>
+                </g>
+            }
+        })
+        .collect();
+    let caption = match &props.socket {
+        Some((id, describe, state, _)) => format!("Socket #{id} ({describe}) is in {}.", state.name()),
+        None => "No TCP socket yet: the diagram shows the states a socket can pass through.".to_string(),
+    };
+    html! {
+        <figure class="machine" data-testid="state-diagram">
+            <svg viewBox="0 0 640 560" role="img" aria-label={format!("TCP state diagram. {caption}")}>
+                <defs>
+                    <marker id="machine-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
+                        <path d="M0,0 L10,5 L0,10 z" class="machine-arrow" />
+                    </marker>
+                    <marker id="machine-head-taken" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
+                        <path d="M0,0 L10,5 L0,10 z" class="machine-arrow-taken" />
+                    </marker>
+                </defs>
+                { edges }
+                { boxes }
+                { transition }
+            </svg>
+            <figcaption>{ caption }</figcaption>
+        </figure>
+    }
+}
+
+fn f(value: f64) -> String {
+    format!("{value:.1}")
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut short: String = text.chars().take(max - 1).collect();
+        short.push('…');
+        short
+    }
+}

@@ -1,0 +1,167 @@
+//! The narration line and the text panes kept at the cursor: tcpdump, `ss -tan`, validation.
+
+use std::rc::Rc;
+
+use sockscope_engine::format;
+use sockscope_engine::replay::Snapshot;
+use sockscope_engine::state::State;
+use sockscope_engine::validation::{ScenarioReport, Verdict};
+use yew::prelude::*;
+
+use crate::model::Shared;
+
+/// Where the books and the RFC describe a transition.
+pub fn citation(from: State, to: State) -> &'static str {
+    match (from, to) {
+        (_, State::Closed) if from != State::TimeWait && from != State::LastAck => "RFC 793 §3.4 (resets), §3.5",
+        (State::Closed, _) | (State::Listen, _) | (State::SynSent, _) | (State::SynRecv, State::Established) => {
+            "RFC 793 §3.4; TLPI Fig. 61-5; UNP Fig. 2.2"
+        }
+        (_, State::TimeWait) | (State::TimeWait, _) => "RFC 793 §3.5; TLPI 61.6.7; UNP 2.7",
+        _ => "RFC 793 §3.5; TLPI Fig. 61-6; UNP Fig. 2.3",
+    }
+}
+
+#[derive(Properties, PartialEq, Clone)]
+pub struct NarrationProps {
+    pub loaded: Shared,
+    pub cursor: usize,
+}
+
+/// What just happened, in one sentence, with its source. An `aria-live` region, so a screen
+/// reader reads each new sentence.
+#[function_component(Narration)]
+pub fn narration(props: &NarrationProps) -> Html {
+    let loaded = &props.loaded;
+    let (text, event) = match loaded.narration(props.cursor) {
+        Some((event, text)) => (text.to_string(), Some(event)),
+        None => ("Press Play (Space) or step with → to watch the story unfold.".to_string(), None),
+    };
+    let mut sources = Vec::new();
+    if !loaded.source.is_empty() {
+        sources.push(loaded.source.clone());
+    }
+    if let Some(event) = event {
+        if let sockscope_engine::trace::EventKind::State { from, to, .. } = &loaded.trace.events[event].kind {
+            sources.push(citation(*from, *to).to_string());
+        }
+    }
+    html! {
+        <div class="narration">
+            <p aria-live="polite" aria-atomic="true" data-testid="narration">{ text }</p>
+            if !sources.is_empty() {
+                <p class="source muted" data-testid="narration-source">{ format!("Source: {}", sources.join(" · ")) }</p>
+            }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq, Clone)]
+pub struct TcpdumpProps {
+    pub loaded: Shared,
+    pub cursor: usize,
+}
+
+/// The most recent tcpdump lines are drawn; older ones are counted.
+const TCPDUMP_SHOWN: usize = 200;
+
+#[function_component(TcpdumpPane)]
+pub fn tcpdump_pane(props: &TcpdumpProps) -> Html {
+    let printed = props.loaded.tcpdump_printed(props.cursor);
+    let first = printed.saturating_sub(TCPDUMP_SHOWN);
+    let pre = use_node_ref();
+    {
+        let pre = pre.clone();
+        use_effect_with((props.loaded.clone(), printed), move |_| {
+            if let Some(element) = pre.cast::<web_sys::Element>() {
+                element.set_scroll_top(element.scroll_height());
+            }
+        });
+    }
+    html! {
+        <section class="pane" aria-label="tcpdump">
+            <h3><span class="prompt" aria-hidden="true">{ "$ " }</span>{ "tcpdump -n -S" }</h3>
+            <pre ref={pre} data-testid="tcpdump" tabindex="0" aria-label="tcpdump lines so far">
+                if first > 0 { <span class="muted">{ format!("… {first} earlier lines\n") }</span> }
+                if printed == 0 { <span class="muted">{ "(no segments yet)" }</span> }
+                { for props.loaded.tcpdump[first..printed].iter().enumerate().map(|(offset, (_, line))| {
+                    let current = first + offset + 1 == printed;
+                    html! {
+                        <span class={classes!("line", current.then_some("current"))}
+                            aria-current={if current { "true" } else { "false" }}>{ format!("{line}\n") }</span>
+                    }
+                }) }
+            </pre>
+        </section>
+    }
+}
+
+#[derive(Properties, Clone)]
+pub struct SsProps {
+    pub host: String,
+    pub snapshot: Rc<Snapshot>,
+}
+
+impl PartialEq for SsProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.host == other.host && Rc::ptr_eq(&self.snapshot, &other.snapshot)
+    }
+}
+
+#[function_component(SsPane)]
+pub fn ss_pane(props: &SsProps) -> Html {
+    let text = format::ss(&props.snapshot, &props.host);
+    html! {
+        <section class="pane" aria-label={format!("ss on {}", props.host)}>
+            <h3><span class="prompt" aria-hidden="true">{ format!("{}$ ", props.host) }</span>{ "ss -tan" }</h3>
+            <pre data-testid={format!("ss-{}", props.host)} tabindex="0">{ text }</pre>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq, Clone)]
+pub struct ValidationProps {
+    pub kernel: String,
+    pub report: ScenarioReport,
+}
+
+/// What the loopback validator found when it ran this scenario on a real kernel.
+#[function_component(ValidationPanel)]
+pub fn validation_panel(props: &ValidationProps) -> Html {
+    let report = &props.report;
+    let rows = html! {
+        <table class="diff">
+            <thead><tr><th scope="col">{ "aspect" }</th><th scope="col">{ "sockscope" }</th><th scope="col">{ props.kernel.clone() }</th></tr></thead>
+            <tbody>
+                { for report.rows.iter().map(|row| html! {
+                    <tr class={classes!((!row.same).then_some("differs"))}>
+                        <td>{ if row.same { "" } else { "≠ " } }{ row.aspect.clone() }</td>
+                        <td><code>{ row.engine.clone() }</code></td>
+                        <td><code>{ row.kernel.clone() }</code></td>
+                    </tr>
+                }) }
+            </tbody>
+        </table>
+    };
+    match report.verdict {
+        Verdict::Agrees => html! {
+            <details class="validation agrees" data-testid="validation">
+                <summary>{ format!("✓ matches {}", props.kernel) }</summary>
+                { rows }
+            </details>
+        },
+        Verdict::Differs => html! {
+            <details class="validation differs" data-testid="validation" open=true>
+                <summary>{ format!("≠ differs from {}", props.kernel) }
+                    if let Some(reason) = &report.reason { { format!(": {reason}") } }
+                </summary>
+                { rows }
+            </details>
+        },
+        Verdict::EngineOnly => html! {
+            <p class="validation engine-only" data-testid="validation">
+                { format!("engine only: {}", report.reason.clone().unwrap_or_else(|| "not reproducible on loopback".into())) }
+            </p>
+        },
+    }
+}

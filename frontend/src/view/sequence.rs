@@ -1,0 +1,204 @@
+//! The sequence diagram between the hosts, time running downwards as in the books' figures
+//! (TLPI Fig. 61-5, UNP Fig. 2.5).
+//!
+//! The vertical axis is the display clock of [`crate::pace`], so a segment's arrow goes from
+//! its send to its arrival with the slope that the moving segment follows while playing. Only
+//! the items near the cursor are drawn, which keeps a 100,000-event trace as cheap to show as
+//! a handshake.
+
+use yew::prelude::*;
+
+use crate::model::{ArrowKind, Shared};
+
+/// Pixels per second of display time.
+const PX_PER_SEC: f64 = 30.0;
+const TOP: f64 = 34.0;
+
+#[derive(Properties, PartialEq, Clone)]
+pub struct SequenceProps {
+    pub loaded: Shared,
+    pub cursor: usize,
+    /// The display clock; equal to the cursor's position when paused.
+    pub position: f64,
+    /// Simulated time at the display clock, µs.
+    pub sim_us: f64,
+    pub narrow: bool,
+    pub height: f64,
+}
+
+#[function_component(SequenceDiagram)]
+pub fn sequence_diagram(props: &SequenceProps) -> Html {
+    let loaded = &props.loaded;
+    let pace = &loaded.timing.pace;
+    let width = if props.narrow { 380.0 } else { 640.0 };
+    let height = props.height;
+    let lanes = loaded.hosts.len().max(1);
+    let margin = if props.narrow { 70.0 } else { 120.0 };
+    let lane_x = |lane: usize| {
+        if lanes == 1 {
+            width / 2.0
+        } else {
+            margin + lane as f64 * (width - 2.0 * margin) / (lanes - 1) as f64
+        }
+    };
+    let y_of = |display: f64| TOP + display * PX_PER_SEC;
+    let total_height = y_of(pace.total) + 20.0;
+    let cursor_y = y_of(props.position);
+    // Follow the cursor when the whole diagram does not fit: it stays at 70% of the height.
+    let offset = if total_height <= height { 0.0 } else { (height * 0.7 - cursor_y).min(0.0) };
+    let visible_from = ((-offset - 40.0) / PX_PER_SEC - 1.0).max(0.0);
+    let visible_to = (height - offset) / PX_PER_SEC;
+    let position = props.position;
+    let cursor = props.cursor;
+    let at = |event: usize| pace.at.get(event).copied().unwrap_or(pace.total);
+
+    let mut items: Vec<Html> = Vec::new();
+
+    // Idle stretches that the display clock compresses.
+    for gap in &pace.idle {
+        if gap.display_end < visible_from || gap.display_start > visible_to || gap.display_start > position {
+            continue;
+        }
+        let (y0, y1) = (y_of(gap.display_start), y_of(gap.display_end));
+        let middle = (y0 + y1) / 2.0;
+        items.push(html! {
+            <g class="idle" data-testid="idle-marker">
+                <rect x="0" y={fmt(y0)} width={fmt(width)} height={fmt(y1 - y0)} />
+                <text x={fmt(width - 6.0)} y={fmt(middle + 4.0)} text-anchor="end">
+                    { format!("⋯ {} idle, shown compressed ⋯", seconds(gap.sim_us)) }
+                </text>
+            </g>
+        });
+    }
+
+    // Lifelines.
+    for (lane, host) in loaded.hosts.iter().enumerate() {
+        let x = lane_x(lane);
+        items.push(html! {
+            <line class="lifeline" x1={fmt(x)} x2={fmt(x)} y1={fmt(TOP - 6.0)} y2={fmt(y_of(pace.total).max(-offset + height))}
+                data-host={host.clone()} />
+        });
+    }
+
+    // State changes beside their host's lifeline.
+    let marks = &loaded.diagram.marks;
+    let first_mark = marks.partition_point(|mark| at(mark.event) < visible_from);
+    for mark in marks[first_mark..].iter().take_while(|mark| mark.event < cursor && at(mark.event) <= visible_to) {
+        let x = lane_x(mark.lane);
+        let y = y_of(at(mark.event));
+        let right_side = mark.lane + 1 == lanes && lanes > 1;
+        let (text_x, anchor) = if right_side { (x + 8.0, "start") } else { (x - 8.0, "end") };
+        items.push(html! {
+            <g class="state-mark" data-testid="state-mark">
+                <rect x={fmt(x - 4.0)} y={fmt(y - 4.0)} width="8" height="8" />
+                <text x={fmt(text_x)} y={fmt(y + 4.0)} text-anchor={anchor}>{ mark.text.clone() }</text>
+            </g>
+        });
+    }
+
+    // Segments.
+    let arrows = &loaded.diagram.arrows;
+    let longest = 6.0; // display seconds; arrows starting earlier than this are long gone
+    let first_arrow = arrows.partition_point(|arrow| at(arrow.sent) < visible_from - longest);
+    for arrow in arrows[first_arrow..].iter().take_while(|arrow| arrow.sent < cursor && at(arrow.sent) <= visible_to) {
+        let (x0, y0) = (lane_x(arrow.from_lane), y_of(at(arrow.sent)));
+        let end_display = arrow.end.map_or(pace.total, at);
+        let x_end_full = if arrow.dropped {
+            x0 + (lane_x(arrow.to_lane) - x0) * 0.55
+        } else {
+            lane_x(arrow.to_lane)
+        };
+        let (x1, y1) = (x_end_full, y_of(end_display));
+        if y1 < -offset - 40.0 {
+            continue;
+        }
+        let arrived = arrow.end.is_some_and(|end| end < cursor);
+        let fraction = if arrived {
+            1.0
+        } else if end_display > at(arrow.sent) {
+            ((position - at(arrow.sent)) / (end_display - at(arrow.sent))).clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        let (xh, yh) = (x0 + (x1 - x0) * fraction, y0 + (y1 - y0) * fraction);
+        let kind = match arrow.kind {
+            ArrowKind::Syn => "syn",
+            ArrowKind::Data => "data",
+            ArrowKind::Fin => "fin",
+            ArrowKind::Rst => "rst",
+            ArrowKind::Ack => "ack",
+            ArrowKind::Udp => "udp",
+        };
+        let class = classes!("seg", kind, arrow.retransmission.then_some("rexmit"), (!arrived).then_some("flying"));
+        let angle = (y1 - y0).atan2(x1 - x0).to_degrees();
+        let upright = if angle.abs() > 90.0 { angle - 180.0 } else { angle };
+        let (lx, ly) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0 - 5.0);
+        let head = if arrived && arrow.dropped {
+            html! {
+                <g class="lost" data-testid="lost">
+                    <line x1={fmt(x1 - 6.0)} y1={fmt(y1 - 6.0)} x2={fmt(x1 + 6.0)} y2={fmt(y1 + 6.0)} />
+                    <line x1={fmt(x1 - 6.0)} y1={fmt(y1 + 6.0)} x2={fmt(x1 + 6.0)} y2={fmt(y1 - 6.0)} />
+                </g>
+            }
+        } else if arrived {
+            html! {}
+        } else {
+            html! { <circle class="packet" cx={fmt(xh)} cy={fmt(yh)} r="5" /> }
+        };
+        let marker = if arrived && !arrow.dropped { "url(#arrowhead)" } else { "" };
+        items.push(html! {
+            <g class={class} data-testid="segment" data-label={arrow.label.clone()}>
+                <line x1={fmt(x0)} y1={fmt(y0)} x2={fmt(xh)} y2={fmt(yh)} marker-end={marker} />
+                { head }
+                <text x={fmt(lx)} y={fmt(ly)} text-anchor="middle"
+                    transform={format!("rotate({:.1} {:.1} {:.1})", upright, lx, ly + 5.0)}>{ arrow.label.clone() }</text>
+            </g>
+        });
+    }
+
+    let header: Html = loaded
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(lane, host)| {
+            html! { <text class="lane-name" x={fmt(lane_x(lane))} y="18" text-anchor="middle">{ host.clone() }</text> }
+        })
+        .collect();
+
+    html! {
+        <figure class="sequence" data-testid="diagram">
+            <svg viewBox={format!("0 0 {width} {height}")} role="img"
+                aria-label="Sequence diagram: segments between the hosts, time running downwards">
+                <defs>
+                    <marker id="arrowhead" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                        <path d="M0,0 L10,5 L0,10 z" class="arrowhead" />
+                    </marker>
+                </defs>
+                <g transform={format!("translate(0 {:.1})", offset)}>
+                    { for items }
+                    <g class="now" data-testid="now-line">
+                        <line x1="0" x2={fmt(width)} y1={fmt(cursor_y)} y2={fmt(cursor_y)} />
+                        <text x="4" y={fmt(cursor_y - 4.0)}>{ format!("t = {}", clock(props.sim_us)) }</text>
+                    </g>
+                </g>
+                <rect class="lane-band" x="0" y="0" width={fmt(width)} height="26" />
+                { header }
+            </svg>
+        </figure>
+    }
+}
+
+fn fmt(value: f64) -> String {
+    format!("{value:.1}")
+}
+
+/// Seconds with three decimals, for idle stretches.
+fn seconds(us: u64) -> String {
+    format!("{}.{:03} s", us / 1_000_000, us / 1000 % 1000)
+}
+
+/// Simulated time with microseconds, e.g. `1.000200 s`.
+pub fn clock(us: f64) -> String {
+    let us = us.max(0.0) as u64;
+    format!("{}.{:06} s", us / 1_000_000, us % 1_000_000)
+}
