@@ -16,7 +16,29 @@ macro_rules! library {
 }
 
 library![
+    // Connection set-up
+    "three-way-handshake",
+    "listen-queues",
+    "connection-refused",
+    "simultaneous-open",
+    // Data transfer and queues
+    "lifecycle",
     "tlpi-tcpdump",
+    "send-recv-queues",
+    "one-write",
+    "delayed-ack",
+    // Closing
+    "four-way-close",
+    "half-close",
+    "simultaneous-close",
+    "close-unread-data",
+    "linger-abort",
+    "shutdown-vs-close",
+    // Servers, ports, demultiplexing
+    "concurrent-server",
+    "time-wait-bind",
+    "demultiplexing",
+    "ephemeral-port",
 ];
 
 /// The catalogue's groups, in order.

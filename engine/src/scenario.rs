@@ -531,8 +531,19 @@ pub enum Call {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         len: Option<u32>,
     },
+    /// sendto(): a datagram to `addr` (UDP); on a TCP socket the address is ignored.
+    Sendto {
+        fd: String,
+        addr: SockAddr,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        len: Option<u32>,
+    },
     #[serde(alias = "read")]
     Recv { fd: String, len: u32 },
+    /// recvfrom(): like recv(), and the trace shows the sender's address.
+    Recvfrom { fd: String, len: u32 },
     /// A loop of recv(len) until it returns 0 (end of file) or fails.
     RecvToEof { fd: String, len: u32 },
     Shutdown { fd: String, how: How },
@@ -571,6 +582,8 @@ impl Call {
             Call::Connect { .. } => "connect",
             Call::Accept { .. } => "accept",
             Call::Send { .. } | Call::SendAll { .. } => "send",
+            Call::Sendto { .. } => "sendto",
+            Call::Recvfrom { .. } => "recvfrom",
             Call::Recv { .. } | Call::RecvToEof { .. } => "recv",
             Call::Shutdown { .. } => "shutdown",
             Call::Close { .. } => "close",
@@ -594,6 +607,8 @@ impl Call {
             | Call::Accept { fd, .. }
             | Call::Send { fd, .. }
             | Call::SendAll { fd, .. }
+            | Call::Sendto { fd, .. }
+            | Call::Recvfrom { fd, .. }
             | Call::Recv { fd, .. }
             | Call::RecvToEof { fd, .. }
             | Call::Shutdown { fd, .. }
@@ -860,7 +875,7 @@ fn check_steps(
             }
         }
         match &step.call {
-            Call::Send { data, len, .. } | Call::SendAll { data, len, .. } => match (data, len) {
+            Call::Send { data, len, .. } | Call::SendAll { data, len, .. } | Call::Sendto { data, len, .. } => match (data, len) {
                 (Some(_), Some(_)) => return Err(error(path, "give either `data` or `len`, not both")),
                 (None, None) => return Err(error(path, "a send needs `data` (text) or `len` (a byte count)")),
                 (None, Some(len)) if *len > MAX_SEND_BYTES => {
@@ -871,7 +886,7 @@ fn check_steps(
                 }
                 _ => {}
             },
-            Call::Recv { len, .. } | Call::RecvToEof { len, .. } if *len == 0 || *len > MAX_SEND_BYTES => {
+            Call::Recv { len, .. } | Call::RecvToEof { len, .. } | Call::Recvfrom { len, .. } if *len == 0 || *len > MAX_SEND_BYTES => {
                 return Err(error(format!("{path}.len"), format!("must be between 1 and {MAX_SEND_BYTES}")));
             }
             Call::Sleep { ms } => check_time_ms(*ms, format!("{path}.ms"))?,

@@ -155,6 +155,9 @@ pub(crate) struct Tcb {
     pub dupacks: u32,
     /// Zero-window or keepalive probes sent without an answer.
     pub probes: u32,
+    /// Doublings of the zero-window probe interval (Linux's `icsk_backoff` while probing);
+    /// unlike `probes` it is not cleared by an answer that still shows a closed window.
+    pub probe_backoff: u32,
 
     pub ack_pending: bool,
     pub quick: u32,

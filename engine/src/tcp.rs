@@ -39,6 +39,10 @@ const TCP_TIMEOUT_MIN_US: u64 = 8_000;
 enum AckNeed {
     None,
     Delayed,
+    /// Now if the socket is still in quick-ACK mode once the whole segment (data and FIN)
+    /// has been processed, else delayed: Linux decides once, in `__tcp_ack_snd_check()`,
+    /// after `tcp_fin()` may have entered pingpong mode.
+    Quick,
     Now,
 }
 
@@ -280,7 +284,7 @@ impl World {
         (Outcome::Block(Some(id), reason), queued)
     }
 
-    fn send_datagram(&mut self, id: SocketId, to: SockAddr, data: &[u8]) -> Outcome {
+    pub(crate) fn send_datagram(&mut self, id: SocketId, to: SockAddr, data: &[u8]) -> Outcome {
         let host = self.host_of(id);
         if self.sockets[id as usize].local.is_none() {
             let ip = self.hosts[host].addr;
@@ -521,9 +525,7 @@ impl World {
             (true, false) => tcp.wscale,
             // With SO_RCVBUF set, Linux clamps the window to the buffer and picks the smallest
             // shift that covers it: ilog2(space) - 15, within 0..=14 (tcp_select_initial_window()).
-            (true, true) => {
-                (rcvbuf.max(1).ilog2().saturating_sub(15) as u8).min(14)
-            }
+            (true, true) => (rcvbuf.max(1).ilog2().saturating_sub(15) as u8).min(14),
         };
         tcb.rto_us = tcp.rto_initial_ms * 1000;
         tcb.ssthresh = u32::MAX;
@@ -691,13 +693,17 @@ impl World {
     }
 
     fn send_ack(&mut self, id: SocketId) {
-        let seq = self.sockets[id as usize].tcb.snd_nxt;
+        // As for an RST: the highest sequence number sent, which is Linux's snd_nxt (ours
+        // moves back after a timeout), so the peer finds the ACK acceptable.
+        let seq = self.sockets[id as usize].tcb.snd_max;
         self.send_segment(id, Flags::ACK, seq, Vec::new(), TcpOptions::default(), false);
     }
 
     /// An abortive RST from a connection (tcp_send_active_reset()).
     fn send_rst(&mut self, id: SocketId) {
-        let seq = self.sockets[id as usize].tcb.snd_nxt;
+        // Linux's snd_nxt never moves back on a timeout; ours does (go-back-N), so the
+        // highest sequence number sent is the one Linux would use (tcp_acceptable_seq()).
+        let seq = self.sockets[id as usize].tcb.snd_max;
         self.send_segment(id, Flags::RST_ACK, seq, Vec::new(), TcpOptions::default(), false);
     }
 
@@ -786,8 +792,7 @@ impl World {
                 // Linux compares with the ACK timeout `ato`, which stays 0 until the first data
                 // segment arrives (tcp_event_data_recv()), so a request sent right after the
                 // handshake does not count as a reply (tcp_event_data_sent()).
-                let replying =
-                    tcb.rcv_mss > 0 && tcb.last_rcv_at.is_some_and(|at| now.saturating_sub(at) < delack);
+                let replying = tcb.rcv_mss > 0 && tcb.last_rcv_at.is_some_and(|at| now.saturating_sub(at) < delack);
                 let tcb = &mut self.sockets[id as usize].tcb;
                 tcb.snd_nxt = end.wrapping_add(u32::from(with_fin));
                 if seq_gt(tcb.snd_nxt, tcb.snd_max) {
@@ -1038,6 +1043,20 @@ impl World {
                 self.free_socket(id);
                 return;
             }
+            // RFC 5961 3.2, as tcp_validate_incoming() and tcp_reset_check(): only an RST at
+            // exactly rcv_nxt resets (or one byte before it once the peer's FIN is in); one
+            // elsewhere in the window draws a challenge ACK; one outside it is ignored.
+            let tcb = &self.sockets[id as usize].tcb;
+            let exact = wire.seq == tcb.rcv_nxt
+                || (matches!(state, State::CloseWait | State::LastAck | State::Closing)
+                    && wire.seq == tcb.rcv_nxt.wrapping_sub(1));
+            if !exact {
+                let window = tcb.rcv_wnd.max(1);
+                if seq_ge(wire.seq, tcb.rcv_nxt) && seq_lt(wire.seq, tcb.rcv_nxt.wrapping_add(window)) {
+                    self.send_ack(id);
+                }
+                return;
+            }
             let errno = match state {
                 State::CloseWait => Errno::EPIPE,
                 State::SynRecv => Errno::ECONNREFUSED,
@@ -1057,6 +1076,21 @@ impl World {
                 return;
             }
             if !(state == State::SynRecv && wire.flags.ack) {
+                self.send_ack(id);
+                return;
+            }
+        }
+        if state != State::SynRecv && wire.seq_len() == 0 && !wire.flags.rst {
+            // RFC 793 3.3 ("If an incoming segment is not acceptable, an acknowledgment
+            // should be sent in reply") as tcp_sequence() and tcp_send_dupack(): an empty
+            // segment that ends before the edge we last acknowledged, such as a zero-window
+            // or keepalive probe (sequence number snd_una - 1), is answered by an ACK that
+            // shows rcv_nxt and the current window, and goes no further. (Linux rate-limits
+            // these answers to one per 500 ms, tcp_invalid_ratelimit; that is not modelled.)
+            let tcb = &self.sockets[id as usize].tcb;
+            let window = tcb.rcv_wup.wrapping_add(tcb.rcv_wnd).wrapping_sub(tcb.rcv_nxt) as i32;
+            let right_edge = tcb.rcv_nxt.wrapping_add(window.max(0) as u32);
+            if seq_lt(wire.seq, tcb.rcv_wup) || seq_gt(wire.seq, right_edge) {
                 self.send_ack(id);
                 return;
             }
@@ -1132,6 +1166,13 @@ impl World {
         if self.sockets[id as usize].freed || self.sockets[id as usize].state == State::Closed {
             return;
         }
+        if need == AckNeed::Quick {
+            // A FIN that came with the data has put the socket in pingpong mode, so its ACK
+            // waits, hoping to ride on the application's own FIN (`tcp_fin()`, then
+            // `tcp_in_quickack_mode()` in `__tcp_ack_snd_check()`).
+            let tcb = &self.sockets[id as usize].tcb;
+            need = if tcb.quick > 0 && !tcb.pingpong { AckNeed::Now } else { AckNeed::Delayed };
+        }
         match need {
             AckNeed::Now => self.send_ack(id),
             AckNeed::Delayed => {
@@ -1139,7 +1180,7 @@ impl World {
                 let delay = Self::us(self.settings(id).delack_ms);
                 self.ensure_timer(id, TimerKind::DelayedAck, self.now + delay);
             }
-            AckNeed::None => {}
+            AckNeed::Quick | AckNeed::None => {}
         }
         self.tcp_output(id);
     }
@@ -1215,7 +1256,14 @@ impl World {
             tcb.snd_wl2 = wire.ack;
             if window > 0 && self.sockets[id as usize].timer(TimerKind::Persist).is_some() {
                 self.cancel_timer(id, TimerKind::Persist);
-                self.sockets[id as usize].tcb.probes = 0;
+                let tcb = &mut self.sockets[id as usize].tcb;
+                tcb.probes = 0;
+                tcb.probe_backoff = 0;
+            } else if window == 0 && self.sockets[id as usize].timer(TimerKind::Persist).is_some() {
+                // The answer to a zero-window probe still shows a closed window: the next
+                // probe is due a backed-off interval after this answer (`tcp_ack_probe()`).
+                let delay = self.probe_interval(id);
+                self.arm_timer(id, TimerKind::Persist, now + delay);
             }
         }
         self.fin_acked_transitions(id);
@@ -1321,8 +1369,17 @@ impl World {
         let gap = tcb.last_rcv_at.map_or(u64::MAX, |at| now.saturating_sub(at));
         tcb.rcv_mss = tcb.rcv_mss.max(wire.payload.len() as u32);
         if first || gap > tcb.rto_us {
-            let estimate = if first { TCP_MSS_DEFAULT.min(u32::from(tcb.adv_mss)) } else { tcb.rcv_mss };
-            let quickacks = (tcb.rcv_wnd / (2 * estimate.max(1))).max(2).min(tcp.max_quickacks);
+            // tcp_initialize_rcv_mss() guesses the peer's MSS before any data has arrived:
+            // at most TCP_MSS_DEFAULT, our own MSS and half our window.
+            let estimate =
+                if first { TCP_MSS_DEFAULT.min(u32::from(tcb.adv_mss)).min(tcb.rcv_wnd / 2) } else { tcb.rcv_mss };
+            // tcp_incr_quickack(): half a window's worth of segments, 2 only when that comes
+            // to zero, at most TCP_MAX_QUICKACKS.
+            let quickacks = match tcb.rcv_wnd / (2 * estimate.max(1)) {
+                0 => 2,
+                n => n,
+            };
+            let quickacks = quickacks.min(tcp.max_quickacks);
             tcb.quick = tcb.quick.max(quickacks);
         }
         tcb.last_rcv_at = Some(now);
@@ -1337,8 +1394,10 @@ impl World {
             self.receive_fin(id, rcv_nxt);
             return AckNeed::Now;
         }
-        if filled_gap || ooo_pending || !tcp.delayed_ack || quick || more_than_one_segment {
+        if filled_gap || ooo_pending || !tcp.delayed_ack || more_than_one_segment {
             AckNeed::Now
+        } else if quick {
+            AckNeed::Quick
         } else {
             AckNeed::Delayed
         }
@@ -1415,12 +1474,26 @@ impl World {
                     self.tcp_output(id);
                     return;
                 }
+                // tcp_probe_timer(): a peer that answers may keep its window closed for ever
+                // (RFC 1122 4.2.2.17), but after tcp_retries2 probes in a row without any
+                // answer the connection is given up.
+                let retries2 = self.settings(id).retries2;
+                if socket.tcb.probes >= retries2 {
+                    self.give_up(id, "zero-window probes went unanswered (tcp_retries2): the connection times out");
+                    return;
+                }
+                self.emit(EventKind::Note {
+                    pid: None,
+                    text: format!(
+                        "{}'s persist timer sends a zero-window probe: a segment with an old sequence number that the peer must answer with its current window.",
+                        self.hosts[socket.host].name
+                    ),
+                });
                 self.send_probe(id);
-                let tcp = self.settings(id).clone();
                 let tcb = &mut self.sockets[id as usize].tcb;
                 tcb.probes += 1;
-                let backoff = tcb.rto_us.max(tcp.rto_min_ms * 1000).saturating_mul(1 << tcb.probes.min(16));
-                let delay = backoff.min(tcp.rto_max_ms * 1000);
+                tcb.probe_backoff = (tcb.probe_backoff + 1).min(retries2);
+                let delay = self.probe_interval(id);
                 self.arm_timer(id, TimerKind::Persist, self.now + delay);
             }
             TimerKind::Keepalive => {
@@ -1435,9 +1508,23 @@ impl World {
                 if idle < keepalive_time && sent == 0 {
                     let at = socket.tcb.last_heard_at + keepalive_time;
                     self.arm_timer(id, TimerKind::Keepalive, at);
+                } else if socket.send_q() > 0 {
+                    // Data waiting or in flight has its own timers to find a dead peer:
+                    // tcp_keepalive_timer() only checks again an interval later.
+                    self.arm_timer(id, TimerKind::Keepalive, self.now + tcp.keepalive_intvl_ms * 1000);
                 } else if sent >= tcp.keepalive_probes {
+                    // tcp_keepalive_timer() resets the connection (tcp_send_active_reset())
+                    // in case the peer is alive but unreachable, then reports ETIMEDOUT.
+                    self.send_rst(id);
                     self.give_up(id, "keepalive probes went unanswered: the peer is gone (ETIMEDOUT)");
                 } else {
+                    let text = format!(
+                        "{}'s keepalive timer sends probe {} of {}: a segment with an old sequence number that a live peer must answer.",
+                        self.hosts[socket.host].name,
+                        sent + 1,
+                        tcp.keepalive_probes
+                    );
+                    self.emit(EventKind::Note { pid: None, text });
                     self.send_probe(id);
                     self.sockets[id as usize].tcb.probes = sent + 1;
                     self.arm_timer(id, TimerKind::Keepalive, self.now + tcp.keepalive_intvl_ms * 1000);
@@ -1449,6 +1536,15 @@ impl World {
             }
             TimerKind::Linger => self.wake(id),
         }
+    }
+
+    /// The interval before the next zero-window probe: the probe base, max(RTO, rto_min),
+    /// doubled per probe so far, at most rto_max (`tcp_probe0_base()`, `tcp_probe0_when()`).
+    fn probe_interval(&self, id: SocketId) -> u64 {
+        let tcp = self.settings(id);
+        let tcb = &self.sockets[id as usize].tcb;
+        let base = tcb.rto_us.max(tcp.rto_min_ms * 1000);
+        base.saturating_mul(1 << tcb.probe_backoff.min(20)).min(tcp.rto_max_ms * 1000)
     }
 
     /// The connection is given up with ETIMEDOUT (turmoil-net and Linux surface it so).

@@ -100,6 +100,8 @@ struct InCall {
     socket: Option<SocketId>,
     /// `progress` when this call entered (a writen() loop carries progress across calls).
     start: u32,
+    /// Why the call waits, once it blocks.
+    reason: Option<String>,
 }
 
 struct Process {
@@ -147,6 +149,12 @@ pub(crate) struct World {
     /// How many segments each fault rule has matched so far.
     fault_hits: Vec<u32>,
     pub host_down: Vec<bool>,
+    /// Queued events that are not timers (deliveries, drops, wake-ups, crashes): the
+    /// deadlock check needs to know whether anything but a timer can still happen.
+    non_timer_pending: usize,
+    deadlock: Option<String>,
+    /// Unit tests only: segments for this host are traced as delivered and go no further.
+    absorb: Option<usize>,
 }
 
 impl World {
@@ -209,6 +217,9 @@ impl World {
             faults: scenario.faults.clone(),
             fault_hits: vec![0; scenario.faults.len()],
             host_down: vec![false; scenario.hosts.len()],
+            non_timer_pending: 0,
+            deadlock: None,
+            absorb: None,
         };
         for fault in &scenario.faults {
             let index_of = |name: &str| world.hosts.iter().position(|host| host.name == name);
@@ -285,6 +296,9 @@ impl World {
             if self.overflow {
                 return Some(Stop::EventLimit);
             }
+            if let Some(reason) = self.deadlock.take() {
+                return Some(Stop::Finished(reason));
+            }
             let Some(&Reverse((time, _, slot))) = self.queue.peek() else {
                 let blocked: Vec<String> = self
                     .processes
@@ -309,10 +323,19 @@ impl World {
             }
             self.queue.pop();
             let pending = self.pending[slot].take();
+            if !matches!(pending, Some(Pending::Timer { .. }) | None) {
+                self.non_timer_pending -= 1;
+            }
             self.free_slots.push(slot);
             self.now = time;
             match pending {
-                Some(Pending::Deliver(wire)) => self.deliver(wire),
+                Some(Pending::Deliver(wire)) => {
+                    if self.absorb.is_some() && self.host_by_addr.get(&wire.to.ip) == self.absorb.as_ref() {
+                        self.emit_segment(&wire, crate::trace::Fate::Delivered, None);
+                    } else {
+                        self.deliver(wire);
+                    }
+                }
                 Some(Pending::Crash(host)) => self.crash(host),
                 Some(Pending::Reboot(host)) => {
                     self.host_down[host] = false;
@@ -444,6 +467,9 @@ impl World {
     // ----- the event queue and timers -----
 
     fn schedule(&mut self, at: u64, pending: Pending) {
+        if !matches!(pending, Pending::Timer { .. }) {
+            self.non_timer_pending += 1;
+        }
         let slot = match self.free_slots.pop() {
             Some(slot) => {
                 self.pending[slot] = Some(pending);
@@ -481,6 +507,62 @@ impl World {
         }
     }
 
+    /// True when every living process is blocked and nothing but window or keepalive
+    /// probes can still happen: no segment in flight, no wake-up, no retransmission or
+    /// delayed ACK pending. Probes are answered with the same closed window, so nobody
+    /// will ever be woken (Sockets-in-C 7.5).
+    fn deadlocked(&self) -> bool {
+        if self.non_timer_pending > 0 {
+            return false;
+        }
+        let mut blocked = false;
+        for process in &self.processes {
+            match process.status {
+                Status::Exited => {}
+                Status::Blocked => blocked = true,
+                Status::Ready | Status::Sleeping => return false,
+            }
+        }
+        blocked
+            && self.sockets.iter().filter(|socket| !socket.freed).all(|socket| {
+                [TimerKind::Retransmit, TimerKind::DelayedAck, TimerKind::Linger]
+                    .iter()
+                    .all(|&kind| socket.timer(kind).is_none())
+                    && (socket.timer(TimerKind::Persist).is_none() && socket.timer(TimerKind::Keepalive).is_none()
+                        || self.peer_answers_probes(socket))
+            })
+    }
+
+    /// Whether a probe from `socket` would be answered by a live peer that still has the
+    /// connection. A probe to a crashed or rebooted host goes unanswered (or draws an RST)
+    /// and ends the connection (`tcp_keepalive_timer()` and `tcp_probe_timer()` give up
+    /// with ETIMEDOUT), so such a probe can still change what the processes see.
+    fn peer_answers_probes(&self, socket: &Socket) -> bool {
+        let (Some(local), Some(peer)) = (socket.local, socket.peer) else { return false };
+        let Some(&host) = self.host_by_addr.get(&peer.ip) else { return false };
+        !self.host_down[host] && self.hosts[host].conns.contains_key(&(peer, local))
+    }
+
+    fn declare_deadlock(&mut self) {
+        let stuck: Vec<String> = self
+            .processes
+            .iter()
+            .filter(|process| process.status == Status::Blocked)
+            .map(|process| {
+                let call = process.steps.get(process.pc).map_or("?", |step| step.call.name());
+                let reason = process.call.as_ref().and_then(|call| call.reason.clone()).unwrap_or_default();
+                format!("{} in {call}() ({reason})", process.name)
+            })
+            .collect();
+        let text = format!(
+            "Deadlock: {}. Each waits for the other to read, nobody reads, and the only segments left \
+             are window probes answered with a zero window, so they will wait forever.",
+            stuck.join("; ")
+        );
+        self.emit(EventKind::Note { pid: None, text });
+        self.deadlock = Some(format!("deadlock: {} blocked forever", stuck.len()));
+    }
+
     fn timer_fired(&mut self, id: SocketId, kind: TimerKind, deadline: u64) {
         let socket = &mut self.sockets[id as usize];
         // A timer that was cancelled or re-armed since leaves a stale queue entry behind.
@@ -489,6 +571,13 @@ impl World {
         }
         socket.timers[timer_slot(kind)] = None;
         let host = self.hosts[socket.host].name.clone();
+        if matches!(kind, TimerKind::Persist | TimerKind::Keepalive)
+            && self.peer_answers_probes(&self.sockets[id as usize])
+            && self.deadlocked()
+        {
+            self.declare_deadlock();
+            return;
+        }
         self.emit(EventKind::Timer { host, socket: id, timer: kind, action: TimerAction::Fired, deadline_us: deadline });
         self.on_timer(id, kind);
     }
@@ -952,6 +1041,7 @@ impl World {
                     let call = process.call.get_or_insert_with(InCall::default);
                     let first = !call.blocked;
                     call.blocked = true;
+                    call.reason = Some(reason.clone());
                     let until = call.until;
                     process.status = if socket.is_some() { Status::Blocked } else { Status::Sleeping };
                     if first {
@@ -1077,6 +1167,8 @@ impl World {
             Call::Bind { fd: name, addr } | Call::Connect { fd: name, addr } => format!("{}, {}", fd(name), addr),
             Call::Listen { fd: name, backlog } => format!("{}, {backlog}", fd(name)),
             Call::Accept { fd: name, .. } => fd(name),
+            Call::Sendto { fd: name, addr, .. } => format!("{}, {} bytes, {addr}", fd(name), payload_len(call)),
+            Call::Recvfrom { fd: name, len } => format!("{}, {len}", fd(name)),
             Call::Send { fd: name, .. } | Call::SendAll { fd: name, .. } => {
                 let total = payload_len(call);
                 let done = process.call.as_ref().map_or(0, |call| call.progress);
@@ -1211,6 +1303,20 @@ impl World {
                 in_call.data = Some(data);
                 outcome
             }
+            Call::Sendto { fd, addr, .. } => {
+                let id = socket!(fd);
+                if self.sockets[id as usize].proto == Proto::Udp {
+                    let data = payload_bytes(call);
+                    self.send_datagram(id, *addr, &data)
+                } else {
+                    let data = payload_bytes(call);
+                    self.sys_send(id, &data, 0, 0).0
+                }
+            }
+            Call::Recvfrom { fd, len } => {
+                let id = socket!(fd);
+                self.sys_recv(id, *len)
+            }
             Call::Recv { fd, len } | Call::RecvToEof { fd, len } => {
                 let id = socket!(fd);
                 self.sys_recv(id, *len)
@@ -1228,6 +1334,9 @@ impl World {
                     let done = socket.freed || socket.fin_acked() || socket.state == State::Closed;
                     let expired = in_call.until.is_some_and(|until| self.now >= until);
                     if done || expired {
+                        // sk_stream_wait_close() stops waiting either way; the wait's own
+                        // deadline must not fire later as if it still mattered.
+                        self.cancel_timer(id, TimerKind::Linger);
                         return Outcome::Done(0, None);
                     }
                     return Outcome::Block(Some(id), "lingering until the FIN is acknowledged (SO_LINGER)".into());
@@ -1322,7 +1431,7 @@ impl Outcome {
 
 fn payload_len(call: &Call) -> u32 {
     match call {
-        Call::Send { data, len, .. } | Call::SendAll { data, len, .. } => match (data, len) {
+        Call::Send { data, len, .. } | Call::SendAll { data, len, .. } | Call::Sendto { data, len, .. } => match (data, len) {
             (Some(data), _) => data.len() as u32,
             (None, Some(len)) => *len,
             (None, None) => 0,
@@ -1335,7 +1444,9 @@ fn payload_len(call: &Call) -> u32 {
 /// that a reader can tell which bytes arrived.
 fn payload_bytes(call: &Call) -> Vec<u8> {
     match call {
-        Call::Send { data: Some(data), .. } | Call::SendAll { data: Some(data), .. } => data.as_bytes().to_vec(),
+        Call::Send { data: Some(data), .. }
+        | Call::SendAll { data: Some(data), .. }
+        | Call::Sendto { data: Some(data), .. } => data.as_bytes().to_vec(),
         _ => (0..payload_len(call)).map(|index| b'a' + (index % 26) as u8).collect(),
     }
 }
@@ -1385,40 +1496,13 @@ fn segment_matches(matching: &crate::scenario::SegmentMatch, from: &str, to: &st
 #[cfg(test)]
 impl World {
     /// Handles, in `(time, seq)` order, every pending event due at or before `t_us`, then
-    /// sets the clock to `t_us`. It mirrors the loop in [`World::run`] but can stop and
-    /// resume, so a unit test can act between events. Segments addressed to host
-    /// `absorb` are traced as delivered and then kept from that host's TCP: the test
+    /// sets the clock to `t_us`, so a unit test can act between events. Segments addressed
+    /// to host `absorb` are traced as delivered and then kept from that host's TCP: the test
     /// plays that host's part by hand (smoltcp's `recv!` style of testing).
     pub(crate) fn run_until(&mut self, t_us: u64, absorb: usize) {
+        self.absorb = Some(absorb);
         self.run_ready();
-        while let Some(&Reverse((time, _, slot))) = self.queue.peek() {
-            if time > t_us {
-                break;
-            }
-            self.queue.pop();
-            let pending = self.pending[slot].take();
-            self.free_slots.push(slot);
-            self.now = time;
-            match pending {
-                Some(Pending::Deliver(wire)) if self.host_by_addr.get(&wire.to.ip) == Some(&absorb) => {
-                    self.emit_segment(&wire, crate::trace::Fate::Delivered, None);
-                }
-                Some(Pending::Deliver(wire)) => self.deliver(wire),
-                Some(Pending::Drop(wire, reason)) => self.emit_segment(&wire, crate::trace::Fate::Dropped, Some(reason)),
-                Some(Pending::Timer { socket, kind, deadline }) => self.timer_fired(socket, kind, deadline),
-                Some(Pending::Wake { pid, token }) => {
-                    let process = &self.processes[pid as usize];
-                    if process.wake_token == token && process.status != Status::Exited {
-                        self.ready.insert(pid);
-                    }
-                }
-                Some(Pending::Crash(_) | Pending::Reboot(_)) => {
-                    unreachable!("the state-test harness declares no host faults")
-                }
-                None => {}
-            }
-            self.run_ready();
-        }
+        let _ = self.advance(t_us);
         self.now = self.now.max(t_us);
     }
 }

@@ -113,14 +113,17 @@ fn is_narrow() -> bool {
 
 fn copy_to_clipboard(text: String, status: UseStateHandle<Option<String>>, done: &'static str) {
     let promise = gloo::utils::window().navigator().clipboard().write_text(&text);
-    let ok = {
+    let ok: Closure<dyn FnMut(JsValue)> = {
         let status = status.clone();
-        Closure::once_into_js(move |_: JsValue| status.set(Some(done.to_string())))
+        Closure::once(move |_: JsValue| status.set(Some(done.to_string())))
     };
-    let failed = Closure::once_into_js(move |_: JsValue| {
+    let failed: Closure<dyn FnMut(JsValue)> = Closure::once(move |_: JsValue| {
         status.set(Some("The browser did not allow copying; select the text below and copy it.".to_string()))
     });
-    let _ = promise.then2(ok.unchecked_ref(), failed.unchecked_ref());
+    let _ = promise.then2(&ok, &failed);
+    // Each runs at most once, when the promise settles; a click's two small closures are let go.
+    ok.forget();
+    failed.forget();
 }
 
 fn page_url() -> String {

@@ -206,7 +206,28 @@ mod tests {
         let tcp_options = [2, 4, 0xff, 0xd7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 10];
         let tcp_len = 20 + tcp_options.len();
         let total = (20 + tcp_len) as u16;
-        frame.extend([0x45, 0, (total >> 8) as u8, total as u8, 0, 0, 0x40, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 2]);
+        frame.extend([
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0,
+            0,
+            0x40,
+            0,
+            64,
+            6,
+            0,
+            0,
+            127,
+            0,
+            0,
+            1,
+            127,
+            0,
+            0,
+            2,
+        ]);
         frame.extend(44008u16.to_be_bytes());
         frame.extend(55555u16.to_be_bytes());
         frame.extend(1000u32.to_be_bytes());

@@ -8,7 +8,7 @@
 //! is tested on recorded kernel observations (`cli/tests/fixtures/`).
 //!
 //! What is compared and what only shown:
-//! - Segments are compared per connection, in order, on direction, flags, sequence and
+//! - Segments are compared per connection and direction, in order, on flags, sequence and
 //!   acknowledgement numbers relative to each side's initial sequence number (as tcpdump
 //!   prints them), length, and the options the loopback profile models (MSS, SACK-permitted,
 //!   window scale on SYNs; the presence of timestamps everywhere). The window field and the
@@ -186,7 +186,10 @@ pub fn engine_observation(trace: &Trace, horizon_us: u64) -> Observation {
                 queues.insert(*socket, (*send_q, *recv_q, *accept_q));
             }
             EventKind::Process { pid, action, .. } => {
-                if matches!(action, sockscope_engine::trace::ProcessAction::Start | sockscope_engine::trace::ProcessAction::Fork) {
+                if matches!(
+                    action,
+                    sockscope_engine::trace::ProcessAction::Start | sockscope_engine::trace::ProcessAction::Fork
+                ) {
                     last_return.insert(*pid, t_us);
                 }
             }
@@ -297,7 +300,10 @@ impl Namer {
     /// Learns the ephemeral ports of an observation in order of first appearance.
     fn learn(&mut self, observation: &Observation) {
         let mut seen = |addr: SockAddr| {
-            if !self.fixed_ports.contains(&addr.port) && addr.port != 0 && !self.ephemeral.contains_key(&(addr.ip, addr.port)) {
+            if !self.fixed_ports.contains(&addr.port)
+                && addr.port != 0
+                && !self.ephemeral.contains_key(&(addr.ip, addr.port))
+            {
                 let counter = self.counters.entry(addr.ip).or_default();
                 *counter += 1;
                 self.ephemeral.insert((addr.ip, addr.port), format!("eph{counter}"));
@@ -344,7 +350,7 @@ impl Namer {
 fn collect_ports(steps: &[Step], ports: &mut BTreeSet<u16>) {
     for step in steps {
         match &step.call {
-            Call::Bind { addr, .. } | Call::Connect { addr, .. } => {
+            Call::Bind { addr, .. } | Call::Connect { addr, .. } | Call::Sendto { addr, .. } => {
                 ports.insert(addr.port);
             }
             Call::Fork { child } => collect_ports(&child.steps, ports),
@@ -369,7 +375,11 @@ fn segment_items(observation: &Observation, names: &Namer) -> Vec<Item> {
     let mut items = Vec::new();
     for segment in &observation.segments {
         let (from, to) = (names.addr(segment.from), names.addr(segment.to));
-        let group = if from <= to { format!("{from} {to}") } else { format!("{to} {from}") };
+        // One group per direction: within a direction the order is causal, while the
+        // interleaving of the two directions depends on scheduling (on lo a segment is
+        // delivered, and often acknowledged, inside the send() call that made it).
+        let connection = if from <= to { format!("{from} {to}") } else { format!("{to} {from}") };
+        let group = format!("{connection}{GROUP_SEPARATOR}{from} > {to}");
         if segment.proto == Proto::Udp {
             let text = format!("{from} > {to}: UDP, length {}", segment.len);
             items.push(Item { group, key: text.clone(), text });
@@ -387,7 +397,8 @@ fn segment_items(observation: &Observation, names: &Namer) -> Vec<Item> {
         let ack_base = bases.get(&(segment.to, segment.from)).copied().unwrap_or(0);
         let ack = segment.ack.wrapping_sub(ack_base);
         let span = segment.len + u32::from(flags.syn) + u32::from(flags.fin);
-        let seq_text = if segment.len > 0 { format!("seq {seq}:{}", seq.wrapping_add(segment.len)) } else { format!("seq {seq}") };
+        let seq_text =
+            if segment.len > 0 { format!("seq {seq}:{}", seq.wrapping_add(segment.len)) } else { format!("seq {seq}") };
         let ack_text = if flags.ack { format!(", ack {ack}") } else { String::new() };
         let _ = span;
         let options = &segment.options;
@@ -411,7 +422,11 @@ fn segment_items(observation: &Observation, names: &Namer) -> Vec<Item> {
         } else {
             String::new()
         };
-        let key = format!("{from} > {to} [{}] {seq_text}{ack_text}, length {}{compared_options}", flags.letters(), segment.len);
+        let key = format!(
+            "{from} > {to} [{}] {seq_text}{ack_text}, length {}{compared_options}",
+            flags.letters(),
+            segment.len
+        );
         let text = format!(
             "{from} > {to} [{}] {seq_text}{ack_text}, win {}, length {}{compared_options}",
             flags.letters(),
@@ -464,6 +479,10 @@ fn checkpoint_items(observation: &Observation) -> Vec<Item> {
         .collect()
 }
 
+/// Separates a connection from its direction in a segment group's name, so that both
+/// directions of a connection are shown next to each other.
+const GROUP_SEPARATOR: char = '\u{0}';
+
 /// Aligns two lists group by group (longest common subsequence of the compared keys) and
 /// returns the rows side by side; an item one side lacks faces an empty cell.
 fn align(aspect: &str, engine: Vec<Item>, kernel: Vec<Item>) -> Vec<DiffRow> {
@@ -473,6 +492,14 @@ fn align(aspect: &str, engine: Vec<Item>, kernel: Vec<Item>) -> Vec<DiffRow> {
             groups.push(item.group.clone());
         }
     }
+    let family = |group: &String| group.split(GROUP_SEPARATOR).next().unwrap_or_default().to_string();
+    let families: Vec<String> = groups.iter().map(family).fold(Vec::new(), |mut seen, name| {
+        if !seen.contains(&name) {
+            seen.push(name);
+        }
+        seen
+    });
+    groups.sort_by_key(|group| families.iter().position(|name| *name == family(group)));
     let mut rows = Vec::new();
     for group in groups {
         let left: Vec<&Item> = engine.iter().filter(|item| item.group == group).collect();
@@ -482,7 +509,8 @@ fn align(aspect: &str, engine: Vec<Item>, kernel: Vec<Item>) -> Vec<DiffRow> {
         let mut lcs = vec![vec![0u32; m + 1]; n + 1];
         for i in (0..n).rev() {
             for j in (0..m).rev() {
-                lcs[i][j] = if left[i].key == right[j].key { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+                lcs[i][j] =
+                    if left[i].key == right[j].key { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
             }
         }
         let (mut i, mut j) = (0, 0);
@@ -528,8 +556,10 @@ pub fn compare(scenario: &Scenario, engine: &Observation, kernel: &Observation) 
         for row in &differing {
             *by_aspect.entry(row.aspect.as_str()).or_default() += 1;
         }
-        let summary: Vec<String> =
-            by_aspect.iter().map(|(aspect, count)| format!("{count} {aspect} row{}", if *count == 1 { "" } else { "s" })).collect();
+        let summary: Vec<String> = by_aspect
+            .iter()
+            .map(|(aspect, count)| format!("{count} {aspect} row{}", if *count == 1 { "" } else { "s" }))
+            .collect();
         let first = differing[0];
         let side = |text: &str| if text.is_empty() { "nothing".to_string() } else { text.to_string() };
         (

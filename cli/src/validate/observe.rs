@@ -91,14 +91,19 @@ pub fn parse_trace(text: &str, keep: impl Fn(Ipv4) -> bool) -> Vec<StateChange> 
     let mut changes = Vec::new();
     for line in text.lines() {
         let Some(at) = line.find(" inet_sock_set_state: ") else { continue };
-        let Some(stamp) = line[..at].split_whitespace().last().and_then(|stamp| stamp.strip_suffix(':')) else { continue };
+        let Some(stamp) = line[..at].split_whitespace().last().and_then(|stamp| stamp.strip_suffix(':')) else {
+            continue;
+        };
         let Some((seconds, fraction)) = stamp.split_once('.') else { continue };
-        let (Ok(seconds), Ok(micros)) = (seconds.parse::<u64>(), format!("{fraction:0<6}")[..6].parse::<u64>()) else { continue };
+        let (Ok(seconds), Ok(micros)) = (seconds.parse::<u64>(), format!("{fraction:0<6}")[..6].parse::<u64>()) else {
+            continue;
+        };
         let rest = &line[at..];
         if field(rest, "family") != Some("AF_INET") || field(rest, "protocol") != Some("IPPROTO_TCP") {
             continue;
         }
-        let parse_addr = |ip: &str, port: &str| -> Option<SockAddr> { Some(SockAddr::new(ip.parse().ok()?, port.parse().ok()?)) };
+        let parse_addr =
+            |ip: &str, port: &str| -> Option<SockAddr> { Some(SockAddr::new(ip.parse().ok()?, port.parse().ok()?)) };
         let (Some(local), Some(peer)) = (
             parse_addr(field(rest, "saddr").unwrap_or(""), field(rest, "sport").unwrap_or("")),
             parse_addr(field(rest, "daddr").unwrap_or(""), field(rest, "dport").unwrap_or("")),
@@ -112,7 +117,10 @@ pub fn parse_trace(text: &str, keep: impl Fn(Ipv4) -> bool) -> Vec<StateChange> 
             continue;
         };
         let ours = |ip: Ipv4| ip.is_unspecified() || keep(ip);
-        if !ours(local.ip) || !ours(peer.ip) || (local.ip.is_unspecified() && peer.ip.is_unspecified() && local.port == 0) {
+        if !ours(local.ip)
+            || !ours(peer.ip)
+            || (local.ip.is_unspecified() && peer.ip.is_unspecified() && local.port == 0)
+        {
             continue;
         }
         let peer = if peer.ip.is_unspecified() && peer.port == 0 { None } else { Some(peer) };
@@ -174,9 +182,16 @@ pub fn complete_states(mut changes: Vec<StateChange>, entries: &[ProcEntry]) -> 
     }
     for index in 0..changes.len() {
         let change = &changes[index];
-        if change.to != State::Listen && change.peer.is_some() && (change.local.port == 0 || change.local.ip.is_unspecified()) {
+        if change.to != State::Listen
+            && change.peer.is_some()
+            && (change.local.port == 0 || change.local.ip.is_unspecified())
+        {
             let (peer, to) = (change.peer, change.to);
-            if let Some(next) = changes[index + 1..].iter().find(|next| next.peer == peer && next.from == to) {
+            let ip = change.local.ip;
+            let same_socket = |next: &&StateChange| {
+                next.peer == peer && next.from == to && (ip.is_unspecified() || next.local.ip == ip)
+            };
+            if let Some(next) = changes[index + 1..].iter().find(same_socket) {
                 let local = next.local;
                 changes[index].local = local;
             }

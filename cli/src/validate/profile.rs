@@ -76,6 +76,46 @@ impl LoopbackMap {
     }
 }
 
+/// The one-way delay added to `lo` (tc netem) when two hosts act at the same instant.
+pub const CROSSING_DELAY_US: u64 = 1_000;
+
+/// Whether processes on two different hosts connect, close or shut down at the same `at_ms`
+/// (a simultaneous open or close). On bare loopback a segment is delivered within
+/// microseconds, inside the call that sent it, so the first host's segment would arrive
+/// before the second host acts and nothing would cross; such a scenario runs with
+/// [`CROSSING_DELAY_US`] of delay on `lo`, and the profile gives its links the same latency.
+pub fn needs_crossing_delay(scenario: &Scenario) -> bool {
+    let host_of_addr = |ip: Ipv4| scenario.hosts.iter().find(|host| host.addr == ip).map(|host| host.name.clone());
+    let mut moments: Vec<(String, u64)> = Vec::new();
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for process in &scenario.processes {
+        for step in &process.steps {
+            if let Call::Connect { addr, .. } = &step.call {
+                if let Some(peer) = host_of_addr(addr.ip) {
+                    pairs.push((process.host.clone(), peer));
+                }
+            }
+            let acts = matches!(step.call, Call::Connect { .. } | Call::Close { .. } | Call::Shutdown { .. });
+            if let (true, Some(at_ms)) = (acts, step.at_ms) {
+                moments.push((process.host.clone(), (at_ms * 1000.0).round() as u64));
+            }
+        }
+    }
+    let peers = |a: &String, b: &String| pairs.iter().any(|(x, y)| (x == a && y == b) || (x == b && y == a));
+    moments
+        .iter()
+        .any(|(host, at)| moments.iter().any(|(other, when)| other != host && when == at && peers(host, other)))
+}
+
+/// One-way latency of the profile's links for this scenario.
+pub fn link_latency_us(scenario: &Scenario) -> u64 {
+    if needs_crossing_delay(scenario) {
+        CROSSING_DELAY_US
+    } else {
+        LOOPBACK_LATENCY_US
+    }
+}
+
 /// The scenario as the engine runs it for the comparison.
 pub fn loopback_profile(scenario: &Scenario, facts: &KernelFacts) -> Scenario {
     let mut profiled = scenario.clone();
@@ -95,7 +135,7 @@ pub fn loopback_profile(scenario: &Scenario, facts: &KernelFacts) -> Scenario {
             profiled.links.push(LinkSpec {
                 a: a.name.clone(),
                 b: b.name.clone(),
-                latency_us: LOOPBACK_LATENCY_US,
+                latency_us: link_latency_us(scenario),
                 mtu: LOOPBACK_MTU,
             });
         }
@@ -105,7 +145,8 @@ pub fn loopback_profile(scenario: &Scenario, facts: &KernelFacts) -> Scenario {
 
 /// Settings the profile replaces with the kernel's own; any other difference from Linux's
 /// defaults makes a scenario engine-only.
-const NEUTRALISED: &[&str] = &["isn", "ephemeral_ports", "window_clamp", "window_scaling", "wscale", "timestamps", "sack"];
+const NEUTRALISED: &[&str] =
+    &["isn", "ephemeral_ports", "window_clamp", "window_scaling", "wscale", "timestamps", "sack"];
 
 /// Why a scenario cannot be reproduced on loopback, judged from the scenario alone.
 pub fn engine_only_reason(scenario: &Scenario) -> Option<String> {
@@ -116,7 +157,12 @@ pub fn engine_only_reason(scenario: &Scenario) -> Option<String> {
         let kinds: Vec<String> = scenario
             .faults
             .iter()
-            .map(|fault| serde_json::to_value(fault).ok().and_then(|value| value.get("fault").and_then(|kind| kind.as_str().map(str::to_string))).unwrap_or_default())
+            .map(|fault| {
+                serde_json::to_value(fault)
+                    .ok()
+                    .and_then(|value| value.get("fault").and_then(|kind| kind.as_str().map(str::to_string)))
+                    .unwrap_or_default()
+            })
             .collect();
         return Some(format!(
             "needs injected faults ({}): dropping exactly the named segment or killing a host needs a \
@@ -139,8 +185,17 @@ pub fn engine_only_reason(scenario: &Scenario) -> Option<String> {
                 "msl_ms" => " (Linux's TIME_WAIT is fixed at 60 s)",
                 _ => " (a real kernel takes it from a machine-wide sysctl or constant)",
             };
-            return Some(format!("host {} sets tcp.{field} = {value}, which loopback cannot reproduce{why}", host.name));
+            return Some(format!(
+                "host {} sets tcp.{field} = {value}, which loopback cannot reproduce{why}",
+                host.name
+            ));
         }
+    }
+    if let Some(port) = port_only_the_engine_knows(scenario) {
+        return Some(format!(
+            "a client connects to port {port}, which the listener got as an ephemeral port from the \
+             engine's random generator; a real kernel picks another port"
+        ));
     }
     let hosts: Vec<Ipv4> = scenario.hosts.iter().map(|host| host.addr).collect();
     for process in &scenario.processes {
@@ -154,10 +209,38 @@ pub fn engine_only_reason(scenario: &Scenario) -> Option<String> {
     None
 }
 
+/// A connect() to a port that no bind() names, in a scenario where some listener was never
+/// bound (so it listens on a port the engine drew at random).
+fn port_only_the_engine_knows(scenario: &Scenario) -> Option<u16> {
+    let mut bound_ports = Vec::new();
+    let mut unbound_listener = false;
+    let mut connects = Vec::new();
+    for process in &scenario.processes {
+        let mut bound_names = Vec::new();
+        for step in &process.steps {
+            match &step.call {
+                Call::Bind { fd, addr } => {
+                    bound_names.push(fd.clone());
+                    bound_ports.push(addr.port);
+                }
+                Call::Listen { fd, .. } if !bound_names.contains(fd) => unbound_listener = true,
+                Call::Connect { addr, .. } => connects.push(addr.port),
+                _ => {}
+            }
+        }
+    }
+    if !unbound_listener {
+        return None;
+    }
+    connects.into_iter().find(|port| !bound_ports.contains(port))
+}
+
 fn foreign_address(steps: &[Step], hosts: &[Ipv4]) -> Option<SockAddr> {
     for step in steps {
         match &step.call {
-            Call::Bind { addr, .. } | Call::Connect { addr, .. } if !addr.ip.is_unspecified() && !hosts.contains(&addr.ip) => {
+            Call::Bind { addr, .. } | Call::Connect { addr, .. } | Call::Sendto { addr, .. }
+                if !addr.ip.is_unspecified() && !hosts.contains(&addr.ip) =>
+            {
                 return Some(*addr);
             }
             Call::Fork { child } => {

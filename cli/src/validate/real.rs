@@ -17,7 +17,7 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{mpsc, Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -110,12 +110,18 @@ pub fn run_processes(scenario: &Scenario, map: &LoopbackMap, deadline: Duration)
     for process in &scenario.processes {
         let host = scenario.hosts.iter().find(|host| host.name == process.host).map(|host| host.addr);
         let host_ip = host.and_then(|ip| map.real_ip(ip)).unwrap_or(Ipv4([127, 0, 0, 1]));
-        spawn(&shared, process.name.clone(), host_ip, process.steps.clone(), BTreeMap::new());
+        // The engine runs processes that are ready at the same moment in their order, each
+        // until it waits; so the next thread starts only once this one waits (or 100 ms
+        // have passed), lest a client's connect() overtake the server's listen().
+        let (yielded, waiting) = mpsc::channel();
+        spawn(&shared, process.name.clone(), host_ip, process.steps.clone(), BTreeMap::new(), Some(yielded));
+        let _ = waiting.recv_timeout(Duration::from_millis(100));
     }
     let deadline_us = deadline.as_micros() as u64;
     let mut aborted = false;
     loop {
-        let handles: Vec<JoinHandle<()>> = std::mem::take(&mut *shared.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        let handles: Vec<JoinHandle<()>> =
+            std::mem::take(&mut *shared.threads.lock().unwrap_or_else(|p| p.into_inner()));
         if handles.is_empty() {
             break;
         }
@@ -148,12 +154,20 @@ pub fn run_processes(scenario: &Scenario, map: &LoopbackMap, deadline: Duration)
     RealRun { calls, checkpoints, start_us: shared.start_us, end_us, aborted }
 }
 
-fn spawn(shared: &Arc<Shared>, name: String, host_ip: Ipv4, steps: Vec<Step>, fds: BTreeMap<String, Arc<Socket>>) {
+fn spawn(
+    shared: &Arc<Shared>,
+    name: String,
+    host_ip: Ipv4,
+    steps: Vec<Step>,
+    fds: BTreeMap<String, Arc<Socket>>,
+    yielded: Option<mpsc::Sender<()>>,
+) {
     let thread_shared = Arc::clone(shared);
     let handle = std::thread::Builder::new().name(name.clone()).spawn(move || {
-        let mut process = Process { shared: thread_shared, name, host_ip, fds, last_return_us: 0 };
+        let mut process = Process { shared: thread_shared, name, host_ip, fds, last_return_us: 0, yielded };
         process.last_return_us = process.shared.now();
         process.run(&steps);
+        process.yield_turn();
         // exit(): the kernel closes every descriptor the process still holds.
         process.fds.clear();
         let now = process.shared.now();
@@ -172,6 +186,8 @@ struct Process {
     host_ip: Ipv4,
     fds: BTreeMap<String, Arc<Socket>>,
     last_return_us: u64,
+    /// Told once, when this process first waits, so that the next process may start.
+    yielded: Option<mpsc::Sender<()>>,
 }
 
 fn errno_name(err: &io::Error) -> String {
@@ -230,11 +246,26 @@ impl Process {
             if self.shared.abort.load(Ordering::SeqCst) {
                 return;
             }
+            let call = &step.call;
+            let may_block = matches!(
+                call,
+                Call::Connect { .. }
+                    | Call::Accept { .. }
+                    | Call::Send { .. }
+                    | Call::SendAll { .. }
+                    | Call::Recv { .. }
+                    | Call::Recvfrom { .. }
+                    | Call::RecvToEof { .. }
+                    | Call::Close { .. }
+                    | Call::Sleep { .. }
+            );
+            if step.at_ms.is_some() || may_block {
+                self.yield_turn();
+            }
             if let Some(at_ms) = step.at_ms {
                 // at_ms counts from the start of the run, as in the engine.
                 self.shared.sleep_until((at_ms * 1000.0).round() as u64);
             }
-            let call = &step.call;
             if !matches!(call, Call::Sleep { .. }) {
                 self.checkpoint(call);
             }
@@ -242,6 +273,12 @@ impl Process {
             if !matches!(call, Call::Sleep { .. }) {
                 self.last_return_us = self.shared.now();
             }
+        }
+    }
+
+    fn yield_turn(&mut self) {
+        if let Some(yielded) = self.yielded.take() {
+            let _ = yielded.send(());
         }
     }
 
@@ -259,12 +296,16 @@ impl Process {
         let fd = socket.as_raw_fd();
         let (state, backlog) = sys::tcp_state_and_backlog(fd).unwrap_or((0, 0));
         let listener = state == 0x0A;
-        let (recv_q, send_q) = if listener {
-            (backlog, 0)
-        } else {
-            (sys::inq(fd).unwrap_or(0), sys::outq(fd).unwrap_or(0))
+        let (recv_q, send_q) =
+            if listener { (backlog, 0) } else { (sys::inq(fd).unwrap_or(0), sys::outq(fd).unwrap_or(0)) };
+        let point = Checkpoint {
+            t_us: now,
+            process: self.name.clone(),
+            call: call.name().to_string(),
+            listener,
+            recv_q,
+            send_q,
         };
-        let point = Checkpoint { t_us: now, process: self.name.clone(), call: call.name().to_string(), listener, recv_q, send_q };
         self.shared.checkpoints.lock().unwrap_or_else(|p| p.into_inner()).push(point);
     }
 
@@ -301,15 +342,7 @@ impl Process {
             Call::Connect { fd, addr } => {
                 let outcome = self.socket(fd).and_then(|socket| {
                     let target = self.real_addr(*addr)?;
-                    let unbound = socket.local_addr().ok().and_then(|local| local.as_socket_ipv4()).is_none_or(|local| local.port() == 0);
-                    if unbound {
-                        // Make the source address this host's, as the engine does.
-                        let own = RealAddr::from(std::net::SocketAddrV4::new(self.host_ip.0.into(), 0));
-                        if socket.r#type()? == Type::STREAM {
-                            sys::bind_address_no_port(socket.as_raw_fd())?;
-                        }
-                        socket.bind(&own)?;
-                    }
+                    self.bind_to_host_if_unbound(&socket)?;
                     socket.connect(&target)
                 });
                 self.record(call, outcome.map(|_| 0), None);
@@ -330,12 +363,35 @@ impl Process {
                 let outcome = self.socket(fd).and_then(|socket| socket.send_with_flags(&bytes, libc::MSG_NOSIGNAL));
                 self.record(call, outcome.map(|sent| sent as i64), None);
             }
+            Call::Sendto { fd, addr, data, len } => {
+                let bytes = payload(data, len);
+                let outcome = self.socket(fd).and_then(|socket| {
+                    let target = self.real_addr(*addr)?;
+                    self.bind_to_host_if_unbound(&socket)?;
+                    socket.send_to_with_flags(&bytes, &target, libc::MSG_NOSIGNAL)
+                });
+                self.record(call, outcome.map(|sent| sent as i64), None);
+            }
+            Call::Recvfrom { fd, len } => {
+                let outcome = self.socket(fd).and_then(|socket| {
+                    let mut buffer = vec![MaybeUninit::<u8>::uninit(); *len as usize];
+                    socket.recv_from(&mut buffer)
+                });
+                match outcome {
+                    Ok((count, from)) => {
+                        let value = self.scenario_addr(from);
+                        self.record(call, Ok(count as i64), value);
+                    }
+                    Err(err) => self.record(call, Err(err), None),
+                }
+            }
             Call::SendAll { fd, data, len } => {
                 // A writen() loop: send the rest until all is queued; on EAGAIN wait for room.
                 let bytes = payload(data, len);
                 let mut done = 0;
                 while done < bytes.len() && !self.shared.abort.load(Ordering::SeqCst) {
-                    let outcome = self.socket(fd).and_then(|socket| socket.send_with_flags(&bytes[done..], libc::MSG_NOSIGNAL));
+                    let outcome =
+                        self.socket(fd).and_then(|socket| socket.send_with_flags(&bytes[done..], libc::MSG_NOSIGNAL));
                     match outcome {
                         Ok(sent) => {
                             done += sent;
@@ -458,7 +514,7 @@ impl Process {
                         copies.insert(name.clone(), copy);
                     }
                 }
-                spawn(&self.shared, child.name.clone(), self.host_ip, child.steps.clone(), copies);
+                spawn(&self.shared, child.name.clone(), self.host_ip, child.steps.clone(), copies, None);
                 self.record(call, Ok(i64::from(std::process::id() as i32)), None);
             }
             Call::Sleep { ms } => {
@@ -467,6 +523,21 @@ impl Process {
                 self.record(call, Ok(0), None);
             }
         }
+    }
+
+    /// Gives an unbound socket this host's loopback address (the port stays for connect()
+    /// or the first datagram to choose), as the engine gives it the host's address.
+    fn bind_to_host_if_unbound(&self, socket: &Socket) -> io::Result<()> {
+        let unbound =
+            socket.local_addr().ok().and_then(|local| local.as_socket_ipv4()).is_none_or(|local| local.port() == 0);
+        if unbound {
+            let own = RealAddr::from(std::net::SocketAddrV4::new(self.host_ip.0.into(), 0));
+            if socket.r#type()? == Type::STREAM {
+                sys::bind_address_no_port(socket.as_raw_fd())?;
+            }
+            socket.bind(&own)?;
+        }
+        Ok(())
     }
 
     fn recv_once(&self, fd: &str, len: u32) -> io::Result<(i64, Option<String>)> {

@@ -91,7 +91,15 @@ pub fn packet_drops(fd: RawFd) -> io::Result<u32> {
     let mut stats = libc::tpacket_stats { tp_packets: 0, tp_drops: 0 };
     let mut len = std::mem::size_of::<libc::tpacket_stats>() as libc::socklen_t;
     // SAFETY: stats and len describe a buffer of the right size.
-    check(unsafe { libc::getsockopt(fd, libc::SOL_PACKET, libc::PACKET_STATISTICS, (&mut stats as *mut libc::tpacket_stats).cast(), &mut len) })?;
+    check(unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_PACKET,
+            libc::PACKET_STATISTICS,
+            (&mut stats as *mut libc::tpacket_stats).cast(),
+            &mut len,
+        )
+    })?;
     Ok(stats.tp_drops)
 }
 
@@ -101,7 +109,9 @@ pub fn tcp_state_and_backlog(fd: RawFd) -> io::Result<(u8, u32)> {
     let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
     // SAFETY: info and len describe a buffer of the right size.
-    check(unsafe { libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_INFO, (&mut info as *mut libc::tcp_info).cast(), &mut len) })?;
+    check(unsafe {
+        libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_INFO, (&mut info as *mut libc::tcp_info).cast(), &mut len)
+    })?;
     Ok((info.tcpi_state, info.tcpi_unacked))
 }
 
@@ -124,5 +134,7 @@ pub fn outq(fd: RawFd) -> io::Result<u32> {
 
 /// The running kernel's release, e.g. `6.18.44`.
 pub fn kernel_release() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|text| text.trim().to_string()).unwrap_or_else(|_| "unknown".to_string())
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|text| text.trim().to_string())
+        .unwrap_or_else(|_| "unknown".to_string())
 }

@@ -1,1 +1,410 @@
-//! Helpers live in the tests; see tests/browser.rs.
+//! A small WebDriver client for the page's end-to-end tests and benchmarks.
+//!
+//! It starts Debian's chromedriver on a free port, opens one headless Chromium session with a
+//! fresh profile, and speaks the W3C WebDriver protocol as JSON over plain HTTP/1.1 with
+//! `std::net`, so the tests need no async runtime. Waiting is always polling a condition
+//! against a deadline, never sleeping for a fixed time.
+//!
+//! The tests read the served page's address from `SOCKSCOPE_URL` (set by `cargo xtask test`);
+//! without it they print why they skip and pass, so that a plain `cargo test --workspace`
+//! works on a machine without a browser.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub type Result<T> = std::result::Result<T, String>;
+
+/// How long any single condition may take to become true.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+/// The page under test, or `None` (after printing why) when `SOCKSCOPE_URL` is unset.
+pub fn page_url(test: &str) -> Option<String> {
+    match std::env::var("SOCKSCOPE_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            println!(
+                "skipping {test}: SOCKSCOPE_URL is not set. Run `cargo xtask test` (or serve frontend/dist and set \
+                 SOCKSCOPE_URL) to run the browser tests."
+            );
+            None
+        }
+    }
+}
+
+/// Joins the page's address and a query such as `?s=four-way-close`.
+pub fn at(base: &str, query: &str) -> String {
+    format!("{}{}", base.trim_end_matches('/'), if query.is_empty() { "/".to_string() } else { format!("/{query}") })
+}
+
+/// A running chromedriver with one browser session; both end when it is dropped.
+pub struct Browser {
+    driver: Child,
+    port: u16,
+    session: String,
+    profile: PathBuf,
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    listener.local_addr().map(|addr| addr.port()).map_err(|e| e.to_string())
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium whose window is `width` x `height`.
+    pub fn start(width: u32, height: u32) -> Result<Browser> {
+        let chromedriver = std::env::var("SOCKSCOPE_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromium = std::env::var("SOCKSCOPE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let port = free_port()?;
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {chromedriver}: {e}"))?;
+        let profile =
+            std::env::temp_dir().join(format!("sockscope-e2e-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&profile);
+        std::fs::create_dir_all(&profile).map_err(|e| format!("cannot create {}: {e}", profile.display()))?;
+        let mut browser = Browser { driver, port, session: String::new(), profile };
+        let started = Instant::now();
+        loop {
+            if let Ok(status) = browser.request("GET", "/status", None) {
+                if status["value"]["ready"].as_bool() == Some(true) {
+                    break;
+                }
+            }
+            if started.elapsed() > DEADLINE {
+                return Err(format!("chromedriver on port {port} did not become ready"));
+            }
+            std::thread::yield_now();
+        }
+        let args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--no-first-run".into(),
+            "--disable-dev-shm-usage".into(),
+            "--hide-scrollbars".into(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", browser.profile.display()),
+        ];
+        let capabilities = json!({
+            "capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:loggingPrefs": {"browser": "ALL"},
+                "goog:chromeOptions": {"binary": chromium, "args": args}
+            }}
+        });
+        let created = browser.request("POST", "/session", Some(&capabilities))?;
+        browser.session = created["value"]["sessionId"]
+            .as_str()
+            .ok_or_else(|| format!("chromedriver did not create a session: {created}"))?
+            .to_string();
+        Ok(browser)
+    }
+
+    fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
+        let body = body.map(Value::to_string).unwrap_or_default();
+        let mut stream =
+            TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| format!("cannot reach chromedriver: {e}"))?;
+        stream.set_read_timeout(Some(Duration::from_secs(120))).map_err(|e| e.to_string())?;
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json; charset=utf-8\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            self.port,
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes())).map_err(|e| e.to_string())?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).map_err(|e| format!("reading chromedriver's answer: {e}"))?;
+        let split = response
+            .windows(4)
+            .position(|window| window == b"\r\n\r\n")
+            .ok_or("chromedriver's answer has no header end")?;
+        let head = String::from_utf8_lossy(&response[..split]).to_string();
+        let mut payload = response[split + 4..].to_vec();
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+            payload = dechunk(&payload)?;
+        }
+        let value: Value = serde_json::from_slice(&payload)
+            .map_err(|e| format!("chromedriver answered {path} with something that is not JSON ({e}): {head}"))?;
+        if !head.starts_with("HTTP/1.1 200") {
+            return Err(format!("{method} {path} failed: {}", value["value"]["message"].as_str().unwrap_or(&value.to_string())));
+        }
+        Ok(value)
+    }
+
+    fn session_path(&self, tail: &str) -> String {
+        format!("/session/{}{tail}", self.session)
+    }
+
+    pub fn goto(&self, url: &str) -> Result<()> {
+        self.request("POST", &self.session_path("/url"), Some(&json!({ "url": url }))).map(|_| ())
+    }
+
+    /// Runs `script` (a function body; `arguments` holds `args`) and returns its value.
+    pub fn run(&self, script: &str, args: Value) -> Result<Value> {
+        let value = self.request("POST", &self.session_path("/execute/sync"), Some(&json!({"script": script, "args": args})))?;
+        Ok(value["value"].clone())
+    }
+
+    /// Runs an async script: it must call `arguments[arguments.length - 1](result)`.
+    pub fn run_async(&self, script: &str, args: Value) -> Result<Value> {
+        self.request("POST", &self.session_path("/timeouts"), Some(&json!({"script": 120_000})))?;
+        let value = self.request("POST", &self.session_path("/execute/async"), Some(&json!({"script": script, "args": args})))?;
+        Ok(value["value"].clone())
+    }
+
+    /// Polls `script` until it returns something other than `null`/`false`, or fails after
+    /// [`DEADLINE`] with `what` and the last value seen.
+    pub fn wait_for(&self, what: &str, script: &str, args: Value) -> Result<Value> {
+        let started = Instant::now();
+        loop {
+            let value = self.run(script, args.clone())?;
+            if !value.is_null() && value != Value::Bool(false) {
+                return Ok(value);
+            }
+            if started.elapsed() > DEADLINE {
+                return Err(format!("timed out after {DEADLINE:?} waiting for {what}"));
+            }
+        }
+    }
+
+    /// Opens a page and waits until the app has rendered.
+    pub fn open(&self, url: &str) -> Result<()> {
+        self.goto(url)?;
+        self.wait_for(
+            "the app to render",
+            "return document.querySelector('[data-testid=app]') !== null || document.getElementById('panic') !== null",
+            json!([]),
+        )?;
+        if let Some(panic) = self.text("#panic")? {
+            return Err(format!("the page panicked: {panic}"));
+        }
+        Ok(())
+    }
+
+    /// The text of the first element matching `selector`, or `None`.
+    pub fn text(&self, selector: &str) -> Result<Option<String>> {
+        let value = self.run("const e = document.querySelector(arguments[0]); return e ? e.textContent : null", json!([selector]))?;
+        Ok(value.as_str().map(str::to_string))
+    }
+
+    /// An attribute of the first element matching `selector`.
+    pub fn attr(&self, selector: &str, name: &str) -> Result<Option<String>> {
+        let value = self.run(
+            "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null",
+            json!([selector, name]),
+        )?;
+        Ok(value.as_str().map(str::to_string))
+    }
+
+    /// How many events the page shows as applied.
+    pub fn cursor(&self) -> Result<usize> {
+        let value = self.attr("[data-testid=position]", "data-cursor")?.ok_or("the page shows no position")?;
+        value.parse().map_err(|_| format!("data-cursor is `{value}`"))
+    }
+
+    pub fn trace_len(&self) -> Result<usize> {
+        let value = self.attr("[data-testid=position]", "data-len")?.ok_or("the page shows no position")?;
+        value.parse().map_err(|_| format!("data-len is `{value}`"))
+    }
+
+    /// Presses a key (a WebDriver key code such as `\u{E014}` for →), optionally with Shift.
+    pub fn press(&self, key: &str, shift: bool) -> Result<()> {
+        let mut actions = Vec::new();
+        if shift {
+            actions.push(json!({"type": "keyDown", "value": "\u{E008}"}));
+        }
+        actions.push(json!({"type": "keyDown", "value": key}));
+        actions.push(json!({"type": "keyUp", "value": key}));
+        if shift {
+            actions.push(json!({"type": "keyUp", "value": "\u{E008}"}));
+        }
+        let body = json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]});
+        self.request("POST", &self.session_path("/actions"), Some(&body))?;
+        self.request("DELETE", &self.session_path("/actions"), None).map(|_| ())
+    }
+
+    /// Clicks the element matching `selector` (through the DOM, like a user's click).
+    pub fn click(&self, selector: &str) -> Result<()> {
+        let found = self.run(
+            "const e = document.querySelector(arguments[0]); if (!e) return false; e.click(); return true",
+            json!([selector]),
+        )?;
+        if found == Value::Bool(true) {
+            Ok(())
+        } else {
+            Err(format!("no element matches {selector}"))
+        }
+    }
+
+    pub fn set_window(&self, width: u32, height: u32) -> Result<()> {
+        self.request("POST", &self.session_path("/window/rect"), Some(&json!({"width": width, "height": height}))).map(|_| ())
+    }
+
+    /// Saves a PNG of the viewport to `target/screenshots/<name>.png` and returns its path.
+    pub fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let value = self.request("GET", &self.session_path("/screenshot"), None)?;
+        let encoded = value["value"].as_str().ok_or("the screenshot is not a string")?;
+        let png = base64_decode(encoded)?;
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("screenshot: {}", path.display());
+        Ok(path)
+    }
+
+    /// Severe messages from the browser's console since the last call.
+    pub fn console_errors(&self) -> Result<Vec<String>> {
+        let value = self.request("POST", &self.session_path("/se/log"), Some(&json!({"type": "browser"})));
+        let Ok(value) = value else { return Ok(Vec::new()) };
+        Ok(value["value"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|entry| entry["level"] == "SEVERE")
+                    .filter_map(|entry| entry["message"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = self.request("DELETE", &format!("/session/{}", self.session), None);
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// `<workspace>/target/screenshots` (or `$CARGO_TARGET_DIR/screenshots`).
+pub fn screenshot_dir() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    workspace.join("target").join("screenshots")
+}
+
+fn dechunk(mut data: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|pair| pair == b"\r\n").ok_or("bad chunked encoding")?;
+        let size_text = String::from_utf8_lossy(&data[..line_end]).to_string();
+        let size = usize::from_str_radix(size_text.trim().split(';').next().unwrap_or(""), 16)
+            .map_err(|_| format!("bad chunk size `{size_text}`"))?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if data.len() < size + 2 {
+            return Err("truncated chunk".into());
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+fn base64_decode(text: &str) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut buffer, mut bits) = (0u32, 0);
+    for byte in text.bytes() {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' | b'\n' | b'\r' => continue,
+            other => return Err(format!("`{}` is not base64", other as char)),
+        };
+        buffer = (buffer << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Packs scenario text for the page's `#scenario=` fragment: raw deflate, base64url.
+pub fn pack_scenario(text: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let bytes = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9);
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let value = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for position in 0..chunk.len() + 1 {
+            out.push(ALPHABET[(value >> (18 - 6 * position) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Fetches a URL from the static server with a plain HTTP/1.1 GET and returns the body.
+pub fn http_get(url: &str) -> Result<Vec<u8>> {
+    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url} is not http://"))?;
+    let (host, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(host, path)| (host, format!("/{path}")));
+    let mut stream = TcpStream::connect(host).map_err(|e| format!("cannot reach {host}: {e}"))?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).map_err(|e| e.to_string())?;
+    let split = response.windows(4).position(|window| window == b"\r\n\r\n").ok_or("no header end")?;
+    let head = String::from_utf8_lossy(&response[..split]).to_string();
+    if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
+        return Err(format!("GET {url}: {}", head.lines().next().unwrap_or("")));
+    }
+    let body = response[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(&body)
+    } else {
+        Ok(body)
+    }
+}
+
+/// The size of `data` as `gzip -9` would send it: a deflate stream plus gzip's 18 bytes of
+/// header and trailer.
+pub fn gzip_size(data: &[u8]) -> usize {
+    miniz_oxide::deflate::compress_to_vec(data, 9).len() + 18
+}
+
+/// A percentile of already sorted values (nearest rank).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers_decode_and_rank() {
+        assert_eq!(base64_decode("Zm9vYmFy").unwrap(), b"foobar");
+        assert_eq!(dechunk(b"3\r\nfoo\r\n3\r\nbar\r\n0\r\n\r\n").unwrap(), b"foobar");
+        let sorted: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&sorted, 99.0), 99.0);
+        assert_eq!(percentile(&sorted, 50.0), 50.0);
+        assert_eq!(at("http://x:1/", "?s=a"), "http://x:1/?s=a");
+    }
+}

@@ -1,0 +1,765 @@
+//! Data tests of the built-in scenario library.
+//!
+//! Each built-in scenario is run and rendered as one text: the tcpdump view, every socket's
+//! sequence of TCP states, one line per returned system call (`time process call(args) =
+//! result`) and any failed expectation. [`check`] compares that text with
+//! `tests/expected/<name>.txt`; run with `UPDATE_EXPECT=1` to rewrite the files, then review
+//! them as text against the figure each scenario reproduces.
+//!
+//! The golden files make the whole run visible; the targeted tests below assert what the
+//! scenario catalogue says each scenario must show (`shared/scenario-catalogue.md`), so that a
+//! change that keeps a file plausible but breaks the lesson still fails.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use sockscope_engine::trace::{Fate, Phase, Proto, Segment, SocketAction, SocketId};
+use sockscope_engine::{builtin, format, run, Errno, Event, EventKind, SockAddr, State, Trace};
+
+// ===== the data-test helper =====
+
+/// Runs a built-in scenario; panics (failing the test) if it is missing or hits a limit.
+fn run_builtin(name: &str) -> sockscope_engine::Run {
+    let scenario = builtin::get(name).unwrap_or_else(|| panic!("no built-in scenario `{name}`"));
+    run(&scenario).unwrap_or_else(|err| panic!("{name}: {err}"))
+}
+
+/// One line per returned system call, with the arguments it was called with.
+fn syscall_lines(trace: &Trace) -> String {
+    let mut entered: BTreeMap<u32, String> = BTreeMap::new();
+    let mut out = String::new();
+    for event in &trace.events {
+        let EventKind::Syscall { pid, process, call, args, phase, result, errno, value, .. } = &event.kind else {
+            continue;
+        };
+        match phase {
+            Phase::Enter => {
+                entered.insert(*pid, args.clone());
+            }
+            Phase::Block => {}
+            Phase::Return => {
+                let args = entered.remove(pid).unwrap_or_else(|| args.clone());
+                let outcome = match (errno, result) {
+                    (Some(errno), _) => format!("-1 {errno}"),
+                    (None, Some(result)) => result.to_string(),
+                    (None, None) => "?".to_string(),
+                };
+                let shown = value.as_ref().map_or_else(String::new, |value| format!(" ({value})"));
+                let _ = writeln!(out, "{} {process} {call}({args}) = {outcome}{shown}", format::clock(event.t_us));
+            }
+        }
+    }
+    out
+}
+
+/// The text a scenario's golden file holds.
+fn render(name: &str) -> String {
+    let result = run_builtin(name);
+    let trace = &result.trace;
+    let mut text = String::new();
+    let _ = writeln!(text, "# {name}: {}", trace.title);
+    let _ = writeln!(text, "# source: {}", trace.source);
+    text.push_str("\n## tcpdump\n");
+    text.push_str(&format::tcpdump(trace));
+    text.push_str("\n## states\n");
+    text.push_str(&format::state_sequences(trace));
+    text.push_str("\n## calls\n");
+    text.push_str(&syscall_lines(trace));
+    text.push_str("\n## failed expectations\n");
+    if result.failed_expectations.is_empty() {
+        text.push_str("none\n");
+    }
+    for failure in &result.failed_expectations {
+        let _ = writeln!(text, "{failure}");
+    }
+    if let Some(Event { t_us, kind: EventKind::End { reason } }) = trace.events.last() {
+        let _ = writeln!(text, "\n## end\n{} {reason}", format::clock(*t_us));
+    }
+    text
+}
+
+/// Compares a scenario's rendering with its golden file (or rewrites the file when
+/// `UPDATE_EXPECT=1`), and fails on any failed step expectation.
+fn check(name: &str) {
+    let actual = render(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/expected").join(format!("{name}.txt"));
+    if std::env::var_os("UPDATE_EXPECT").is_some_and(|value| value == "1") {
+        std::fs::create_dir_all(path.parent().expect("the path has a parent")).expect("create tests/expected");
+        std::fs::write(&path, &actual).expect("write the expected file");
+    } else {
+        let expected = std::fs::read_to_string(&path)
+            .unwrap_or_else(|err| panic!("{}: {err} (run with UPDATE_EXPECT=1 to create it)", path.display()));
+        if expected != actual {
+            let first = expected.lines().zip(actual.lines()).position(|(want, got)| want != got);
+            panic!(
+                "{name} differs from {} (first differing line: {first:?}); run with UPDATE_EXPECT=1 and \
+                 review the diff\n--- actual ---\n{actual}",
+                path.display()
+            );
+        }
+    }
+    let failures = run_builtin(name).failed_expectations;
+    assert!(failures.is_empty(), "{name}: {failures:#?}");
+}
+
+// ===== trace helpers for the targeted tests =====
+
+/// Every segment put on the wire, with its time.
+fn sent(trace: &Trace) -> Vec<(u64, Segment)> {
+    trace
+        .events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::Segment(segment) if segment.fate == Fate::Sent && segment.proto == Proto::Tcp => {
+                Some((event.t_us, segment.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The time a segment (by id) was delivered.
+fn delivered_at(trace: &Trace, id: u64) -> u64 {
+    trace
+        .events
+        .iter()
+        .find_map(|event| match &event.kind {
+            EventKind::Segment(segment) if segment.id == id && segment.fate == Fate::Delivered => Some(event.t_us),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("segment {id} was never delivered"))
+}
+
+/// A returned system call: time, process, call name, result or errno, shown value.
+#[derive(Clone, Debug)]
+struct Returned {
+    t_us: u64,
+    process: String,
+    call: String,
+    result: Option<i64>,
+    errno: Option<Errno>,
+    value: Option<String>,
+    socket: Option<SocketId>,
+}
+
+fn returns(trace: &Trace) -> Vec<Returned> {
+    trace
+        .events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::Syscall { process, call, phase: Phase::Return, result, errno, value, socket, .. } => {
+                Some(Returned {
+                    t_us: event.t_us,
+                    process: process.clone(),
+                    call: call.clone(),
+                    result: *result,
+                    errno: *errno,
+                    value: value.clone(),
+                    socket: *socket,
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The returned calls of one process and call name, in order.
+fn calls(trace: &Trace, process: &str, call: &str) -> Vec<Returned> {
+    returns(trace).into_iter().filter(|r| r.process == process && r.call == call).collect()
+}
+
+/// State changes: (time, socket, local, from, to).
+fn state_changes(trace: &Trace) -> Vec<(u64, SocketId, SockAddr, State, State)> {
+    trace
+        .events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::State { socket, local, from, to, .. } => Some((event.t_us, *socket, *local, *from, *to)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The states one socket passed through, starting with its first `from`.
+fn states_of(trace: &Trace, socket: SocketId) -> Vec<State> {
+    let mut states = Vec::new();
+    for (_, id, _, from, to) in state_changes(trace) {
+        if id == socket {
+            if states.is_empty() {
+                states.push(from);
+            }
+            states.push(to);
+        }
+    }
+    states
+}
+
+/// Sockets that ever entered `state`.
+fn sockets_entering(trace: &Trace, state: State) -> Vec<SocketId> {
+    let mut ids: Vec<SocketId> =
+        state_changes(trace).into_iter().filter(|change| change.4 == state).map(|change| change.1).collect();
+    ids.dedup();
+    ids
+}
+
+/// How long a socket stayed in `state` (first entry to the next change).
+fn time_in(trace: &Trace, socket: SocketId, state: State) -> u64 {
+    let changes: Vec<_> = state_changes(trace).into_iter().filter(|change| change.1 == socket).collect();
+    let start = changes.iter().position(|change| change.4 == state).expect("the socket enters the state");
+    changes[start + 1].0 - changes[start].0
+}
+
+/// Queue records of one socket: (time, send_q, recv_q, delivered, syn_q, accept_q).
+fn queues(trace: &Trace, socket: SocketId) -> Vec<(u64, u32, u32, u64, u32, u32)> {
+    trace
+        .events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::Queues { socket: id, send_q, recv_q, delivered, syn_q, accept_q, .. } if *id == socket => {
+                Some((event.t_us, *send_q, *recv_q, *delivered, *syn_q, *accept_q))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A socket's queue levels as of time `t_us` (the last record at or before it).
+fn queues_at(trace: &Trace, socket: SocketId, t_us: u64) -> (u32, u32, u64) {
+    queues(trace, socket)
+        .into_iter()
+        .take_while(|record| record.0 <= t_us)
+        .last()
+        .map_or((0, 0, 0), |record| (record.1, record.2, record.3))
+}
+
+/// The socket that listens on `local` (the one that entered LISTEN there).
+fn listener_on(trace: &Trace, local: &str) -> SocketId {
+    state_changes(trace)
+        .into_iter()
+        .find(|change| change.4 == State::Listen && change.2.to_string() == local)
+        .unwrap_or_else(|| panic!("nothing listens on {local}"))
+        .1
+}
+
+/// (socket, listener) for every socket a listener created for an incoming SYN.
+fn children(trace: &Trace) -> Vec<(SocketId, SocketId, Option<SockAddr>)> {
+    trace
+        .events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::Socket { socket, action: SocketAction::Create, listener: Some(listener), peer, .. } => {
+                Some((*socket, *listener, *peer))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn addr(text: &str) -> SockAddr {
+    text.parse().unwrap_or_else(|_| panic!("bad address {text}"))
+}
+
+/// A bare ACK: no data, no SYN, FIN or RST.
+fn is_bare_ack(segment: &Segment) -> bool {
+    segment.flags.ack && !segment.flags.syn && !segment.flags.fin && !segment.flags.rst && segment.len == 0
+}
+
+const MS: u64 = 1_000;
+const SECOND: u64 = 1_000_000;
+
+// ===== golden files: one test per built-in scenario =====
+
+macro_rules! golden {
+    ($($test:ident => $name:literal),* $(,)?) => {
+        $(#[test] fn $test() { check($name); })*
+
+        /// Every built-in scenario has a golden test here.
+        #[test]
+        fn every_builtin_has_a_golden_test() {
+            let tested = [$($name),*];
+            for name in builtin::names() {
+                assert!(tested.contains(&name), "built-in scenario `{name}` has no golden test");
+            }
+        }
+    };
+}
+
+golden! {
+    golden_three_way_handshake => "three-way-handshake",
+    golden_listen_queues => "listen-queues",
+    golden_connection_refused => "connection-refused",
+    golden_simultaneous_open => "simultaneous-open",
+    golden_lifecycle => "lifecycle",
+    golden_tlpi_tcpdump => "tlpi-tcpdump",
+    golden_send_recv_queues => "send-recv-queues",
+    golden_one_write => "one-write",
+    golden_delayed_ack => "delayed-ack",
+    golden_four_way_close => "four-way-close",
+    golden_half_close => "half-close",
+    golden_simultaneous_close => "simultaneous-close",
+    golden_close_unread_data => "close-unread-data",
+    golden_linger_abort => "linger-abort",
+    golden_shutdown_vs_close => "shutdown-vs-close",
+    golden_concurrent_server => "concurrent-server",
+    golden_time_wait_bind => "time-wait-bind",
+    golden_demultiplexing => "demultiplexing",
+    golden_ephemeral_port => "ephemeral-port",
+}
+
+// ===== whole-library properties =====
+
+#[test]
+fn every_builtin_runs_twice_to_identical_jsonl() {
+    for name in builtin::names() {
+        let first = run_builtin(name).trace.to_jsonl();
+        let second = run_builtin(name).trace.to_jsonl();
+        assert!(first == second, "{name}: two runs gave different traces");
+    }
+}
+
+#[test]
+fn catalogue_lists_every_scenario_with_source_and_description() {
+    let catalogue = builtin::catalogue();
+    assert_eq!(catalogue.len(), builtin::names().count(), "a built-in scenario failed to parse");
+    for entry in catalogue {
+        assert!(!entry.description.is_empty(), "{} has no description", entry.name);
+        assert!(!entry.source.is_empty(), "{} has no source", entry.name);
+    }
+}
+
+#[test]
+fn every_step_of_every_builtin_is_narrated_or_checked() {
+    // Each built-in explains itself: most steps carry a note, and every scenario checks its
+    // results with `expect` on most calls.
+    for name in builtin::names() {
+        let scenario = builtin::get(name).expect("parses");
+        let steps: Vec<_> = scenario.processes.iter().flat_map(|process| process.steps.iter()).collect();
+        let notes = steps.iter().filter(|step| step.note.is_some()).count();
+        let expects = steps.iter().filter(|step| step.expect.is_some()).count();
+        assert!(notes >= 3, "{name}: only {notes} notes");
+        assert!(expects * 2 >= steps.len(), "{name}: only {expects} of {} steps check their result", steps.len());
+    }
+}
+
+// ===== TLPI 61.8: the book's transcript, segment for segment =====
+
+/// One line of TLPI's transcript: sender, flags, seq, ack, length, win.
+type BookLine = (&'static str, &'static str, Option<u32>, Option<u32>, u32, u16);
+
+#[test]
+fn tlpi_tcpdump_reproduces_the_books_fifteen_segments() {
+    // TLPI 61.8, with the options removed as in the book: (sender, flags, seq, ack, length,
+    // win). Sequence and acknowledgement numbers are absolute on the SYNs and relative after,
+    // as tcpdump prints them; `None` where the book prints none.
+    const PUKAKI: &str = "10.0.0.1:60391";
+    #[rustfmt::skip]
+    let book: [BookLine; 15] = [
+        (PUKAKI, "S", Some(3_412_991_013), None, 0, 5840),
+        ("tekapo", "S", Some(1_149_562_427), Some(3_412_991_014), 0, 5792),
+        (PUKAKI, ".", None, Some(1), 0, 5840),
+        (PUKAKI, "P", Some(1), Some(1), 16, 5840),
+        ("tekapo", ".", None, Some(17), 0, 1448),
+        ("tekapo", "P", Some(1), Some(17), 4, 1448),
+        (PUKAKI, ".", None, Some(5), 0, 5840),
+        (PUKAKI, "P", Some(17), Some(5), 32, 5840),
+        ("tekapo", ".", None, Some(49), 0, 1448),
+        ("tekapo", "P", Some(5), Some(49), 4, 1448),
+        (PUKAKI, ".", None, Some(9), 0, 5840),
+        (PUKAKI, "F", Some(49), Some(9), 0, 5840),
+        ("tekapo", ".", None, Some(50), 0, 1448),
+        ("tekapo", "F", Some(9), Some(50), 0, 1448),
+        (PUKAKI, ".", None, Some(10), 0, 5840),
+    ];
+    let trace = run_builtin("tlpi-tcpdump").trace;
+    let segments = sent(&trace);
+    assert_eq!(segments.len(), book.len(), "the book shows 15 segments");
+    let (client_isn, server_isn) = (3_412_991_013u32, 1_149_562_427u32);
+    for (index, ((_, segment), (who, flags, seq, ack, len, win))) in segments.iter().zip(book).enumerate() {
+        let from_client = segment.from == addr(PUKAKI);
+        assert_eq!(from_client, who == PUKAKI, "segment {index}: wrong direction");
+        let letter = if segment.flags.syn {
+            "S"
+        } else if segment.flags.fin {
+            "F"
+        } else if segment.flags.psh {
+            "P"
+        } else {
+            "."
+        };
+        assert_eq!(letter, flags, "segment {index}: flags");
+        assert!(!segment.flags.rst, "segment {index}: no RST in the book");
+        let (own_isn, peer_isn) = if from_client { (client_isn, server_isn) } else { (server_isn, client_isn) };
+        if let Some(seq) = seq {
+            let got = if segment.flags.syn { segment.seq } else { segment.seq.wrapping_sub(own_isn) };
+            assert_eq!(got, seq, "segment {index}: seq");
+        }
+        match ack {
+            Some(ack) => {
+                assert!(segment.flags.ack, "segment {index}: the book shows an ack");
+                let got = if segment.flags.syn { segment.ack } else { segment.ack.wrapping_sub(peer_isn) };
+                assert_eq!(got, ack, "segment {index}: ack");
+            }
+            None => assert!(!segment.flags.ack, "segment {index}: the book shows no ack"),
+        }
+        assert_eq!(segment.len, len, "segment {index}: length");
+        assert_eq!(segment.win, win, "segment {index}: win");
+    }
+}
+
+// ===== Connection set-up =====
+
+#[test]
+fn three_way_handshake_shows_queues_and_return_order() {
+    let trace = run_builtin("three-way-handshake").trace;
+    let segments = sent(&trace);
+    let (syn_at, syn) = &segments[0];
+    let (_, syn_ack) = &segments[1];
+    let (_, ack) = &segments[2];
+    // SYN J, SYN+ACK K with ack J+1, ACK K+1.
+    assert!(syn.flags.syn && !syn.flags.ack);
+    assert!(syn_ack.flags.syn && syn_ack.flags.ack && syn_ack.ack == syn.seq.wrapping_add(1));
+    assert!(is_bare_ack(ack) && ack.ack == syn_ack.seq.wrapping_add(1));
+    // connect() moved the client to SYN_SENT when the SYN left.
+    let client = state_changes(&trace).into_iter().find(|change| change.4 == State::SynSent).expect("SYN_SENT");
+    assert_eq!(client.0, *syn_at);
+    // The listener's SYN queue holds the half-open connection from the SYN's arrival until
+    // the final ACK moves it to the accept queue.
+    let listener = listener_on(&trace, "0.0.0.0:9877");
+    let syn_arrives = delivered_at(&trace, syn.id);
+    let ack_arrives = delivered_at(&trace, ack.id);
+    let records = queues(&trace, listener);
+    assert!(records.iter().any(|r| r.0 == syn_arrives && r.4 == 1 && r.5 == 0), "{records:?}");
+    assert!(records.iter().any(|r| r.0 == ack_arrives && r.4 == 0 && r.5 == 1), "{records:?}");
+    assert!(records.iter().filter(|r| r.0 > syn_arrives && r.0 < ack_arrives).all(|r| r.4 == 1));
+    // connect() returns when the SYN+ACK arrives; accept() half a round trip later.
+    let connect = &calls(&trace, "client", "connect")[0];
+    let accept = &calls(&trace, "server", "accept")[0];
+    assert_eq!(connect.t_us, delivered_at(&trace, syn_ack.id));
+    assert_eq!(accept.t_us, ack_arrives);
+    assert!(connect.t_us < accept.t_us);
+    // accept() returns a new socket that shares the listener's local port.
+    let accepted = children(&trace)[0].0;
+    assert_ne!(accepted, listener);
+    let local = state_changes(&trace).into_iter().find(|change| change.1 == accepted).expect("states").2;
+    assert_eq!(local.port, 9877);
+    assert_eq!(states_of(&trace, accepted)[..3], [State::Closed, State::SynRecv, State::Established]);
+}
+
+#[test]
+fn listen_queues_fill_before_accept_and_data_waits() {
+    let trace = run_builtin("listen-queues").trace;
+    let listener = listener_on(&trace, "0.0.0.0:9877");
+    let records = queues(&trace, listener);
+    let first_accept = calls(&trace, "server", "accept")[0].t_us;
+    assert_eq!(records.iter().map(|r| r.4).max(), Some(3), "three half-open connections at once");
+    assert_eq!(records.iter().map(|r| r.5).max(), Some(3), "three completed connections at once");
+    let before_accept = records.iter().rfind(|r| r.0 < first_accept).expect("records");
+    assert_eq!((before_accept.4, before_accept.5), (0, 3), "all three wait in the accept queue");
+    let last = records.last().expect("records");
+    assert_eq!((last.4, last.5), (0, 0), "both queues drained");
+    // Client 1's bytes were acknowledged and queued before anyone accepted the connection.
+    let accepted = children(&trace)[0].0;
+    let (_, recv_q, _) = queues_at(&trace, accepted, first_accept - 1);
+    assert_eq!(recv_q, 19);
+    assert_eq!(calls(&trace, "server", "recv")[0].result, Some(19));
+}
+
+#[test]
+fn connection_refused_is_an_immediate_rst() {
+    let trace = run_builtin("connection-refused").trace;
+    let segments = sent(&trace);
+    assert_eq!(segments.len(), 2, "one SYN, one RST, no retransmission");
+    let (syn_at, syn) = &segments[0];
+    let (_, rst) = &segments[1];
+    assert!(rst.flags.rst && rst.flags.ack);
+    assert_eq!((rst.seq, rst.ack, rst.win), (0, syn.seq.wrapping_add(1), 0));
+    let connect = &calls(&trace, "client", "connect")[0];
+    assert_eq!(connect.errno, Some(Errno::ECONNREFUSED));
+    assert_eq!(connect.t_us - syn_at, 20 * MS, "one round trip on a 10 ms link");
+}
+
+#[test]
+fn simultaneous_open_takes_four_segments_through_syn_rcvd() {
+    let trace = run_builtin("simultaneous-open").trace;
+    let handshake: Vec<_> = sent(&trace).into_iter().filter(|(_, s)| s.flags.syn).collect();
+    assert_eq!(handshake.len(), 4);
+    assert_eq!(handshake.iter().filter(|(_, s)| !s.flags.ack).count(), 2, "two SYNs");
+    assert_eq!(handshake.iter().filter(|(_, s)| s.flags.ack).count(), 2, "two SYN+ACKs");
+    let all = sent(&trace);
+    let first_data = all.iter().position(|(_, s)| s.len > 0).expect("data");
+    assert_eq!(first_data, 4, "no other segment before the data");
+    for socket in sockets_entering(&trace, State::SynSent) {
+        assert_eq!(states_of(&trace, socket)[..4], [State::Closed, State::SynSent, State::SynRecv, State::Established]);
+    }
+    assert!(calls(&trace, "peer-a", "accept").is_empty() && calls(&trace, "peer-b", "listen").is_empty());
+}
+
+// ===== Data transfer and queues =====
+
+#[test]
+fn lifecycle_matches_unp_figure_2_5() {
+    let trace = run_builtin("lifecycle").trace;
+    let segments = sent(&trace);
+    assert_eq!(segments.len(), 10, "ten segments as in the figure");
+    assert_eq!(segments[0].1.options.mss, Some(536));
+    assert_eq!(segments[1].1.options.mss, Some(1460));
+    let request = &segments[3].1;
+    let reply = &segments[4].1;
+    assert_eq!(request.len, 28);
+    assert!(reply.len == 52 && reply.ack == request.seq.wrapping_add(request.len), "the reply piggybacks the ACK");
+    assert!(is_bare_ack(&segments[5].1), "the client acknowledges the reply");
+    let flags: Vec<(bool, bool)> = segments[6..].iter().map(|(_, s)| (s.flags.fin, is_bare_ack(s))).collect();
+    assert_eq!(flags, [(true, false), (false, true), (true, false), (false, true)], "four-segment close");
+    let client = sockets_entering(&trace, State::TimeWait);
+    assert_eq!(client.len(), 1, "only the active closer waits");
+    assert_eq!(time_in(&trace, client[0], State::TimeWait), 60 * SECOND);
+}
+
+#[test]
+fn send_recv_queues_reproduce_figures_7_2_to_7_4() {
+    let trace = run_builtin("send-recv-queues").trace;
+    let sends = calls(&trace, "sender", "send");
+    assert_eq!(sends.iter().map(|r| r.result).collect::<Vec<_>>(), [Some(1000), Some(2000), Some(5000)]);
+    let recvs = calls(&trace, "receiver", "recv");
+    let sender = sends[0].socket.expect("socket");
+    let receiver = recvs[0].socket.expect("socket");
+    // Figure 7.2: after the three sends, before any recv(): 6500 bytes in the sender's SendQ,
+    // 1500 in the receiver's RecvQ, none delivered.
+    let first_recv = recvs[0].t_us;
+    assert!(sends[2].t_us < first_recv);
+    assert_eq!(queues_at(&trace, sender, first_recv - 1).0, 6500);
+    assert_eq!(queues_at(&trace, receiver, first_recv - 1), (0, 1500, 0));
+    // recv(2000) returns 1500 bytes: all of the first send and half of the second.
+    assert_eq!(recvs[0].result, Some(1500));
+    // Figure 7.3 to 7.4: a later recv(4000) returns 4000 and Delivered reaches 5500.
+    assert_eq!(recvs[1].result, Some(4000));
+    let after = queues(&trace, receiver).into_iter().find(|record| record.0 >= recvs[1].t_us).expect("record");
+    assert_eq!(after.3, 5500);
+}
+
+#[test]
+fn one_write_exchange_takes_three_segments_and_one_round_trip() {
+    let trace = run_builtin("one-write").trace;
+    let sends = calls(&trace, "client", "send");
+    let request_at = sends[1].t_us;
+    let close_at = calls(&trace, "client", "close")[0].t_us;
+    let exchange: Vec<_> = sent(&trace).into_iter().filter(|(t, _)| *t >= request_at && *t < close_at).collect();
+    assert_eq!(exchange.len(), 3, "{exchange:?}");
+    let (_, request) = &exchange[0];
+    let (reply_at, reply) = &exchange[1];
+    let (ack_at, ack) = &exchange[2];
+    assert_eq!(request.len, 6);
+    assert!(reply.len == 6 && reply.ack == request.seq.wrapping_add(6), "the reply acknowledges the request");
+    assert!(is_bare_ack(ack) && ack.ack == reply.seq.wrapping_add(6));
+    let answer = calls(&trace, "client", "recv")[1].t_us;
+    assert_eq!(answer - request_at, 20 * MS, "the response takes one round trip");
+    assert_eq!(ack_at - delivered_at(&trace, reply.id), 40 * MS, "the client's ACK is delayed 40 ms");
+    let _ = reply_at;
+}
+
+#[test]
+fn delayed_ack_is_piggybacked_or_sent_alone_after_40_ms() {
+    let trace = run_builtin("delayed-ack").trace;
+    let segments = sent(&trace);
+    let from_server = |t0: u64, t1: u64| -> Vec<(u64, Segment)> {
+        segments.iter().filter(|(t, s)| *t >= t0 && *t < t1 && s.from.port == 9877).cloned().collect()
+    };
+    let requests: Vec<_> = segments.iter().filter(|(_, s)| s.len > 0 && s.to.port == 9877).cloned().collect();
+    assert_eq!(requests.len(), 3);
+    // Request 1: quick-ACK mode answers at once, with a bare ACK.
+    let arrive1 = delivered_at(&trace, requests[0].1.id);
+    let first = from_server(arrive1, arrive1 + 1);
+    assert!(is_bare_ack(&first[0].1), "the first data is acknowledged at once");
+    // Request 2: the reply 10 ms later carries the ACK; no bare ACK from the server before it.
+    let arrive2 = delivered_at(&trace, requests[1].1.id);
+    let second = from_server(arrive2, arrive2 + 100 * MS);
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].0 - arrive2, 10 * MS);
+    assert!(second[0].1.len == 9 && second[0].1.ack == requests[1].1.seq.wrapping_add(9));
+    // Request 3: the server takes 1 s; a bare ACK goes out after 40 ms, the reply later.
+    let arrive3 = delivered_at(&trace, requests[2].1.id);
+    let third = from_server(arrive3, arrive3 + 2 * SECOND);
+    assert!(is_bare_ack(&third[0].1) && third[0].0 - arrive3 == 40 * MS);
+    assert!(third[1].1.len == 9 && third[1].0 - arrive3 == SECOND);
+}
+
+// ===== Closing =====
+
+#[test]
+fn four_way_close_passes_every_closing_state_and_time_wait_lasts_60_s() {
+    let trace = run_builtin("four-way-close").trace;
+    let active = sockets_entering(&trace, State::FinWait1);
+    let passive = sockets_entering(&trace, State::CloseWait);
+    assert_eq!((active.len(), passive.len()), (1, 1));
+    assert_eq!(
+        states_of(&trace, active[0])[2..],
+        [State::Established, State::FinWait1, State::FinWait2, State::TimeWait, State::Closed]
+    );
+    assert_eq!(
+        states_of(&trace, passive[0])[2..],
+        [State::Established, State::CloseWait, State::LastAck, State::Closed]
+    );
+    assert_eq!(time_in(&trace, active[0], State::TimeWait), 60 * SECOND);
+    let close: Vec<_> = sent(&trace).into_iter().skip(3).map(|(_, s)| (s.flags.fin, is_bare_ack(&s))).collect();
+    assert_eq!(close, [(true, false), (false, true), (true, false), (false, true)]);
+    assert_eq!(calls(&trace, "server", "recv")[0].result, Some(0), "recv() returns 0 at the passive side");
+}
+
+#[test]
+fn half_close_keeps_the_other_direction_open() {
+    let trace = run_builtin("half-close").trace;
+    let server_reads: Vec<_> = calls(&trace, "server", "recv").iter().map(|r| r.result).collect();
+    assert_eq!(server_reads, [Some(36), Some(0)], "the server reads the request, then end of file");
+    let client_reads: Vec<_> = calls(&trace, "client", "recv").iter().map(|r| r.result).collect();
+    assert_eq!(client_reads, [Some(19), Some(0)], "the client reads the answer, then end of file");
+    let segments = sent(&trace);
+    let client_fin = segments.iter().position(|(_, s)| s.flags.fin && s.from.port == 45678).expect("client FIN");
+    let answer = segments.iter().position(|(_, s)| s.len > 0 && s.from.port == 9877).expect("answer");
+    assert!(client_fin < answer, "the answer travels after the client's FIN");
+    let shutdown = &calls(&trace, "client", "shutdown")[0];
+    assert_eq!(segments[client_fin].0, shutdown.t_us, "shutdown(SHUT_WR) sends the FIN");
+}
+
+#[test]
+fn simultaneous_close_goes_through_closing_on_both_sides() {
+    let trace = run_builtin("simultaneous-close").trace;
+    let closing = sockets_entering(&trace, State::Closing);
+    assert_eq!(closing.len(), 2);
+    for socket in closing {
+        let states = states_of(&trace, socket);
+        assert_eq!(states[states.len() - 4..], [State::FinWait1, State::Closing, State::TimeWait, State::Closed]);
+        assert_eq!(time_in(&trace, socket, State::TimeWait), 60 * SECOND);
+    }
+}
+
+#[test]
+fn close_with_unread_data_sends_rst_and_skips_time_wait() {
+    let trace = run_builtin("close-unread-data").trace;
+    let from_server: Vec<_> = sent(&trace).into_iter().filter(|(_, s)| s.from.port == 9877).collect();
+    assert!(from_server.iter().all(|(_, s)| !s.flags.fin), "no FIN from the server");
+    let (rst_at, rst) = from_server.iter().find(|(_, s)| s.flags.rst).expect("an RST");
+    // The server's first close() is its listener's; the second is the connection's.
+    assert_eq!(*rst_at, calls(&trace, "server", "close")[1].t_us, "close() sends the RST at once");
+    assert!(rst.flags.ack);
+    assert!(sockets_entering(&trace, State::TimeWait).is_empty(), "no TIME_WAIT after an RST");
+    let recv = &calls(&trace, "client", "recv")[0];
+    assert_eq!(recv.errno, Some(Errno::ECONNRESET));
+    assert_eq!(calls(&trace, "client", "send")[1].errno, Some(Errno::EPIPE));
+}
+
+#[test]
+fn linger_zero_aborts_and_discards_sendq() {
+    let trace = run_builtin("linger-abort").trace;
+    let close = &calls(&trace, "client", "close")[0];
+    let socket = calls(&trace, "client", "connect")[0].socket.expect("socket");
+    let (send_q, _, _) = queues_at(&trace, socket, close.t_us - 1);
+    assert!(send_q > 5000, "most of the 10000 bytes wait in SendQ: {send_q}");
+    let from_client: Vec<_> = sent(&trace).into_iter().filter(|(_, s)| s.from.port == 45678).collect();
+    let (rst_at, _) = from_client.iter().find(|(_, s)| s.flags.rst).expect("an RST");
+    assert_eq!(*rst_at, close.t_us, "RST at once");
+    assert!(from_client.iter().all(|(_, s)| !s.flags.fin), "no FIN");
+    let bytes_sent: u32 = from_client.iter().filter(|(_, s)| !s.retransmission).map(|(_, s)| s.len).sum();
+    assert_eq!(bytes_sent, 2304, "only what the window allowed ever left; the rest was discarded");
+    assert!(from_client.iter().all(|(t, s)| *t <= close.t_us || s.flags.rst), "nothing after the RST");
+    assert!(sockets_entering(&trace, State::TimeWait).is_empty());
+    let reads: Vec<_> = calls(&trace, "server", "recv").iter().map(|r| (r.result, r.errno)).collect();
+    assert_eq!(reads, [(Some(2304), None), (None, Some(Errno::ECONNRESET))]);
+}
+
+#[test]
+fn shutdown_sends_fin_but_closing_a_duplicate_does_not() {
+    let trace = run_builtin("shutdown-vs-close").trace;
+    let close_copy = calls(&trace, "client", "close")[0].t_us;
+    let shutdown = calls(&trace, "client", "shutdown")[0].t_us;
+    let segments = sent(&trace);
+    assert!(
+        segments.iter().all(|(t, _)| *t < close_copy || *t >= shutdown),
+        "nothing on the wire between close() of a copy and shutdown()"
+    );
+    let fin = segments.iter().find(|(_, s)| s.flags.fin && s.from.port == 45678).expect("client FIN");
+    assert_eq!(fin.0, shutdown, "shutdown(SHUT_WR) sends the FIN at once");
+    // Two descriptors were still open when the FIN left.
+    let fds_open = trace
+        .events
+        .iter()
+        .take_while(|event| event.t_us <= shutdown)
+        .filter_map(|event| match &event.kind {
+            EventKind::Fd { pid: 1, action, .. } => Some(action),
+            _ => None,
+        })
+        .fold(0i32, |open, action| match action {
+            sockscope_engine::trace::FdAction::Open => open + 1,
+            sockscope_engine::trace::FdAction::Close => open - 1,
+        });
+    assert_eq!(fds_open, 2);
+}
+
+// ===== Servers, ports, demultiplexing =====
+
+#[test]
+fn concurrent_server_parent_close_sends_nothing_and_pairs_are_distinct() {
+    let trace = run_builtin("concurrent-server").trace;
+    let segments = sent(&trace);
+    for close in calls(&trace, "server", "close").iter().take(2) {
+        assert!(
+            segments.iter().all(|(t, s)| *t != close.t_us || !s.flags.fin),
+            "the parent's close(connfd) at {} sent a FIN",
+            close.t_us
+        );
+    }
+    let pairs: Vec<_> = children(&trace).iter().map(|(_, _, peer)| peer.expect("peer")).collect();
+    assert_eq!(pairs, [addr("206.168.112.219:1500"), addr("206.168.112.219:1501")]);
+    let server_fins: Vec<_> = segments.iter().filter(|(_, s)| s.flags.fin && s.from.port == 21).collect();
+    assert_eq!(server_fins.len(), 2, "each child's close() sends its connection's FIN");
+    assert!(server_fins.iter().all(|(_, s)| s.from == addr("12.106.32.254:21")));
+}
+
+#[test]
+fn time_wait_blocks_bind_until_it_ends_unless_both_reuse() {
+    let trace = run_builtin("time-wait-bind").trace;
+    let time_wait = sockets_entering(&trace, State::TimeWait);
+    assert_eq!(time_wait.len(), 2);
+    let v2 = calls(&trace, "server-v2", "bind");
+    assert_eq!(v2[0].errno, Some(Errno::EADDRINUSE), "bind() during TIME_WAIT fails");
+    let first_tw_end =
+        state_changes(&trace).into_iter().find(|c| c.1 == time_wait[0] && c.3 == State::TimeWait).expect("end").0;
+    assert!(v2[0].t_us < first_tw_end && v2[1].t_us > first_tw_end);
+    assert_eq!(v2[1].result, Some(0), "bind() after TIME_WAIT succeeds");
+    assert_eq!(time_in(&trace, time_wait[0], State::TimeWait), 60 * SECOND);
+    let v3 = &calls(&trace, "server-v3", "bind")[0];
+    let second_tw_end =
+        state_changes(&trace).into_iter().find(|c| c.1 == time_wait[1] && c.3 == State::TimeWait).expect("end").0;
+    assert!(v3.t_us < second_tw_end, "the TIME_WAIT socket still exists");
+    assert_eq!(v3.result, Some(0), "with SO_REUSEADDR on both, bind() succeeds");
+}
+
+#[test]
+fn demultiplexing_prefers_the_fewest_wildcards() {
+    let trace = run_builtin("demultiplexing").trace;
+    let wildcard = listener_on(&trace, "0.0.0.0:99");
+    let specific = listener_on(&trace, "10.1.2.3:99");
+    let made: BTreeMap<SockAddr, SocketId> =
+        children(&trace).into_iter().map(|(_, listener, peer)| (peer.expect("peer"), listener)).collect();
+    assert_eq!(made[&addr("192.168.3.7:40000")], wildcard, "before listener 1 exists, listener 0 takes it");
+    assert_eq!(made[&addr("172.16.1.10:56789")], specific, "the book's packet goes to listener 1");
+    // Data on the old connection goes to socket 2, the exact match, not to either listener.
+    let socket2 = children(&trace).into_iter().find(|c| c.2 == Some(addr("192.168.3.7:40000"))).expect("socket 2").0;
+    let read = &calls(&trace, "server0", "recv")[0];
+    assert_eq!((read.socket, read.result), (Some(socket2), Some(10)));
+    assert_eq!(calls(&trace, "server1", "bind")[0].errno, Some(Errno::EADDRINUSE), "Linux needs SO_REUSEPORT");
+}
+
+#[test]
+fn ephemeral_ports_come_from_linux_range() {
+    let trace = run_builtin("ephemeral-port").trace;
+    let port_of = |value: &Option<String>| addr(value.as_deref().expect("an address")).port;
+    let server = port_of(&calls(&trace, "server", "getsockname")[0].value);
+    let client = calls(&trace, "client", "getsockname");
+    assert_eq!(port_of(&client[0].value), 0, "an unbound socket has port 0");
+    let client_port = port_of(&client[1].value);
+    for port in [server, client_port] {
+        assert!((32768..=60999).contains(&port), "{port} is outside ip_local_port_range");
+    }
+    assert_eq!(calls(&trace, "client", "connect")[0].result, Some(0));
+}

@@ -1,0 +1,282 @@
+//! End-to-end tests of the built page in headless Chromium (see the crate's documentation).
+//!
+//! Each test opens the served page as a reader would: by address, by key and by click, and
+//! checks what is on screen through `data-testid` attributes. Screenshots of three scenarios,
+//! the embedded view and a phone-width view go to `target/screenshots/`.
+
+use serde_json::json;
+use sockscope_frontend_e2e::{at, page_url, pack_scenario, Browser, Result};
+
+const RIGHT: &str = "\u{E014}";
+const LEFT: &str = "\u{E012}";
+const HOME: &str = "\u{E011}";
+const END: &str = "\u{E010}";
+const SPACE: &str = "\u{E00D}";
+const TAB: &str = "\u{E004}";
+
+fn run(test: &str, width: u32, height: u32, body: impl FnOnce(&Browser, &str) -> Result<()>) {
+    let Some(base) = page_url(test) else { return };
+    let browser = Browser::start(width, height).unwrap_or_else(|err| panic!("{test}: cannot start the browser: {err}"));
+    if let Err(err) = body(&browser, &base) {
+        let _ = browser.screenshot(&format!("failed-{test}"));
+        panic!("{test}: {err}");
+    }
+    let errors = browser.console_errors().unwrap_or_default();
+    assert!(errors.is_empty(), "{test}: the browser console reported errors: {errors:#?}");
+}
+
+/// Presses → until `condition` (a script returning true) holds, checking that every press
+/// moves the cursor by exactly one event.
+fn step_until(browser: &Browser, what: &str, condition: &str) -> Result<()> {
+    let len = browser.trace_len()?;
+    loop {
+        if browser.run(condition, json!([]))? == json!(true) {
+            return Ok(());
+        }
+        let before = browser.cursor()?;
+        if before >= len {
+            return Err(format!("reached the end of the trace without seeing {what}"));
+        }
+        browser.press(RIGHT, false)?;
+        browser.wait_for(
+            "→ to step one event",
+            "return document.querySelector('[data-testid=position]').getAttribute('data-cursor') == arguments[0]",
+            json!((before + 1).to_string()),
+        )?;
+    }
+}
+
+#[test]
+fn three_way_handshake_fills_the_syn_queue_and_establishes() {
+    run("three_way_handshake", 1280, 1000, |browser, base| {
+        browser.open(&at(base, "?s=three-way-handshake"))?;
+        let title = browser.text("h1[data-testid=title]")?.unwrap_or_default();
+        assert!(title.to_lowercase().contains("handshake"), "title: {title}");
+        step_until(
+            browser,
+            "the SYN+ACK on the wire",
+            "const line = document.querySelector('[data-testid=tcpdump] .line.current');
+             return line !== null && line.textContent.includes('Flags [S.]')",
+        )?;
+        let client = browser
+            .attr("[data-testid=socket][data-state=SYN_SENT]", "data-socket")?
+            .ok_or("when the SYN+ACK is sent, no socket is in SYN_SENT")?;
+        let syn_queue = browser.attr("[data-testid=syn-queue]", "data-count")?.ok_or("no listener shows a SYN queue")?;
+        assert_eq!(syn_queue, "1", "the listener's SYN queue should hold the half-open connection");
+        let segments = browser.run(
+            "return [...document.querySelectorAll('[data-testid=segment]')].map(s => s.getAttribute('data-label'))",
+            json!([]),
+        )?;
+        assert_eq!(segments, json!(["S seq J", "S. seq K ack J+1"]), "the diagram's arrows so far");
+        browser.screenshot("three-way-handshake")?;
+        step_until(
+            browser,
+            "the client socket ESTABLISHED",
+            &format!("const s = document.querySelector('[data-testid=socket][data-socket=\"{client}\"]'); return s !== null && s.getAttribute('data-state') === 'ESTABLISHED'"),
+        )?;
+        let current = browser.attr("[data-testid=current-state]", "data-state")?;
+        assert_eq!(current.as_deref(), Some("ESTABLISHED"), "the state diagram highlights the new state");
+        let transition = browser.text("[data-testid=last-transition]")?.unwrap_or_default();
+        assert!(transition.contains("SYN_SENT → ESTABLISHED"), "last transition: {transition}");
+        Ok(())
+    });
+}
+
+#[test]
+fn four_way_close_counts_down_time_wait() {
+    run("four_way_close", 1280, 1000, |browser, base| {
+        browser.open(&at(base, "?s=four-way-close"))?;
+        let len = browser.trace_len()?;
+        // Shift+→ jumps from state change to state change until one socket is in TIME_WAIT.
+        for _ in 0..len {
+            if browser.run("return document.querySelector('[data-testid=socket][data-state=TIME_WAIT]') !== null", json!([]))? == json!(true) {
+                break;
+            }
+            let before = browser.cursor()?;
+            browser.press(RIGHT, true)?;
+            browser.wait_for(
+                "Shift+→ to move",
+                "return document.querySelector('[data-testid=position]').getAttribute('data-cursor') != arguments[0]",
+                json!(before.to_string()),
+            )?;
+        }
+        step_until(browser, "the 2MSL timer", "return document.querySelector('[data-testid=timer][data-kind=time_wait]') !== null")?;
+        let countdown = browser.text("[data-testid=timer][data-kind=time_wait] .countdown")?.unwrap_or_default();
+        let seconds: f64 = countdown.trim_end_matches(" s").parse().map_err(|_| format!("countdown `{countdown}` is not `N.NNN s`"))?;
+        assert!((50.0..=60.0).contains(&seconds), "TIME_WAIT should start near 2MSL = 60 s, shows {countdown}");
+        browser.screenshot("four-way-close")?;
+        // Playing runs the countdown in simulated time, compressed but visible.
+        let left_before: u64 = browser.attr("[data-testid=timer][data-kind=time_wait]", "data-left-us")?.unwrap_or_default().parse().unwrap_or(0);
+        browser.press(SPACE, false)?;
+        browser.wait_for(
+            "the TIME_WAIT countdown to run",
+            "const t = document.querySelector('[data-testid=timer][data-kind=time_wait]');
+             return t === null || Number(t.getAttribute('data-left-us')) < arguments[0]",
+            json!(left_before),
+        )?;
+        browser.press(SPACE, false)?;
+        let idle = browser.run("return document.querySelectorAll('[data-testid=idle-marker]').length", json!([]))?;
+        assert!(idle.as_u64().unwrap_or(0) >= 1, "the compressed 60 s of TIME_WAIT must be marked in the diagram");
+        Ok(())
+    });
+}
+
+#[test]
+fn bad_addresses_explain_themselves_and_fall_back_to_the_picker() {
+    run("bad_addresses", 1280, 900, |browser, base| {
+        let cases = [
+            ("?s=nope", "no built-in scenario called “nope”"),
+            ("?s=tlpi-tcpdump&t=abc", "is not an event number"),
+            ("?s=tlpi-tcpdump&t=-5", "is not an event number"),
+            ("#scenario=@@@@", "cannot be opened"),
+            ("#scenario=AAAAAAAA", "cannot be opened"),
+            ("?s=%3Cscript%3Ealert(1)%3C%2Fscript%3E", "no built-in scenario called “<script>alert(1)</script>”"),
+        ];
+        for (query, expected) in cases {
+            browser.open(&at(base, query))?;
+            let message = browser.text("[data-testid=message]")?.ok_or_else(|| format!("{query}: no message shown"))?;
+            assert!(message.contains(expected), "{query}: message is `{message}`");
+            assert!(browser.text("[data-testid=picker]")?.is_some(), "{query}: the picker must be there");
+            assert!(browser.trace_len()? > 0, "{query}: a scenario must still be shown");
+            assert_eq!(browser.run("return document.querySelector('[data-testid=message] script') === null", json!([]))?, json!(true));
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn a_link_with_t_opens_that_moment_and_the_address_follows() {
+    run("t_links", 1280, 900, |browser, base| {
+        browser.open(&at(base, "?s=tlpi-tcpdump&t=40"))?;
+        assert_eq!(browser.cursor()?, 40);
+        let narration = browser.text("[data-testid=narration]")?.unwrap_or_default();
+        assert!(!narration.is_empty());
+        browser.press(RIGHT, false)?;
+        browser.wait_for("the address to follow", "return location.search.includes('t=41')", json!([]))?;
+        assert!(browser.run("return location.search", json!([]))?.as_str().unwrap_or("").contains("s=tlpi-tcpdump"));
+        browser.open(&at(base, "?s=tlpi-tcpdump&t=999999999"))?;
+        let len = browser.trace_len()?;
+        assert_eq!(browser.cursor()?, len, "a t past the end lands on the last event");
+        assert!(browser.text("[data-testid=message]")?.is_none(), "a t past the end is not an error");
+        Ok(())
+    });
+}
+
+#[test]
+fn keyboard_steps_plays_and_shows_focus() {
+    run("keyboard", 1280, 900, |browser, base| {
+        browser.open(&at(base, "?s=tlpi-tcpdump"))?;
+        let len = browser.trace_len()?;
+        let expect_cursor = |what: &str, expected: usize| -> Result<()> {
+            browser.wait_for(
+                what,
+                "return document.querySelector('[data-testid=position]').getAttribute('data-cursor') == arguments[0]",
+                json!(expected.to_string()),
+            )?;
+            Ok(())
+        };
+        browser.press(RIGHT, false)?;
+        expect_cursor("→", 1)?;
+        browser.press(RIGHT, false)?;
+        expect_cursor("→ again", 2)?;
+        browser.press(LEFT, false)?;
+        expect_cursor("←", 1)?;
+        browser.press(END, false)?;
+        expect_cursor("End", len)?;
+        browser.press(HOME, false)?;
+        expect_cursor("Home", 0)?;
+        browser.press(RIGHT, true)?;
+        browser.wait_for(
+            "Shift+→ to land on a state change",
+            "return document.querySelector('[data-testid=narration]').textContent.includes(' goes from ')",
+            json!([]),
+        )?;
+        browser.press(SPACE, false)?;
+        browser.wait_for("Space to play", "return document.querySelector('[data-testid=play]').getAttribute('aria-label') === 'Pause'", json!([]))?;
+        browser.press(SPACE, false)?;
+        browser.wait_for("Space to pause", "return document.querySelector('[data-testid=play]').getAttribute('aria-label') === 'Play'", json!([]))?;
+        // Tab reaches a control, which shows a focus ring.
+        let mut ring = json!(null);
+        for _ in 0..12 {
+            browser.press(TAB, false)?;
+            ring = browser.run(
+                "const e = document.activeElement; if (!e || e === document.body) return null;
+                 const s = getComputedStyle(e); return [e.tagName, s.outlineStyle, parseFloat(s.outlineWidth)]",
+                json!([]),
+            )?;
+            if ring[0] == "BUTTON" || ring[0] == "SELECT" {
+                break;
+            }
+        }
+        assert!(ring[1] != "none" && ring[2].as_f64().unwrap_or(0.0) >= 2.0, "focused control without a visible ring: {ring}");
+        Ok(())
+    });
+}
+
+#[test]
+fn embed_code_gives_a_compact_view_that_fits_800_by_500() {
+    run("embed", 800, 500, |browser, base| {
+        browser.set_window(1280, 900)?;
+        browser.open(&at(base, "?s=tlpi-tcpdump&t=60"))?;
+        browser.click("[data-testid=copy-embed]")?;
+        let snippet = browser
+            .wait_for("the embed snippet", "const t = document.querySelector('[data-testid=embed-snippet]'); return t && t.value", json!([]))?;
+        let snippet = snippet.as_str().unwrap_or_default().to_string();
+        assert!(snippet.starts_with("<iframe src=\"") && snippet.contains("embed=1") && snippet.contains("t=60"), "{snippet}");
+        let src = snippet["<iframe src=\"".len()..].split('"').next().unwrap_or_default().replace("&amp;", "&");
+        // Open the embedded view as an iframe of 800x500 would show it.
+        browser.set_window(800, 500)?;
+        let inner = browser.run("return [innerWidth, innerHeight]", json!([]))?;
+        let chrome_height = 500 - inner[1].as_u64().unwrap_or(500);
+        browser.set_window(800, 500 + chrome_height as u32)?;
+        browser.open(&src)?;
+        assert_eq!(browser.cursor()?, 60);
+        assert_eq!(browser.run("return document.querySelectorAll('[data-testid=host]').length", json!([]))?, json!(0));
+        for part in ["diagram", "narration", "play", "scrubber"] {
+            assert!(browser.text(&format!("[data-testid={part}]"))?.is_some(), "the embedded view lacks {part}");
+        }
+        let overflow = browser.run("return document.documentElement.scrollHeight - innerHeight", json!([]))?;
+        assert!(overflow.as_i64().unwrap_or(999) <= 0, "the embedded view overflows 500 px by {overflow}");
+        browser.screenshot("embed-tlpi-tcpdump")?;
+        Ok(())
+    });
+}
+
+#[test]
+fn scenario_text_is_text_and_nothing_is_fetched_from_elsewhere() {
+    run("safety", 1280, 900, |browser, base| {
+        let source = sockscope_engine::builtin::source("tlpi-tcpdump").expect("tlpi-tcpdump is built in");
+        let mut scenario: serde_json::Value = serde_json::from_str(source).map_err(|e| e.to_string())?;
+        scenario["title"] = json!("<script>window.pwned = 1</script><b>bold</b> & co");
+        let packed = pack_scenario(&scenario.to_string());
+        browser.open(&at(base, &format!("?t=5#scenario={packed}")))?;
+        let title = browser.text("h1[data-testid=title]")?.unwrap_or_default();
+        assert_eq!(title, "<script>window.pwned = 1</script><b>bold</b> & co");
+        assert_eq!(browser.run("return window.pwned === undefined && document.querySelector('h1 b') === null", json!([]))?, json!(true));
+        assert_eq!(browser.cursor()?, 5, "a custom scenario opens at its t as well");
+        let csp = browser.attr("meta[http-equiv=Content-Security-Policy]", "content")?.unwrap_or_default();
+        assert!(csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"), "CSP: {csp}");
+        let foreign = browser.run(
+            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith(location.origin))",
+            json!([]),
+        )?;
+        assert_eq!(foreign, json!([]), "the page fetched something from another origin");
+        Ok(())
+    });
+}
+
+#[test]
+fn screenshots_of_tlpi_at_full_and_phone_width() {
+    run("tlpi_screens", 1280, 1100, |browser, base| {
+        browser.open(&at(base, "?s=tlpi-tcpdump&t=120"))?;
+        let labels = browser.run("return document.querySelectorAll('[data-testid=segment]').length", json!([]))?;
+        assert!(labels.as_u64().unwrap_or(0) >= 5, "by event 120 several segments were drawn: {labels}");
+        browser.screenshot("tlpi-tcpdump")?;
+        browser.set_window(375, 800)?;
+        browser.open(&at(base, "?s=tlpi-tcpdump&t=120"))?;
+        let overflow = browser.run("return document.documentElement.scrollWidth - innerWidth", json!([]))?;
+        assert!(overflow.as_i64().unwrap_or(999) <= 0, "the page scrolls sideways at 375 px by {overflow}");
+        browser.screenshot("tlpi-tcpdump-375px")?;
+        Ok(())
+    });
+}
