@@ -19,26 +19,42 @@ library![
     // Connection set-up
     "three-way-handshake",
     "listen-queues",
+    "backlog-overflow",
     "connection-refused",
+    "connect-timeout",
     "simultaneous-open",
     // Data transfer and queues
     "lifecycle",
     "tlpi-tcpdump",
     "send-recv-queues",
+    "flow-control",
+    "deadlock",
+    "partial-write",
+    "nagle",
+    "nagle-off",
     "one-write",
     "delayed-ack",
     // Closing
     "four-way-close",
     "half-close",
     "simultaneous-close",
+    "lost-final-ack",
     "close-unread-data",
     "linger-abort",
+    "linger-wait",
+    "fin-wait-2-orphan",
     "shutdown-vs-close",
     // Servers, ports, demultiplexing
     "concurrent-server",
     "time-wait-bind",
     "demultiplexing",
     "ephemeral-port",
+    // Failures
+    "peer-crash",
+    "peer-reboot",
+    "keepalive",
+    "retransmission",
+    "udp-vs-tcp",
 ];
 
 /// The catalogue's groups, in order.

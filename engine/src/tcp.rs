@@ -602,7 +602,7 @@ impl World {
     }
 
     /// The window Linux would offer now (`__tcp_select_window()`), before the no-shrink rule.
-    fn compute_window(&self, id: SocketId) -> u32 {
+    pub(crate) fn compute_window(&self, id: SocketId) -> u32 {
         let socket = &self.sockets[id as usize];
         let clamp = self.hosts[socket.host].tcp.window_clamp.unwrap_or(u32::MAX);
         let tcb = &socket.tcb;

@@ -14,7 +14,7 @@ use harness::{Harness, Ret, Seg, Sent, LATENCY_US, LOCAL_EPHEMERAL_PORT, LOCAL_I
 use super::retransmission_budget;
 use crate::addr::SockAddr;
 use crate::errno::Errno;
-use crate::scenario::{How, TcpSettings};
+use crate::scenario::{How, SockOpt, TcpSettings};
 use crate::state::State;
 use crate::trace::{Fate, Flags, SocketId, TcpOptions, TimerKind};
 
@@ -1002,6 +1002,182 @@ fn test_closed_rst_ignored() {
     let (mut h, _) = socket_closed();
     h.inject(Seg { flags: Flags::RST_ACK, seq: 42, ack: 1, ..Seg::default() });
     assert!(h.take_sent().is_empty());
+}
+
+// ===== timers and recovery (loss, probes, keepalive) =====
+
+/// RFC 6298 5.5 and `tcp_retransmit_timer()` (`icsk_backoff`, `TCP_RTO_MAX`): data that is
+/// never acknowledged is resent after the RTO, and each expiry doubles the timeout, up to
+/// 120 s.
+#[test]
+fn test_established_rto_backoff_doubles_up_to_rto_max() {
+    let (mut h, id) = socket_established();
+    let sent_at = h.now();
+    assert_eq!(h.send(id, b"lost"), Ret::Value(4));
+    let original = only(h.take_sent());
+    assert_eq!(original.t_us, sent_at);
+    h.advance(600 * SECOND);
+    let resent: Vec<u64> = h.take_sent().iter().map(|sent| sent.t_us).collect();
+    let mut times = vec![sent_at];
+    times.extend(&resent);
+    let gaps: Vec<u64> = times.windows(2).map(|pair| pair[1] - pair[0]).collect();
+    let expected: Vec<u64> = (0..gaps.len() as u32).map(|n| (RTO_AFTER_HANDSHAKE_US << n).min(120 * SECOND)).collect();
+    assert_eq!(gaps, expected);
+    assert!(gaps.contains(&(120 * SECOND)), "the backoff reaches TCP_RTO_MAX within 600 s: {gaps:?}");
+    assert_eq!(h.state(id), State::Established);
+}
+
+/// `tcp_retransmit_timer()` / `tcp_write_timeout()` with tcp_retries2 = 15: the connection
+/// is given up at the first expiry at least 924.6 s (`tcp_model_timeout()`) after the first
+/// transmission, and the error is ETIMEDOUT.
+#[test]
+fn test_established_retransmissions_give_up_with_etimedout() {
+    let (mut h, id) = socket_established();
+    let sent_at = h.now();
+    assert_eq!(h.send(id, b"lost"), Ret::Value(4));
+    h.advance(1_200 * SECOND);
+    let (closed_at, from, to) = h.transitions(id).last().copied().expect("a state change");
+    assert_eq!((from, to), (State::Established, State::Closed));
+    assert!(closed_at - sent_at >= retransmission_budget(15, 200_000, 120 * SECOND));
+    let resent = h.all_sent().iter().filter(|sent| sent.seg.retransmission).count();
+    assert_eq!(resent, 15, "15 retransmissions with a 202 ms initial RTO");
+    assert_eq!(h.recv(id, 10), Ret::Err(Errno::ETIMEDOUT));
+}
+
+/// RFC 793 3.3 and `tcp_sequence()` / `tcp_send_dupack()`: an empty segment with an old
+/// sequence number (a keepalive or zero-window probe, seq = SND.UNA - 1) is answered at once
+/// with an ACK that shows rcv_nxt and the window.
+#[test]
+fn test_established_probe_with_old_seq_is_answered() {
+    let (mut h, _) = socket_established();
+    let arrival = h.now() + LATENCY_US;
+    h.inject(Seg { seq: REMOTE_ISS, ..remote(Flags::ACK, 0, 0) });
+    let ack = only(h.take_sent());
+    assert_segment(&ack, Flags::ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(ack.t_us, arrival);
+    assert!(ack.seg.win > 0);
+}
+
+/// `tcp_keepalive_timer()`: after keepalive_time of silence a probe goes out, then one per
+/// keepalive_intvl; an answered probe keeps the connection, and after keepalive_probes
+/// unanswered ones the connection is reset (`tcp_send_active_reset()`) with ETIMEDOUT.
+#[test]
+fn test_established_keepalive_probes_then_reset() {
+    let tcp = TcpSettings {
+        keepalive_time_ms: 10_000,
+        keepalive_intvl_ms: 1_000,
+        keepalive_probes: 2,
+        ..Harness::linux_settings()
+    };
+    let (mut h, id) = socket_established_with(tcp);
+    let heard = h.now();
+    assert_eq!(h.setsockopt(id, SockOpt::KeepAlive(true)), Ret::Value(0));
+    h.advance(10 * SECOND);
+    let probe = only(h.take_sent());
+    assert_segment(&probe, Flags::ACK, LOCAL_ISS, REMOTE_ISS + 1);
+    assert_eq!(probe.t_us, heard + 10 * SECOND);
+    // A live peer answers; the idle time starts again from its answer.
+    h.inject(remote(Flags::ACK, 0, 0));
+    let answered = h.now();
+    h.advance(10 * SECOND - 2 * LATENCY_US);
+    assert!(h.take_sent().is_empty(), "no probe before another keepalive_time of silence");
+    // From now on nobody answers.
+    h.advance(3 * SECOND);
+    let sent = h.take_sent();
+    let shape: Vec<(u64, Flags)> = sent.iter().map(|sent| (sent.t_us - answered, sent.seg.flags)).collect();
+    assert_eq!(
+        shape,
+        [(10 * SECOND, Flags::ACK), (11 * SECOND, Flags::ACK), (12 * SECOND, Flags::RST_ACK)],
+        "two unanswered probes, then the reset"
+    );
+    assert_eq!(h.state(id), State::Closed);
+    assert_eq!(h.recv(id, 10), Ret::Err(Errno::ETIMEDOUT));
+}
+
+/// Zero-window probing (`tcp_probe_timer()`, `tcp_probe0_base()`, `tcp_probe0_when()`,
+/// `tcp_ack_probe()`): the first probe leaves one RTO after the window closed; an answer
+/// that still shows a zero window re-arms the timer with the interval doubled, counted from
+/// the answer; after tcp_retries2 probes in a row with no answer the connection is given up.
+#[test]
+fn test_established_zero_window_probes_back_off_and_give_up() {
+    let tcp = TcpSettings { retries2: 3, ..Harness::linux_settings() };
+    let (mut h, id) = socket_established_with(tcp);
+    h.inject(Seg { win: 0, ..remote(Flags::ACK, 0, 0) });
+    let closed_at = h.now();
+    assert_eq!(h.send(id, b"waiting"), Ret::Value(7));
+    assert!(h.take_sent().is_empty(), "nothing may be sent into a zero window");
+    assert_eq!(h.timer(id, TimerKind::Persist), Some(closed_at + RTO_AFTER_HANDSHAKE_US));
+    h.advance(RTO_AFTER_HANDSHAKE_US);
+    let probe = only(h.take_sent());
+    assert_segment(&probe, Flags::ACK, LOCAL_ISS, REMOTE_ISS + 1);
+    // The peer answers, still with a zero window: the next probe is 2 * base after the answer.
+    h.inject(Seg { win: 0, ..remote(Flags::ACK, 0, 0) });
+    let answer = h.now();
+    assert_eq!(h.timer(id, TimerKind::Persist), Some(answer + 2 * RTO_AFTER_HANDSHAKE_US));
+    // No more answers: three probes, 2b, 4b and 8b apart, then the give-up at the next
+    // expiry, 8b later again because icsk_backoff stops growing at tcp_retries2.
+    h.advance(30 * SECOND);
+    let times: Vec<u64> = h.take_sent().iter().map(|sent| sent.t_us).collect();
+    let b = RTO_AFTER_HANDSHAKE_US;
+    assert_eq!(times, [answer + 2 * b, answer + 2 * b + 4 * b, answer + 2 * b + 4 * b + 8 * b]);
+    let (at, from, to) = h.transitions(id).last().copied().expect("a state change");
+    assert_eq!((at, from, to), (times[2] + 8 * b, State::Established, State::Closed));
+    assert_eq!(h.send(id, b"x"), Ret::Err(Errno::ETIMEDOUT));
+}
+
+/// `tcp_data_queue()` then `tcp_fin()` then `__tcp_ack_snd_check()`: data that arrives with
+/// a FIN, even in quick-ACK mode, is acknowledged only after the ACK delay, because the FIN
+/// has put the socket in pingpong mode; a close() in between carries the ACK on its FIN.
+#[test]
+fn test_established_data_with_fin_ack_waits_for_close() {
+    let (mut h, id) = socket_established();
+    h.inject(Seg { flags: Flags { fin: true, ..PSH_ACK }, ..remote_data(0, 0, b"bye") });
+    assert_eq!(h.state(id), State::CloseWait);
+    assert!(h.take_sent().is_empty(), "no immediate ACK although the connection is in quick-ACK mode");
+    assert_eq!(h.recv(id, 10), Ret::Value(3));
+    assert_eq!(h.recv(id, 10), Ret::Value(0));
+    h.close(id);
+    let fin = only(h.take_sent());
+    assert_segment(&fin, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 5);
+}
+
+// ===== bind() and EADDRINUSE =====
+
+/// `inet_csk_bind_conflict()` (`sk_reuse` on both sockets, TIME_WAIT sockets included):
+/// a port held by a TIME_WAIT socket can be bound again only if both the new socket and
+/// the one in TIME_WAIT set SO_REUSEADDR (TLPI 61.10).
+#[test]
+fn test_time_wait_blocks_bind_unless_both_set_reuseaddr() {
+    let (mut h, time_wait) = socket_time_wait();
+    let port = SockAddr::new(crate::addr::Ipv4::UNSPECIFIED, LOCAL_EPHEMERAL_PORT);
+    let fresh = h.socket();
+    assert_eq!(h.bind(fresh, port), Ret::Err(Errno::EADDRINUSE));
+    assert_eq!(h.setsockopt(fresh, SockOpt::ReuseAddr(true)), Ret::Value(0));
+    assert_eq!(h.bind(fresh, port), Ret::Err(Errno::EADDRINUSE), "only the new socket set SO_REUSEADDR");
+    // The fixture cannot place a setsockopt() before its connect(); the flag is only read
+    // when another socket binds, so setting it now is the same as having set it then.
+    h.world.sockets[time_wait as usize].reuseaddr = true;
+    assert_eq!(h.bind(fresh, port), Ret::Value(0), "both set SO_REUSEADDR");
+    assert_eq!(h.state(time_wait), State::TimeWait);
+}
+
+/// `inet_csk_bind_conflict()` and `inet_csk_get_port()`: SO_REUSEADDR never lets a socket
+/// share a port with a listener, and of two SO_REUSEADDR sockets bound to one port only
+/// the first may listen.
+#[test]
+fn test_listen_reuseaddr_never_shares_with_a_listener() {
+    let (mut h, _) = socket_listen();
+    let other = h.socket();
+    assert_eq!(h.setsockopt(other, SockOpt::ReuseAddr(true)), Ret::Value(0));
+    assert_eq!(h.bind(other, SockAddr::new(LOCAL_IP, SERVER_PORT)), Ret::Err(Errno::EADDRINUSE));
+    let shared = SockAddr::new(crate::addr::Ipv4::UNSPECIFIED, SERVER_PORT + 1);
+    let (first, second) = (h.socket(), h.socket());
+    for id in [first, second] {
+        assert_eq!(h.setsockopt(id, SockOpt::ReuseAddr(true)), Ret::Value(0));
+        assert_eq!(h.bind(id, shared), Ret::Value(0), "two SO_REUSEADDR sockets may bind one port");
+    }
+    assert_eq!(h.listen(first, 5), Ret::Value(0));
+    assert_eq!(h.listen(second, 5), Ret::Err(Errno::EADDRINUSE));
 }
 
 // ===== helpers of the state machine =====

@@ -102,6 +102,10 @@ struct InCall {
     start: u32,
     /// Why the call waits, once it blocks.
     reason: Option<String>,
+    /// The enter phase has been traced.
+    entered: bool,
+    /// A writer waiting for room: run again only once this socket is writable.
+    wait_writable: Option<SocketId>,
 }
 
 struct Process {
@@ -507,6 +511,19 @@ impl World {
         }
     }
 
+    /// Linux's sk_stream_is_writeable(): free SendQ space is at least half of what is
+    /// queued, i.e. a third of the buffer; a socket with an error or shut down also counts,
+    /// so that the writer sees the error.
+    fn writable(&self, id: SocketId) -> bool {
+        let socket = &self.sockets[id as usize];
+        let queued = socket.send_q();
+        socket.freed
+            || socket.error.is_some()
+            || !socket.state.can_send()
+            || socket.shut_wr
+            || socket.sndbuf.saturating_sub(queued) >= queued / 2
+    }
+
     /// True when every living process is blocked and nothing but window or keepalive
     /// probes can still happen: no segment in flight, no wake-up, no retransmission or
     /// delayed ACK pending. Probes are answered with the same closed window, so nobody
@@ -530,7 +547,18 @@ impl World {
                     .all(|&kind| socket.timer(kind).is_none())
                     && (socket.timer(TimerKind::Persist).is_none() && socket.timer(TimerKind::Keepalive).is_none()
                         || self.peer_answers_probes(socket))
+                    // A probe is answered with the receiver's real window: if that window is
+                    // open (a window update was lost), the probe will unstick the sender.
+                    && (socket.timer(TimerKind::Persist).is_none() || self.peer_window(socket) == Some(0))
             })
+    }
+
+    /// The window the peer of a connected socket would advertise now, if it still exists.
+    fn peer_window(&self, socket: &Socket) -> Option<u32> {
+        let (local, peer) = (socket.local?, socket.peer?);
+        let &host = self.host_by_addr.get(&peer.ip)?;
+        let &other = self.hosts[host].conns.get(&(peer, local))?;
+        Some(self.compute_window(other))
     }
 
     /// Whether a probe from `socket` would be answered by a live peer that still has the
@@ -569,15 +597,18 @@ impl World {
         if socket.freed || socket.timers[timer_slot(kind)] != Some(deadline) {
             return;
         }
-        socket.timers[timer_slot(kind)] = None;
-        let host = self.hosts[socket.host].name.clone();
+        // The deadlock check runs while this timer still counts as armed.
         if matches!(kind, TimerKind::Persist | TimerKind::Keepalive)
             && self.peer_answers_probes(&self.sockets[id as usize])
             && self.deadlocked()
         {
+            self.sockets[id as usize].timers[timer_slot(kind)] = None;
             self.declare_deadlock();
             return;
         }
+        let socket = &mut self.sockets[id as usize];
+        socket.timers[timer_slot(kind)] = None;
+        let host = self.hosts[socket.host].name.clone();
         self.emit(EventKind::Timer { host, socket: id, timer: kind, action: TimerAction::Fired, deadline_us: deadline });
         self.on_timer(id, kind);
     }
@@ -1032,6 +1063,22 @@ impl World {
                 if let Some(note) = &step.note {
                     self.emit(EventKind::Note { pid: Some(pid), text: note.clone() });
                 }
+            }
+            if let Some(id) = self.processes[pid as usize].call.as_ref().and_then(|call| call.wait_writable) {
+                if !self.writable(id) {
+                    // Still not writable: keep waiting without calling again.
+                    self.processes[pid as usize].status = Status::Blocked;
+                    self.sockets[id as usize].waiters.push(pid);
+                    return;
+                }
+                if let Some(call) = self.processes[pid as usize].call.as_mut() {
+                    call.wait_writable = None;
+                }
+            }
+            if !self.processes[pid as usize].call.as_ref().is_some_and(|call| call.entered) {
+                if let Some(call) = self.processes[pid as usize].call.as_mut() {
+                    call.entered = true;
+                }
                 self.emit_syscall(pid, &step.call, Phase::Enter, None);
             }
             let outcome = self.execute(pid, &step.call);
@@ -1043,6 +1090,11 @@ impl World {
                     call.blocked = true;
                     call.reason = Some(reason.clone());
                     let until = call.until;
+                    if matches!(step.call, Call::Send { .. } | Call::SendAll { .. } | Call::Sendto { .. }) {
+                        // A blocked writer sleeps until SendQ is at least a third free
+                        // (sk_stream_wait_memory(), sk_stream_is_writeable()).
+                        call.wait_writable = socket;
+                    }
                     process.status = if socket.is_some() { Status::Blocked } else { Status::Sleeping };
                     if first {
                         self.emit_syscall(pid, &step.call, Phase::Block, Some(Outcome::Block(socket, reason)));
@@ -1079,16 +1131,14 @@ impl World {
                         let data = process.call.as_mut().and_then(|call| call.data.take());
                         process.call = Some(InCall { progress, data, start: progress, ..InCall::default() });
                         if matches!(outcome, Outcome::Failed(Errno::EAGAIN)) {
-                            // A writen() loop on a nonblocking socket waits in poll() for room.
+                            // A writen() loop on a nonblocking socket waits in poll() until
+                            // the socket is writable again.
                             let fd = step.call.fd().unwrap_or_default().to_string();
-                            let socket = self.fd_socket(pid, &fd);
-                            if let Ok(id) = socket {
-                                self.processes[pid as usize].status = Status::Blocked;
-                                self.sockets[id as usize].waiters.push(pid);
-                                return;
+                            if let Ok(id) = self.fd_socket(pid, &fd) {
+                                if let Some(call) = self.processes[pid as usize].call.as_mut() {
+                                    call.wait_writable = Some(id);
+                                }
                             }
-                        } else {
-                            self.emit_syscall(pid, &step.call, Phase::Enter, None);
                         }
                         continue;
                     }

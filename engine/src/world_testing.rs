@@ -163,6 +163,10 @@ impl Harness {
         self.world.sys_recv(id, len).into()
     }
 
+    pub(crate) fn setsockopt(&mut self, id: SocketId, opt: crate::scenario::SockOpt) -> Ret {
+        self.world.sys_setsockopt(id, opt).into()
+    }
+
     pub(crate) fn shutdown(&mut self, id: SocketId, how: How) -> Ret {
         self.world.sys_shutdown(id, how).into()
     }

@@ -159,7 +159,7 @@ fn check_all_closed(run: &Run, bound_s: u64) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     #[test]
     fn random_conversations_keep_every_invariant(

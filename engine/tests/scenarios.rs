@@ -305,6 +305,21 @@ golden! {
     golden_time_wait_bind => "time-wait-bind",
     golden_demultiplexing => "demultiplexing",
     golden_ephemeral_port => "ephemeral-port",
+    golden_backlog_overflow => "backlog-overflow",
+    golden_connect_timeout => "connect-timeout",
+    golden_flow_control => "flow-control",
+    golden_deadlock => "deadlock",
+    golden_partial_write => "partial-write",
+    golden_nagle => "nagle",
+    golden_nagle_off => "nagle-off",
+    golden_lost_final_ack => "lost-final-ack",
+    golden_linger_wait => "linger-wait",
+    golden_fin_wait_2_orphan => "fin-wait-2-orphan",
+    golden_peer_crash => "peer-crash",
+    golden_peer_reboot => "peer-reboot",
+    golden_keepalive => "keepalive",
+    golden_retransmission => "retransmission",
+    golden_udp_vs_tcp => "udp-vs-tcp",
 }
 
 // ===== whole-library properties =====
@@ -762,4 +777,339 @@ fn ephemeral_ports_come_from_linux_range() {
         assert!((32768..=60999).contains(&port), "{port} is outside ip_local_port_range");
     }
     assert_eq!(calls(&trace, "client", "connect")[0].result, Some(0));
+}
+
+// ===== Issue 4: loss, timers, flow control, host failures (failure-scenario tests) =====
+
+/// Segments that were dropped on the way, by id.
+fn dropped_ids(trace: &Trace) -> Vec<u64> {
+    trace
+        .events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::Segment(segment) if segment.fate == Fate::Dropped => Some(segment.id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The reason the run ended.
+fn end_reason(trace: &Trace) -> String {
+    match trace.events.last().map(|event| &event.kind) {
+        Some(EventKind::End { reason }) => reason.clone(),
+        other => panic!("the trace does not end with an End event: {other:?}"),
+    }
+}
+
+/// Gaps between consecutive times.
+fn gaps(times: &[u64]) -> Vec<u64> {
+    times.windows(2).map(|pair| pair[1] - pair[0]).collect()
+}
+
+#[test]
+fn connect_timeout_follows_linux_syn_schedule_and_fails_at_131_s() {
+    // tcp_syn_retries = 6 plus tcp_syn_linear_timeouts = 4 (linux-tcp-facts.md).
+    let trace = run_builtin("connect-timeout").trace;
+    let syns: Vec<u64> = sent(&trace).iter().filter(|(_, s)| s.flags.syn).map(|(t, _)| *t).collect();
+    assert_eq!(syns, [0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67].map(|s| s * SECOND));
+    assert_eq!(dropped_ids(&trace).len(), syns.len(), "no SYN reaches the server");
+    assert!(sent(&trace).iter().all(|(_, s)| s.from.port == 45678), "nothing ever comes back: no SYN+ACK, no RST");
+    let connect = &calls(&trace, "client", "connect")[0];
+    assert_eq!((connect.t_us, connect.errno), (131 * SECOND, Some(Errno::ETIMEDOUT)));
+}
+
+#[test]
+fn backlog_overflow_admits_backlog_plus_one_and_drops_the_rest_silently() {
+    let trace = run_builtin("backlog-overflow").trace;
+    let first_accept = calls(&trace, "server", "accept")[0].t_us;
+    assert_eq!(first_accept, SECOND);
+    let established_before_accept: Vec<_> = state_changes(&trace)
+        .into_iter()
+        .filter(|change| change.4 == State::Established && change.0 < first_accept && change.2.port == 9877)
+        .collect();
+    assert_eq!(established_before_accept.len(), 2, "listen(fd, 1) completes backlog + 1 = 2 handshakes");
+    let to_server: Vec<_> = sent(&trace).into_iter().filter(|(_, s)| s.to.port == 9877 && s.flags.syn).collect();
+    let dropped = dropped_ids(&trace);
+    let dropped_syns: Vec<(u64, u16)> =
+        to_server.iter().filter(|(_, s)| dropped.contains(&s.id)).map(|(t, s)| (*t, s.from.port)).collect();
+    assert_eq!(
+        dropped_syns,
+        [(300 * MS, 45003), (400 * MS, 45004), (1400 * MS, 45004)],
+        "clients 3 and 4 are dropped, and client 4 once more after client 3 took the freed place"
+    );
+    assert!(sent(&trace).iter().all(|(_, s)| !s.flags.rst), "a full accept queue never answers with RST");
+    let connected: Vec<u64> = (3..=4).map(|n| calls(&trace, &format!("client{n}"), "connect")[0].t_us).collect();
+    assert_eq!(connected, [1302 * MS, 2402 * MS], "each retransmitted SYN gets in after an accept() made room");
+}
+
+#[test]
+fn retransmission_resends_the_lost_segment_after_the_rto_and_one_ack_covers_all() {
+    let trace = run_builtin("retransmission").trace;
+    let segments = sent(&trace);
+    let dropped = dropped_ids(&trace);
+    let (lost_at, lost) = segments.iter().find(|(_, s)| dropped.contains(&s.id)).cloned().expect("a lost segment");
+    assert_eq!((lost.len, lost.retransmission), (1460, false));
+    let (resent_at, _) = segments
+        .iter()
+        .find(|(_, s)| s.retransmission && s.seq == lost.seq && s.len == 1460)
+        .cloned()
+        .expect("the segment is retransmitted");
+    // RFC 6298 with Linux's constants: one 20 ms sample gives srtt + max(2 * 20 ms, 200 ms).
+    assert_eq!(resent_at - lost_at, 220 * MS);
+    let from_server: Vec<_> = segments.iter().filter(|(_, s)| s.from.port == 9877).collect();
+    let dup_acks = from_server.iter().filter(|(t, s)| *t > lost_at && *t < resent_at && s.ack == lost.seq).count();
+    assert_eq!(dup_acks, 2, "each out-of-order segment draws a duplicate ACK; two are too few for fast retransmit");
+    let (_, cover) = from_server.iter().find(|(t, _)| *t > resent_at).expect("an ACK after the retransmission");
+    assert_eq!(cover.ack, lost.seq + 3000, "the ACK covers all 3000 bytes at once");
+    assert_eq!(segments.iter().filter(|(_, s)| s.retransmission).count(), 1, "only the lost segment is resent");
+}
+
+#[test]
+fn peer_crash_backs_off_exponentially_then_times_out() {
+    let trace = run_builtin("peer-crash").trace;
+    let send = calls(&trace, "client", "send")[1].t_us;
+    let copies: Vec<u64> = sent(&trace).iter().filter(|(t, s)| *t >= send && s.len == 6).map(|(t, _)| *t).collect();
+    assert_eq!(copies.len(), 16, "the original and 15 retransmissions");
+    let expected_gaps: Vec<u64> = (0..15).map(|n| ((220 * MS) << n).min(120 * SECOND)).collect();
+    assert_eq!(gaps(&copies), expected_gaps, "the RTO doubles from 220 ms up to the 120 s maximum");
+    let recv = calls(&trace, "client", "recv").last().cloned().expect("a recv");
+    assert_eq!(recv.errno, Some(Errno::ETIMEDOUT));
+    // tcp_retries2 = 15: given up at the first expiry at least 924.6 s after the first send.
+    let last_gap = 120 * SECOND;
+    assert_eq!(recv.t_us, copies[15] + last_gap);
+    assert!(recv.t_us - send >= 924_600 * MS && copies[15] - send < 924_600 * MS);
+}
+
+#[test]
+fn peer_reboot_draws_rst_then_econnreset_and_epipe() {
+    let trace = run_builtin("peer-reboot").trace;
+    let rst = sent(&trace).into_iter().find(|(_, s)| s.flags.rst).expect("an RST");
+    assert_eq!((rst.0, rst.1.from.port), (10_010 * MS, 9877), "the rebooted host answers the data with RST");
+    assert_eq!(calls(&trace, "client", "recv")[1].errno, Some(Errno::ECONNRESET));
+    assert_eq!(calls(&trace, "client", "send")[2].errno, Some(Errno::EPIPE));
+}
+
+#[test]
+fn keepalive_probes_find_the_dead_peer() {
+    let trace = run_builtin("keepalive").trace;
+    let probes: Vec<u64> = sent(&trace)
+        .iter()
+        .filter(|(t, s)| *t > 5 * SECOND && s.from.port == 45678 && !s.flags.rst)
+        .map(|(t, _)| *t)
+        .collect();
+    // Idle since the last segment received at 0.52 s: 30 s, then 5 s apart (the host's settings).
+    assert_eq!(probes, [30_520 * MS, 35_520 * MS, 40_520 * MS]);
+    let recv = &calls(&trace, "client", "recv")[1];
+    assert_eq!((recv.t_us, recv.errno), (45_520 * MS, Some(Errno::ETIMEDOUT)));
+    let rst = sent(&trace).into_iter().find(|(_, s)| s.flags.rst).expect("tcp_keepalive_timer() sends an RST");
+    assert_eq!(rst.0, recv.t_us);
+}
+
+#[test]
+fn lost_final_ack_restarts_time_wait_from_the_second_ack() {
+    let trace = run_builtin("lost-final-ack").trace;
+    let segments = sent(&trace);
+    let server_fins: Vec<_> = segments.iter().filter(|(_, s)| s.flags.fin && s.from.port == 9877).collect();
+    assert_eq!(server_fins.len(), 2, "the server resends its FIN");
+    assert!(server_fins[1].1.retransmission);
+    let final_acks: Vec<u64> = segments
+        .iter()
+        .filter(|(t, s)| *t > server_fins[0].0 && s.from.port == 45678 && is_bare_ack(s))
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(final_acks.len(), 2, "the TIME_WAIT side acknowledges the FIN again");
+    let time_wait = sockets_entering(&trace, State::TimeWait);
+    assert_eq!(time_wait.len(), 1);
+    let end = state_changes(&trace).into_iter().find(|c| c.1 == time_wait[0] && c.3 == State::TimeWait).expect("end").0;
+    assert_eq!(end, final_acks[1] + 60 * SECOND, "2MSL counts again from the second ACK");
+    let server = sockets_entering(&trace, State::LastAck);
+    assert_eq!(states_of(&trace, server[0]).last(), Some(&State::Closed), "the server closes cleanly, no RST");
+    assert!(segments.iter().all(|(_, s)| !s.flags.rst));
+}
+
+#[test]
+fn linger_wait_close_returns_when_the_fin_is_acknowledged() {
+    let trace = run_builtin("linger-wait").trace;
+    let close = &calls(&trace, "client", "close")[0];
+    assert_eq!(close.result, Some(0));
+    let fin = sent(&trace).into_iter().find(|(_, s)| s.flags.fin && s.from.port == 45678).expect("client FIN");
+    let fin_ack = sent(&trace)
+        .into_iter()
+        .find(|(_, s)| s.from.port == 9877 && s.ack == fin.1.seq + fin.1.len + 1)
+        .expect("the FIN is acknowledged");
+    assert_eq!(close.t_us, delivered_at(&trace, fin_ack.1.id), "close() returns when the ACK of the FIN arrives");
+    assert_eq!(close.t_us, 700 * MS, "two round trips of 100 ms after close() was called at 0.5 s");
+    let linger_fired = trace.events.iter().any(|event| {
+        matches!(
+            &event.kind,
+            EventKind::Timer {
+                timer: sockscope_engine::trace::TimerKind::Linger,
+                action: sockscope_engine::trace::TimerAction::Fired,
+                ..
+            }
+        )
+    });
+    assert!(!linger_fired, "the linger deadline is cancelled once close() returns");
+}
+
+#[test]
+fn fin_wait_2_orphan_expires_after_tcp_fin_timeout() {
+    let trace = run_builtin("fin-wait-2-orphan").trace;
+    let client = sockets_entering(&trace, State::FinWait2)[0];
+    assert_eq!(time_in(&trace, client, State::FinWait2), 60 * SECOND);
+    assert_eq!(states_of(&trace, client).last(), Some(&State::Closed));
+    let late_fin = sent(&trace).into_iter().find(|(_, s)| s.flags.fin && s.from.port == 9877).expect("server FIN");
+    let rst = sent(&trace).into_iter().find(|(_, s)| s.flags.rst).expect("an RST");
+    assert_eq!((rst.1.from.port, rst.0), (45678, late_fin.0 + 10 * MS), "the forgotten connection answers with RST");
+}
+
+#[test]
+fn flow_control_closes_the_window_probes_it_and_resumes() {
+    let trace = run_builtin("flow-control").trace;
+    let segments = sent(&trace);
+    let zero = segments.iter().find(|(_, s)| s.from.port == 9877 && s.win == 0).expect("a zero window").0;
+    let send = &calls(&trace, "client", "send")[0];
+    assert_eq!(send.result, Some(20_000));
+    let blocked = trace.events.iter().any(|event| {
+        matches!(&event.kind, EventKind::Syscall { process, call, phase: Phase::Block, .. }
+            if process == "client" && call == "send")
+    });
+    assert!(blocked, "send() blocks while the window is closed and SendQ is full");
+    let reopen = segments.iter().find(|(t, s)| *t > zero && s.from.port == 9877 && s.win > 0).expect("reopened").0;
+    assert!(reopen >= 10 * SECOND, "the window reopens only when the server reads");
+    let probes: Vec<u64> =
+        segments.iter().filter(|(t, s)| *t > zero && *t < reopen && s.from.port == 45678).map(|(t, _)| *t).collect();
+    assert_eq!(probes.len(), 5);
+    for (t, _) in segments.iter().filter(|(t, s)| *t > zero && *t < reopen && s.from.port == 9877) {
+        assert!(probes.contains(&(t - 10 * MS)), "every probe is answered, one round trip later");
+    }
+    // tcp_probe0_when(): each interval, counted from the previous answer, doubles.
+    let answers: Vec<u64> = probes.iter().map(|t| t + 20 * MS).collect();
+    let intervals: Vec<u64> = probes[1..].iter().zip(&answers).map(|(probe, answer)| probe - answer).collect();
+    assert!(intervals.windows(2).all(|pair| pair[1] == 2 * pair[0]), "{intervals:?}");
+    assert!(send.t_us > reopen);
+    let read: i64 = calls(&trace, "server", "recv").iter().filter_map(|r| r.result).sum();
+    assert_eq!(read, 20_000);
+}
+
+#[test]
+fn deadlock_is_detected_and_names_both_blocked_senders() {
+    let trace = run_builtin("deadlock").trace;
+    assert!(end_reason(&trace).starts_with("deadlock"), "{}", end_reason(&trace));
+    let note = trace
+        .events
+        .iter()
+        .find_map(|event| match &event.kind {
+            EventKind::Note { text, .. } if text.starts_with("Deadlock") => Some(text.clone()),
+            _ => None,
+        })
+        .expect("a deadlock note");
+    assert!(note.contains("server in send()") && note.contains("client in send()"), "{note}");
+    assert!(calls(&trace, "client", "send").is_empty() && calls(&trace, "server", "send").is_empty());
+    assert!(dropped_ids(&trace).is_empty(), "nothing is lost: the deadlock is in the programs");
+    assert!(sent(&trace).iter().all(|(_, s)| !s.retransmission));
+}
+
+#[test]
+fn partial_write_returns_a_short_count_and_the_loop_sends_the_rest() {
+    let trace = run_builtin("partial-write").trace;
+    let sends = calls(&trace, "client", "send");
+    assert_eq!(sends[0].result, Some(16_384), "a nonblocking send() takes only what fits in SendQ");
+    assert!(sends.iter().any(|r| r.errno == Some(Errno::EAGAIN)), "the loop meets a full SendQ");
+    let total: i64 = sends.iter().filter_map(|r| r.result).sum();
+    assert_eq!(total, 50_000);
+    let read: i64 = calls(&trace, "server", "recv").iter().filter_map(|r| r.result).sum();
+    assert_eq!(read, 50_000);
+}
+
+/// The segments of the request/response exchange that starts with the first 1-byte write.
+fn exchange(trace: &Trace) -> Vec<(u64, Segment)> {
+    let first_byte = calls(trace, "client", "send")[1].t_us;
+    let reply_ack = sent(trace)
+        .into_iter()
+        .position(|(t, s)| t > first_byte && s.from.port == 45678 && is_bare_ack(&s))
+        .expect("the client acknowledges the answer");
+    let all = sent(trace);
+    all[..=reply_ack].iter().filter(|(t, _)| *t >= first_byte).cloned().collect()
+}
+
+#[test]
+fn nagle_exchange_takes_five_segments() {
+    // FAQ II.17 case 1: "h" alone, the delayed ACK, "ello\n", the answer with the ACK, its ACK.
+    let trace = run_builtin("nagle").trace;
+    let shape: Vec<(u16, u32, bool)> =
+        exchange(&trace).iter().map(|(_, s)| (s.from.port, s.len, s.flags.psh)).collect();
+    assert_eq!(shape, [(45678, 1, true), (9877, 0, false), (45678, 5, true), (9877, 6, true), (45678, 0, false)]);
+    let times: Vec<u64> = exchange(&trace).iter().map(|(t, _)| *t).collect();
+    assert_eq!(times[1] - times[0], 50 * MS, "the ACK of \"h\" leaves after the 40 ms delayed-ACK timeout");
+    let answer = calls(&trace, "client", "recv")[0].t_us;
+    assert_eq!(answer - times[0], 80 * MS, "two round trips plus the ACK delay");
+}
+
+#[test]
+fn nagle_off_sends_one_segment_per_write() {
+    let trace = run_builtin("nagle-off").trace;
+    let shape: Vec<(u16, u32)> = exchange(&trace).iter().map(|(_, s)| (s.from.port, s.len)).collect();
+    assert_eq!(shape, [(45678, 1), (45678, 1), (45678, 1), (45678, 1), (45678, 1), (45678, 1), (9877, 6), (45678, 0)]);
+    let first = calls(&trace, "client", "send")[1].t_us;
+    assert_eq!(calls(&trace, "client", "recv")[0].t_us - first, 20 * MS, "one round trip");
+}
+
+#[test]
+fn udp_takes_two_datagrams_where_tcp_takes_ten_segments() {
+    let trace = run_builtin("udp-vs-tcp").trace;
+    let datagrams: Vec<_> = trace
+        .events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::Segment(s) if s.fate == Fate::Sent && s.proto == Proto::Udp => Some(s.len),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(datagrams, [6, 6]);
+    assert_eq!(sent(&trace).len(), 10);
+    let udp_reply = calls(&trace, "udp-client", "recvfrom")[0].t_us;
+    assert_eq!(udp_reply - 100 * MS, 20 * MS, "UDP: one round trip");
+    let tcp_reply = calls(&trace, "tcp-client", "recv")[0].t_us;
+    assert_eq!(tcp_reply - 500 * MS, 40 * MS, "TCP: the handshake's round trip, then the request's");
+}
+
+#[test]
+fn linger_time_running_out_ends_close_with_zero_and_the_kernel_carries_on() {
+    // SO_LINGER {1, 1} while the peer's window is closed: the FIN cannot even be sent, so
+    // close() returns 0 when the second is up (socket(7); Linux's tcp_close() does not
+    // report the timeout), and the orphaned socket still delivers everything later.
+    let text = r#"{"hosts": [{"name": "c", "addr": "10.0.0.1"}, {"name": "s", "addr": "10.0.0.2"}],
+      "processes": [
+        {"name": "server", "host": "s", "steps": [
+          {"call": "socket", "as": "l"}, {"call": "setsockopt", "fd": "l", "opt": "SO_RCVBUF", "value": 2304},
+          {"call": "bind", "fd": "l", "addr": "*:80"}, {"call": "listen", "fd": "l", "backlog": 1},
+          {"call": "accept", "fd": "l", "as": "c"}, {"call": "sleep", "ms": 5000},
+          {"call": "recv_to_eof", "fd": "c", "len": 65536}, {"call": "close", "fd": "c"}]},
+        {"name": "client", "host": "c", "steps": [
+          {"call": "socket", "as": "s"},
+          {"call": "setsockopt", "fd": "s", "opt": "SO_LINGER", "value": {"onoff": true, "linger": 1}},
+          {"call": "connect", "fd": "s", "addr": "10.0.0.2:80"},
+          {"call": "send", "fd": "s", "len": 12000, "at_ms": 100},
+          {"call": "close", "fd": "s", "expect": 0}]}]}"#;
+    let scenario = sockscope_engine::parse_scenario(text).expect("valid");
+    let result = run(&scenario).expect("runs");
+    assert!(result.failed_expectations.is_empty(), "{:#?}", result.failed_expectations);
+    let trace = result.trace;
+    let close = &calls(&trace, "client", "close")[0];
+    let entered = trace
+        .events
+        .iter()
+        .find_map(|event| match &event.kind {
+            EventKind::Syscall { process, call, phase: Phase::Enter, .. } if process == "client" && call == "close" => {
+                Some(event.t_us)
+            }
+            _ => None,
+        })
+        .expect("close() is called");
+    assert_eq!(close.t_us - entered, SECOND, "close() waited exactly the linger time");
+    let fin = sent(&trace).into_iter().find(|(_, s)| s.flags.fin && s.from.port != 80).expect("a FIN, later");
+    assert!(fin.0 > close.t_us, "the FIN leaves after close() has returned");
+    let read: i64 = calls(&trace, "server", "recv").iter().filter_map(|r| r.result).sum();
+    assert_eq!(read, 12_000, "the orphaned socket delivers every byte");
 }

@@ -538,7 +538,9 @@ fn schema_and_engine_agree_on_small_scenarios() {
         (
             "every top-level field",
             with_top(
-                r#""name":"n","title":"t","source":"s","group":"g","description":"d","seed":18446744073709551615,"links":[{"a":"a","b":"b","latency_us":10000000,"mtu":65536}],"faults":[],"limits":{"max_events":1,"max_time_ms":5}"#,
+                r#""name":"n","title":"t","source":"s","group":"g","description":"d","seed":18446744073709551615,
+                    "links":[{"a":"a","b":"b","latency_us":10000000,"mtu":65536}],"faults":[],
+                    "limits":{"max_events":1,"max_time_ms":5}"#,
             ),
         ),
         ("wildcard bind with * and leading zeros", with_steps(r#"{"call":"bind","fd":"s","addr":"*:080"}"#)),
@@ -568,7 +570,8 @@ fn schema_and_engine_agree_on_small_scenarios() {
         (
             "fcntl, names, dup, close",
             with_steps(
-                r#"{"call":"fcntl","fd":"s","nonblock":true},{"call":"getsockname","fd":"s"},{"call":"getpeername","fd":"s"},{"call":"dup","fd":"s","as":"t"},{"call":"close","fd":"t"}"#,
+                r#"{"call":"fcntl","fd":"s","nonblock":true},{"call":"getsockname","fd":"s"},
+                    {"call":"getpeername","fd":"s"},{"call":"dup","fd":"s","as":"t"},{"call":"close","fd":"t"}"#,
             ),
         ),
         (
@@ -581,16 +584,23 @@ fn schema_and_engine_agree_on_small_scenarios() {
         (
             "every tcp setting",
             with_tcp(
-                r#""isn":[0,4294967295],"ephemeral_ports":[65535],"msl_ms":1,"sndbuf":1,"rcvbuf":1073741824,"mss":88,"window_scaling":false,"wscale":14,"window_clamp":null,"timestamps":true,"sack":true,"delayed_ack":false,"delack_ms":0,"max_quickacks":0,"rto_initial_ms":1,"rto_min_ms":1,"rto_max_ms":1,"syn_retries":32,"syn_linear_timeouts":0,"synack_retries":0,"retries2":32,"fin_timeout_ms":0,"keepalive_time_ms":0,"keepalive_intvl_ms":0,"keepalive_probes":1000,"initial_cwnd":1,"somaxconn":0,"abort_on_overflow":true"#,
+                r#""isn":[0,4294967295],"ephemeral_ports":[65535],"msl_ms":1,"sndbuf":1,"rcvbuf":1073741824,
+                    "mss":88,"window_scaling":false,"wscale":14,"window_clamp":null,"timestamps":true,"sack":true,
+                    "delayed_ack":false,"delack_ms":0,"max_quickacks":0,"rto_initial_ms":1,"rto_min_ms":1,
+                    "rto_max_ms":1,"syn_retries":32,"syn_linear_timeouts":0,"synack_retries":0,"retries2":32,
+                    "fin_timeout_ms":0,"keepalive_time_ms":0,"keepalive_intvl_ms":0,"keepalive_probes":1000,
+                    "initial_cwnd":1,"somaxconn":0,"abort_on_overflow":true"#,
             ),
         ),
         ("null mss", with_tcp(r#""mss":null"#)),
         (
             "every fault",
             with_faults(
-                r#"{"fault":"drop","match":{"from":"a","to":"b","flags":"FP.","data":true,"seq":[1,100],"from_ms":0,"until_ms":1e10},"nth":2,"count":3},
+                r#"{"fault":"drop","nth":2,"count":3,
+                    "match":{"from":"a","to":"b","flags":"FP.","data":true,"seq":[1,100],"from_ms":0,"until_ms":1e10}},
             {"fault":"drop"},{"fault":"loss","rate":1},{"fault":"duplicate","rate":0,"match":{"flags":"none"}},
-            {"fault":"reorder","rate":0.5,"delay_us":10000000},{"fault":"delay","extra_us":0,"match":{"from":null,"flags":""}},
+            {"fault":"reorder","rate":0.5,"delay_us":10000000},
+            {"fault":"delay","extra_us":0,"match":{"from":null,"flags":""}},
             {"fault":"link_down","a":"a","b":"b","from_ms":0,"until_ms":null},{"fault":"crash","host":"b","at_ms":1},
             {"fault":"reboot","host":"b","at_ms":2.5}"#,
             ),
@@ -845,6 +855,28 @@ fn schema_lists_every_field_and_variant_the_engine_knows() {
         }
     }
     assert!(mismatches.is_empty(), "the schema is out of date with scenario.rs:\n{}", mismatches.join("\n"));
+}
+
+/// Which value each socket option takes is decided by `SockOpt::new`, not by serde, so it is
+/// probed: every option the schema names, with every form of value, gets the same verdict
+/// from the schema and from the engine.
+#[test]
+fn setsockopt_values_get_the_same_verdict_from_schema_and_engine() {
+    let schema = schema();
+    let values = ["true", "false", "0", "5", "-1", "4294967296", r#"{"onoff":true,"linger":3}"#, r#""on""#];
+    let mut disagreements = Vec::new();
+    for opt in names_at(&schema, "/$defs/opt_name/enum") {
+        for value in values {
+            let text = with_steps(&format!(r#"{{"call":"setsockopt","fd":"s","opt":"{opt}","value":{value}}}"#));
+            let by_schema = schema_errors(&text).is_empty();
+            let by_engine = parse_scenario(&text).is_ok();
+            if by_schema != by_engine {
+                disagreements
+                    .push(format!("{opt} = {value}: schema accepts: {by_schema}, engine accepts: {by_engine}"));
+            }
+        }
+    }
+    assert!(disagreements.is_empty(), "setsockopt verdicts differ:\n{}", disagreements.join("\n"));
 }
 
 #[test]
