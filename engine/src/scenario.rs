@@ -127,6 +127,20 @@ pub enum Fault {
     Reboot { host: String, at_ms: f64 },
 }
 
+impl Fault {
+    /// Which segments a per-segment fault applies to (none for link and host faults).
+    pub fn matching(&self) -> Option<&SegmentMatch> {
+        match self {
+            Fault::Drop { matching, .. }
+            | Fault::Loss { matching, .. }
+            | Fault::Duplicate { matching, .. }
+            | Fault::Reorder { matching, .. }
+            | Fault::Delay { matching, .. } => Some(matching),
+            Fault::LinkDown { .. } | Fault::Crash { .. } | Fault::Reboot { .. } => None,
+        }
+    }
+}
+
 fn one() -> u32 {
     1
 }

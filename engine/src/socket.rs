@@ -3,7 +3,9 @@
 //! Simplification: queues count payload bytes only. Linux charges socket memory by skb
 //! truesize and autotunes buffer sizes; here SendQ and RecvQ capacities are the plain
 //! byte counts that SO_SNDBUF / SO_RCVBUF (doubled, as Linux stores them) give, which is
-//! the model the course figures draw (Sockets-in-C Fig. 7.2-7.4).
+//! the model the course figures draw (Sockets-in-C Fig. 7.2-7.4). The receive window, though,
+//! is computed from memory as Linux does: each queued segment is charged its payload plus a
+//! fixed truesize overhead ([`SKB_OVERHEAD`]), see `rmem_alloc()` and tcp.rs.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -11,6 +13,17 @@ use crate::addr::SockAddr;
 use crate::errno::Errno;
 use crate::state::State;
 use crate::trace::{Pid, Proto, SocketId, TimerKind};
+
+/// Memory a received segment costs beyond its payload (the skb's truesize minus its length).
+/// Measured on the project's Linux 6.18 machine over loopback with SO_MEMINFO: one segment of
+/// n bytes (1 to 32,741) left `sk_rmem_alloc` at n + 832 (an sk_buff, its head and shared
+/// info). The same figure reproduces the kernel's windows on lo and on a 1500-byte MTU path
+/// (see the window notes in tcp.rs).
+pub(crate) const SKB_OVERHEAD: u32 = 832;
+
+/// `TCP_DEFAULT_SCALING_RATIO`: until a full-sized segment has been measured, Linux assumes
+/// half of the buffer memory holds payload (ratios are in 256ths, `TCP_RMEM_TO_WIN_SCALE`).
+pub(crate) const TCP_DEFAULT_SCALING_RATIO: u32 = 128;
 
 /// Number of [`TimerKind`] variants; each socket has one deadline slot per kind.
 pub(crate) const TIMER_KINDS: usize = 7;
@@ -107,6 +120,9 @@ pub(crate) struct Tcb {
     pub fin_queued: bool,
     /// The peer's window in bytes (already scaled).
     pub snd_wnd: u32,
+    /// The largest window the peer has advertised (Linux's `max_window`): segments are at
+    /// most half of it once it exceeds 536 bytes (`tcp_bound_to_half_wnd()`).
+    pub max_window: u32,
     pub snd_wl1: u32,
     pub snd_wl2: u32,
     /// Shift applied to windows the peer sends us.
@@ -121,6 +137,10 @@ pub(crate) struct Tcb {
     pub send_buf: VecDeque<u8>,
     /// End of the last segment smaller than the MSS that we sent (Nagle, Minshall's rule).
     pub snd_sml: u32,
+    /// End of the last segment that carried PSH (Linux's `pushed_seq`).
+    pub pushed_seq: u32,
+    /// When we last answered an out-of-window segment (Linux's `last_oow_ack_time`).
+    pub last_oow_ack_at: Option<u64>,
 
     pub irs: u32,
     pub rcv_nxt: u32,
@@ -129,6 +149,18 @@ pub(crate) struct Tcb {
     pub rcv_wnd: u32,
     /// The largest window (in bytes) advertised so far.
     pub rcv_wnd_max: u32,
+    /// Linux's `scaling_ratio`: the share of buffer memory (in 256ths) that is offered as
+    /// window, from len/truesize of the peer's full-sized segments (`tcp_measure_rcv_mss()`).
+    pub scaling_ratio: u32,
+    /// Linux's `rcv_ssthresh`: the window may grow up to this, which starts at the initial
+    /// window and grows as data arrives (`tcp_grow_window()`).
+    pub rcv_ssthresh: u32,
+    /// Linux's `window_clamp`: the largest window this socket will ever offer (0 until the
+    /// first SYN chose it, `tcp_select_initial_window()`).
+    pub window_clamp: u32,
+    /// Payload bytes of each segment that joined RecvQ and is not wholly read yet: each one
+    /// is charged its truesize against SO_RCVBUF (see `rmem_alloc()`).
+    pub recv_skbs: VecDeque<u32>,
     /// Received, in order, not yet read.
     pub recv_buf: VecDeque<u8>,
     /// The peer's FIN arrived in order: after recv_buf is drained, recv() returns 0.
@@ -141,6 +173,10 @@ pub(crate) struct Tcb {
     pub delivered: u64,
     /// Largest segment seen from the peer (Linux's rcv_mss estimate).
     pub rcv_mss: u32,
+    /// Linux's `icsk_ack.rcv_mss`: the estimate of the peer's MSS that window decisions use.
+    /// It starts at a guess (`tcp_initialize_rcv_mss()`) and only grows, to the length of a
+    /// larger segment (`tcp_measure_rcv_mss()`); 0 until the connection is established.
+    pub ack_rcv_mss: u32,
 
     pub srtt_us: Option<u64>,
     pub rttvar_us: u64,
@@ -204,7 +240,7 @@ impl Socket {
             written: Vec::new(),
             read: Vec::new(),
             datagrams: VecDeque::new(),
-            tcb: Tcb::default(),
+            tcb: Tcb { scaling_ratio: TCP_DEFAULT_SCALING_RATIO, ..Tcb::default() },
         }
     }
 
@@ -245,6 +281,13 @@ impl Socket {
     /// Unread plus out-of-order bytes held by the receive side.
     pub fn recv_used(&self) -> u32 {
         self.tcb.recv_buf.len() as u32 + self.tcb.ooo.values().map(|data| data.len() as u32).sum::<u32>()
+    }
+
+    /// Receive memory charged against SO_RCVBUF (Linux's `sk_rmem_alloc`): every queued
+    /// segment costs its payload plus [`SKB_OVERHEAD`], in order or not.
+    pub fn rmem_alloc(&self) -> u32 {
+        let skbs = (self.tcb.recv_skbs.len() + self.tcb.ooo.len()) as u32;
+        self.recv_used().saturating_add(skbs.saturating_mul(SKB_OVERHEAD))
     }
 }
 

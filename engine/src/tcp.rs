@@ -10,12 +10,29 @@
 //! CUBIC or BBR), so bulk-transfer timing differs from a real kernel; SACK is negotiated but
 //! its blocks are not modelled (a loss recovers by go-back-N after the RTO, or by one fast
 //! retransmission); the delayed-ACK timeout stays at its 40 ms minimum instead of adapting;
-//! there is no receive-buffer autotuning and no memory accounting by skb truesize.
+//! there is no receive-buffer autotuning (SO_RCVBUF stays what it was set to).
+//!
+//! Receive windows follow Linux 6.x. A window is buffer *memory* turned into payload bytes by
+//! a per-socket `scaling_ratio` (`tcp_win_from_space()`): it starts at 50%
+//! (`TCP_DEFAULT_SCALING_RATIO`), so a fresh socket offers about half of SO_RCVBUF, and is
+//! re-measured as len/truesize when a segment larger than the receiver's MSS estimate arrives
+//! (`tcp_measure_rcv_mss()`). The window offered never exceeds `rcv_ssthresh`, which starts
+//! at the SYN's window and grows as data arrives (`tcp_grow_window()`), nor `window_clamp`.
+//! The SYN's window is the buffer's share rounded down to a multiple of the MSS
+//! (`tcp_select_initial_window()`); later windows keep the receiver-side silly-window rule and
+//! never shrink (`__tcp_select_window()`, `tcp_select_window()`). On the sending side each
+//! segment is at most half the largest window the peer has offered (`tcp_bound_to_half_wnd()`).
+//! Simplifications: a segment's truesize is its payload plus a fixed [`SKB_OVERHEAD`] (832
+//! bytes, measured on Linux 6.18), segments in RecvQ are never coalesced or collapsed, and
+//! RecvQ still accepts up to SO_RCVBUF payload bytes; the sender builds one segment per MSS,
+//! where Linux on loopback hands several to the device as one GSO packet (tcpdump then shows
+//! one larger packet); and `tcp_rmem[2]`, which bounds window growth, is taken as the buffer
+//! whose shift the host announces (2^(wscale+15)).
 
 use crate::addr::SockAddr;
 use crate::errno::Errno;
 use crate::scenario::{How, OptName, SockOpt, TcpSettings};
-use crate::socket::{seq_ge, seq_gt, seq_le, seq_lt};
+use crate::socket::{seq_ge, seq_gt, seq_le, seq_lt, SKB_OVERHEAD};
 use crate::state::State;
 use crate::trace::{EventKind, Flags, Proto, SocketAction, SocketId, TcpOptions, TimerKind};
 use crate::world::{Outcome, Wire, World, LOOPBACK_MTU};
@@ -33,6 +50,33 @@ const MIN_RCVBUF: u32 = 2_304;
 const MIN_SNDBUF: u32 = 4_608;
 /// `TCP_TIMEOUT_MIN`: two jiffies, 8 ms at the measured machine's HZ=250.
 const TCP_TIMEOUT_MIN_US: u64 = 8_000;
+/// `tcp_invalid_ratelimit`: at most one answer to out-of-window segments per 500 ms.
+const TCP_INVALID_RATELIMIT_US: u64 = 500_000;
+/// `TCP_RMEM_TO_WIN_SCALE`: scaling ratios are in 256ths.
+const TCP_RMEM_TO_WIN_SCALE: u32 = 8;
+/// `TCP_MIN_MSS`: the smallest MSS estimate Linux keeps for a peer.
+const TCP_MIN_MSS: u32 = 88;
+/// `TCP_MAX_WSCALE`.
+const TCP_MAX_WSCALE: u32 = 14;
+
+/// Payload bytes that `space` bytes of buffer memory hold at `ratio` 256ths
+/// (`__tcp_win_from_space()`); negative space gives a negative window.
+fn win_from_space(ratio: u32, space: i64) -> i64 {
+    (space * i64::from(ratio)) >> TCP_RMEM_TO_WIN_SCALE
+}
+
+/// `tcp_bound_to_half_wnd()`: once the peer has offered more than `TCP_MSS_DEFAULT` bytes,
+/// no segment is larger than half of the largest window it offered (smaller peers get
+/// segments up to their whole window), but never below 68 bytes minus the TCP header.
+fn bound_to_half_window(max_window: u32, size: u32, timestamps: bool) -> u32 {
+    let cutoff = if max_window > TCP_MSS_DEFAULT { max_window / 2 } else { max_window };
+    if cutoff > 0 && size > cutoff {
+        let header = if timestamps { 20 + TIMESTAMPS_LEN } else { 20 };
+        cutoff.max(68 - header)
+    } else {
+        size
+    }
+}
 
 /// What the receiver owes the sender after a segment.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -332,6 +376,16 @@ impl World {
         if !socket.tcb.recv_buf.is_empty() {
             let take = (len as usize).min(socket.tcb.recv_buf.len());
             socket.read.extend(socket.tcb.recv_buf.drain(..take));
+            // A segment's memory is released once it has been read to its end.
+            let mut left = take as u32;
+            while let Some(front) = socket.tcb.recv_skbs.front_mut() {
+                if *front > left {
+                    *front -= left;
+                    break;
+                }
+                left -= *front;
+                socket.tcb.recv_skbs.pop_front();
+            }
             socket.tcb.delivered += take as u64;
             self.queues_changed(id);
             self.window_update_after_read(id);
@@ -519,13 +573,19 @@ impl World {
         tcb.snd_max = tcb.snd_nxt;
         tcb.write_seq = tcb.snd_nxt;
         tcb.snd_sml = iss;
+        tcb.pushed_seq = iss.wrapping_add(1);
         tcb.adv_mss = adv_mss as u16;
         tcb.rcv_wscale = match (tcp.window_scaling, rcvbuf_locked) {
             (false, _) => 0,
             (true, false) => tcp.wscale,
-            // With SO_RCVBUF set, Linux clamps the window to the buffer and picks the smallest
-            // shift that covers it: ilog2(space) - 15, within 0..=14 (tcp_select_initial_window()).
-            (true, true) => (rcvbuf.max(1).ilog2().saturating_sub(15) as u8).min(14),
+            // With SO_RCVBUF set, Linux clamps the window to the buffer's share, tcp_full_space()
+            // (half of it on a fresh socket), and picks the smallest shift that covers that:
+            // ilog2(clamp) - 15, at most the shift its tcp_rmem[2] gives (tcp_connect_init(),
+            // tcp_openreq_init_rwin(), tcp_select_initial_window()).
+            (true, true) => {
+                let full = win_from_space(tcb.scaling_ratio, i64::from(rcvbuf)).max(1) as u32;
+                (full.ilog2().saturating_sub(15).min(TCP_MAX_WSCALE) as u8).min(tcp.wscale)
+            }
         };
         tcb.rto_us = tcp.rto_initial_ms * 1000;
         tcb.ssthresh = u32::MAX;
@@ -556,6 +616,9 @@ impl World {
         let overhead = if tcb.timestamps { TIMESTAMPS_LEN } else { 0 };
         tcb.mss = peer_mss.min(path_mss).saturating_sub(overhead).max(1);
         tcb.snd_wnd = u32::from(syn.win);
+        // The window of a SYN is never scaled; it is the first `max_window`
+        // (tcp_rcv_synsent_state_process(), tcp_create_openreq_child()).
+        tcb.max_window = tcb.snd_wnd;
         tcb.snd_wl1 = syn.seq;
         tcb.snd_wl2 = syn.ack;
         tcb.cwnd = tcp.initial_cwnd.saturating_mul(tcb.mss);
@@ -589,49 +652,132 @@ impl World {
         self.send_segment(id, flags, seq, Vec::new(), options, retransmission);
     }
 
-    /// The window we advertise on a SYN: never scaled (RFC 7323 2.2).
-    fn syn_window(&mut self, id: SocketId) -> u16 {
-        let socket = &self.sockets[id as usize];
-        let clamp = self.hosts[socket.host].tcp.window_clamp.unwrap_or(u32::MAX);
-        let window = socket.rcvbuf.min(clamp).min(65_535);
+    /// The window we advertise on a SYN: never scaled (RFC 7323 2.2). It is chosen once, by
+    /// the first SYN or SYN+ACK, and repeated on retransmissions.
+    fn syn_window(&mut self, id: SocketId, answering: bool) -> u16 {
+        if self.sockets[id as usize].tcb.window_clamp == 0 {
+            self.choose_initial_window(id, answering);
+        }
         let tcb = &mut self.sockets[id as usize].tcb;
-        tcb.rcv_wnd = window;
-        tcb.rcv_wnd_max = tcb.rcv_wnd_max.max(window);
+        tcb.rcv_wnd_max = tcb.rcv_wnd_max.max(tcb.rcv_wnd);
         tcb.rcv_wup = tcb.rcv_nxt;
-        window as u16
+        // tcp_transmit_skb(): a SYN carries min(rcv_wnd, 65535).
+        tcb.rcv_wnd.min(65_535) as u16
     }
 
-    /// The window Linux would offer now (`__tcp_select_window()`), before the no-shrink rule.
+    /// `tcp_select_initial_window()` as `tcp_connect_init()` (active open) and
+    /// `tcp_openreq_init_rwin()` (SYN+ACK) call it: the buffer's share, `tcp_full_space()`,
+    /// within the window clamp, rounded down to a multiple of the MSS. That MSS is the one we
+    /// announce, less the 12 timestamp bytes on a SYN+ACK answering a SYN with timestamps, so
+    /// on loopback a SYN says 65495 and a SYN+ACK 65483, and on a 1460-byte-MSS path 64240.
+    /// The scenario's `window_clamp` plays TCP_WINDOW_CLAMP (or a route's `window`), except
+    /// that the shift announced stays the scenario's `wscale`; SO_RCVBUF clamps the window to
+    /// the buffer's share.
+    fn choose_initial_window(&mut self, id: SocketId, answering: bool) {
+        let socket = &self.sockets[id as usize];
+        let setting = self.hosts[socket.host].tcp.window_clamp.unwrap_or(0);
+        let tcb = &socket.tcb;
+        let full = win_from_space(tcb.scaling_ratio, i64::from(socket.rcvbuf)).max(0) as u32;
+        let mut clamp = setting;
+        if socket.rcvbuf_locked && (clamp == 0 || clamp > full) {
+            clamp = full;
+        }
+        if clamp == 0 {
+            clamp = 65_535 << TCP_MAX_WSCALE;
+        }
+        let overhead = if answering && tcb.timestamps { TIMESTAMPS_LEN } else { 0 };
+        let mss = u32::from(tcb.adv_mss).saturating_sub(overhead).max(1);
+        let mut space = full.min(clamp);
+        if space > mss {
+            space -= space % mss;
+        }
+        let tcb = &mut self.sockets[id as usize].tcb;
+        tcb.rcv_wnd = space;
+        tcb.rcv_ssthresh = space;
+        tcb.window_clamp = clamp.min(65_535u32 << tcb.rcv_wscale).max(1);
+    }
+
+    /// `tcp_init_buffer_space()`, when the connection is established: the clamp becomes at most
+    /// the buffer's share, less one segment's room when it would otherwise fill it
+    /// (`tcp_app_win` = 31, "force reservation of one segment"); rcv_ssthresh follows.
+    fn init_buffer_space(&mut self, id: SocketId) {
+        let socket = &self.sockets[id as usize];
+        let maxwin = win_from_space(socket.tcb.scaling_ratio, i64::from(socket.rcvbuf)).max(0) as u32;
+        let advmss = self.own_mss(id);
+        let tcb = &mut self.sockets[id as usize].tcb;
+        let mut clamp = tcb.window_clamp.min(maxwin);
+        if clamp > 2 * advmss && clamp + advmss > maxwin {
+            clamp = (2 * advmss).max(maxwin.saturating_sub(advmss));
+        }
+        tcb.window_clamp = clamp.max(1);
+        tcb.rcv_ssthresh = tcb.rcv_ssthresh.min(tcb.window_clamp);
+        // tcp_initialize_rcv_mss(): before any data, guess the peer's MSS as at most our MSS,
+        // its MSS, half our window and TCP_MSS_DEFAULT.
+        tcb.ack_rcv_mss = advmss.min(tcb.mss).min(tcb.rcv_wnd / 2).clamp(TCP_MIN_MSS, TCP_MSS_DEFAULT);
+    }
+
+    /// Linux's `tp->advmss`: the MSS we announced, less the timestamp option once both sides
+    /// use it.
+    fn own_mss(&self, id: SocketId) -> u32 {
+        let tcb = &self.sockets[id as usize].tcb;
+        let overhead = if tcb.timestamps { TIMESTAMPS_LEN } else { 0 };
+        u32::from(tcb.adv_mss).saturating_sub(overhead).max(1)
+    }
+
+    /// `tcp_space()`: payload bytes the free buffer memory would hold (negative when the
+    /// queue is charged more than SO_RCVBUF).
+    fn rcv_space(&self, id: SocketId) -> i64 {
+        let socket = &self.sockets[id as usize];
+        let free = i64::from(socket.rcvbuf) - i64::from(socket.rmem_alloc());
+        win_from_space(socket.tcb.scaling_ratio, free)
+    }
+
+    /// The window Linux would offer now (`__tcp_select_window()`), before the no-shrink rule:
+    /// the free buffer's share, at most rcv_ssthresh; nothing at all when that is under a
+    /// sixteenth of the buffer's share or under one segment and less than half the window
+    /// could be (receiver-side silly window avoidance, RFC 1122 4.2.3.3).
     pub(crate) fn compute_window(&self, id: SocketId) -> u32 {
         let socket = &self.sockets[id as usize];
-        let clamp = self.hosts[socket.host].tcp.window_clamp.unwrap_or(u32::MAX);
         let tcb = &socket.tcb;
-        let allowed = socket.rcvbuf;
+        let allowed = win_from_space(tcb.scaling_ratio, i64::from(socket.rcvbuf));
+        let clamp = if tcb.window_clamp == 0 { 65_535i64 << tcb.rcv_wscale } else { i64::from(tcb.window_clamp) };
         let full = clamp.min(allowed);
-        let mut mss = tcb.rcv_mss.max(TCP_MSS_DEFAULT.min(u32::from(tcb.adv_mss)));
+        let mut mss = i64::from(if tcb.ack_rcv_mss > 0 {
+            tcb.ack_rcv_mss
+        } else {
+            tcb.rcv_mss.max(TCP_MSS_DEFAULT.min(u32::from(tcb.adv_mss)))
+        });
         if mss > full {
             mss = full;
-        }
-        let mut free = allowed.saturating_sub(socket.recv_used());
-        if free < full / 2 {
-            free = (free >> tcb.rcv_wscale) << tcb.rcv_wscale;
-            // Receiver-side silly window avoidance: offer nothing rather than a sliver.
-            if free < allowed / 16 || free < mss {
+            if mss <= 0 {
                 return 0;
             }
         }
-        free = free.min(clamp);
-        if tcb.rcv_wscale > 0 {
-            let unit = 1u32 << tcb.rcv_wscale;
-            free.div_ceil(unit) * unit
+        let unit = 1i64 << tcb.rcv_wscale;
+        let mut free = self.rcv_space(id);
+        if free < full / 2 {
+            // Do not let the scale's rounding raise a window that may become the new one.
+            free = free.div_euclid(unit) * unit;
+            if free < allowed >> 4 || free < mss {
+                return 0;
+            }
+        }
+        free = free.min(i64::from(tcb.rcv_ssthresh));
+        let window = if tcb.rcv_wscale > 0 {
+            // Round up so that the scaling does not turn a small window into 0.
+            (free + unit - 1) / unit * unit
         } else {
-            let window = tcb.rcv_wnd;
-            if window + mss <= free || window > free {
+            // Without scaling: a multiple of the MSS, kept as it is while within one MSS.
+            let window = i64::from(tcb.rcv_wnd);
+            if window <= free - mss || window > free {
                 free / mss * mss
+            } else if mss == full && free > window + full / 2 {
+                free
             } else {
                 window
             }
-        }
+        };
+        window.clamp(0, i64::from(u32::MAX)) as u32
     }
 
     /// Chooses and records the window to advertise now (`tcp_select_window()`): the right
@@ -655,7 +801,7 @@ impl World {
     /// we owed (`tcp_event_ack_sent()`).
     fn send_segment(&mut self, id: SocketId, flags: Flags, seq: u32, payload: Vec<u8>, mut options: TcpOptions, retransmission: bool) {
         let win = if flags.syn {
-            self.syn_window(id)
+            self.syn_window(id, flags.ack)
         } else {
             self.select_window(id)
         };
@@ -758,11 +904,13 @@ impl World {
             let unsent = tcb.write_seq.wrapping_sub(tcb.snd_nxt) as i32;
             let in_flight = socket.in_flight();
             let fin_unsent = tcb.fin_queued && seq_le(tcb.snd_nxt, tcb.write_seq);
+            // Linux's mss_now: our MSS toward the peer, at most half its largest window.
+            let mss_now = bound_to_half_window(tcb.max_window, tcb.mss, tcb.timestamps);
             if unsent > 0 {
                 let unsent = unsent as u32;
                 let room = tcb.snd_wnd.saturating_sub(in_flight);
                 let cwnd_room = tcb.cwnd.saturating_sub(in_flight);
-                let len = unsent.min(tcb.mss).min(room).min(cwnd_room);
+                let len = unsent.min(mss_now).min(room).min(cwnd_room);
                 if len == 0 {
                     if room == 0 && in_flight == 0 {
                         let backoff = tcb.rto_us.max(Self::us(self.settings(id).rto_min_ms));
@@ -770,7 +918,7 @@ impl World {
                     }
                     break;
                 }
-                if len < tcb.mss {
+                if len < mss_now {
                     let is_tail = len == unsent;
                     if !is_tail && in_flight > 0 {
                         // Sender-side silly window avoidance: wait for a bigger window.
@@ -788,7 +936,12 @@ impl World {
                 let end = seq.wrapping_add(len);
                 let with_fin = tcb.fin_queued && end == tcb.write_seq;
                 let retransmission = seq_lt(seq, tcb.snd_max);
-                let flags = Flags { ack: true, psh: end == tcb.write_seq, fin: with_fin, ..Flags::default() };
+                // PSH marks the end of what the application has written, and also any segment
+                // that ends more than half the peer's largest window after the last PSH
+                // (forced_push(), tcp_mark_push()).
+                let forced = end.wrapping_sub(tcb.pushed_seq) > tcb.max_window / 2 && seq_gt(end, tcb.pushed_seq);
+                let psh = end == tcb.write_seq || forced;
+                let flags = Flags { ack: true, psh, fin: with_fin, ..Flags::default() };
                 // Linux compares with the ACK timeout `ato`, which stays 0 until the first data
                 // segment arrives (tcp_event_data_recv()), so a request sent right after the
                 // handshake does not count as a reply (tcp_event_data_sent()).
@@ -798,8 +951,11 @@ impl World {
                 if seq_gt(tcb.snd_nxt, tcb.snd_max) {
                     tcb.snd_max = tcb.snd_nxt;
                 }
-                if len < tcb.mss {
+                if len < mss_now {
                     tcb.snd_sml = end;
+                }
+                if psh && seq_gt(end, tcb.pushed_seq) {
+                    tcb.pushed_seq = end;
                 }
                 if tcb.rtt_probe.is_none() && !retransmission {
                     tcb.rtt_probe = Some((tcb.snd_nxt, now));
@@ -844,14 +1000,8 @@ impl World {
         let tcb = &socket.tcb;
         let now_window = tcb.rcv_wup.wrapping_add(tcb.rcv_wnd).wrapping_sub(tcb.rcv_nxt) as i32;
         let now_window = now_window.max(0) as u32;
-        let clamp = self.hosts[socket.host].tcp.window_clamp.unwrap_or(u32::MAX).min(socket.rcvbuf);
-        if 2 * now_window <= clamp {
-            // Linux's window never exceeds rcv_ssthresh, which starts at the initial window
-            // and grows only as data arrives (tcp_grow_window()). This engine does not model
-            // rcv_ssthresh, so the largest window advertised so far stands in for it; without
-            // that bound the first read after a handshake would send a spurious "window
-            // doubled" ACK that Linux does not send (tcp_cleanup_rbuf()).
-            let new_window = self.compute_window(id).min(tcb.rcv_wnd_max.max(now_window));
+        if 2 * now_window <= tcb.window_clamp {
+            let new_window = self.compute_window(id);
             if new_window > 0 && new_window >= 2 * now_window {
                 self.send_ack(id);
             }
@@ -988,6 +1138,7 @@ impl World {
         }
         if !wire.flags.syn {
             tcb.snd_wnd = u32::from(wire.win) << tcb.snd_wscale;
+            tcb.max_window = tcb.max_window.max(tcb.snd_wnd);
             tcb.snd_wl1 = wire.seq;
             tcb.snd_wl2 = wire.ack;
         }
@@ -998,6 +1149,7 @@ impl World {
         }
         tcb.retransmits = 0;
         self.cancel_timer(id, TimerKind::Retransmit);
+        self.init_buffer_space(id);
     }
 
     fn start_keepalive(&mut self, id: SocketId) {
@@ -1085,13 +1237,20 @@ impl World {
             // should be sent in reply") as tcp_sequence() and tcp_send_dupack(): an empty
             // segment that ends before the edge we last acknowledged, such as a zero-window
             // or keepalive probe (sequence number snd_una - 1), is answered by an ACK that
-            // shows rcv_nxt and the current window, and goes no further. (Linux rate-limits
-            // these answers to one per 500 ms, tcp_invalid_ratelimit; that is not modelled.)
-            let tcb = &self.sockets[id as usize].tcb;
+            // shows rcv_nxt and the current window, and goes no further. Linux answers at most
+            // one such segment per tcp_invalid_ratelimit (500 ms) and drops the others
+            // silently (tcp_oow_rate_limited()), so a zero-window probe sent less than 500 ms
+            // after the last answered one gets no reply.
+            let now = self.now;
+            let tcb = &mut self.sockets[id as usize].tcb;
             let window = tcb.rcv_wup.wrapping_add(tcb.rcv_wnd).wrapping_sub(tcb.rcv_nxt) as i32;
             let right_edge = tcb.rcv_nxt.wrapping_add(window.max(0) as u32);
             if seq_lt(wire.seq, tcb.rcv_wup) || seq_gt(wire.seq, right_edge) {
-                self.send_ack(id);
+                let limited = tcb.last_oow_ack_at.is_some_and(|at| now.saturating_sub(at) < TCP_INVALID_RATELIMIT_US);
+                if !limited {
+                    tcb.last_oow_ack_at = Some(now);
+                    self.send_ack(id);
+                }
                 return;
             }
         }
@@ -1252,6 +1411,9 @@ impl World {
         let tcb = &mut self.sockets[id as usize].tcb;
         if seq_lt(tcb.snd_wl1, wire.seq) || (tcb.snd_wl1 == wire.seq && seq_le(tcb.snd_wl2, wire.ack)) {
             tcb.snd_wnd = window;
+            // tcp_ack_update_window(): a larger window than ever raises max_window, and with it
+            // the segment size (tcp_sync_mss(), tcp_bound_to_half_wnd()).
+            tcb.max_window = tcb.max_window.max(window);
             tcb.snd_wl1 = wire.seq;
             tcb.snd_wl2 = wire.ack;
             if window > 0 && self.sockets[id as usize].timer(TimerKind::Persist).is_some() {
@@ -1298,7 +1460,8 @@ impl World {
     fn retransmit_head(&mut self, id: SocketId) {
         let tcb = &self.sockets[id as usize].tcb;
         let seq = tcb.snd_una;
-        let len = (tcb.send_buf.len() as u32).min(tcb.mss).min(tcb.snd_max.wrapping_sub(seq));
+        let mss_now = bound_to_half_window(tcb.max_window, tcb.mss, tcb.timestamps);
+        let len = (tcb.send_buf.len() as u32).min(mss_now).min(tcb.snd_max.wrapping_sub(seq));
         let payload: Vec<u8> = tcb.send_buf.range(..len as usize).copied().collect();
         let end = seq.wrapping_add(len);
         let with_fin = tcb.fin_queued && end == tcb.write_seq && seq_gt(tcb.snd_max, tcb.write_seq);
@@ -1350,6 +1513,7 @@ impl World {
             return AckNeed::Now;
         }
         tcb.recv_buf.extend(&data[..take]);
+        tcb.recv_skbs.push_back(take as u32);
         tcb.rcv_nxt = tcb.rcv_nxt.wrapping_add(take as u32);
         let mut filled_gap = false;
         while let Some((&start, _)) = tcb.ooo.first_key_value() {
@@ -1360,10 +1524,18 @@ impl World {
             let skip = tcb.rcv_nxt.wrapping_sub(start) as usize;
             if skip < chunk.len() {
                 tcb.recv_buf.extend(&chunk[skip..]);
+                tcb.recv_skbs.push_back((chunk.len() - skip) as u32);
                 tcb.rcv_nxt = tcb.rcv_nxt.wrapping_add((chunk.len() - skip) as u32);
             }
             filled_gap = true;
         }
+        // tcp_event_data_recv(): measure the segment, then perhaps let the window grow.
+        let segment_len = wire.payload.len() as u32;
+        self.measure_rcv_mss(id, segment_len);
+        if segment_len >= 128 {
+            self.grow_window(id, segment_len);
+        }
+        let tcb = &mut self.sockets[id as usize].tcb;
         // Quick-ACK mode at the start, and again after a long silence (tcp_event_data_recv()).
         let first = tcb.rcv_mss == 0;
         let gap = tcb.last_rcv_at.map_or(u64::MAX, |at| now.saturating_sub(at));
@@ -1400,6 +1572,77 @@ impl World {
             AckNeed::Quick
         } else {
             AckNeed::Delayed
+        }
+    }
+
+    /// `tcp_measure_rcv_mss()`: a segment larger than the current estimate of the peer's MSS
+    /// re-measures the scaling ratio as len/truesize (truesize = len + [`SKB_OVERHEAD`]); a
+    /// changed ratio moves the window clamp to the buffer's new share (`tcp_set_window_clamp()`,
+    /// never below SOCK_MIN_RCVBUF / 2), and rcv_ssthresh with it. The scenario's own
+    /// `window_clamp` stays a bound.
+    fn measure_rcv_mss(&mut self, id: SocketId, len: u32) {
+        let setting = self.settings(id).window_clamp.unwrap_or(u32::MAX);
+        let advmss = self.own_mss(id);
+        let socket = &mut self.sockets[id as usize];
+        let rcvbuf = socket.rcvbuf;
+        let tcb = &mut socket.tcb;
+        let estimate = tcb.ack_rcv_mss;
+        if len < estimate {
+            return;
+        }
+        tcb.ack_rcv_mss = len.min(advmss);
+        if len == estimate {
+            return;
+        }
+        let ratio = ((u64::from(len) << TCP_RMEM_TO_WIN_SCALE) / u64::from(len + SKB_OVERHEAD)).max(1) as u32;
+        if ratio == tcb.scaling_ratio {
+            return;
+        }
+        tcb.scaling_ratio = ratio;
+        let share = win_from_space(ratio, i64::from(rcvbuf)).max(0) as u32;
+        let clamp = share.max(MIN_RCVBUF / 2).min(setting);
+        if clamp < tcb.window_clamp {
+            tcb.rcv_ssthresh = tcb.rcv_ssthresh.min(clamp);
+        } else {
+            tcb.rcv_ssthresh = tcb.rcv_ssthresh.max(tcb.rcv_wnd.min(clamp));
+        }
+        tcb.window_clamp = clamp;
+    }
+
+    /// `tcp_grow_window()`: a segment of at least 128 bytes lets rcv_ssthresh grow toward the
+    /// free buffer's share, by two segments when such segments would fit the buffer (or, at
+    /// an unfavourable ratio, only while the window is small: `__tcp_grow_window()`), and by
+    /// at least twice the segment.
+    fn grow_window(&mut self, id: SocketId, len: u32) {
+        let space = self.rcv_space(id);
+        let advmss = self.own_mss(id);
+        let rmem_max = 1i64 << (u32::from(self.settings(id).wscale) + 15).min(40);
+        let tcb = &mut self.sockets[id as usize].tcb;
+        let room = i64::from(tcb.window_clamp).min(space) - i64::from(tcb.rcv_ssthresh);
+        if room <= 0 {
+            return;
+        }
+        let truesize = i64::from(len + SKB_OVERHEAD);
+        let len64 = i64::from(len);
+        let mut incr = if win_from_space(tcb.scaling_ratio, truesize) <= len64 {
+            2 * i64::from(advmss)
+        } else {
+            let mut truesize = win_from_space(tcb.scaling_ratio, truesize) >> 1;
+            let mut window = win_from_space(tcb.scaling_ratio, rmem_max) >> 1;
+            let mut incr = 0;
+            while i64::from(tcb.rcv_ssthresh) <= window {
+                if truesize <= len64 {
+                    incr = 2 * i64::from(tcb.ack_rcv_mss);
+                    break;
+                }
+                truesize >>= 1;
+                window >>= 1;
+            }
+            incr
+        };
+        if incr > 0 {
+            incr = incr.max(2 * len64);
+            tcb.rcv_ssthresh += room.min(incr) as u32;
         }
     }
 

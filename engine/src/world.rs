@@ -655,78 +655,49 @@ impl World {
     /// The first fault rule that matches decides a segment's fate (turmoil-net's `Verdict`).
     fn fault_verdict(&mut self, from: usize, to: usize, wire: &Wire) -> Verdict {
         use crate::scenario::Fault;
-        let now = self.now;
-        for index in 0..self.faults.len() {
-            let matches = |world: &World, matching: &crate::scenario::SegmentMatch| {
-                segment_matches(matching, &world.hosts[from].name, &world.hosts[to].name, wire, now)
-            };
-            let verdict = match &self.faults[index] {
-                Fault::Drop { matching, nth, count } => {
-                    if !matches(self, matching) {
-                        continue;
-                    }
+        // The rules are taken out for the loop so that random draws can borrow the world.
+        let faults = std::mem::take(&mut self.faults);
+        let mut verdict = Verdict::Pass { extra_us: 0, duplicate: false };
+        for (index, fault) in faults.iter().enumerate() {
+            if let Some(matching) = fault.matching() {
+                if !segment_matches(matching, &self.hosts[from].name, &self.hosts[to].name, wire, self.now) {
+                    continue;
+                }
+            }
+            let decided = match fault {
+                Fault::Drop { nth, count, .. } => {
                     self.fault_hits[index] += 1;
                     let hit = self.fault_hits[index];
-                    if hit >= *nth && hit < nth.saturating_add(*count) {
-                        Verdict::Drop(format!("dropped by the scenario (faults[{index}])"))
-                    } else {
-                        continue;
-                    }
+                    (hit >= *nth && hit < nth.saturating_add(*count))
+                        .then(|| Verdict::Drop(format!("dropped by the scenario (faults[{index}])")))
                 }
-                Fault::Loss { rate, matching } => {
-                    if !matches(self, matching) {
-                        continue;
-                    }
-                    let rate = *rate;
-                    if self.rng.chance(rate) {
-                        Verdict::Drop(format!("lost at random (faults[{index}], rate {rate})"))
-                    } else {
-                        continue;
-                    }
+                Fault::Loss { rate, .. } => self
+                    .rng
+                    .chance(*rate)
+                    .then(|| Verdict::Drop(format!("lost at random (faults[{index}], rate {rate})"))),
+                Fault::Duplicate { rate, .. } => {
+                    self.rng.chance(*rate).then_some(Verdict::Pass { extra_us: 0, duplicate: true })
                 }
-                Fault::Duplicate { rate, matching } => {
-                    if !matches(self, matching) {
-                        continue;
-                    }
-                    let rate = *rate;
-                    if self.rng.chance(rate) {
-                        Verdict::Pass { extra_us: 0, duplicate: true }
-                    } else {
-                        continue;
-                    }
+                Fault::Reorder { rate, delay_us, .. } => {
+                    self.rng.chance(*rate).then_some(Verdict::Pass { extra_us: *delay_us, duplicate: false })
                 }
-                Fault::Reorder { rate, delay_us, matching } => {
-                    if !matches(self, matching) {
-                        continue;
-                    }
-                    let (rate, delay) = (*rate, *delay_us);
-                    if self.rng.chance(rate) {
-                        Verdict::Pass { extra_us: delay, duplicate: false }
-                    } else {
-                        continue;
-                    }
-                }
-                Fault::Delay { extra_us, matching } => {
-                    if !matches(self, matching) {
-                        continue;
-                    }
-                    Verdict::Pass { extra_us: *extra_us, duplicate: false }
-                }
+                Fault::Delay { extra_us, .. } => Some(Verdict::Pass { extra_us: *extra_us, duplicate: false }),
                 Fault::LinkDown { a, b, from_ms, until_ms } => {
                     let (x, y) = (&self.hosts[from].name, &self.hosts[to].name);
                     let pair = (x == a && y == b) || (x == b && y == a);
-                    let active = now >= ms_to_us(*from_ms) && until_ms.is_none_or(|until| now < ms_to_us(until));
-                    if pair && active {
-                        Verdict::Drop(format!("the link between {a} and {b} is down"))
-                    } else {
-                        continue;
-                    }
+                    let active =
+                        self.now >= ms_to_us(*from_ms) && until_ms.is_none_or(|until| self.now < ms_to_us(until));
+                    (pair && active).then(|| Verdict::Drop(format!("the link between {a} and {b} is down")))
                 }
-                Fault::Crash { .. } | Fault::Reboot { .. } => continue,
+                Fault::Crash { .. } | Fault::Reboot { .. } => None,
             };
-            return verdict;
+            if let Some(decided) = decided {
+                verdict = decided;
+                break;
+            }
         }
-        Verdict::Pass { extra_us: 0, duplicate: false }
+        self.faults = faults;
+        verdict
     }
 
     /// A host crashes: its processes stop and its sockets vanish; it sends nothing more

@@ -152,6 +152,8 @@ pub fn app() -> Html {
         use_state(move || start.packed.clone())
     };
     let narrow = use_state(is_narrow);
+    // Parsing every built-in scenario for its title is work worth doing once, not per frame.
+    let catalogue = use_memo((), |_| builtin::catalogue());
     let copy_status = use_state(|| None::<String>);
     let snippet = use_state(|| None::<String>);
     let editor_error = use_state(|| None::<String>);
@@ -198,7 +200,9 @@ pub fn app() -> Html {
     {
         let dispatcher = playback.dispatcher();
         use_effect_with((), move |_| {
-            let listener = EventListener::new(&gloo::utils::document(), "keydown", move |event| {
+            // Not passive: the handled keys must not also scroll the page.
+            let options = gloo::events::EventListenerOptions::enable_prevent_default();
+            let listener = EventListener::new_with_options(&gloo::utils::document(), "keydown", options, move |event| {
                 let Some(event) = event.dyn_ref::<KeyboardEvent>() else { return };
                 if event.default_prevented() || event.ctrl_key() || event.meta_key() || event.alt_key() {
                     return;
@@ -256,6 +260,17 @@ pub fn app() -> Html {
     {
         let title = loaded.title.clone();
         use_effect_with(title, |title| gloo::utils::document().set_title(&format!("{title} — sockscope")));
+    }
+
+    // The editor is filled when a scenario loads and otherwise left alone: binding its value
+    // would copy the whole scenario text between Rust and the page on every frame.
+    {
+        let editor = editor.clone();
+        use_effect_with((*loaded).clone(), move |loaded| {
+            if let Some(area) = editor.cast::<HtmlTextAreaElement>() {
+                area.set_value(&loaded.text);
+            }
+        });
     }
 
     let snapshot = {
@@ -346,7 +361,9 @@ pub fn app() -> Html {
 
     let pace = &loaded.timing.pace;
     let same_trace = Rc::ptr_eq(&playback.timing, &loaded.timing);
-    let position = if playback.playing && same_trace { playback.position } else { pace.position_of(cursor) };
+    // After a pause mid-gap the view stays where playing stopped; steps and seeks move the
+    // display clock to their event.
+    let position = if same_trace { playback.position } else { pace.position_of(cursor) };
     let sim_us = if same_trace { playback.sim_time() } else { pace.sim_time(cursor, position) };
     let now_us = (sim_us / 1000.0).floor() as u64 * 1000;
     let time_text = clock(sim_us);
@@ -406,7 +423,7 @@ pub fn app() -> Html {
         .unwrap_or_default();
 
     let two_sides = loaded.hosts.len() == 2;
-    let catalogue = builtin::catalogue();
+    let catalogue = catalogue.clone();
     let selected_name = loaded.builtin.clone().unwrap_or_default();
     html! {
         <div class="app" data-testid="app">
@@ -471,7 +488,7 @@ pub fn app() -> Html {
             <details class="editor">
                 <summary>{ "Edit this scenario or paste your own (JSON)" }</summary>
                 <p class="muted">{ "Runs in your browser. The link then carries the scenario in its # fragment, compressed, so you can share it without a server." }</p>
-                <textarea ref={editor} rows="14" spellcheck="false" aria-label="Scenario JSON" data-testid="editor" value={loaded.text.clone()} />
+                <textarea ref={editor} rows="14" spellcheck="false" aria-label="Scenario JSON" data-testid="editor" />
                 <button onclick={on_run_custom} data-testid="run-custom">{ "Run this scenario" }</button>
                 if let Some(err) = &*editor_error { <p class="error" role="alert" data-testid="editor-error">{ err.clone() }</p> }
             </details>

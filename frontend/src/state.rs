@@ -113,11 +113,7 @@ impl Playback {
 
     /// Simulated time in µs at the display clock (fractional while a gap is being played).
     pub fn sim_time(&self) -> f64 {
-        if self.playing {
-            self.timing.pace.sim_time(self.cursor, self.position)
-        } else {
-            self.timing.pace.sim_time(self.cursor, self.timing.pace.position_of(self.cursor))
-        }
+        self.timing.pace.sim_time(self.cursor, self.position)
     }
 
     fn seek(mut self, cursor: usize) -> Playback {

@@ -123,17 +123,7 @@ impl Browser {
             body.len()
         );
         stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes())).map_err(|e| e.to_string())?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).map_err(|e| format!("reading chromedriver's answer: {e}"))?;
-        let split = response
-            .windows(4)
-            .position(|window| window == b"\r\n\r\n")
-            .ok_or("chromedriver's answer has no header end")?;
-        let head = String::from_utf8_lossy(&response[..split]).to_string();
-        let mut payload = response[split + 4..].to_vec();
-        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-            payload = dechunk(&payload)?;
-        }
+        let (head, payload) = read_response(&mut stream).map_err(|e| format!("reading chromedriver's answer to {path}: {e}"))?;
         let value: Value = serde_json::from_slice(&payload)
             .map_err(|e| format!("chromedriver answered {path} with something that is not JSON ({e}): {head}"))?;
         if !head.starts_with("HTTP/1.1 200") {
@@ -152,12 +142,14 @@ impl Browser {
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its value.
     pub fn run(&self, script: &str, args: Value) -> Result<Value> {
+        let args = if args.is_array() { args } else { Value::Array(vec![args]) };
         let value = self.request("POST", &self.session_path("/execute/sync"), Some(&json!({"script": script, "args": args})))?;
         Ok(value["value"].clone())
     }
 
     /// Runs an async script: it must call `arguments[arguments.length - 1](result)`.
     pub fn run_async(&self, script: &str, args: Value) -> Result<Value> {
+        let args = if args.is_array() { args } else { Value::Array(vec![args]) };
         self.request("POST", &self.session_path("/timeouts"), Some(&json!({"script": 120_000})))?;
         let value = self.request("POST", &self.session_path("/execute/async"), Some(&json!({"script": script, "args": args})))?;
         Ok(value["value"].clone())
@@ -364,19 +356,55 @@ pub fn http_get(url: &str) -> Result<Vec<u8>> {
     let mut stream = TcpStream::connect(host).map_err(|e| format!("cannot reach {host}: {e}"))?;
     let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).map_err(|e| e.to_string())?;
-    let split = response.windows(4).position(|window| window == b"\r\n\r\n").ok_or("no header end")?;
-    let head = String::from_utf8_lossy(&response[..split]).to_string();
+    let (head, body) = read_response(&mut stream)?;
     if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
         return Err(format!("GET {url}: {}", head.lines().next().unwrap_or("")));
     }
-    let body = response[split + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        dechunk(&body)
-    } else {
-        Ok(body)
+    Ok(body)
+}
+
+/// Reads one HTTP response: the head, then a body of `Content-Length` bytes, chunks, or
+/// everything until the server closes. chromedriver keeps the connection open after its
+/// answer even when asked to close, so the length must be honoured.
+fn read_response(stream: &mut TcpStream) -> Result<(String, Vec<u8>)> {
+    let mut data = Vec::new();
+    let mut buffer = [0u8; 16 * 1024];
+    let split = loop {
+        if let Some(split) = data.windows(4).position(|window| window == b"\r\n\r\n") {
+            break split;
+        }
+        let read = stream.read(&mut buffer).map_err(|e| e.to_string())?;
+        if read == 0 {
+            return Err("the connection closed before the answer's head ended".into());
+        }
+        data.extend_from_slice(&buffer[..read]);
+    };
+    let head = String::from_utf8_lossy(&data[..split]).to_string();
+    let mut body = data[split + 4..].to_vec();
+    let lower = head.to_ascii_lowercase();
+    let length = lower
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|value| value.trim().parse::<usize>().ok());
+    match length {
+        Some(length) => {
+            while body.len() < length {
+                let read = stream.read(&mut buffer).map_err(|e| e.to_string())?;
+                if read == 0 {
+                    return Err(format!("the answer ended after {} of {length} bytes", body.len()));
+                }
+                body.extend_from_slice(&buffer[..read]);
+            }
+            body.truncate(length);
+        }
+        None => {
+            stream.read_to_end(&mut body).map_err(|e| e.to_string())?;
+            if lower.contains("transfer-encoding: chunked") {
+                body = dechunk(&body)?;
+            }
+        }
     }
+    Ok((head, body))
 }
 
 /// The size of `data` as `gzip -9` would send it: a deflate stream plus gzip's 18 bytes of

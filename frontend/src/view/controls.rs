@@ -42,21 +42,21 @@ pub fn controls(props: &ControlsProps) -> Html {
             }
         })
     };
-    let (play_icon, play_text) = if props.playing { ("⏸", "Pause") } else { ("▶", "Play") };
+    let (play_icon, play_text) = if props.playing { ("❚❚", "Pause") } else { ("▶", "Play") };
     html! {
         <div class={classes!("controls", props.compact.then_some("compact"))} role="group" aria-label="Playback">
             <div class="buttons">
-                <button onclick={send(Action::Home)} title="Beginning (Home)" aria-label="Go to the beginning" data-testid="home">{ "⏮" }</button>
+                <button onclick={send(Action::Home)} title="Beginning (Home)" aria-label="Go to the beginning" data-testid="home">{ "|◀" }</button>
                 <button onclick={send(Action::PreviousChange)} title="Previous state change (Shift+←)"
-                    aria-label="Previous state change" data-testid="prev-change">{ "⇤" }</button>
+                    aria-label="Previous state change" data-testid="prev-change">{ "⇤ state" }</button>
                 <button onclick={send(Action::StepBack)} title="One event back (←)" aria-label="One event back" data-testid="step-back">{ "◀" }</button>
                 <button class="play" onclick={send(Action::TogglePlay)} title="Play or pause (Space)" data-testid="play"
                     aria-label={play_text}>{ play_icon }<span class="play-text">{ play_text }</span></button>
                 <button onclick={send(Action::StepForward)} title="One event forward (→)" aria-label="One event forward"
                     data-testid="step-forward">{ "▶" }</button>
                 <button onclick={send(Action::NextChange)} title="Next state change (Shift+→)" aria-label="Next state change"
-                    data-testid="next-change">{ "⇥" }</button>
-                <button onclick={send(Action::End)} title="End (End)" aria-label="Go to the end" data-testid="end">{ "⏭" }</button>
+                    data-testid="next-change">{ "state ⇥" }</button>
+                <button onclick={send(Action::End)} title="End (End)" aria-label="Go to the end" data-testid="end">{ "▶|" }</button>
                 <label class="speed">
                     <span>{ "Speed" }</span>
                     <select onchange={on_speed} data-testid="speed" aria-label="Playback speed">

@@ -67,7 +67,6 @@ fn process_row(process: &ProcessView) -> Html {
             match &call.blocked {
                 Some(reason) => html! {
                     <div class="call blocked" data-testid="call" data-blocked="true">
-                        <span class="hourglass" aria-hidden="true">{ "⏳" }</span>
                         <code>{ text }</code>{ " — blocked" }
                         if !reason.is_empty() { <span class="why">{ format!(": {reason}") }</span> }
                     </div>
@@ -170,7 +169,7 @@ fn timer_row(kind: TimerKind, deadline_us: u64, now_us: u64) -> Html {
     };
     html! {
         <li class="timer" data-testid="timer" data-kind={name} data-left-us={left.to_string()}>
-            <span aria-hidden="true">{ "⏱ " }</span>{ kind.label() }{ ": " }
+            <span aria-hidden="true">{ "◔ " }</span>{ kind.label() }{ ": " }
             <strong class="countdown">{ countdown(left) }</strong>{ " left" }
         </li>
     }
@@ -215,7 +214,11 @@ pub struct BarProps {
 
 #[function_component(Bar)]
 pub fn bar(props: &BarProps) -> Html {
-    let percent = if props.cap == 0 { 0.0 } else { (props.value as f64 / props.cap as f64 * 100.0).min(100.0) };
+    // A few bytes in a large buffer still show as a sliver, so that "not empty" is visible.
+    let percent = match (props.value, props.cap) {
+        (_, 0) | (0, _) => 0.0,
+        (value, cap) => (value as f64 / cap as f64 * 100.0).clamp(1.5, 100.0),
+    };
     let full = props.cap > 0 && props.value >= props.cap;
     html! {
         <div class={classes!("bar", full.then_some("full"))} data-testid={props.testid} data-value={props.value.to_string()}>

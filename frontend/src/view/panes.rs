@@ -63,7 +63,7 @@ pub struct TcpdumpProps {
 }
 
 /// The most recent tcpdump lines are drawn; older ones are counted.
-const TCPDUMP_SHOWN: usize = 200;
+const TCPDUMP_SHOWN: usize = 40;
 
 #[function_component(TcpdumpPane)]
 pub fn tcpdump_pane(props: &TcpdumpProps) -> Html {

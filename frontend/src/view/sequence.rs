@@ -178,7 +178,7 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
                     { for items }
                     <g class="now" data-testid="now-line">
                         <line x1="0" x2={fmt(width)} y1={fmt(cursor_y)} y2={fmt(cursor_y)} />
-                        <text x="4" y={fmt(cursor_y - 4.0)}>{ format!("t = {}", clock(props.sim_us)) }</text>
+                        <text x={fmt(width - 4.0)} y={fmt(cursor_y - 4.0)} text-anchor="end">{ format!("t = {}", clock(props.sim_us)) }</text>
                     </g>
                 </g>
                 <rect class="lane-band" x="0" y="0" width={fmt(width)} height="26" />
