@@ -248,41 +248,49 @@ impl TcpOptions {
         *self == TcpOptions::default()
     }
 
-    /// Bytes these options take in the TCP header, padded to a multiple of 4.
-    pub fn header_len(&self) -> u32 {
-        let mut len: u32 = 0;
-        if self.mss.is_some() {
-            len += 4;
-        }
-        if self.sack_ok {
-            len += 2;
-        }
-        if self.ts.is_some() {
-            len += 10;
-        }
-        if self.wscale.is_some() {
-            len += 3;
-        }
-        len.div_ceil(4) * 4
-    }
-
-    /// tcpdump's rendering, e.g. `[mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7]`.
-    pub fn tcpdump(&self) -> String {
+    /// The options as Linux lays them out (`tcp_options_write()`): MSS; SACK-permitted
+    /// packed with timestamps, or each padded with two NOPs; one NOP before window scale.
+    fn layout(&self) -> Vec<String> {
         let mut parts = Vec::new();
         if let Some(mss) = self.mss {
             parts.push(format!("mss {mss}"));
         }
-        if self.sack_ok {
-            parts.push("sackOK".to_string());
-        }
-        if let Some((val, ecr)) = self.ts {
-            parts.push(format!("TS val {val} ecr {ecr}"));
+        match (self.sack_ok, self.ts) {
+            (true, Some((val, ecr))) => {
+                parts.push("sackOK".to_string());
+                parts.push(format!("TS val {val} ecr {ecr}"));
+            }
+            (false, Some((val, ecr))) => {
+                parts.extend(["nop".to_string(), "nop".to_string()]);
+                parts.push(format!("TS val {val} ecr {ecr}"));
+            }
+            (true, None) => parts.extend(["nop".to_string(), "nop".to_string(), "sackOK".to_string()]),
+            (false, None) => {}
         }
         if let Some(wscale) = self.wscale {
             parts.push("nop".to_string());
             parts.push(format!("wscale {wscale}"));
         }
-        format!("[{}]", parts.join(","))
+        parts
+    }
+
+    /// Bytes these options take in the TCP header (always a multiple of 4 in Linux's layout).
+    pub fn header_len(&self) -> u32 {
+        self.layout()
+            .iter()
+            .map(|part| match part.split(' ').next() {
+                Some("mss") => 4,
+                Some("sackOK") => 2,
+                Some("TS") => 10,
+                Some("wscale") => 3,
+                _ => 1,
+            })
+            .sum()
+    }
+
+    /// tcpdump's rendering, e.g. `[mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7]`.
+    pub fn tcpdump(&self) -> String {
+        format!("[{}]", self.layout().join(","))
     }
 }
 
@@ -434,6 +442,19 @@ mod tests {
         for letters in ["S", "S.", ".", "P.", "F.", "FP.", "R", "R."] {
             assert_eq!(Flags::parse_letters(letters).unwrap().letters(), letters);
         }
+    }
+
+    #[test]
+    fn options_follow_linux_layout() {
+        let syn = TcpOptions { mss: Some(65495), sack_ok: true, ts: Some((1, 0)), wscale: Some(7) };
+        assert_eq!(syn.tcpdump(), "[mss 65495,sackOK,TS val 1 ecr 0,nop,wscale 7]");
+        assert_eq!(syn.header_len(), 20);
+        let data = TcpOptions { ts: Some((5, 6)), ..TcpOptions::default() };
+        assert_eq!(data.tcpdump(), "[nop,nop,TS val 5 ecr 6]");
+        assert_eq!(data.header_len(), 12);
+        let plain = TcpOptions { mss: Some(1460), wscale: Some(0), ..TcpOptions::default() };
+        assert_eq!(plain.tcpdump(), "[mss 1460,nop,wscale 0]");
+        assert_eq!(plain.header_len(), 8);
     }
 
     #[test]
