@@ -521,9 +521,18 @@ pub enum Call {
         #[serde(default, rename = "type")]
         sock_type: SockType,
     },
-    Bind { fd: String, addr: SockAddr },
-    Listen { fd: String, backlog: u32 },
-    Connect { fd: String, addr: SockAddr },
+    Bind {
+        fd: String,
+        addr: SockAddr,
+    },
+    Listen {
+        fd: String,
+        backlog: u32,
+    },
+    Connect {
+        fd: String,
+        addr: SockAddr,
+    },
     Accept {
         fd: String,
         #[serde(rename = "as")]
@@ -555,27 +564,59 @@ pub enum Call {
         len: Option<u32>,
     },
     #[serde(alias = "read")]
-    Recv { fd: String, len: u32 },
+    Recv {
+        fd: String,
+        len: u32,
+    },
     /// recvfrom(): like recv(), and the trace shows the sender's address.
-    Recvfrom { fd: String, len: u32 },
+    Recvfrom {
+        fd: String,
+        len: u32,
+    },
     /// A loop of recv(len) until it returns 0 (end of file) or fails.
-    RecvToEof { fd: String, len: u32 },
-    Shutdown { fd: String, how: How },
-    Close { fd: String },
-    Setsockopt { fd: String, opt: OptName, value: OptValue },
-    Getsockopt { fd: String, opt: OptName },
+    RecvToEof {
+        fd: String,
+        len: u32,
+    },
+    Shutdown {
+        fd: String,
+        how: How,
+    },
+    Close {
+        fd: String,
+    },
+    Setsockopt {
+        fd: String,
+        opt: OptName,
+        value: OptValue,
+    },
+    Getsockopt {
+        fd: String,
+        opt: OptName,
+    },
     /// fcntl(F_SETFL, O_NONBLOCK) on or off.
-    Fcntl { fd: String, nonblock: bool },
-    Getsockname { fd: String },
-    Getpeername { fd: String },
+    Fcntl {
+        fd: String,
+        nonblock: bool,
+    },
+    Getsockname {
+        fd: String,
+    },
+    Getpeername {
+        fd: String,
+    },
     Dup {
         fd: String,
         #[serde(rename = "as")]
         name: String,
     },
     /// fork(): the child runs `child` with copies of every descriptor.
-    Fork { child: Box<ChildSpec> },
-    Sleep { ms: f64 },
+    Fork {
+        child: Box<ChildSpec>,
+    },
+    Sleep {
+        ms: f64,
+    },
 }
 
 /// The program of a forked child.
@@ -680,7 +721,10 @@ fn error(path: impl Into<String>, reason: impl Into<String>) -> ScenarioError {
 /// Parses and checks a scenario. Never panics, whatever the text.
 pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     if text.len() > MAX_SCENARIO_BYTES {
-        return Err(error("", format!("the scenario is {} bytes; at most {MAX_SCENARIO_BYTES} are accepted", text.len())));
+        return Err(error(
+            "",
+            format!("the scenario is {} bytes; at most {MAX_SCENARIO_BYTES} are accepted", text.len()),
+        ));
     }
     let deserializer = &mut serde_json::Deserializer::from_str(text);
     let scenario: Scenario = serde_path_to_error::deserialize(deserializer).map_err(|err| {
@@ -781,7 +825,10 @@ fn check_fault(fault: &Fault, path: &str, hosts: &BTreeSet<&str>) -> Result<(), 
         }
         if let Some(flags) = &matching.flags {
             if crate::trace::Flags::parse_letters(flags).is_none() {
-                return Err(error(format!("{path}.flags"), format!("`{flags}` is not tcpdump flag letters (S F P R .)")));
+                return Err(error(
+                    format!("{path}.flags"),
+                    format!("`{flags}` is not tcpdump flag letters (S F P R .)"),
+                ));
             }
         }
         for (field, time) in [("from_ms", matching.from_ms), ("until_ms", matching.until_ms)] {
@@ -889,18 +936,22 @@ fn check_steps(
             }
         }
         match &step.call {
-            Call::Send { data, len, .. } | Call::SendAll { data, len, .. } | Call::Sendto { data, len, .. } => match (data, len) {
-                (Some(_), Some(_)) => return Err(error(path, "give either `data` or `len`, not both")),
-                (None, None) => return Err(error(path, "a send needs `data` (text) or `len` (a byte count)")),
-                (None, Some(len)) if *len > MAX_SEND_BYTES => {
-                    return Err(error(format!("{path}.len"), format!("at most {MAX_SEND_BYTES} bytes per step")))
+            Call::Send { data, len, .. } | Call::SendAll { data, len, .. } | Call::Sendto { data, len, .. } => {
+                match (data, len) {
+                    (Some(_), Some(_)) => return Err(error(path, "give either `data` or `len`, not both")),
+                    (None, None) => return Err(error(path, "a send needs `data` (text) or `len` (a byte count)")),
+                    (None, Some(len)) if *len > MAX_SEND_BYTES => {
+                        return Err(error(format!("{path}.len"), format!("at most {MAX_SEND_BYTES} bytes per step")))
+                    }
+                    (Some(data), None) if data.len() > MAX_SEND_BYTES as usize => {
+                        return Err(error(format!("{path}.data"), "too long"))
+                    }
+                    _ => {}
                 }
-                (Some(data), None) if data.len() > MAX_SEND_BYTES as usize => {
-                    return Err(error(format!("{path}.data"), "too long"))
-                }
-                _ => {}
-            },
-            Call::Recv { len, .. } | Call::RecvToEof { len, .. } | Call::Recvfrom { len, .. } if *len == 0 || *len > MAX_SEND_BYTES => {
+            }
+            Call::Recv { len, .. } | Call::RecvToEof { len, .. } | Call::Recvfrom { len, .. }
+                if *len == 0 || *len > MAX_SEND_BYTES =>
+            {
                 return Err(error(format!("{path}.len"), format!("must be between 1 and {MAX_SEND_BYTES}")));
             }
             Call::Sleep { ms } => check_time_ms(*ms, format!("{path}.ms"))?,
@@ -960,7 +1011,11 @@ mod tests {
             "processes[0].host",
             "no host",
         );
-        check_err(r#"{"hosts":[{"name":"a","addr":"10.0.0.1","colour":1}],"processes":[]}"#, "hosts[0].colour", "colour");
+        check_err(
+            r#"{"hosts":[{"name":"a","addr":"10.0.0.1","colour":1}],"processes":[]}"#,
+            "hosts[0].colour",
+            "colour",
+        );
         check_err(
             r#"{"hosts":[{"name":"a","addr":"10.0.0.1"}],"processes":[{"name":"p","host":"a","steps":[{"call":"teleport"}]}]}"#,
             "processes[0].steps[0]",
@@ -980,7 +1035,11 @@ mod tests {
         let steps = &scenario.processes[0].steps;
         assert_eq!(
             steps[1].call,
-            Call::Setsockopt { fd: "s".into(), opt: OptName::Linger, value: OptValue::Linger(Linger { onoff: true, linger: 0 }) }
+            Call::Setsockopt {
+                fd: "s".into(),
+                opt: OptName::Linger,
+                value: OptValue::Linger(Linger { onoff: true, linger: 0 })
+            }
         );
         assert_eq!(steps[3].expect, Some(Expect::Errno(Errno::ECONNREFUSED)));
         assert_eq!(steps[4].expect, Some(Expect::Value(2)));

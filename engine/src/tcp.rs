@@ -262,7 +262,9 @@ impl World {
                 Ok(child)
             }
             None if socket.nonblocking => Err(Outcome::Failed(Errno::EAGAIN)),
-            None => Err(Outcome::Block(Some(id), "the accept queue is empty: waiting for a completed connection".into())),
+            None => {
+                Err(Outcome::Block(Some(id), "the accept queue is empty: waiting for a completed connection".into()))
+            }
         }
     }
 
@@ -799,12 +801,16 @@ impl World {
 
     /// Builds and transmits one segment from socket `id`; every ACK we send settles the ACK
     /// we owed (`tcp_event_ack_sent()`).
-    fn send_segment(&mut self, id: SocketId, flags: Flags, seq: u32, payload: Vec<u8>, mut options: TcpOptions, retransmission: bool) {
-        let win = if flags.syn {
-            self.syn_window(id, flags.ack)
-        } else {
-            self.select_window(id)
-        };
+    fn send_segment(
+        &mut self,
+        id: SocketId,
+        flags: Flags,
+        seq: u32,
+        payload: Vec<u8>,
+        mut options: TcpOptions,
+        retransmission: bool,
+    ) {
+        let win = if flags.syn { self.syn_window(id, flags.ack) } else { self.select_window(id) };
         let host = self.host_of(id);
         let offer_ts = flags.syn && !flags.ack && self.hosts[host].tcp.timestamps;
         let socket = &mut self.sockets[id as usize];
@@ -865,11 +871,8 @@ impl World {
         if to.flags.rst {
             return;
         }
-        let (flags, seq, ack) = if to.flags.ack {
-            (Flags::RST, to.ack, 0)
-        } else {
-            (Flags::RST_ACK, 0, to.seq.wrapping_add(to.seq_len()))
-        };
+        let (flags, seq, ack) =
+            if to.flags.ack { (Flags::RST, to.ack, 0) } else { (Flags::RST_ACK, 0, to.seq.wrapping_add(to.seq_len())) };
         let wire = Wire {
             id: 0,
             proto: Proto::Tcp,
@@ -1672,7 +1675,11 @@ impl World {
                 // tcp_fin(): the ACK of a FIN waits in pingpong mode, hoping the application
                 // closes soon so that its FIN can carry the ACK.
                 self.sockets[id as usize].tcb.pingpong = true;
-                self.set_state(id, State::CloseWait, "the peer's FIN arrived: it has finished sending, recv() will return 0");
+                self.set_state(
+                    id,
+                    State::CloseWait,
+                    "the peer's FIN arrived: it has finished sending, recv() will return 0",
+                );
                 if tcp_delayed {
                     AckNeed::Delayed
                 } else {
@@ -1830,7 +1837,11 @@ impl World {
                 let limit = if listener.is_some() { tcp.synack_retries } else { tcp.syn_retries };
                 if done >= limit {
                     if listener.is_some() {
-                        self.set_state(id, State::Closed, "no final ACK after every SYN+ACK retry: the half-open connection is dropped");
+                        self.set_state(
+                            id,
+                            State::Closed,
+                            "no final ACK after every SYN+ACK retry: the half-open connection is dropped",
+                        );
                         self.free_socket(id);
                     } else {
                         self.give_up(id, "no answer to the SYN+ACK: the connection attempt times out");

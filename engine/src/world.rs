@@ -431,7 +431,13 @@ impl World {
         self.emit(kind);
         match to {
             State::TimeWait => {
-                for kind in [TimerKind::Retransmit, TimerKind::DelayedAck, TimerKind::Persist, TimerKind::Keepalive, TimerKind::FinWait2] {
+                for kind in [
+                    TimerKind::Retransmit,
+                    TimerKind::DelayedAck,
+                    TimerKind::Persist,
+                    TimerKind::Keepalive,
+                    TimerKind::FinWait2,
+                ] {
                     self.cancel_timer(id, kind);
                 }
                 let host = self.sockets[id as usize].host;
@@ -492,7 +498,13 @@ impl World {
         let socket = &mut self.sockets[id as usize];
         socket.timers[timer_slot(kind)] = Some(deadline);
         let host = self.hosts[socket.host].name.clone();
-        self.emit(EventKind::Timer { host, socket: id, timer: kind, action: TimerAction::Armed, deadline_us: deadline });
+        self.emit(EventKind::Timer {
+            host,
+            socket: id,
+            timer: kind,
+            action: TimerAction::Armed,
+            deadline_us: deadline,
+        });
         self.schedule(deadline, Pending::Timer { socket: id, kind, deadline });
     }
 
@@ -507,7 +519,13 @@ impl World {
         let socket = &mut self.sockets[id as usize];
         if let Some(deadline) = socket.timers[timer_slot(kind)].take() {
             let host = self.hosts[socket.host].name.clone();
-            self.emit(EventKind::Timer { host, socket: id, timer: kind, action: TimerAction::Cancelled, deadline_us: deadline });
+            self.emit(EventKind::Timer {
+                host,
+                socket: id,
+                timer: kind,
+                action: TimerAction::Cancelled,
+                deadline_us: deadline,
+            });
         }
     }
 
@@ -609,7 +627,13 @@ impl World {
         let socket = &mut self.sockets[id as usize];
         socket.timers[timer_slot(kind)] = None;
         let host = self.hosts[socket.host].name.clone();
-        self.emit(EventKind::Timer { host, socket: id, timer: kind, action: TimerAction::Fired, deadline_us: deadline });
+        self.emit(EventKind::Timer {
+            host,
+            socket: id,
+            timer: kind,
+            action: TimerAction::Fired,
+            deadline_us: deadline,
+        });
         self.on_timer(id, kind);
     }
 
@@ -1197,9 +1221,10 @@ impl World {
             }
             Call::Recv { fd: name, len } | Call::RecvToEof { fd: name, len } => format!("{}, {len}", fd(name)),
             Call::Shutdown { fd: name, how } => format!("{}, {}", fd(name), how.name()),
-            Call::Close { fd: name } | Call::Getsockname { fd: name } | Call::Getpeername { fd: name } | Call::Dup { fd: name, .. } => {
-                fd(name)
-            }
+            Call::Close { fd: name }
+            | Call::Getsockname { fd: name }
+            | Call::Getpeername { fd: name }
+            | Call::Dup { fd: name, .. } => fd(name),
             Call::Setsockopt { fd: name, opt, value } => {
                 let value = match value {
                     crate::scenario::OptValue::Flag(flag) => u8::from(*flag).to_string(),
@@ -1251,7 +1276,10 @@ impl World {
         let fds: Vec<i32> = self.processes[pid as usize].fds.keys().copied().collect();
         if !fds.is_empty() {
             let name = self.processes[pid as usize].name.clone();
-            self.emit(EventKind::Note { pid: Some(pid), text: format!("{name} exits; the kernel closes its open descriptors") });
+            self.emit(EventKind::Note {
+                pid: Some(pid),
+                text: format!("{name} exits; the kernel closes its open descriptors"),
+            });
         }
         for fd in fds {
             self.close_fd(pid, fd);
@@ -1452,11 +1480,13 @@ impl Outcome {
 
 fn payload_len(call: &Call) -> u32 {
     match call {
-        Call::Send { data, len, .. } | Call::SendAll { data, len, .. } | Call::Sendto { data, len, .. } => match (data, len) {
-            (Some(data), _) => data.len() as u32,
-            (None, Some(len)) => *len,
-            (None, None) => 0,
-        },
+        Call::Send { data, len, .. } | Call::SendAll { data, len, .. } | Call::Sendto { data, len, .. } => {
+            match (data, len) {
+                (Some(data), _) => data.len() as u32,
+                (None, Some(len)) => *len,
+                (None, None) => 0,
+            }
+        }
         _ => 0,
     }
 }
@@ -1488,7 +1518,9 @@ pub(crate) fn ms_to_us(ms: f64) -> u64 {
 }
 
 fn segment_matches(matching: &crate::scenario::SegmentMatch, from: &str, to: &str, wire: &Wire, now: u64) -> bool {
-    if matching.from.as_deref().is_some_and(|name| name != from) || matching.to.as_deref().is_some_and(|name| name != to) {
+    if matching.from.as_deref().is_some_and(|name| name != from)
+        || matching.to.as_deref().is_some_and(|name| name != to)
+    {
         return false;
     }
     if let Some(flags) = &matching.flags {
@@ -1506,7 +1538,9 @@ fn segment_matches(matching: &crate::scenario::SegmentMatch, from: &str, to: &st
             return false;
         }
     }
-    if matching.from_ms.is_some_and(|from| now < ms_to_us(from)) || matching.until_ms.is_some_and(|until| now >= ms_to_us(until)) {
+    if matching.from_ms.is_some_and(|from| now < ms_to_us(from))
+        || matching.until_ms.is_some_and(|until| now >= ms_to_us(until))
+    {
         return false;
     }
     true

@@ -21,7 +21,7 @@ use crate::state::{Action, Playback};
 use crate::url::{self, Choice};
 use crate::view::controls::Controls;
 use crate::view::hosts::HostPanel;
-use crate::view::machine::StateMachine;
+use crate::view::machine::{FollowedSocket, StateMachine};
 use crate::view::panes::{Narration, SsPane, TcpdumpPane, ValidationPanel};
 use crate::view::sequence::{clock, SequenceDiagram};
 use crate::{share, validation};
@@ -72,7 +72,7 @@ fn startup() -> Startup {
 
 /// The followed socket for the state diagram: `(id, description, state, last change)` and the
 /// event index of that change.
-type Followed = (Option<(u32, String, State, Option<(State, State, String)>)>, Option<usize>);
+type Followed = (Option<FollowedSocket>, Option<usize>);
 
 fn followed_socket(loaded: &Loaded, snapshot: &Snapshot, cursor: usize, selected: Option<u32>) -> Followed {
     let changes = &loaded.timing.changes;
@@ -86,7 +86,9 @@ fn followed_socket(loaded: &Loaded, snapshot: &Snapshot, cursor: usize, selected
     };
     let last_change = changes[..applied].iter().rev().find(|&&index| socket_of(index) == Some(id)).copied();
     let last = last_change.and_then(|index| match &loaded.trace.events[index].kind {
-        EventKind::State { from, to, cause, host, local, peer, .. } => Some((*from, *to, cause.clone(), host.clone(), *local, *peer)),
+        EventKind::State { from, to, cause, host, local, peer, .. } => {
+            Some((*from, *to, cause.clone(), host.clone(), *local, *peer))
+        }
         _ => None,
     });
     let view = snapshot.sockets.get(&id);
@@ -202,34 +204,37 @@ pub fn app() -> Html {
         use_effect_with((), move |_| {
             // Not passive: the handled keys must not also scroll the page.
             let options = gloo::events::EventListenerOptions::enable_prevent_default();
-            let listener = EventListener::new_with_options(&gloo::utils::document(), "keydown", options, move |event| {
-                let Some(event) = event.dyn_ref::<KeyboardEvent>() else { return };
-                if event.default_prevented() || event.ctrl_key() || event.meta_key() || event.alt_key() {
-                    return;
-                }
-                let target = event.target().and_then(|target| target.dyn_into::<web_sys::Element>().ok());
-                let tag = target.as_ref().map(|element| element.tag_name().to_ascii_lowercase()).unwrap_or_default();
-                let on_range = target.as_ref().and_then(|element| element.get_attribute("type")).as_deref() == Some("range");
-                if tag == "textarea" || tag == "select" || (tag == "input" && !on_range) {
-                    return;
-                }
-                let action = match event.key().as_str() {
-                    " " if tag == "button" || tag == "a" || tag == "summary" => return,
-                    " " => Action::TogglePlay,
-                    "ArrowRight" | "ArrowLeft" | "Home" | "End" if on_range => return,
-                    "ArrowRight" if event.shift_key() => Action::NextChange,
-                    "ArrowLeft" if event.shift_key() => Action::PreviousChange,
-                    "ArrowRight" => Action::StepForward,
-                    "ArrowLeft" => Action::StepBack,
-                    "Home" => Action::Home,
-                    "End" => Action::End,
-                    "+" | "=" => Action::Faster,
-                    "-" => Action::Slower,
-                    _ => return,
-                };
-                event.prevent_default();
-                dispatcher.dispatch(action);
-            });
+            let listener =
+                EventListener::new_with_options(&gloo::utils::document(), "keydown", options, move |event| {
+                    let Some(event) = event.dyn_ref::<KeyboardEvent>() else { return };
+                    if event.default_prevented() || event.ctrl_key() || event.meta_key() || event.alt_key() {
+                        return;
+                    }
+                    let target = event.target().and_then(|target| target.dyn_into::<web_sys::Element>().ok());
+                    let tag =
+                        target.as_ref().map(|element| element.tag_name().to_ascii_lowercase()).unwrap_or_default();
+                    let on_range =
+                        target.as_ref().and_then(|element| element.get_attribute("type")).as_deref() == Some("range");
+                    if tag == "textarea" || tag == "select" || (tag == "input" && !on_range) {
+                        return;
+                    }
+                    let action = match event.key().as_str() {
+                        " " if tag == "button" || tag == "a" || tag == "summary" => return,
+                        " " => Action::TogglePlay,
+                        "ArrowRight" | "ArrowLeft" | "Home" | "End" if on_range => return,
+                        "ArrowRight" if event.shift_key() => Action::NextChange,
+                        "ArrowLeft" if event.shift_key() => Action::PreviousChange,
+                        "ArrowRight" => Action::StepForward,
+                        "ArrowLeft" => Action::StepBack,
+                        "Home" => Action::Home,
+                        "End" => Action::End,
+                        "+" | "=" => Action::Faster,
+                        "-" => Action::Slower,
+                        _ => return,
+                    };
+                    event.prevent_default();
+                    dispatcher.dispatch(action);
+                });
             move || drop(listener)
         });
     }
@@ -241,21 +246,24 @@ pub fn app() -> Html {
     {
         let builtin_name = loaded.builtin.clone();
         let packed = (*packed).clone();
-        use_effect_with((builtin_name, packed, cursor, playback.playing, embed), |(name, packed, cursor, playing, embed)| {
-            if !*playing {
-                let fragment = packed.as_ref().map_or_else(String::new, |packed| format!("#scenario={packed}"));
-                let location = gloo::utils::window().location();
-                let address = format!(
-                    "{}{}{}",
-                    location.pathname().unwrap_or_default(),
-                    url::query_for(name.as_deref(), *cursor, *embed),
-                    fragment
-                );
-                if let Ok(history) = gloo::utils::window().history() {
-                    let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&address));
+        use_effect_with(
+            (builtin_name, packed, cursor, playback.playing, embed),
+            |(name, packed, cursor, playing, embed)| {
+                if !*playing {
+                    let fragment = packed.as_ref().map_or_else(String::new, |packed| format!("#scenario={packed}"));
+                    let location = gloo::utils::window().location();
+                    let address = format!(
+                        "{}{}{}",
+                        location.pathname().unwrap_or_default(),
+                        url::query_for(name.as_deref(), *cursor, *embed),
+                        fragment
+                    );
+                    if let Ok(history) = gloo::utils::window().history() {
+                        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&address));
+                    }
                 }
-            }
-        });
+            },
+        );
     }
     {
         let title = loaded.title.clone();
@@ -329,7 +337,8 @@ pub fn app() -> Html {
         let packed = packed.clone();
         Callback::from(move |_: MouseEvent| {
             let fragment = (*packed).as_ref().map_or_else(String::new, |packed| format!("#scenario={packed}"));
-            let link = format!("{}{}{}", page_url(), url::query_for(loaded.builtin.as_deref(), cursor, false), fragment);
+            let link =
+                format!("{}{}{}", page_url(), url::query_for(loaded.builtin.as_deref(), cursor, false), fragment);
             copy_to_clipboard(link, copy_status.clone(), "Link copied: it opens this scenario at this moment.");
         })
     };
@@ -356,7 +365,9 @@ pub fn app() -> Html {
     let on_select = {
         let dispatcher = playback.dispatcher();
         let selected = playback.selected;
-        Callback::from(move |id: u32| dispatcher.dispatch(Action::Select(if selected == Some(id) { None } else { Some(id) })))
+        Callback::from(move |id: u32| {
+            dispatcher.dispatch(Action::Select(if selected == Some(id) { None } else { Some(id) }))
+        })
     };
 
     let pace = &loaded.timing.pace;
@@ -368,7 +379,9 @@ pub fn app() -> Html {
     let now_us = (sim_us / 1000.0).floor() as u64 * 1000;
     let time_text = clock(sim_us);
     let (followed, change_event) = followed_socket(&loaded, &snapshot, cursor, playback.selected);
-    let host_addr = |name: &str| snapshot.hosts.iter().find(|host| host.name == name).map_or_else(String::new, |host| host.addr.to_string());
+    let host_addr = |name: &str| {
+        snapshot.hosts.iter().find(|host| host.name == name).map_or_else(String::new, |host| host.addr.to_string())
+    };
     let host_panel = |name: &String| {
         html! {
             <HostPanel key={name.clone()} host={name.clone()} addr={host_addr(name)} snapshot={snapshot.clone()} now_us={now_us}
@@ -418,7 +431,10 @@ pub fn app() -> Html {
     let validation_view = loaded
         .builtin
         .as_deref()
-        .and_then(|name| validation::report().and_then(|report| report.scenario(name).cloned().map(|found| (report.kernel.clone(), found))))
+        .and_then(|name| {
+            validation::report()
+                .and_then(|report| report.scenario(name).cloned().map(|found| (report.kernel.clone(), found)))
+        })
         .map(|(kernel, report)| html! { <ValidationPanel kernel={kernel} report={report} /> })
         .unwrap_or_default();
 

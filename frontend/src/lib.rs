@@ -45,4 +45,3 @@ fn show_panic(message: &str) {
         "sockscope stopped because of a bug: {message}. Reload the page to start again, and please report this message."
     )));
 }
-

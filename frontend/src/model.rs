@@ -76,14 +76,16 @@ pub fn load_builtin(name: &str) -> Result<Loaded, String> {
 
 /// Loads scenario text typed or linked by a reader; the error names the JSON path.
 pub fn load_text(text: &str) -> Result<Loaded, String> {
-    let mut scenario = sockscope_engine::parse_scenario(text).map_err(|err| format!("This scenario does not parse: {err}."))?;
+    let mut scenario =
+        sockscope_engine::parse_scenario(text).map_err(|err| format!("This scenario does not parse: {err}."))?;
     scenario.limits.max_events = scenario.limits.max_events.min(PAGE_MAX_EVENTS);
     Ok(load(scenario, text.to_string(), None))
 }
 
 /// A page with nothing to show but why (used only if even the default scenario fails).
 pub fn empty(reason: &str) -> Loaded {
-    let trace = Trace { scenario: String::new(), title: "Nothing to show".into(), source: String::new(), events: Vec::new() };
+    let trace =
+        Trace { scenario: String::new(), title: "Nothing to show".into(), source: String::new(), events: Vec::new() };
     Loaded {
         builtin: None,
         text: String::new(),
@@ -325,7 +327,12 @@ impl Labeller {
         } else {
             let relative_seq = self.isn.get(&(from, to)).map_or(segment.seq, |(isn, _)| segment.seq.wrapping_sub(*isn));
             if segment.len > 0 {
-                label.push_str(&format!(" {}:{}({})", relative_seq, relative_seq.wrapping_add(segment.len), segment.len));
+                label.push_str(&format!(
+                    " {}:{}({})",
+                    relative_seq,
+                    relative_seq.wrapping_add(segment.len),
+                    segment.len
+                ));
             } else if segment.flags.fin || segment.flags.rst {
                 label.push_str(&format!(" seq {relative_seq}"));
             }

@@ -82,7 +82,15 @@ mod tests {
     #[test]
     fn base64url_matches_rfc_4648_vectors() {
         // RFC 4648 §10 test vectors, without padding.
-        let cases = [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy")];
+        let cases = [
+            ("", ""),
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ];
         for (plain, encoded) in cases {
             assert_eq!(base64url_encode(plain.as_bytes()), encoded);
             assert_eq!(base64url_decode(encoded).unwrap(), plain.as_bytes());

@@ -73,7 +73,10 @@ impl PartialEq for Playback {
 #[derive(Clone, Debug)]
 pub enum Action {
     /// A new trace: start it at `cursor` (clamped), paused.
-    Load { timing: Rc<Timing>, cursor: usize },
+    Load {
+        timing: Rc<Timing>,
+        cursor: usize,
+    },
     Play,
     Pause,
     TogglePlay,
@@ -96,7 +99,14 @@ pub enum Action {
 impl Playback {
     pub fn new(timing: Rc<Timing>, cursor: usize) -> Playback {
         let cursor = cursor.min(timing.len());
-        Playback { position: timing.pace.position_of(cursor), timing, cursor, playing: false, speed: 1.0, selected: None }
+        Playback {
+            position: timing.pace.position_of(cursor),
+            timing,
+            cursor,
+            playing: false,
+            speed: 1.0,
+            selected: None,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -134,11 +144,7 @@ impl Playback {
             Action::Play => next = self.clone().start(),
             Action::Pause => next.playing = false,
             Action::TogglePlay => {
-                next = if self.playing {
-                    Playback { playing: false, ..self.clone() }
-                } else {
-                    self.clone().start()
-                }
+                next = if self.playing { Playback { playing: false, ..self.clone() } } else { self.clone().start() }
             }
             Action::StepForward => next = self.clone().stopped().seek(self.cursor + 1),
             Action::StepBack => next = self.clone().stopped().seek(self.cursor.saturating_sub(1)),

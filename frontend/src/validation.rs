@@ -29,8 +29,10 @@ mod tests {
     fn a_missing_or_broken_report_shows_nothing() {
         assert_eq!(parse(""), None);
         assert_eq!(parse("{not json"), None);
-        let report = parse(r#"{"kernel":"Linux 6.1.0","scenarios":[{"name":"x","verdict":"engine-only","reason":"needs two hosts"}]}"#)
-            .expect("a valid report parses");
+        let report = parse(
+            r#"{"kernel":"Linux 6.1.0","scenarios":[{"name":"x","verdict":"engine-only","reason":"needs two hosts"}]}"#,
+        )
+        .expect("a valid report parses");
         assert_eq!(report.kernel, "Linux 6.1.0");
         assert_eq!(report.scenario("x").unwrap().reason.as_deref(), Some("needs two hosts"));
     }

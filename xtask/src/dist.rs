@@ -13,18 +13,11 @@ use crate::util::{human_size, Result};
 /// Replaces `out` with a copy of `built`, refusing to delete a folder that does not look like a
 /// previous copy (it must be empty or contain an `index.html`).
 pub fn replace_with_copy(built: &Path, out: &Path, root: &Path) -> Result {
-    let built_real = built
-        .canonicalize()
-        .map_err(|e| format!("cannot read {}: {e}", built.display()))?;
+    let built_real = built.canonicalize().map_err(|e| format!("cannot read {}: {e}", built.display()))?;
     if out.exists() {
-        let out_real = out
-            .canonicalize()
-            .map_err(|e| format!("cannot read {}: {e}", out.display()))?;
+        let out_real = out.canonicalize().map_err(|e| format!("cannot read {}: {e}", out.display()))?;
         let root_real = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        if root_real.starts_with(&out_real)
-            || built_real.starts_with(&out_real)
-            || out_real.starts_with(&built_real)
-        {
+        if root_real.starts_with(&out_real) || built_real.starts_with(&out_real) || out_real.starts_with(&built_real) {
             return Err(format!(
                 "refusing to use {} as the output folder: it contains or overlaps the repository \
                  or the build output",
@@ -34,10 +27,8 @@ pub fn replace_with_copy(built: &Path, out: &Path, root: &Path) -> Result {
         if !out_real.is_dir() {
             return Err(format!("{} exists and is not a folder", out.display()));
         }
-        let empty = std::fs::read_dir(&out_real)
-            .map_err(|e| format!("cannot read {}: {e}", out.display()))?
-            .next()
-            .is_none();
+        let empty =
+            std::fs::read_dir(&out_real).map_err(|e| format!("cannot read {}: {e}", out.display()))?.next().is_none();
         if !empty && !out_real.join("index.html").is_file() {
             return Err(format!(
                 "refusing to overwrite {}: it is not empty and has no index.html, so it does not \
@@ -45,16 +36,14 @@ pub fn replace_with_copy(built: &Path, out: &Path, root: &Path) -> Result {
                 out.display()
             ));
         }
-        std::fs::remove_dir_all(&out_real)
-            .map_err(|e| format!("cannot remove the old {}: {e}", out.display()))?;
+        std::fs::remove_dir_all(&out_real).map_err(|e| format!("cannot remove the old {}: {e}", out.display()))?;
     }
     copy_tree(&built_real, out)
 }
 
 fn copy_tree(from: &Path, to: &Path) -> Result {
     std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
-    let entries =
-        std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+    let entries = std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
     for entry in entries {
         let entry = entry.map_err(|e| format!("cannot read {}: {e}", from.display()))?;
         let source = entry.path();
@@ -62,13 +51,8 @@ fn copy_tree(from: &Path, to: &Path) -> Result {
         if source.is_dir() {
             copy_tree(&source, &target)?;
         } else {
-            std::fs::copy(&source, &target).map_err(|e| {
-                format!(
-                    "cannot copy {} to {}: {e}",
-                    source.display(),
-                    target.display()
-                )
-            })?;
+            std::fs::copy(&source, &target)
+                .map_err(|e| format!("cannot copy {} to {}: {e}", source.display(), target.display()))?;
         }
     }
     Ok(())
@@ -79,12 +63,9 @@ pub fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
-        let entries = std::fs::read_dir(&current)
-            .map_err(|e| format!("cannot read {}: {e}", current.display()))?;
+        let entries = std::fs::read_dir(&current).map_err(|e| format!("cannot read {}: {e}", current.display()))?;
         for entry in entries {
-            let path = entry
-                .map_err(|e| format!("cannot read {}: {e}", current.display()))?
-                .path();
+            let path = entry.map_err(|e| format!("cannot read {}: {e}", current.display()))?.path();
             if path.is_dir() {
                 pending.push(path);
             } else {
@@ -105,10 +86,7 @@ pub fn gzipped_size(file: &Path) -> Option<u64> {
         .stderr(Stdio::null())
         .output()
         .ok()?;
-    output
-        .status
-        .success()
-        .then_some(output.stdout.len() as u64)
+    output.status.success().then_some(output.stdout.len() as u64)
 }
 
 /// Prints the folder, then one line per file with its raw and gzipped sizes, then the totals.
@@ -118,9 +96,7 @@ pub fn report(dir: &Path) -> Result {
     println!("{:>12}  {:>12}  file", "size", "gzipped");
     let (mut total, mut total_gz, mut gz_known) = (0u64, 0u64, true);
     for file in &files {
-        let size = std::fs::metadata(file)
-            .map_err(|e| format!("cannot stat {}: {e}", file.display()))?
-            .len();
+        let size = std::fs::metadata(file).map_err(|e| format!("cannot stat {}: {e}", file.display()))?.len();
         let gz = gzipped_size(file);
         total += size;
         match gz {
@@ -138,11 +114,7 @@ pub fn report(dir: &Path) -> Result {
     println!(
         "{:>12}  {:>12}  total ({} files)",
         human_size(total),
-        if gz_known {
-            human_size(total_gz)
-        } else {
-            "n/a".to_string()
-        },
+        if gz_known { human_size(total_gz) } else { "n/a".to_string() },
         files.len()
     );
     Ok(())
@@ -163,10 +135,7 @@ mod tests {
 
         let out = base.join("out");
         replace_with_copy(&built, &out, &base.join("repo")).unwrap();
-        assert_eq!(
-            files_under(&out).unwrap(),
-            [out.join("assets/app.js"), out.join("index.html")]
-        );
+        assert_eq!(files_under(&out).unwrap(), [out.join("assets/app.js"), out.join("index.html")]);
         // A second run replaces the earlier copy.
         replace_with_copy(&built, &out, &base.join("repo")).unwrap();
 

@@ -48,10 +48,7 @@ pub fn run_e2e_with(dist_dir: &Path, options: &E2eOptions) -> Result<E2eOutcome>
     let root = repo_root();
     let manifest = root.join("frontend").join("e2e").join("Cargo.toml");
     if !manifest.exists() {
-        println!(
-            "no browser end-to-end tests exist yet ({} not found); nothing to run",
-            manifest.display()
-        );
+        println!("no browser end-to-end tests exist yet ({} not found); nothing to run", manifest.display());
         return Ok(E2eOutcome::NoTests);
     }
     if !dist_dir.join("index.html").is_file() {

@@ -78,9 +78,7 @@ fn main() -> ExitCode {
 fn no_args(command: &str, rest: &[String]) -> Result {
     match rest.first() {
         None => Ok(()),
-        Some(extra) => Err(format!(
-            "`{command}` takes no arguments (got `{extra}`); see `cargo xtask help`"
-        )),
+        Some(extra) => Err(format!("`{command}` takes no arguments (got `{extra}`); see `cargo xtask help`")),
     }
 }
 
@@ -114,31 +112,14 @@ fn test(root: &Path) -> Result {
     let mut fmt = cargo(["fmt", "--all", "--", "--check"]);
     run(fmt.current_dir(root))?;
 
-    step(
-        2,
-        "engine builds for wasm32: cargo build -p sockscope-engine --target wasm32-unknown-unknown",
-    );
+    step(2, "engine builds for wasm32: cargo build -p sockscope-engine --target wasm32-unknown-unknown");
     tools::ensure_wasm_target()?;
-    let mut wasm = cargo([
-        "build",
-        "-p",
-        "sockscope-engine",
-        "--target",
-        tools::WASM_TARGET,
-    ]);
+    let mut wasm = cargo(["build", "-p", "sockscope-engine", "--target", tools::WASM_TARGET]);
     run(wasm.current_dir(root))?;
 
-    step(
-        3,
-        "native unit, property and scenario tests: cargo test --workspace --exclude xtask",
-    );
+    step(3, "native unit, property and scenario tests: cargo test --workspace --exclude xtask");
     let mut native = cargo(["test", "--workspace", "--exclude", "xtask"]);
-    if root
-        .join(FRONTEND_DIR)
-        .join("e2e")
-        .join("Cargo.toml")
-        .is_file()
-    {
+    if root.join(FRONTEND_DIR).join("e2e").join("Cargo.toml").is_file() {
         // The browser tests need a served page and a browser; step 4 runs them.
         native.args(["--exclude", e2e::E2E_PACKAGE]);
     }
@@ -147,8 +128,7 @@ fn test(root: &Path) -> Result {
     step(4, "web page build and browser end-to-end tests");
     match frontend_dir(root) {
         None => {
-            let why =
-                "frontend/index.html does not exist yet (the frontend lands with its own issue)";
+            let why = "frontend/index.html does not exist yet (the frontend lands with its own issue)";
             skipped("step 4 (web build and browser tests)", why);
             skips.push(4);
         }
@@ -156,19 +136,13 @@ fn test(root: &Path) -> Result {
             let web_tools = WebTools::ensure(root)?;
             let dist = trunk_build(&web_tools, &frontend, true)?;
             if e2e::run_e2e(&dist)? == E2eOutcome::NoTests {
-                skipped(
-                    "step 4 browser tests (the page built fine)",
-                    "frontend/e2e/Cargo.toml does not exist yet",
-                );
+                skipped("step 4 browser tests (the page built fine)", "frontend/e2e/Cargo.toml does not exist yet");
                 skips.push(4);
             }
         }
     }
 
-    step(
-        5,
-        "CLI check against the real kernel: cargo run -p sockscope -- validate --all",
-    );
+    step(5, "CLI check against the real kernel: cargo run -p sockscope -- validate --all");
     match validate_skip_reason(root)? {
         Some(why) => {
             skipped("step 5 (sockscope validate --all)", &why);
@@ -185,10 +159,7 @@ fn test(root: &Path) -> Result {
         banner(&format!("all {STEPS} steps passed in {secs:.0}s"));
     } else {
         let list: Vec<String> = skips.iter().map(ToString::to_string).collect();
-        banner(&format!(
-            "passed in {secs:.0}s; step(s) {} skipped or partly skipped, see above",
-            list.join(", ")
-        ));
+        banner(&format!("passed in {secs:.0}s; step(s) {} skipped or partly skipped, see above", list.join(", ")));
     }
     Ok(())
 }
@@ -197,19 +168,13 @@ fn test(root: &Path) -> Result {
 /// Returns the reason to skip, or `None` to run it.
 fn validate_skip_reason(root: &Path) -> Result<Option<String>> {
     if !cfg!(target_os = "linux") {
-        return Ok(Some(
-            "not on Linux; validation compares against the Linux kernel".into(),
-        ));
+        return Ok(Some("not on Linux; validation compares against the Linux kernel".into()));
     }
     if !util::is_root_on_linux() {
-        return Ok(Some(
-            "not running as root; validation against the real kernel needs root".into(),
-        ));
+        return Ok(Some("not running as root; validation against the real kernel needs root".into()));
     }
     if !root.join("cli").join("Cargo.toml").is_file() {
-        return Ok(Some(
-            "the CLI crate (cli/Cargo.toml) does not exist yet".into(),
-        ));
+        return Ok(Some("the CLI crate (cli/Cargo.toml) does not exist yet".into()));
     }
     let mut build = cargo(["build", "-p", "sockscope"]);
     run(build.current_dir(root))?;
@@ -219,17 +184,11 @@ fn validate_skip_reason(root: &Path) -> Result<Option<String>> {
         .current_dir(root)
         .output()
         .map_err(|e| format!("could not run `{} help`: {e}", binary.display()))?;
-    let help = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let help = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     if help.contains("validate") {
         Ok(None)
     } else {
-        Ok(Some(
-            "`sockscope help` does not list a `validate` subcommand yet".into(),
-        ))
+        Ok(Some("`sockscope help` does not list a `validate` subcommand yet".into()))
     }
 }
 
@@ -243,15 +202,9 @@ fn serve(root: &Path, args: &[String]) -> Result {
             "--static" => static_only = true,
             "--port" => {
                 let value = args.next().ok_or("--port needs a value")?;
-                port = value
-                    .parse()
-                    .map_err(|_| format!("--port: `{value}` is not a port number"))?;
+                port = value.parse().map_err(|_| format!("--port: `{value}` is not a port number"))?;
             }
-            other => {
-                return Err(format!(
-                    "serve: unknown option `{other}`; see `cargo xtask help`"
-                ))
-            }
+            other => return Err(format!("serve: unknown option `{other}`; see `cargo xtask help`")),
         }
     }
 
@@ -263,13 +216,7 @@ fn serve(root: &Path, args: &[String]) -> Result {
         );
         let mut build = cargo(["build", "-p", "sockscope"]);
         run(build.current_dir(root))?;
-        println!(
-            "built {}",
-            util::target_dir(root)
-                .join("debug")
-                .join("sockscope")
-                .display()
-        );
+        println!("built {}", util::target_dir(root).join("debug").join("sockscope").display());
         return Ok(());
     };
 
@@ -278,19 +225,13 @@ fn serve(root: &Path, args: &[String]) -> Result {
     if static_only {
         let server = serve_static::StaticServer::start(&dist, ("127.0.0.1", port), true)
             .map_err(|e| format!("could not serve on 127.0.0.1:{port}: {e}"))?;
-        println!(
-            "serving {} at {} (Ctrl-C to stop)",
-            dist.display(),
-            server.url()
-        );
+        println!("serving {} at {} (Ctrl-C to stop)", dist.display(), server.url());
         server.wait();
         Ok(())
     } else {
         let port = port.to_string();
         let mut serve = web_tools.trunk(&frontend);
-        serve
-            .args(["serve", "--address", "127.0.0.1", "--port", &port, "--dist"])
-            .arg(&dist);
+        serve.args(["serve", "--address", "127.0.0.1", "--port", &port, "--dist"]).arg(&dist);
         run(&mut serve)
     }
 }
@@ -304,15 +245,9 @@ fn dist(root: &Path, args: &[String]) -> Result {
             "--out" => {
                 let value = args.next().ok_or("--out needs a folder")?;
                 // Relative to where the user ran the command, like any other CLI path.
-                out = std::env::current_dir()
-                    .map_err(|e| format!("cannot read the current folder: {e}"))?
-                    .join(value);
+                out = std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?.join(value);
             }
-            other => {
-                return Err(format!(
-                    "dist: unknown option `{other}`; see `cargo xtask help`"
-                ))
-            }
+            other => return Err(format!("dist: unknown option `{other}`; see `cargo xtask help`")),
         }
     }
     let Some(frontend) = frontend_dir(root) else {

@@ -29,9 +29,9 @@ impl StaticServer {
     /// Binds `addr` (use port 0 for a free port) and starts serving the files under `root` on a
     /// background thread. With `log` set, every request is printed as `METHOD path -> status`.
     pub fn start(root: &Path, addr: impl ToSocketAddrs, log: bool) -> io::Result<Self> {
-        let root = root.canonicalize().map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot serve {}: {e}", root.display()))
-        })?;
+        let root = root
+            .canonicalize()
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot serve {}: {e}", root.display())))?;
         if !root.is_dir() {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
@@ -48,11 +48,7 @@ impl StaticServer {
                 .name("serve-static".into())
                 .spawn(move || accept_loop(&listener, &root, &stop, log))?
         };
-        Ok(Self {
-            addr,
-            stop,
-            accept_thread: Some(accept_thread),
-        })
+        Ok(Self { addr, stop, accept_thread: Some(accept_thread) })
     }
 
     /// The address actually bound, including the port picked when port 0 was requested.
@@ -103,15 +99,13 @@ fn accept_loop(listener: &TcpListener, root: &Arc<PathBuf>, stop: &AtomicBool, l
             continue;
         };
         let root = Arc::clone(root);
-        let spawned = std::thread::Builder::new()
-            .name("serve-static-conn".into())
-            .spawn(move || {
-                if let Err(e) = handle_connection(stream, &root, log) {
-                    if log {
-                        eprintln!("serve-static: connection error: {e}");
-                    }
+        let spawned = std::thread::Builder::new().name("serve-static-conn".into()).spawn(move || {
+            if let Err(e) = handle_connection(stream, &root, log) {
+                if log {
+                    eprintln!("serve-static: connection error: {e}");
                 }
-            });
+            }
+        });
         if let Err(e) = spawned {
             eprintln!("serve-static: could not spawn a connection thread: {e}");
         }
@@ -120,11 +114,7 @@ fn accept_loop(listener: &TcpListener, root: &Arc<PathBuf>, stop: &AtomicBool, l
 
 /// Returns the `Content-Type` for a file, chosen by its extension (case-insensitively).
 pub fn content_type(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
     match ext.as_str() {
         "html" | "htm" => "text/html; charset=utf-8",
         "js" | "mjs" => "text/javascript; charset=utf-8",
@@ -207,35 +197,19 @@ fn handle_connection(mut stream: TcpStream, root: &Path, log: bool) -> io::Resul
     let head_only = method == "HEAD";
 
     let (status, content_type, body) = if method != "GET" && method != "HEAD" {
-        (
-            "405 Method Not Allowed",
-            "text/plain; charset=utf-8",
-            b"method not allowed\n".to_vec(),
-        )
+        ("405 Method Not Allowed", "text/plain; charset=utf-8", b"method not allowed\n".to_vec())
     } else {
         match resolve(root, target) {
-            None => (
-                "400 Bad Request",
-                "text/plain; charset=utf-8",
-                b"bad request path\n".to_vec(),
-            ),
+            None => ("400 Bad Request", "text/plain; charset=utf-8", b"bad request path\n".to_vec()),
             Some(file) => {
                 // A symlink may still point outside the root; only serve what really is inside.
-                let inside = file
-                    .canonicalize()
-                    .is_ok_and(|real| real.starts_with(root) && real.is_file());
+                let inside = file.canonicalize().is_ok_and(|real| real.starts_with(root) && real.is_file());
                 match inside.then(|| std::fs::read(&file)) {
                     Some(Ok(bytes)) => ("200 OK", content_type(&file), bytes),
-                    Some(Err(_)) => (
-                        "500 Internal Server Error",
-                        "text/plain; charset=utf-8",
-                        b"could not read file\n".to_vec(),
-                    ),
-                    None => (
-                        "404 Not Found",
-                        "text/plain; charset=utf-8",
-                        b"not found\n".to_vec(),
-                    ),
+                    Some(Err(_)) => {
+                        ("500 Internal Server Error", "text/plain; charset=utf-8", b"could not read file\n".to_vec())
+                    }
+                    None => ("404 Not Found", "text/plain; charset=utf-8", b"not found\n".to_vec()),
                 }
             }
         }
@@ -302,10 +276,7 @@ mod tests {
     #[test]
     fn resolve_maps_paths_and_rejects_escapes() {
         let root = Path::new("/srv/site");
-        assert_eq!(
-            resolve(root, "/pkg/app.wasm?x=1#y"),
-            Some(root.join("pkg/app.wasm"))
-        );
+        assert_eq!(resolve(root, "/pkg/app.wasm?x=1#y"), Some(root.join("pkg/app.wasm")));
         assert_eq!(resolve(root, "/a%20b.css"), Some(root.join("a b.css")));
         assert_eq!(resolve(root, "/./x.js"), Some(root.join("x.js")));
         assert_eq!(resolve(root, "/../etc/passwd"), None);

@@ -69,10 +69,7 @@ impl WebTools {
         ensure_trunk()?;
         let wasm_bindgen = ensure_wasm_bindgen(root)?;
         let wasm_opt = ensure_wasm_opt(root)?;
-        Ok(Self {
-            wasm_bindgen,
-            wasm_opt,
-        })
+        Ok(Self { wasm_bindgen, wasm_opt })
     }
 
     /// Returns a `trunk` command that runs in `dir` and is pinned to the local tools.
@@ -110,8 +107,7 @@ pub fn ensure_wasm_target() -> Result {
 
 /// Installs trunk from crates.io unless `trunk --version` already reports [`TRUNK_VERSION`].
 pub fn ensure_trunk() -> Result {
-    let found = probe(Command::new("trunk").arg("--version"))
-        .and_then(|out| version_word(&out, 1).map(str::to_string));
+    let found = probe(Command::new("trunk").arg("--version")).and_then(|out| version_word(&out, 1).map(str::to_string));
     if found.as_deref() == Some(TRUNK_VERSION) {
         println!("trunk {TRUNK_VERSION} is installed");
         return Ok(());
@@ -120,15 +116,8 @@ pub fn ensure_trunk() -> Result {
         "installing trunk {TRUNK_VERSION} with cargo install (found: {}); this takes about 5 minutes",
         found.as_deref().unwrap_or("none")
     );
-    run(&mut cargo([
-        "install",
-        "--locked",
-        "trunk",
-        "--version",
-        TRUNK_VERSION,
-    ]))?;
-    let now = probe(Command::new("trunk").arg("--version"))
-        .and_then(|out| version_word(&out, 1).map(str::to_string));
+    run(&mut cargo(["install", "--locked", "trunk", "--version", TRUNK_VERSION]))?;
+    let now = probe(Command::new("trunk").arg("--version")).and_then(|out| version_word(&out, 1).map(str::to_string));
     if now.as_deref() == Some(TRUNK_VERSION) {
         Ok(())
     } else {
@@ -151,8 +140,8 @@ pub fn ensure_wasm_bindgen(root: &Path) -> Result<Option<String>> {
         cmd.current_dir(root).stdout(std::process::Stdio::null());
         run(&mut cmd)?;
     }
-    let lock = std::fs::read_to_string(&lock_path)
-        .map_err(|e| format!("could not read {}: {e}", lock_path.display()))?;
+    let lock =
+        std::fs::read_to_string(&lock_path).map_err(|e| format!("could not read {}: {e}", lock_path.display()))?;
     let versions = lock_package_versions(&lock, "wasm-bindgen");
     let Some(wanted) = versions.first().cloned() else {
         println!("no `wasm-bindgen` package in Cargo.lock; the wasm-bindgen CLI is not needed yet");
@@ -175,12 +164,7 @@ pub fn ensure_wasm_bindgen(root: &Path) -> Result<Option<String>> {
          not --locked, because one of its locked dependencies is missing from crates.io",
         found.as_deref().unwrap_or("none")
     );
-    run(&mut cargo([
-        "install",
-        "wasm-bindgen-cli",
-        "--version",
-        wanted.as_str(),
-    ]))?;
+    run(&mut cargo(["install", "wasm-bindgen-cli", "--version", wanted.as_str()]))?;
     let now = installed_wasm_bindgen();
     if now.as_deref() == Some(wanted.as_str()) {
         Ok(Some(wanted))
@@ -194,8 +178,7 @@ pub fn ensure_wasm_bindgen(root: &Path) -> Result<Option<String>> {
 
 fn installed_wasm_bindgen() -> Option<String> {
     // Prints e.g. `wasm-bindgen 0.2.100`; trunk reads the second word the same way.
-    probe(Command::new("wasm-bindgen").arg("--version"))
-        .and_then(|out| version_word(&out, 1).map(str::to_string))
+    probe(Command::new("wasm-bindgen").arg("--version")).and_then(|out| version_word(&out, 1).map(str::to_string))
 }
 
 /// Makes sure a wasm-opt of at least [`MIN_WASM_OPT`] is available: installs Debian's
@@ -213,16 +196,11 @@ pub fn ensure_wasm_opt(root: &Path) -> Result<WasmOpt> {
     }
     if let Some(version) = system.filter(|v| *v >= MIN_WASM_OPT) {
         println!("wasm-opt {version} is installed");
-        return Ok(WasmOpt {
-            version: format!("version_{version}"),
-            bin_dir: None,
-        });
+        return Ok(WasmOpt { version: format!("version_{version}"), bin_dir: None });
     }
     let old = system.unwrap_or_default();
 
-    let prefix = util::target_dir(root)
-        .join("xtask-tools")
-        .join(format!("binaryen-{NPM_BINARYEN}"));
+    let prefix = util::target_dir(root).join("xtask-tools").join(format!("binaryen-{NPM_BINARYEN}"));
     let bin_dir = prefix.join("node_modules").join(".bin");
     let wanted = NPM_BINARYEN.split('.').next().and_then(|v| v.parse().ok());
     let local = wasm_opt_version(&bin_dir.join("wasm-opt"));
@@ -237,17 +215,10 @@ pub fn ensure_wasm_opt(root: &Path) -> Result<WasmOpt> {
              installing the npm package binaryen@{NPM_BINARYEN} into {}",
             prefix.display()
         );
-        std::fs::create_dir_all(&prefix)
-            .map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
+        std::fs::create_dir_all(&prefix).map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
         let mut install = Command::new("npm");
         install
-            .args([
-                "install",
-                "--no-save",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-            ])
+            .args(["install", "--no-save", "--no-audit", "--no-fund", "--prefix"])
             .arg(&prefix)
             .arg(format!("binaryen@{NPM_BINARYEN}"));
         run(&mut install)?;
@@ -263,15 +234,9 @@ pub fn ensure_wasm_opt(root: &Path) -> Result<WasmOpt> {
              install a newer one. Release pages optimised with it fail to load; install npm \
              (apt-get install npm) or build with data-wasm-opt=\"0\"."
         );
-        return Ok(WasmOpt {
-            version: format!("version_{old}"),
-            bin_dir: None,
-        });
+        return Ok(WasmOpt { version: format!("version_{old}"), bin_dir: None });
     }
-    Ok(WasmOpt {
-        version: format!("version_{}", wanted.unwrap_or(old)),
-        bin_dir: Some(bin_dir),
-    })
+    Ok(WasmOpt { version: format!("version_{}", wanted.unwrap_or(old)), bin_dir: Some(bin_dir) })
 }
 
 /// Returns the binaryen release number of a wasm-opt binary, e.g. 108 for
@@ -301,10 +266,7 @@ pub fn ensure_browser() -> Result {
         println!("{CHROMIUM} and {CHROMEDRIVER} are installed");
         return Ok(());
     }
-    println!(
-        "installing the Debian package(s) {} for the browser tests",
-        missing.join(" ")
-    );
+    println!("installing the Debian package(s) {} for the browser tests", missing.join(" "));
     apt_install(&missing)
 }
 
@@ -320,23 +282,16 @@ fn apt_install(packages: &[&str]) -> Result {
     }
     if !util::is_root_on_linux() {
         println!("not running as root, so not installing; please run:");
-        println!(
-            "    sudo apt-get update && sudo apt-get install -y --no-install-recommends {list}"
-        );
+        println!("    sudo apt-get update && sudo apt-get install -y --no-install-recommends {list}");
         return Err(format!("missing Debian package(s): {list}"));
     }
     if !APT_UPDATED.swap(true, Ordering::SeqCst) {
         let mut update = Command::new("apt-get");
-        update
-            .arg("update")
-            .env("DEBIAN_FRONTEND", "noninteractive");
+        update.arg("update").env("DEBIAN_FRONTEND", "noninteractive");
         run(&mut update)?;
     }
     let mut install = Command::new("apt-get");
-    install
-        .args(["install", "-y", "--no-install-recommends"])
-        .args(packages)
-        .env("DEBIAN_FRONTEND", "noninteractive");
+    install.args(["install", "-y", "--no-install-recommends"]).args(packages).env("DEBIAN_FRONTEND", "noninteractive");
     run(&mut install)
 }
 
@@ -358,11 +313,7 @@ pub fn lock_package_versions(lock: &str, name: &str) -> Vec<String> {
     let mut versions = Vec::new();
     let mut entry: Option<Entry> = None;
     let mut finish = |entry: Option<Entry>| {
-        if let Some(Entry {
-            name: Some(n),
-            version: Some(v),
-        }) = entry
-        {
+        if let Some(Entry { name: Some(n), version: Some(v) }) = entry {
             if n == name {
                 versions.push(v);
             }
@@ -385,11 +336,7 @@ pub fn lock_package_versions(lock: &str, name: &str) -> Vec<String> {
         let Some((key, value)) = line.split_once('=') else {
             continue;
         };
-        let Some(value) = value
-            .trim()
-            .strip_prefix('"')
-            .and_then(|rest| rest.strip_suffix('"'))
-        else {
+        let Some(value) = value.trim().strip_prefix('"').and_then(|rest| rest.strip_suffix('"')) else {
             continue;
         };
         match key.trim() {
@@ -442,10 +389,7 @@ version = "9.9.9"
     #[test]
     fn finds_exact_package_only() {
         assert_eq!(lock_package_versions(LOCK, "wasm-bindgen"), ["0.2.100"]);
-        assert_eq!(
-            lock_package_versions(LOCK, "wasm-bindgen-backend"),
-            ["0.2.99"]
-        );
+        assert_eq!(lock_package_versions(LOCK, "wasm-bindgen-backend"), ["0.2.99"]);
     }
 
     #[test]
@@ -480,14 +424,8 @@ version = "9.9.9"
     #[test]
     fn wasm_opt_versions() {
         assert_eq!(parse_wasm_opt_version("wasm-opt version 108\n"), Some(108));
-        assert_eq!(
-            parse_wasm_opt_version("wasm-opt version 132 (version_132)\n"),
-            Some(132)
-        );
-        assert_eq!(
-            parse_wasm_opt_version("wasm-opt version 116-beta"),
-            Some(116)
-        );
+        assert_eq!(parse_wasm_opt_version("wasm-opt version 132 (version_132)\n"), Some(132));
+        assert_eq!(parse_wasm_opt_version("wasm-opt version 116-beta"), Some(116));
         assert_eq!(parse_wasm_opt_version("wasm-opt"), None);
     }
 }

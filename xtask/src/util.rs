@@ -17,10 +17,7 @@ pub fn repo_root() -> PathBuf {
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    manifest_dir
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or(manifest_dir)
+    manifest_dir.parent().map(Path::to_path_buf).unwrap_or(manifest_dir)
 }
 
 /// Returns the directory cargo places build output in (`CARGO_TARGET_DIR` or `<root>/target`).
@@ -36,9 +33,7 @@ pub fn cargo_bin_dir() -> Option<PathBuf> {
     if let Some(home) = std::env::var_os("CARGO_HOME").filter(|h| !h.is_empty()) {
         return Some(PathBuf::from(home).join("bin"));
     }
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(|home| PathBuf::from(home).join(".cargo").join("bin"))
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|home| PathBuf::from(home).join(".cargo").join("bin"))
 }
 
 /// Puts cargo's binary directory at the front of `PATH` so that tools installed with
@@ -115,9 +110,7 @@ pub fn display(cmd: &Command) -> String {
         let value = value.to_string_lossy();
         // A PATH that only prepends to ours is shown as `PATH=<dirs>:$PATH` to keep it short.
         let shown = match value.strip_suffix(inherited_path.as_str()) {
-            Some(prefix)
-                if key == "PATH" && !inherited_path.is_empty() && prefix.ends_with(':') =>
-            {
+            Some(prefix) if key == "PATH" && !inherited_path.is_empty() && prefix.ends_with(':') => {
                 format!("{}$PATH", quote(prefix))
             }
             _ => quote(&value),
@@ -136,9 +129,7 @@ pub fn display(cmd: &Command) -> String {
 }
 
 fn quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
     if plain {
         s.to_string()
     } else {
@@ -150,9 +141,7 @@ fn quote(s: &str) -> String {
 pub fn run(cmd: &mut Command) -> Result {
     let shown = display(cmd);
     println!("$ {shown}");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    let status = cmd.status().map_err(|e| format!("could not start `{shown}`: {e}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -197,10 +186,7 @@ mod tests {
         let mut cmd = Command::new("cargo");
         cmd.args(["test", "--", "--test-threads=1", "two words"]);
         cmd.env("SOCKSCOPE_URL", "http://127.0.0.1:1/");
-        assert_eq!(
-            display(&cmd),
-            "SOCKSCOPE_URL=http://127.0.0.1:1/ cargo test -- --test-threads=1 'two words'"
-        );
+        assert_eq!(display(&cmd), "SOCKSCOPE_URL=http://127.0.0.1:1/ cargo test -- --test-threads=1 'two words'");
 
         let mut trunk = Command::new("trunk");
         let path = std::env::var("PATH").unwrap_or_default();

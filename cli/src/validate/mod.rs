@@ -27,7 +27,7 @@ use sockscope_engine::validation::{DiffRow, Report, ScenarioReport, Verdict};
 use sockscope_engine::{builtin, Scenario};
 
 use compare::{engine_horizon, engine_observation, Observation};
-use profile::{engine_only_reason, loopback_profile, KernelFacts, LoopbackMap, MAX_REAL_RUN_US};
+use profile::{engine_only_reason, loopback_profile, KernelFacts, MAX_REAL_RUN_US};
 
 pub const USAGE: &str = "\
        sockscope validate [<name | file.json>... | --all] [--report <file.json>] [--record <dir>] [--bench [<n>]]
@@ -196,8 +196,7 @@ fn validate_one(scenario: &Scenario, facts: &KernelFacts) -> (ScenarioReport, Op
         Ok(prepared) => prepared,
         Err(reason) => return (engine_only(scenario, reason), None),
     };
-    let map = LoopbackMap::new(scenario);
-    match kernel::observe(scenario, &map, engine.horizon_us) {
+    match kernel::observe(scenario, engine.horizon_us) {
         Ok(kernel) => {
             let report = compare::compare(scenario, &engine, &kernel);
             (with_notes(report, &engine, &kernel), Some(kernel))
@@ -265,7 +264,8 @@ mod kernel {
     use super::profile::{KernelFacts, LoopbackMap};
     use super::{real, sys};
 
-    /// Runs `body` on a thread of its own in a fresh network namespace with `lo` up.
+    /// Runs `body` on a thread of its own in a fresh network namespace with `lo` up and its
+    /// TCP segmentation offload off (see `sys::loopback_tso_off`).
     pub fn in_new_namespace<T: Send + 'static>(
         body: impl FnOnce() -> Result<T, String> + Send + 'static,
     ) -> Result<T, String> {
@@ -275,6 +275,7 @@ mod kernel {
                 sys::unshare_network()
                     .map_err(|err| format!("cannot create a network namespace (root needed): {err}"))?;
                 sys::loopback_up().map_err(|err| format!("cannot bring lo up: {err}"))?;
+                sys::loopback_tso_off().map_err(|err| format!("cannot switch TSO off on lo: {err}"))?;
                 body()
             })
             .map_err(|err| err.to_string())?
@@ -313,16 +314,13 @@ mod kernel {
     }
 
     /// Plays the scenario on loopback and observes it, for at most `horizon_us` plus a margin.
-    pub fn observe(
-        scenario: &sockscope_engine::Scenario,
-        map: &LoopbackMap,
-        horizon_us: u64,
-    ) -> Result<Observation, String> {
+    pub fn observe(scenario: &sockscope_engine::Scenario, horizon_us: u64) -> Result<Observation, String> {
         let scenario = scenario.clone();
-        let map = map.clone();
         let tag = scenario.name.clone();
         let crossing = super::profile::needs_crossing_delay(&scenario);
         in_new_namespace(move || {
+            let inode = sys::network_namespace_inode().map_err(|err| format!("cannot read the namespace: {err}"))?;
+            let map = LoopbackMap::for_namespace(&scenario, inode);
             if crossing {
                 // tc runs as a child of this thread and so acts in this thread's namespace.
                 let delay = format!("{}us", super::profile::CROSSING_DELAY_US);
@@ -356,7 +354,8 @@ mod kernel {
             let horizon = run.end_us + SETTLE_US;
             let relative = |t_us: u64| t_us.saturating_sub(run.start_us);
             let ours = |ip: Ipv4| map.real_ip_known(ip);
-            let states = observe::complete_states(observe::parse_trace(&trace, ours), &entries);
+            let bound = |port: u16| run.bound_ports.contains(&port);
+            let states = observe::complete_states(observe::parse_trace(&trace, ours, bound), &entries);
             let mut observation = Observation { horizon_us: horizon, ..Observation::default() };
             for mut segment in captured.segments {
                 segment.t_us = relative(segment.t_us);

@@ -12,8 +12,12 @@
 //!   the child only when the handshake's last ACK creates it (CLOSE -> SYN_RECV ->
 //!   ESTABLISHED in one go), which the engine's sequence for an accepted socket matches.
 //!
-//! The tracepoint does not name the network namespace; events are kept when both addresses
-//! are the run's loopback addresses and the time lies within the run.
+//! The tracepoint does not name the network namespace, and it sees every namespace on the
+//! machine (other programs' connections on 127.0.0.1 included). The run's hosts therefore
+//! live in a subnet of 127/8 private to the run's namespace (`LoopbackMap::for_namespace`):
+//! an event is kept when its addresses are the run's own, or, for a listener bound to the
+//! wildcard address (the only sockets traced with no address), when its port is one the
+//! run bound; and only if it happened after the run started.
 
 use std::fs;
 use std::io;
@@ -86,8 +90,9 @@ fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
     line.split_whitespace().find_map(|part| part.strip_prefix(name)?.strip_prefix('='))
 }
 
-/// Parses the trace text into state changes; `keep` says which addresses belong to the run.
-pub fn parse_trace(text: &str, keep: impl Fn(Ipv4) -> bool) -> Vec<StateChange> {
+/// Parses the trace text into state changes; `ours` says which addresses belong to the run
+/// and `bound` which ports its sockets were bound to.
+pub fn parse_trace(text: &str, ours: impl Fn(Ipv4) -> bool, bound: impl Fn(u16) -> bool) -> Vec<StateChange> {
     let mut changes = Vec::new();
     for line in text.lines() {
         let Some(at) = line.find(" inet_sock_set_state: ") else { continue };
@@ -116,11 +121,13 @@ pub fn parse_trace(text: &str, keep: impl Fn(Ipv4) -> bool) -> Vec<StateChange> 
         ) else {
             continue;
         };
-        let ours = |ip: Ipv4| ip.is_unspecified() || keep(ip);
-        if !ours(local.ip)
-            || !ours(peer.ip)
-            || (local.ip.is_unspecified() && peer.ip.is_unspecified() && local.port == 0)
-        {
+        let kept = if local.ip.is_unspecified() {
+            // A wildcard listener: its port is all that names it.
+            peer.ip.is_unspecified() && local.port != 0 && bound(local.port)
+        } else {
+            ours(local.ip) && (peer.ip.is_unspecified() || ours(peer.ip))
+        };
+        if !kept {
             continue;
         }
         let peer = if peer.ip.is_unspecified() && peer.port == 0 { None } else { Some(peer) };
@@ -225,8 +232,8 @@ mod tests {
 
     #[test]
     fn trace_lines_become_state_changes_of_our_addresses() {
-        let keep = |ip: Ipv4| ip.0[0] == 127;
-        let changes = parse_trace(TRACE, keep);
+        let ours = |ip: Ipv4| ip.0[0] == 127;
+        let changes = parse_trace(TRACE, ours, |_| false);
         assert_eq!(changes.len(), 5);
         assert_eq!(changes[0].t_us, 5_127_000_100);
         assert_eq!((changes[0].from, changes[0].to), (State::Closed, State::SynSent));
@@ -237,5 +244,23 @@ mod tests {
         let completed = complete_states(changes, &entries);
         assert_eq!(completed[0].local.to_string(), "127.0.0.1:40001", "the SYN_SENT change gets its port");
         assert_eq!(completed[4].to, State::TimeWait);
+    }
+
+    #[test]
+    fn only_the_runs_own_addresses_and_bound_wildcard_ports_are_kept() {
+        let line = |sport: u16, saddr: &str, daddr: &str| {
+            format!(
+                " x-1 [000] ..... 1.000001: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP sport={sport} \
+                 dport=0 saddr={saddr} daddr={daddr} saddrv6=:: daddrv6=:: oldstate=TCP_CLOSE newstate=TCP_LISTEN\n"
+            )
+        };
+        let text = line(9877, "0.0.0.0", "0.0.0.0")
+            + &line(8080, "0.0.0.0", "0.0.0.0")
+            + &line(9877, "127.0.0.1", "0.0.0.0")
+            + &line(9877, "127.7.9.2", "0.0.0.0");
+        let ours = |ip: Ipv4| ip.0[..3] == [127, 7, 9];
+        let kept = parse_trace(&text, ours, |port| port == 9877);
+        let locals: Vec<String> = kept.iter().map(|change| change.local.to_string()).collect();
+        assert_eq!(locals, ["0.0.0.0:9877", "127.7.9.2:9877"]);
     }
 }

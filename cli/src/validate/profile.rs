@@ -3,7 +3,8 @@
 //!
 //! The profile only changes scenario settings, never the engine. Each host keeps its name and
 //! address in the engine run (so the report speaks the scenario's language) and is played by
-//! 127.0.0.(i+1) in the real run (`lo` answers for all of 127/8). What the kernel decides for
+//! 127.a.b.(i+1) in the real run (`lo` answers for all of 127/8; a.b is private to the run's
+//! network namespace, see [`LoopbackMap::for_namespace`]). What the kernel decides for
 //! itself is taken from the kernel: initial sequence numbers and ephemeral ports (the lists are
 //! cleared; numbers are compared relative to the ISN), the window scale it announces (measured
 //! by a probe connection, see `KernelFacts`), timestamps and SACK (on by default in Linux).
@@ -42,11 +43,26 @@ pub struct LoopbackMap {
 }
 
 impl LoopbackMap {
+    /// Host *i* is played by 127.0.0.(*i*+1).
     pub fn new(scenario: &Scenario) -> LoopbackMap {
+        LoopbackMap::in_subnet(scenario, [0, 0])
+    }
+
+    /// Host *i* is played by 127.*a*.*b*.(*i*+1), with *a*.*b* taken from the inode number of
+    /// the run's network namespace (*a* never 0). The state tracepoint does not say which
+    /// namespace a socket lives in, but it does show the addresses: a subnet of 127/8 that
+    /// no other program uses (they use 127.0.0.1) and that no other live namespace gets (two
+    /// namespaces that exist at once have different inodes) marks the run's own sockets.
+    pub fn for_namespace(scenario: &Scenario, namespace_inode: u64) -> LoopbackMap {
+        let a = 1 + ((namespace_inode >> 8) % 255) as u8;
+        LoopbackMap::in_subnet(scenario, [a, namespace_inode as u8])
+    }
+
+    fn in_subnet(scenario: &Scenario, [a, b]: [u8; 2]) -> LoopbackMap {
         let mut map = LoopbackMap::default();
         for (index, host) in scenario.hosts.iter().enumerate() {
             // validate() allows at most 256 hosts; engine_only_reason() rejects more than 254.
-            let real = Ipv4([127, 0, 0, (index + 1).min(254) as u8]);
+            let real = Ipv4([127, a, b, (index + 1).min(254) as u8]);
             map.to_real.insert(host.addr, real);
             map.to_scenario.insert(real, host.addr);
         }
@@ -287,6 +303,10 @@ mod tests {
         assert_eq!(map.scenario(real), server);
         assert_eq!(map.real("0.0.0.0:1".parse().unwrap()).unwrap().to_string(), "0.0.0.0:1");
         assert_eq!(map.real("10.9.9.9:1".parse().unwrap()), None);
+        let private = LoopbackMap::for_namespace(&scenario, 4_026_532_301);
+        let real = private.real(server).unwrap();
+        assert_ne!(real.ip.0[1], 0, "never 127.0.x.x, where other programs live");
+        assert_eq!(private.scenario(real), server);
     }
 
     #[test]

@@ -5,14 +5,16 @@
 //! which is what the kernel sees of a forked child: one more reference to each open socket.
 //! A connect() from an unbound socket first binds the host's loopback address with port 0
 //! and IP_BIND_ADDRESS_NO_PORT, because every host shares one loopback stack and the kernel
-//! would otherwise pick 127.0.0.1 as the source for every host. send() uses MSG_NOSIGNAL so
+//! would otherwise pick 127.0.0.1 as the source for every host; for the same reason a
+//! sendto() from a UDP socket bound to the wildcard names its host's address as the source
+//! (IP_PKTINFO). send() uses MSG_NOSIGNAL so
 //! that EPIPE comes back as an error instead of killing the validator with SIGPIPE.
 //!
 //! Every call's return value or errno is recorded with its time; before a call that follows
 //! a quiet gap (see `compare::QUIET_GAP_US`) the queue levels of its socket are read with
 //! SIOCINQ/SIOCOUTQ, or TCP_INFO's accept-queue length for a listener.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::AsRawFd;
@@ -39,6 +41,9 @@ pub struct RealRun {
     pub end_us: u64,
     /// Whether the deadline stopped processes that were still blocked.
     pub aborted: bool,
+    /// Every local port a socket of the run was bound to (by bind() or listen()), which tells
+    /// the run's wildcard listeners from other programs' in the state trace.
+    pub bound_ports: BTreeSet<u16>,
 }
 
 struct Shared {
@@ -50,6 +55,7 @@ struct Shared {
     checkpoints: Mutex<Vec<Checkpoint>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     last_exit_us: AtomicU64,
+    bound_ports: Mutex<BTreeSet<u16>>,
 }
 
 impl Shared {
@@ -73,6 +79,13 @@ impl Shared {
             blocked,
         };
         self.calls.lock().unwrap_or_else(|poison| poison.into_inner()).push(record);
+    }
+
+    /// Notes the port a socket is now bound to.
+    fn note_bound_port(&self, socket: &Socket) {
+        if let Some(port) = socket.local_addr().ok().and_then(|addr| addr.as_socket_ipv4()).map(|addr| addr.port()) {
+            self.bound_ports.lock().unwrap_or_else(|poison| poison.into_inner()).insert(port);
+        }
     }
 
     fn register(&self, socket: &Arc<Socket>) {
@@ -106,6 +119,7 @@ pub fn run_processes(scenario: &Scenario, map: &LoopbackMap, deadline: Duration)
         checkpoints: Mutex::new(Vec::new()),
         threads: Mutex::new(Vec::new()),
         last_exit_us: AtomicU64::new(0),
+        bound_ports: Mutex::new(BTreeSet::new()),
     });
     for process in &scenario.processes {
         let host = scenario.hosts.iter().find(|host| host.name == process.host).map(|host| host.addr);
@@ -151,7 +165,8 @@ pub fn run_processes(scenario: &Scenario, map: &LoopbackMap, deadline: Duration)
     let calls = std::mem::take(&mut *shared.calls.lock().unwrap_or_else(|p| p.into_inner()));
     let checkpoints = std::mem::take(&mut *shared.checkpoints.lock().unwrap_or_else(|p| p.into_inner()));
     let end_us = shared.last_exit_us.load(Ordering::SeqCst);
-    RealRun { calls, checkpoints, start_us: shared.start_us, end_us, aborted }
+    let bound_ports = std::mem::take(&mut *shared.bound_ports.lock().unwrap_or_else(|p| p.into_inner()));
+    RealRun { calls, checkpoints, start_us: shared.start_us, end_us, aborted, bound_ports }
 }
 
 fn spawn(
@@ -332,11 +347,19 @@ impl Process {
                 }
             }
             Call::Bind { fd, addr } => {
-                let outcome = self.socket(fd).and_then(|socket| socket.bind(&self.real_addr(*addr)?)).map(|_| 0);
+                let outcome = self.socket(fd).and_then(|socket| {
+                    socket.bind(&self.real_addr(*addr)?)?;
+                    self.shared.note_bound_port(&socket);
+                    Ok(0)
+                });
                 self.record(call, outcome, None);
             }
             Call::Listen { fd, backlog } => {
-                let outcome = self.socket(fd).and_then(|socket| socket.listen(*backlog as i32)).map(|_| 0);
+                let outcome = self.socket(fd).and_then(|socket| {
+                    socket.listen(*backlog as i32)?;
+                    self.shared.note_bound_port(&socket);
+                    Ok(0)
+                });
                 self.record(call, outcome, None);
             }
             Call::Connect { fd, addr } => {
@@ -368,7 +391,15 @@ impl Process {
                 let outcome = self.socket(fd).and_then(|socket| {
                     let target = self.real_addr(*addr)?;
                     self.bind_to_host_if_unbound(&socket)?;
-                    socket.send_to_with_flags(&bytes, &target, libc::MSG_NOSIGNAL)
+                    let local = socket.local_addr()?.as_socket_ipv4();
+                    match (local, target.as_socket_ipv4()) {
+                        // Bound to the wildcard: the datagram leaves from this host's address,
+                        // as it would from a host that has only that one.
+                        (Some(local), Some(to)) if local.ip().is_unspecified() => {
+                            sys::send_to_from(socket.as_raw_fd(), &bytes, to, self.host_ip.0.into())
+                        }
+                        _ => socket.send_to_with_flags(&bytes, &target, libc::MSG_NOSIGNAL),
+                    }
                 });
                 self.record(call, outcome.map(|sent| sent as i64), None);
             }

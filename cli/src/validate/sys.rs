@@ -138,3 +138,97 @@ pub fn kernel_release() -> String {
         .map(|text| text.trim().to_string())
         .unwrap_or_else(|_| "unknown".to_string())
 }
+
+/// `ETHTOOL_STSO` (include/uapi/linux/ethtool.h): the legacy ethtool command that switches a
+/// device's TCP segmentation offload on or off.
+const ETHTOOL_STSO: u32 = 0x0000_001f;
+
+/// Switches TCP segmentation offload off on `lo` in the current namespace, as
+/// `ethtool -K lo tso off` does. Linux's TCP always builds GSO packets of several segments
+/// (`sk_setup_caps()` adds NETIF_F_GSO for TCP); with TSO off the device cannot take them,
+/// so `validate_xmit_skb()` cuts them into MSS-sized segments before the packet taps and the
+/// receiver see them, which is what a real NIC puts on the wire.
+pub fn loopback_tso_off() -> io::Result<()> {
+    #[repr(C)]
+    struct EthtoolValue {
+        cmd: u32,
+        data: u32,
+    }
+    let mut value = EthtoolValue { cmd: ETHTOOL_STSO, data: 0 };
+    // SAFETY: a plain socket() call; the descriptor is closed below.
+    let fd = check(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) })?;
+    // SAFETY: ifreq is plain old data; all zeroes is a valid value.
+    let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo\0") {
+        *slot = *byte as libc::c_char;
+    }
+    request.ifr_ifru.ifru_data = (&mut value as *mut EthtoolValue).cast();
+    // SAFETY: SIOCETHTOOL reads the ethtool_value that ifr_data points to, which lives until
+    // the call returns.
+    let result = check(unsafe { libc::ioctl(fd, libc::SIOCETHTOOL as libc::Ioctl, &mut request) });
+    // SAFETY: fd is ours and open.
+    unsafe { libc::close(fd) };
+    result.map(|_| ())
+}
+
+/// The inode number of the calling thread's network namespace (what `ip netns identify` and
+/// `/proc/<pid>/ns/net` show): unique among the namespaces that exist at one time.
+pub fn network_namespace_inode() -> io::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(std::fs::metadata("/proc/thread-self/ns/net")?.ino())
+}
+
+/// sendto() with the datagram's source address chosen by an `IP_PKTINFO` control message
+/// (`ipi_spec_dst`, ip(7)), for a socket bound to the wildcard address. On `lo` the kernel
+/// would otherwise give every reply the route's preferred source, 127.0.0.1, whichever host
+/// sends it; on a real network a host's only address is the source.
+pub fn send_to_from(
+    fd: RawFd,
+    bytes: &[u8],
+    to: std::net::SocketAddrV4,
+    from: std::net::Ipv4Addr,
+) -> io::Result<usize> {
+    // SAFETY: sockaddr_in is plain old data; all zeroes is a valid value.
+    let mut target: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    target.sin_family = libc::AF_INET as libc::sa_family_t;
+    target.sin_port = to.port().to_be();
+    target.sin_addr = libc::in_addr { s_addr: u32::from_ne_bytes(to.ip().octets()) };
+    let info = libc::in_pktinfo {
+        ipi_ifindex: 0,
+        ipi_spec_dst: libc::in_addr { s_addr: u32::from_ne_bytes(from.octets()) },
+        ipi_addr: libc::in_addr { s_addr: 0 },
+    };
+    // A buffer of u64s is aligned for cmsghdr; CMSG_SPACE of an in_pktinfo is 32 bytes.
+    let mut control = [0u64; 8];
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<libc::in_pktinfo>() as u32) } as usize;
+    if space > std::mem::size_of_val(&control) {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    let mut iov = libc::iovec { iov_base: bytes.as_ptr() as *mut libc::c_void, iov_len: bytes.len() };
+    // SAFETY: msghdr is plain old data; all zeroes is a valid value.
+    let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+    message.msg_name = (&mut target as *mut libc::sockaddr_in).cast();
+    message.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    message.msg_iov = &mut iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control.as_mut_ptr().cast();
+    message.msg_controllen = space as _;
+    // SAFETY: the control buffer holds `space` bytes, enough for one cmsghdr with an
+    // in_pktinfo, so CMSG_FIRSTHDR is non-null and CMSG_DATA points inside the buffer.
+    unsafe {
+        let header = libc::CMSG_FIRSTHDR(&message);
+        (*header).cmsg_level = libc::IPPROTO_IP;
+        (*header).cmsg_type = libc::IP_PKTINFO;
+        (*header).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::in_pktinfo>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(header).cast::<libc::in_pktinfo>(), info);
+    }
+    // SAFETY: every pointer in `message` refers to a live buffer of the stated length; the
+    // data is only read.
+    let sent = unsafe { libc::sendmsg(fd, &message, libc::MSG_NOSIGNAL) };
+    if sent < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(sent as usize)
+    }
+}

@@ -66,8 +66,7 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start {chromedriver}: {e}"))?;
-        let profile =
-            std::env::temp_dir().join(format!("sockscope-e2e-{}-{port}", std::process::id()));
+        let profile = std::env::temp_dir().join(format!("sockscope-e2e-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
         std::fs::create_dir_all(&profile).map_err(|e| format!("cannot create {}: {e}", profile.display()))?;
         let mut browser = Browser { driver, port, session: String::new(), profile };
@@ -122,12 +121,19 @@ impl Browser {
             self.port,
             body.len()
         );
-        stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes())).map_err(|e| e.to_string())?;
-        let (head, payload) = read_response(&mut stream).map_err(|e| format!("reading chromedriver's answer to {path}: {e}"))?;
+        stream
+            .write_all(head.as_bytes())
+            .and_then(|()| stream.write_all(body.as_bytes()))
+            .map_err(|e| e.to_string())?;
+        let (head, payload) =
+            read_response(&mut stream).map_err(|e| format!("reading chromedriver's answer to {path}: {e}"))?;
         let value: Value = serde_json::from_slice(&payload)
             .map_err(|e| format!("chromedriver answered {path} with something that is not JSON ({e}): {head}"))?;
         if !head.starts_with("HTTP/1.1 200") {
-            return Err(format!("{method} {path} failed: {}", value["value"]["message"].as_str().unwrap_or(&value.to_string())));
+            return Err(format!(
+                "{method} {path} failed: {}",
+                value["value"]["message"].as_str().unwrap_or(&value.to_string())
+            ));
         }
         Ok(value)
     }
@@ -143,7 +149,8 @@ impl Browser {
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its value.
     pub fn run(&self, script: &str, args: Value) -> Result<Value> {
         let args = if args.is_array() { args } else { Value::Array(vec![args]) };
-        let value = self.request("POST", &self.session_path("/execute/sync"), Some(&json!({"script": script, "args": args})))?;
+        let value =
+            self.request("POST", &self.session_path("/execute/sync"), Some(&json!({"script": script, "args": args})))?;
         Ok(value["value"].clone())
     }
 
@@ -151,7 +158,8 @@ impl Browser {
     pub fn run_async(&self, script: &str, args: Value) -> Result<Value> {
         let args = if args.is_array() { args } else { Value::Array(vec![args]) };
         self.request("POST", &self.session_path("/timeouts"), Some(&json!({"script": 120_000})))?;
-        let value = self.request("POST", &self.session_path("/execute/async"), Some(&json!({"script": script, "args": args})))?;
+        let value =
+            self.request("POST", &self.session_path("/execute/async"), Some(&json!({"script": script, "args": args})))?;
         Ok(value["value"].clone())
     }
 
@@ -186,7 +194,10 @@ impl Browser {
 
     /// The text of the first element matching `selector`, or `None`.
     pub fn text(&self, selector: &str) -> Result<Option<String>> {
-        let value = self.run("const e = document.querySelector(arguments[0]); return e ? e.textContent : null", json!([selector]))?;
+        let value = self.run(
+            "const e = document.querySelector(arguments[0]); return e ? e.textContent : null",
+            json!([selector]),
+        )?;
         Ok(value.as_str().map(str::to_string))
     }
 
@@ -240,7 +251,8 @@ impl Browser {
     }
 
     pub fn set_window(&self, width: u32, height: u32) -> Result<()> {
-        self.request("POST", &self.session_path("/window/rect"), Some(&json!({"width": width, "height": height}))).map(|_| ())
+        self.request("POST", &self.session_path("/window/rect"), Some(&json!({"width": width, "height": height})))
+            .map(|_| ())
     }
 
     /// Saves a PNG of the viewport to `target/screenshots/<name>.png` and returns its path.

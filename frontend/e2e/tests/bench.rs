@@ -16,10 +16,8 @@ fn long_conversation(rounds: usize) -> Value {
         json!({"call": "listen", "fd": "lfd", "backlog": 5}),
         json!({"call": "accept", "fd": "lfd", "as": "cfd"}),
     ];
-    let mut client = vec![
-        json!({"call": "socket", "as": "fd"}),
-        json!({"call": "connect", "fd": "fd", "addr": "10.0.0.2:7000"}),
-    ];
+    let mut client =
+        vec![json!({"call": "socket", "as": "fd"}), json!({"call": "connect", "fd": "fd", "addr": "10.0.0.2:7000"})];
     for _ in 0..rounds {
         client.push(json!({"call": "send", "fd": "fd", "len": 100}));
         client.push(json!({"call": "recv", "fd": "fd", "len": 100}));
@@ -79,9 +77,16 @@ fn events_of(scenario: &Value) -> usize {
 
 fn summary(label: &str, mut values: Vec<f64>, unit: &str) -> (f64, f64) {
     values.sort_by(f64::total_cmp);
-    let (p50, p95, p99, max) =
-        (percentile(&values, 50.0), percentile(&values, 95.0), percentile(&values, 99.0), values.last().copied().unwrap_or(f64::NAN));
-    println!("  {label}: n={} p50={p50:.2}{unit} p95={p95:.2}{unit} p99={p99:.2}{unit} max={max:.2}{unit}", values.len());
+    let (p50, p95, p99, max) = (
+        percentile(&values, 50.0),
+        percentile(&values, 95.0),
+        percentile(&values, 99.0),
+        values.last().copied().unwrap_or(f64::NAN),
+    );
+    println!(
+        "  {label}: n={} p50={p50:.2}{unit} p95={p95:.2}{unit} p99={p99:.2}{unit} max={max:.2}{unit}",
+        values.len()
+    );
     (p95, p99)
 }
 
@@ -107,7 +112,10 @@ fn run(browser: &Browser, base: &str) -> Result<()> {
         "return [location.href.split('#')[0].split('?')[0], ...performance.getEntriesByType('resource').map(e => e.name)]",
         json!([]),
     )?;
-    let mut names: Vec<String> = names.as_array().map(|all| all.iter().filter_map(|n| n.as_str().map(str::to_string)).collect()).unwrap_or_default();
+    let mut names: Vec<String> = names
+        .as_array()
+        .map(|all| all.iter().filter_map(|n| n.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
     names.sort();
     names.dedup();
     println!("(a) transfer size, gzip -9 (target: at most 250 KB)");
@@ -118,7 +126,11 @@ fn run(browser: &Browser, base: &str) -> Result<()> {
         total += gz;
         println!("  {:>9} B raw {:>9} B gzipped  {}", body.len(), gz, name.rsplit('/').next().unwrap_or(name));
     }
-    println!("  total: {total} B gzipped = {:.1} KB ({})", total as f64 / 1024.0, if total <= 250 * 1024 { "within target" } else { "OVER the 250 KB target" });
+    println!(
+        "  total: {total} B gzipped = {:.1} KB ({})",
+        total as f64 / 1024.0,
+        if total <= 250 * 1024 { "within target" } else { "OVER the 250 KB target" }
+    );
 
     // (b) Navigation to the first frame of the default scenario, over fresh loads.
     let mut first_frames = Vec::new();
@@ -184,14 +196,17 @@ fn run(browser: &Browser, base: &str) -> Result<()> {
     if let Some(error) = result["error"].as_str() {
         return Err(error.to_string());
     }
-    let times: Vec<f64> = result["times"].as_array().map(|all| all.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+    let times: Vec<f64> =
+        result["times"].as_array().map(|all| all.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
     println!(
         "(c) 100 random seeks in a {len}-event trace ({rounds} request/reply rounds; engine run + indexing + first render took {load_ms:.0} ms in the page), input event to DOM updated and laid out (target: p99 within 16.7 ms)"
     );
     let (_, p99) = summary("seek", times, " ms");
-    let syncs: Vec<f64> = result["syncs"].as_array().map(|all| all.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+    let syncs: Vec<f64> =
+        result["syncs"].as_array().map(|all| all.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
     summary("of which the input handler itself (engine seek and state update, before rendering)", syncs, " ms");
-    let loops: Vec<f64> = result["loops"].as_array().map(|all| all.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+    let loops: Vec<f64> =
+        result["loops"].as_array().map(|all| all.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
     summary("tasks waited until the DOM showed the seek", loops, "");
     println!("  p99 {}", if p99 <= 16.7 { "within one 60 Hz frame" } else { "OVER one 60 Hz frame" });
     assert!(len >= 100_000 || events < 100_000, "the page shows {len} of the {events} events");
@@ -226,15 +241,18 @@ fn run(browser: &Browser, base: &str) -> Result<()> {
          requestAnimationFrame(frame);",
         json!([]),
     )?;
-    let deltas: Vec<f64> = result["deltas"].as_array().map(|all| all.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+    let deltas: Vec<f64> =
+        result["deltas"].as_array().map(|all| all.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
     println!(
         "(d) playing 100 concurrent connections ({len} events) at 4x for 5 s: reached event {}; frame intervals (target: p95 within 16.7 ms); long tasks: {}",
         result["cursor"].as_str().unwrap_or("?"),
         result["longTasks"]
     );
-    let busy: Vec<f64> = result["busy"].as_array().map(|all| all.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+    let busy: Vec<f64> =
+        result["busy"].as_array().map(|all| all.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
     let dropped = deltas.iter().filter(|delta| **delta > 20.0).count();
-    let (p95, _) = summary("frame time (main-thread work per frame: app tick, render, style, layout, paint)", busy, " ms");
+    let (p95, _) =
+        summary("frame time (main-thread work per frame: app tick, render, style, layout, paint)", busy, " ms");
     println!("  frame time p95 {}", if p95 <= 16.7 { "within 16.7 ms" } else { "OVER 16.7 ms" });
     summary("frame interval (vsync-paced, for reference)", deltas.clone(), " ms");
     println!("  intervals longer than 20 ms (missed frames): {dropped} of {}", deltas.len());

@@ -5,7 +5,7 @@
 //! the embedded view and a phone-width view go to `target/screenshots/`.
 
 use serde_json::json;
-use sockscope_frontend_e2e::{at, page_url, pack_scenario, Browser, Result};
+use sockscope_frontend_e2e::{at, pack_scenario, page_url, Browser, Result};
 
 const RIGHT: &str = "\u{E014}";
 const LEFT: &str = "\u{E012}";
@@ -61,7 +61,8 @@ fn three_way_handshake_fills_the_syn_queue_and_establishes() {
         let client = browser
             .attr("[data-testid=socket][data-state=SYN_SENT]", "data-socket")?
             .ok_or("when the SYN+ACK is sent, no socket is in SYN_SENT")?;
-        let syn_queue = browser.attr("[data-testid=syn-queue]", "data-count")?.ok_or("no listener shows a SYN queue")?;
+        let syn_queue =
+            browser.attr("[data-testid=syn-queue]", "data-count")?.ok_or("no listener shows a SYN queue")?;
         assert_eq!(syn_queue, "1", "the listener's SYN queue should hold the half-open connection");
         let segments = browser.run(
             "return [...document.querySelectorAll('[data-testid=segment]')].map(s => s.getAttribute('data-label'))",
@@ -89,7 +90,11 @@ fn four_way_close_counts_down_time_wait() {
         let len = browser.trace_len()?;
         // Shift+→ jumps from state change to state change until one socket is in TIME_WAIT.
         for _ in 0..len {
-            if browser.run("return document.querySelector('[data-testid=socket][data-state=TIME_WAIT]') !== null", json!([]))? == json!(true) {
+            if browser.run(
+                "return document.querySelector('[data-testid=socket][data-state=TIME_WAIT]') !== null",
+                json!([]),
+            )? == json!(true)
+            {
                 break;
             }
             let before = browser.cursor()?;
@@ -100,9 +105,16 @@ fn four_way_close_counts_down_time_wait() {
                 json!(before.to_string()),
             )?;
         }
-        step_until(browser, "the 2MSL timer", "return document.querySelector('[data-testid=timer][data-kind=time_wait]') !== null")?;
+        step_until(
+            browser,
+            "the 2MSL timer",
+            "return document.querySelector('[data-testid=timer][data-kind=time_wait]') !== null",
+        )?;
         let countdown = browser.text("[data-testid=timer][data-kind=time_wait] .countdown")?.unwrap_or_default();
-        let seconds: f64 = countdown.trim_end_matches(" s").parse().map_err(|_| format!("countdown `{countdown}` is not `N.NNN s`"))?;
+        let seconds: f64 = countdown
+            .trim_end_matches(" s")
+            .parse()
+            .map_err(|_| format!("countdown `{countdown}` is not `N.NNN s`"))?;
         assert!((50.0..=60.0).contains(&seconds), "TIME_WAIT should start near 2MSL = 60 s, shows {countdown}");
         // Playing runs the countdown in simulated time through the compressed idle stretch.
         browser.press(SPACE, false)?;
@@ -114,7 +126,11 @@ fn four_way_close_counts_down_time_wait() {
             json!([]),
         )?;
         browser.press(SPACE, false)?;
-        browser.wait_for("Space to pause", "return document.querySelector('[data-testid=play]').getAttribute('aria-label') === 'Play'", json!([]))?;
+        browser.wait_for(
+            "Space to pause",
+            "return document.querySelector('[data-testid=play]').getAttribute('aria-label') === 'Play'",
+            json!([]),
+        )?;
         let idle = browser.text("[data-testid=idle-marker]")?.unwrap_or_default();
         assert!(idle.contains("idle, shown compressed"), "idle marker: {idle}");
         browser.screenshot("four-way-close")?;
@@ -139,7 +155,10 @@ fn bad_addresses_explain_themselves_and_fall_back_to_the_picker() {
             assert!(message.contains(expected), "{query}: message is `{message}`");
             assert!(browser.text("[data-testid=picker]")?.is_some(), "{query}: the picker must be there");
             assert!(browser.trace_len()? > 0, "{query}: a scenario must still be shown");
-            assert_eq!(browser.run("return document.querySelector('[data-testid=message] script') === null", json!([]))?, json!(true));
+            assert_eq!(
+                browser.run("return document.querySelector('[data-testid=message] script') === null", json!([]))?,
+                json!(true)
+            );
         }
         Ok(())
     });
@@ -193,9 +212,17 @@ fn keyboard_steps_plays_and_shows_focus() {
             json!([]),
         )?;
         browser.press(SPACE, false)?;
-        browser.wait_for("Space to play", "return document.querySelector('[data-testid=play]').getAttribute('aria-label') === 'Pause'", json!([]))?;
+        browser.wait_for(
+            "Space to play",
+            "return document.querySelector('[data-testid=play]').getAttribute('aria-label') === 'Pause'",
+            json!([]),
+        )?;
         browser.press(SPACE, false)?;
-        browser.wait_for("Space to pause", "return document.querySelector('[data-testid=play]').getAttribute('aria-label') === 'Play'", json!([]))?;
+        browser.wait_for(
+            "Space to pause",
+            "return document.querySelector('[data-testid=play]').getAttribute('aria-label') === 'Play'",
+            json!([]),
+        )?;
         // Tab reaches a control, which shows a focus ring.
         let mut ring = json!(null);
         for _ in 0..12 {
@@ -209,7 +236,10 @@ fn keyboard_steps_plays_and_shows_focus() {
                 break;
             }
         }
-        assert!(ring[1] != "none" && ring[2].as_f64().unwrap_or(0.0) >= 2.0, "focused control without a visible ring: {ring}");
+        assert!(
+            ring[1] != "none" && ring[2].as_f64().unwrap_or(0.0) >= 2.0,
+            "focused control without a visible ring: {ring}"
+        );
         Ok(())
     });
 }
@@ -220,10 +250,16 @@ fn embed_code_gives_a_compact_view_that_fits_800_by_500() {
         browser.set_window(1280, 900)?;
         browser.open(&at(base, "?s=tlpi-tcpdump&t=60"))?;
         browser.click("[data-testid=copy-embed]")?;
-        let snippet = browser
-            .wait_for("the embed snippet", "const t = document.querySelector('[data-testid=embed-snippet]'); return t && t.value", json!([]))?;
+        let snippet = browser.wait_for(
+            "the embed snippet",
+            "const t = document.querySelector('[data-testid=embed-snippet]'); return t && t.value",
+            json!([]),
+        )?;
         let snippet = snippet.as_str().unwrap_or_default().to_string();
-        assert!(snippet.starts_with("<iframe src=\"") && snippet.contains("embed=1") && snippet.contains("t=60"), "{snippet}");
+        assert!(
+            snippet.starts_with("<iframe src=\"") && snippet.contains("embed=1") && snippet.contains("t=60"),
+            "{snippet}"
+        );
         let src = snippet["<iframe src=\"".len()..].split('"').next().unwrap_or_default().replace("&amp;", "&");
         // Open the embedded view as an iframe of 800x500 would show it.
         browser.set_window(800, 500)?;
@@ -253,7 +289,10 @@ fn scenario_text_is_text_and_nothing_is_fetched_from_elsewhere() {
         browser.open(&at(base, &format!("?t=5#scenario={packed}")))?;
         let title = browser.text("h1[data-testid=title]")?.unwrap_or_default();
         assert_eq!(title, "<script>window.pwned = 1</script><b>bold</b> & co");
-        assert_eq!(browser.run("return window.pwned === undefined && document.querySelector('h1 b') === null", json!([]))?, json!(true));
+        assert_eq!(
+            browser.run("return window.pwned === undefined && document.querySelector('h1 b') === null", json!([]))?,
+            json!(true)
+        );
         assert_eq!(browser.cursor()?, 5, "a custom scenario opens at its t as well");
         let csp = browser.attr("meta[http-equiv=Content-Security-Policy]", "content")?.unwrap_or_default();
         assert!(csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"), "CSP: {csp}");
@@ -275,6 +314,10 @@ fn screenshots_of_tlpi_at_full_and_phone_width() {
         let labels = browser.run("return document.querySelectorAll('[data-testid=segment]').length", json!([]))?;
         assert!(labels.as_u64().unwrap_or(0) >= 5, "half-way through, several segments were drawn: {labels}");
         browser.screenshot("tlpi-tcpdump")?;
+        browser.run("document.querySelector('[data-testid=state-diagram]').scrollIntoView()", json!([]))?;
+        let highlighted = browser.attr("[data-testid=current-state]", "data-state")?;
+        assert!(highlighted.is_some(), "the state diagram highlights the followed socket's state");
+        browser.screenshot("tlpi-tcpdump-state-diagram")?;
         browser.set_window(375, 800)?;
         browser.open(&at(base, &format!("?s=tlpi-tcpdump&t={moment}")))?;
         let overflow = browser.run("return document.documentElement.scrollWidth - innerWidth", json!([]))?;

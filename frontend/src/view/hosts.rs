@@ -34,7 +34,8 @@ impl PartialEq for HostPanelProps {
 #[function_component(HostPanel)]
 pub fn host_panel(props: &HostPanelProps) -> Html {
     let snapshot = &props.snapshot;
-    let processes: Vec<&ProcessView> = snapshot.processes.values().filter(|process| process.host == props.host).collect();
+    let processes: Vec<&ProcessView> =
+        snapshot.processes.values().filter(|process| process.host == props.host).collect();
     let sockets: Vec<&SocketView> = snapshot.sockets_of(&props.host).collect();
     html! {
         <section class="host" data-testid="host" data-host={props.host.clone()} aria-label={format!("host {}", props.host)}>
@@ -71,7 +72,9 @@ fn process_row(process: &ProcessView) -> Html {
                         if !reason.is_empty() { <span class="why">{ format!(": {reason}") }</span> }
                     </div>
                 },
-                None => html! { <div class="call running" data-testid="call"><code>{ text }</code>{ " — running" }</div> },
+                None => {
+                    html! { <div class="call running" data-testid="call"><code>{ text }</code>{ " — running" }</div> }
+                }
             }
         }
         None if process.exited => html! { <div class="call muted">{ "exited" }</div> },

@@ -49,10 +49,14 @@ const EDGES: &[(State, State, &str)] = &[
     (State::TimeWait, State::Closed, "2MSL timeout"),
 ];
 
+/// The socket the diagram follows: id, a description, its state and its last change
+/// (from, to, cause).
+pub type FollowedSocket = (u32, String, State, Option<(State, State, String)>);
+
 #[derive(Properties, PartialEq, Clone)]
 pub struct MachineProps {
     /// The followed socket: its id, current state and last change (from, to, cause).
-    pub socket: Option<(u32, String, State, Option<(State, State, String)>)>,
+    pub socket: Option<FollowedSocket>,
     /// Bumped on every new transition so that its animation restarts.
     pub change_event: Option<usize>,
 }
@@ -100,6 +104,8 @@ pub fn state_machine(props: &MachineProps) -> Html {
             let (a, b) = if from == to { (start, (start.0 + 1.0, start.1 - 40.0)) } else { edge_line(start, end) };
             let (lx, ly) = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
             let text = format!("{} → {}: {}", from.name(), to.name(), cause);
+            // The label is long: keep it inside the figure, whichever edge it belongs to.
+            let lx = lx.clamp(215.0, 425.0);
             html! {
                 <g class="edge taken" data-testid="last-transition" key={props.change_event.unwrap_or(0).to_string()}>
                     <line x1={f(a.0)} y1={f(a.1)} x2={f(b.0)} y2={f(b.1)} marker-end="url(#machine-head-taken)" />

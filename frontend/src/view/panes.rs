@@ -63,7 +63,7 @@ pub struct TcpdumpProps {
 }
 
 /// The most recent tcpdump lines are drawn; older ones are counted.
-const TCPDUMP_SHOWN: usize = 40;
+const TCPDUMP_SHOWN: usize = 60;
 
 #[function_component(TcpdumpPane)]
 pub fn tcpdump_pane(props: &TcpdumpProps) -> Html {

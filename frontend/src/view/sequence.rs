@@ -103,11 +103,7 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
     for arrow in arrows[first_arrow..].iter().take_while(|arrow| arrow.sent < cursor && at(arrow.sent) <= visible_to) {
         let (x0, y0) = (lane_x(arrow.from_lane), y_of(at(arrow.sent)));
         let end_display = arrow.end.map_or(pace.total, at);
-        let x_end_full = if arrow.dropped {
-            x0 + (lane_x(arrow.to_lane) - x0) * 0.55
-        } else {
-            lane_x(arrow.to_lane)
-        };
+        let x_end_full = if arrow.dropped { x0 + (lane_x(arrow.to_lane) - x0) * 0.55 } else { lane_x(arrow.to_lane) };
         let (x1, y1) = (x_end_full, y_of(end_display));
         if y1 < -offset - 40.0 {
             continue;
