@@ -2,15 +2,25 @@
 //!
 //! The report is optional: without it the page simply says nothing about validation. Embedding
 //! it keeps the page free of requests at run time (its Content-Security-Policy allows only its
-//! own files anyway) and keeps the build independent of whether the validator has run.
+//! own files anyway) and keeps the build independent of whether the validator has run. The
+//! report is read here, with the engine's own types, and written out as Rust constants (see
+//! `src/report_source.rs`), so the page carries no JSON reader for it.
 
 use std::path::Path;
+
+#[path = "src/report_source.rs"]
+mod report_source;
 
 fn main() {
     let report = Path::new("../static/validation-report.json");
     // Watching the folder notices the report appearing, changing or disappearing.
     println!("cargo:rerun-if-changed=../static");
-    let text = std::fs::read_to_string(report).unwrap_or_default();
+    println!("cargo:rerun-if-changed=src/report_source.rs");
+    let text = std::fs::read_to_string(report).ok();
+    let (source, problem) = report_source::rust_source(text.as_deref());
+    if let Some(problem) = problem {
+        println!("cargo:warning={problem}; the page is built without validation results");
+    }
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
-    std::fs::write(Path::new(&out).join("validation-report.json"), text).expect("OUT_DIR is writable");
+    std::fs::write(Path::new(&out).join("validation_report.rs"), source).expect("OUT_DIR is writable");
 }

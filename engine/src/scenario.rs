@@ -215,6 +215,11 @@ pub struct TcpSettings {
     pub somaxconn: u32,
     /// `tcp_abort_on_overflow`: answer a final ACK that finds the accept queue full with RST.
     pub abort_on_overflow: bool,
+    /// `tcp_wmem[2]`: the largest SendQ the kernel grows a socket to (4 MiB).
+    pub wmem_max: u32,
+    /// The congestion-control module's name (`tcp_congestion_control`). Only its SendQ
+    /// growth factor is modelled: 3 for `bbr`, 2 for the others.
+    pub congestion_control: String,
 }
 
 impl Default for TcpSettings {
@@ -248,6 +253,8 @@ impl Default for TcpSettings {
             initial_cwnd: 10,
             somaxconn: 4096,
             abort_on_overflow: false,
+            wmem_max: 4 << 20,
+            congestion_control: "bbr".to_string(),
         }
     }
 }

@@ -87,6 +87,8 @@ pub(crate) struct Socket {
     /// The application set SO_RCVBUF, which also bounds the window scale this socket offers
     /// (Linux sets SOCK_RCVBUF_LOCK and clamps the window to the buffer).
     pub rcvbuf_locked: bool,
+    /// SO_SNDBUF was set: the kernel stops growing SendQ (SOCK_SNDBUF_LOCK).
+    pub sndbuf_locked: bool,
 
     pub backlog: u32,
     pub syn_queue: Vec<SocketId>,
@@ -131,6 +133,8 @@ pub(crate) struct Tcb {
     pub rcv_wscale: u8,
     /// Largest payload per segment we may send.
     pub mss: u32,
+    /// The MSS the peer announced (Linux's `rx_opt.mss_clamp`).
+    pub mss_clamp: u32,
     /// The MSS we announced.
     pub adv_mss: u16,
     /// Bytes from snd_una on: sent but unacknowledged, then not yet sent.
@@ -139,6 +143,10 @@ pub(crate) struct Tcb {
     pub snd_sml: u32,
     /// End of the last segment that carried PSH (Linux's `pushed_seq`).
     pub pushed_seq: u32,
+    /// A send() that stopped short ended here, on a full send buffer that left during the
+    /// call, so no PSH marks this point (`tcp_sendmsg_locked()` pushes full buffers as it
+    /// goes and marks only an unsent tail).
+    pub unpushed_end: Option<u32>,
     /// When we last answered an out-of-window segment (Linux's `last_oow_ack_time`).
     pub last_oow_ack_at: Option<u64>,
 
@@ -231,6 +239,7 @@ impl Socket {
             sndbuf,
             rcvbuf,
             rcvbuf_locked: false,
+            sndbuf_locked: false,
             backlog: 0,
             syn_queue: Vec::new(),
             accept_queue: VecDeque::new(),

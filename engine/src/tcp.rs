@@ -78,6 +78,17 @@ fn bound_to_half_window(max_window: u32, size: u32, timestamps: bool) -> u32 {
     }
 }
 
+impl crate::socket::Tcb {
+    /// How much one send buffer (skb) holds (`tcp_xmit_size_goal()`): as many whole segments
+    /// as fit in a 64 KB GSO packet and in half of the peer's largest window.
+    pub(crate) fn size_goal(&self) -> u32 {
+        let mss_now = bound_to_half_window(self.max_window, self.mss, self.timestamps).max(1);
+        // sk_gso_max_size (65536) less one and MAX_TCP_HEADER (320).
+        let limit = bound_to_half_window(self.max_window, 65_536 - 1 - 320, self.timestamps);
+        (limit / mss_now).max(1) * mss_now
+    }
+}
+
 /// What the receiver owes the sender after a segment.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum AckNeed {
@@ -301,13 +312,21 @@ impl World {
             _ => return (Outcome::Failed(Errno::EPIPE), progress),
         }
         let total = data.len() as u32;
-        let space = socket.sndbuf.saturating_sub(socket.send_q());
+        // tcp_sendmsg_locked() starts a new buffer whenever SendQ is below SO_SNDBUF
+        // (sk_stream_memory_free()) and fills it up to the size goal, so SendQ can end up
+        // to one buffer over the limit: a send() may take more than SO_SNDBUF allows.
+        let goal = socket.tcb.size_goal();
+        let queued_before = socket.send_q();
+        let space =
+            if queued_before < socket.sndbuf { (socket.sndbuf - queued_before).div_ceil(goal) * goal } else { 0 };
         let take = space.min(total - progress);
         if take > 0 {
             let chunk = &data[progress as usize..(progress + take) as usize];
             socket.tcb.send_buf.extend(chunk);
             socket.written.extend_from_slice(chunk);
             socket.tcb.write_seq = socket.tcb.write_seq.wrapping_add(take);
+            let cut_short = take < total - progress;
+            socket.tcb.unpushed_end = cut_short.then_some(socket.tcb.write_seq);
             self.tcp_output(id);
             self.queues_changed(id);
         }
@@ -439,6 +458,7 @@ impl World {
             }
             SockOpt::SndBuf(bytes) => {
                 socket.sndbuf = bytes.min(WMEM_MAX).saturating_mul(2).max(MIN_SNDBUF);
+                socket.sndbuf_locked = true;
                 self.queues_changed(id);
             }
             SockOpt::NoDelay(on) => {
@@ -614,6 +634,7 @@ impl World {
             tcb.ts_recent = value;
         }
         let peer_mss = syn.options.mss.map_or(TCP_MSS_DEFAULT, u32::from);
+        tcb.mss_clamp = peer_mss;
         let path_mss = mtu.min(65_535) - 40;
         let overhead = if tcb.timestamps { TIMESTAMPS_LEN } else { 0 };
         tcb.mss = peer_mss.min(path_mss).saturating_sub(overhead).max(1);
@@ -943,7 +964,7 @@ impl World {
                 // that ends more than half the peer's largest window after the last PSH
                 // (forced_push(), tcp_mark_push()).
                 let forced = end.wrapping_sub(tcb.pushed_seq) > tcb.max_window / 2 && seq_gt(end, tcb.pushed_seq);
-                let psh = end == tcb.write_seq || forced;
+                let psh = (end == tcb.write_seq && tcb.unpushed_end != Some(end)) || forced;
                 let flags = Flags { ack: true, psh, fin: with_fin, ..Flags::default() };
                 // Linux compares with the ACK timeout `ato`, which stays 0 until the first data
                 // segment arrives (tcp_event_data_recv()), so a request sent right after the
@@ -1130,6 +1151,30 @@ impl World {
         }
     }
 
+    /// Linux grows SendQ as a connection is established and as its congestion window grows
+    /// (`tcp_sndbuf_expand()`): room for `factor` windows of at least ten segments, each
+    /// costing a power-of-two buffer plus its `sk_buff`, up to `tcp_wmem[2]` — unless the
+    /// program fixed SO_SNDBUF. The factor is the congestion-control module's
+    /// (`bbr_sndbuf_expand()` asks for 3, the default for others is 2).
+    fn sndbuf_expand(&mut self, id: SocketId) {
+        let tcp = self.settings(id);
+        let (factor, limit) = (if tcp.congestion_control == "bbr" { 3 } else { 2 }, tcp.wmem_max);
+        let socket = &mut self.sockets[id as usize];
+        if socket.sndbuf_locked || socket.proto != Proto::Tcp {
+            return;
+        }
+        let tcb = &socket.tcb;
+        // MAX_TCP_HEADER and the aligned skb_shared_info are 320 bytes each on x86-64, and
+        // an sk_buff takes 256 (SKB_DATA_ALIGN(sizeof(struct sk_buff))).
+        let per_mss = u64::from(tcb.mss_clamp.max(tcb.mss) + 320 + 320).next_power_of_two() + 256;
+        let segments = u64::from((tcb.cwnd / tcb.mss.max(1)).max(10));
+        let wanted = (factor * segments * per_mss).min(u64::from(limit)) as u32;
+        if wanted > socket.sndbuf {
+            socket.sndbuf = wanted;
+            self.queues_changed(id);
+        }
+    }
+
     /// Our SYN is acknowledged: take an RTT sample (Karn: only if it was never resent).
     fn handshake_acked(&mut self, id: SocketId, wire: &Wire) {
         let now = self.now;
@@ -1153,6 +1198,8 @@ impl World {
         tcb.retransmits = 0;
         self.cancel_timer(id, TimerKind::Retransmit);
         self.init_buffer_space(id);
+        // tcp_init_buffer_space() sizes SendQ for the new connection.
+        self.sndbuf_expand(id);
     }
 
     fn start_keepalive(&mut self, id: SocketId) {
@@ -1392,6 +1439,8 @@ impl World {
             }
             let outstanding = tcb.snd_una != tcb.snd_max;
             let rto = tcb.rto_us;
+            // A bigger congestion window gets a bigger SendQ (tcp_new_space()).
+            self.sndbuf_expand(id);
             if outstanding {
                 self.arm_timer(id, TimerKind::Retransmit, now + rto);
             } else {
@@ -1937,6 +1986,7 @@ pub(crate) struct InheritedOptions {
     reuseaddr: bool,
     reuseport: bool,
     rcvbuf_locked: bool,
+    sndbuf_locked: bool,
     linger: Option<u32>,
     nodelay: bool,
     keepalive: bool,
@@ -1950,6 +2000,7 @@ impl crate::socket::Socket {
             reuseaddr: self.reuseaddr,
             reuseport: self.reuseport,
             rcvbuf_locked: self.rcvbuf_locked,
+            sndbuf_locked: self.sndbuf_locked,
             linger: self.linger,
             nodelay: self.nodelay,
             keepalive: self.keepalive,
@@ -1964,6 +2015,7 @@ impl InheritedOptions {
         socket.reuseaddr = self.reuseaddr;
         socket.reuseport = self.reuseport;
         socket.rcvbuf_locked = self.rcvbuf_locked;
+        socket.sndbuf_locked = self.sndbuf_locked;
         socket.linger = self.linger;
         socket.nodelay = self.nodelay;
         socket.keepalive = self.keepalive;

@@ -250,9 +250,6 @@ fn test_listen_syn_creates_syn_recv_child() {
 /// window on a SYN or SYN+ACK is the receive space rounded down to a multiple of the MSS,
 /// 64240 = 44 * 1460 on Ethernet (65495 and 65483 on lo, see linux-tcp-facts.md).
 #[test]
-#[ignore = "differs from Linux: the engine offers min(rcvbuf, clamp, 65535) = 65535 unrounded; \
-            rounding in syn_window() would change tlpi-tcpdump's SYN+ACK (window_clamp 5792 \
-            is 4 * 1448, an MSS with timestamps, but the scenario runs without timestamps)"]
 fn test_listen_syn_ack_window_is_a_multiple_of_mss() {
     let (mut h, _) = socket_listen();
     h.inject(remote_syn());

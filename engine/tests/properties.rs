@@ -1,9 +1,10 @@
 //! Property tests over random programs on 2-4 hosts, with and without network faults.
 //!
-//! Invariants checked on every run: it never panics; event times never go backwards; queues
-//! stay within their capacities; the bytes each program reads equal, in order, the bytes its
-//! peer wrote; with both programs closing, every connection is gone within a bounded time;
-//! and the same scenario gives the same trace twice.
+//! Invariants checked on every run: it never panics; event times never go backwards; RecvQ
+//! stays within its capacity and SendQ within one send buffer of its own (as on Linux); the
+//! bytes each program reads equal, in order, the bytes its peer wrote; with both programs
+//! closing, every connection is gone within a bounded time; and the same scenario gives the
+//! same trace twice.
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -107,7 +108,9 @@ fn check_invariants(run: &Run) {
     }
     for event in events {
         if let EventKind::Queues { send_q, recv_q, send_cap, recv_cap, accept_q, backlog, .. } = &event.kind {
-            assert!(send_q <= send_cap, "SendQ over capacity: {event:?}");
+            // Linux checks SO_SNDBUF only before it starts a send buffer and then fills that
+            // buffer, so SendQ may exceed its capacity by less than one 64 KB buffer.
+            assert!(*send_q < send_cap + 65_536, "SendQ over capacity: {event:?}");
             assert!(recv_q <= recv_cap, "RecvQ over capacity: {event:?}");
             assert!(*accept_q <= backlog + 1, "accept queue over backlog+1: {event:?}");
         }

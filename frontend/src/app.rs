@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use gloo::events::EventListener;
 use gloo::render::{request_animation_frame, AnimationFrame};
+use gloo::timers::callback::Timeout;
 use sockscope_engine::builtin;
 use sockscope_engine::replay::Snapshot;
 use sockscope_engine::state::State;
@@ -25,6 +26,9 @@ use crate::view::machine::{FollowedSocket, StateMachine};
 use crate::view::panes::{Narration, SsPane, TcpdumpPane, ValidationPanel};
 use crate::view::sequence::{clock, SequenceDiagram};
 use crate::{share, validation};
+
+/// How long the cursor must rest before the address is rewritten to match it, in ms.
+const ADDRESS_REST_MS: u32 = 200;
 
 /// What the address asks for, resolved once at startup.
 struct Startup {
@@ -184,6 +188,17 @@ pub fn app() -> Html {
         });
     }
 
+    // A link that differs from the open one only after `#` (another custom scenario pasted
+    // into the address bar) is a same-document navigation: the browser keeps the page and
+    // fires `hashchange`. The page then starts again from the new address. Its own address
+    // updates use `replaceState`, which never fires `hashchange`.
+    use_effect_with((), |_| {
+        let listener = EventListener::new(&gloo::utils::window(), "hashchange", |_| {
+            let _ = gloo::utils::window().location().reload();
+        });
+        move || drop(listener)
+    });
+
     // Playing: one Tick per animation frame; dropping the frame handle stops it.
     {
         let dispatcher = playback.dispatcher();
@@ -242,26 +257,30 @@ pub fn app() -> Html {
     let len = loaded.trace.events.len();
     let cursor = playback.cursor.min(len);
 
-    // The address follows the moment shown (not while playing, to keep history calm).
+    // The address follows the moment shown (not while playing, to keep history calm). It is
+    // written once the cursor has rested for a moment: `history.replaceState` is a
+    // synchronous call into the browser that costs milliseconds (about 14 ms each in headless
+    // Chromium), so writing it on every seek of a scrub would cost more than the seek itself.
+    // "Copy link" reads the cursor, not the address, so it is never behind.
     {
         let builtin_name = loaded.builtin.clone();
         let packed = (*packed).clone();
         use_effect_with(
             (builtin_name, packed, cursor, playback.playing, embed),
             |(name, packed, cursor, playing, embed)| {
-                if !*playing {
+                let pending = (!*playing).then(|| {
                     let fragment = packed.as_ref().map_or_else(String::new, |packed| format!("#scenario={packed}"));
-                    let location = gloo::utils::window().location();
-                    let address = format!(
-                        "{}{}{}",
-                        location.pathname().unwrap_or_default(),
-                        url::query_for(name.as_deref(), *cursor, *embed),
-                        fragment
-                    );
-                    if let Ok(history) = gloo::utils::window().history() {
-                        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&address));
-                    }
-                }
+                    let query = url::query_for(name.as_deref(), *cursor, *embed);
+                    Timeout::new(ADDRESS_REST_MS, move || {
+                        let window = gloo::utils::window();
+                        let address = format!("{}{query}{fragment}", window.location().pathname().unwrap_or_default());
+                        if let Ok(history) = window.history() {
+                            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&address));
+                        }
+                    })
+                });
+                // A newer moment (or playing) cancels the write that has not happened yet.
+                move || drop(pending)
             },
         );
     }
@@ -431,10 +450,7 @@ pub fn app() -> Html {
     let validation_view = loaded
         .builtin
         .as_deref()
-        .and_then(|name| {
-            validation::report()
-                .and_then(|report| report.scenario(name).cloned().map(|found| (report.kernel.clone(), found)))
-        })
+        .and_then(|name| validation::report().and_then(|report| Some((report.kernel, report.scenario(name)?))))
         .map(|(kernel, report)| html! { <ValidationPanel kernel={kernel} report={report} /> })
         .unwrap_or_default();
 

@@ -8,6 +8,8 @@
 mod app;
 pub mod model;
 pub mod pace;
+#[cfg(test)]
+mod report_source;
 pub mod share;
 pub mod state;
 pub mod url;

@@ -15,6 +15,8 @@ use crate::pace::Pace;
 
 /// The speeds the speed control offers, slowest first.
 pub const SPEEDS: [f64; 7] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
+/// [`SPEEDS`] as the speed control writes them (its option values and, with `×`, labels).
+pub const SPEED_TEXT: [&str; 7] = ["0.25", "0.5", "1", "2", "4", "8", "16"];
 
 /// What the reducer needs to know about a trace: its pace and where the state changes are.
 #[derive(Debug, Default)]
@@ -326,6 +328,14 @@ mod tests {
         let paused = start.apply(Action::Pause);
         assert_eq!(paused.apply(Action::Tick(500.0)), paused);
         assert!(!start.apply(Action::StepForward).playing);
+    }
+
+    #[test]
+    fn speed_texts_name_the_speeds() {
+        for (speed, text) in SPEEDS.iter().zip(SPEED_TEXT) {
+            assert_eq!(text.parse::<f64>(), Ok(*speed));
+            assert_eq!(speed.to_string(), text);
+        }
     }
 
     #[test]

@@ -10,10 +10,13 @@
 //! What is compared and what only shown:
 //! - Segments are compared per connection and direction, in order, on flags, sequence and
 //!   acknowledgement numbers relative to each side's initial sequence number (as tcpdump
-//!   prints them), length, and the options the loopback profile models (MSS, SACK-permitted,
-//!   window scale on SYNs; the presence of timestamps everywhere). The window field and the
-//!   timestamp values are shown but not compared: the engine does not model Linux's receive
-//!   window growth (`rcv_ssthresh`) or its clock.
+//!   prints them), the window field (as sent, i.e. scaled down by the window scale), length,
+//!   and the options the loopback profile models (MSS, SACK-permitted, window scale on SYNs;
+//!   the presence of timestamps everywhere). Timestamp values are shown but not compared: the
+//!   engine has no clock of Linux's.
+//! - A scenario in which the engine's reader reads part of a burst of segments that arrive
+//!   at one instant is not compared ([`scheduling_dependent_read`]): how much a real reader
+//!   finds depends on when it is scheduled.
 //! - Ephemeral ports are chosen by the kernel, so a port that the scenario never names is
 //!   shown as `eph1`, `eph2`, ... per host, in order of first appearance.
 //! - Times are not compared; order within a connection is. A real run ends a fixed settling
@@ -49,6 +52,18 @@ pub struct Observation {
     /// Facts about the observation itself (what was not waited for, capture losses).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Each process's send buffer (SO_SNDBUF) at its first send() on a stream socket: not
+    /// compared, but named in the reason when a scenario differs, because it decides how much
+    /// one send() takes and how the data is cut into segments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub send_buffers: Vec<SendBuffer>,
+}
+
+/// A process's send buffer size at its first send() on a stream socket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendBuffer {
+    pub process: String,
+    pub bytes: u32,
 }
 
 /// A segment (or datagram) as it crossed the wire.
@@ -137,6 +152,7 @@ fn normalised_result(call: &CallResult, names: &Namer) -> String {
 pub fn engine_observation(trace: &Trace, horizon_us: u64) -> Observation {
     let mut observation = Observation { horizon_us, ..Observation::default() };
     let mut queues: BTreeMap<SocketId, (u32, u32, u32)> = BTreeMap::new();
+    let mut send_caps: BTreeMap<SocketId, u32> = BTreeMap::new();
     let mut listeners: BTreeSet<SocketId> = BTreeSet::new();
     let mut last_return: BTreeMap<u32, u64> = BTreeMap::new();
     let mut open_calls: BTreeMap<u32, CallResult> = BTreeMap::new();
@@ -182,8 +198,9 @@ pub fn engine_observation(trace: &Trace, horizon_us: u64) -> Observation {
                 }
                 observation.states.push(StateChange { t_us, local: *local, peer: *peer, from: *from, to: *to });
             }
-            EventKind::Queues { socket, send_q, recv_q, accept_q, .. } => {
+            EventKind::Queues { socket, send_q, recv_q, accept_q, send_cap, .. } => {
                 queues.insert(*socket, (*send_q, *recv_q, *accept_q));
+                send_caps.insert(*socket, *send_cap);
             }
             EventKind::Process { pid, action, .. } => {
                 if matches!(
@@ -195,6 +212,11 @@ pub fn engine_observation(trace: &Trace, horizon_us: u64) -> Observation {
             }
             EventKind::Syscall { pid, process, call, phase, socket, result, errno, value, .. } => match phase {
                 Phase::Enter => {
+                    let first_send =
+                        call == "send" && !observation.send_buffers.iter().any(|seen| seen.process == *process);
+                    if let (true, Some(bytes)) = (first_send, socket.and_then(|socket| send_caps.get(&socket))) {
+                        observation.send_buffers.push(SendBuffer { process: process.clone(), bytes: *bytes });
+                    }
                     if call != "sleep" {
                         let idle = t_us.saturating_sub(last_return.get(pid).copied().unwrap_or(0));
                         if let Some(socket) = socket.filter(|_| idle >= QUIET_GAP_US) {
@@ -246,6 +268,56 @@ pub fn engine_observation(trace: &Trace, horizon_us: u64) -> Observation {
     // Calls that never returned within the horizon are compared as "still blocked".
     observation.calls.extend(open_calls.into_values());
     observation
+}
+
+/// Whether the engine's run contains a read whose size depends on process scheduling: a
+/// `recv()` on a stream socket that returned data at an instant at which more data for the
+/// same socket arrived, after it. The engine runs a woken reader before it delivers the next
+/// segment due at the same instant; Linux processes a burst of segments in one softirq
+/// (`net_rx_action()`, on `lo` the backlog of `netif_rx()`) before the scheduler runs the
+/// reader, which then finds all of them. Everything the reader's split decides afterwards
+/// differs with it: the number of recv() calls, and the window updates and ACKs that
+/// `tcp_cleanup_rbuf()` sends after each read. Returns a sentence saying where.
+pub fn scheduling_dependent_read(trace: &Trace, horizon_us: u64) -> Option<String> {
+    let mut recv_q: BTreeMap<SocketId, u32> = BTreeMap::new();
+    // The socket, time, process and byte count of the latest read, while its instant lasts.
+    let mut last_read: Option<(SocketId, u64, String, i64)> = None;
+    for event in trace.events.iter().take_while(|event| event.t_us <= horizon_us) {
+        if last_read.as_ref().is_some_and(|(_, t_us, _, _)| *t_us != event.t_us) {
+            last_read = None;
+        }
+        match &event.kind {
+            EventKind::Syscall {
+                process,
+                call,
+                phase: Phase::Return,
+                socket: Some(socket),
+                result: Some(bytes),
+                ..
+            } if call.starts_with("recv") && *bytes > 0 => {
+                last_read = Some((*socket, event.t_us, process.clone(), *bytes));
+            }
+            EventKind::Queues { socket, recv_q: now, .. } => {
+                let before = recv_q.insert(*socket, *now).unwrap_or(0);
+                if let Some((read_socket, t_us, process, bytes)) = &last_read {
+                    if read_socket == socket && *now > before {
+                        return Some(format!(
+                            "at {:.6} s the engine's {process} reads {bytes} byte(s) with recv() and only then \
+                             delivers {} more byte(s) that arrive at the same instant; Linux processes such a burst \
+                             before the reader runs, so a real reader finds all of it, and the split of its reads, \
+                             the number of its recv() calls and the window updates and ACKs that follow each read \
+                             depend on process scheduling, which the engine does not model (it runs a woken \
+                             reader at once)",
+                            *t_us as f64 / 1e6,
+                            now - before
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// When the engine's run would make the real run end: its last process exit (or its last
@@ -396,11 +468,9 @@ fn segment_items(observation: &Observation, names: &Namer) -> Vec<Item> {
         let seq = segment.seq.wrapping_sub(base);
         let ack_base = bases.get(&(segment.to, segment.from)).copied().unwrap_or(0);
         let ack = segment.ack.wrapping_sub(ack_base);
-        let span = segment.len + u32::from(flags.syn) + u32::from(flags.fin);
         let seq_text =
             if segment.len > 0 { format!("seq {seq}:{}", seq.wrapping_add(segment.len)) } else { format!("seq {seq}") };
         let ack_text = if flags.ack { format!(", ack {ack}") } else { String::new() };
-        let _ = span;
         let options = &segment.options;
         let compared_options = if flags.syn {
             let mut parts = Vec::new();
@@ -422,18 +492,15 @@ fn segment_items(observation: &Observation, names: &Namer) -> Vec<Item> {
         } else {
             String::new()
         };
-        let key = format!(
-            "{from} > {to} [{}] {seq_text}{ack_text}, length {}{compared_options}",
-            flags.letters(),
-            segment.len
-        );
+        // The window is compared too: the engine models Linux's receive window (scaling_ratio,
+        // rcv_ssthresh, the SYN's rounding to the MSS; see engine/src/tcp.rs).
         let text = format!(
             "{from} > {to} [{}] {seq_text}{ack_text}, win {}, length {}{compared_options}",
             flags.letters(),
             segment.win,
             segment.len
         );
-        items.push(Item { group, key, text });
+        items.push(Item { group, key: text.clone(), text });
     }
     items
 }
@@ -562,15 +629,24 @@ pub fn compare(scenario: &Scenario, engine: &Observation, kernel: &Observation) 
             .collect();
         let first = differing[0];
         let side = |text: &str| if text.is_empty() { "nothing".to_string() } else { text.to_string() };
-        (
-            Verdict::Differs,
-            Some(format!(
-                "{} differ; first: engine {} / kernel {}",
-                summary.join(", "),
-                side(&first.engine),
-                side(&first.kernel)
-            )),
-        )
+        let mut reason = format!(
+            "{} differ; first: engine {} / kernel {}",
+            summary.join(", "),
+            side(&first.engine),
+            side(&first.kernel)
+        );
+        for buffer in &engine.send_buffers {
+            let kernel_buffer = kernel.send_buffers.iter().find(|other| other.process == buffer.process);
+            if let Some(kernel_buffer) = kernel_buffer.filter(|other| other.bytes != buffer.bytes) {
+                reason.push_str(&format!(
+                    "; {}'s send buffer at its first send() was {} bytes in the engine and {} in the kernel \
+                     (Linux grows an unlocked send buffer when the connection is established, \
+                     tcp_sndbuf_expand(), which the engine does not model)",
+                    buffer.process, buffer.bytes, kernel_buffer.bytes
+                ));
+            }
+        }
+        (Verdict::Differs, Some(reason))
     };
     ScenarioReport { name: scenario.name.clone(), verdict, reason, rows }
 }

@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use sockscope_engine::validation::{DiffRow, Report, ScenarioReport, Verdict};
 use sockscope_engine::{builtin, Scenario};
 
-use compare::{engine_horizon, engine_observation, Observation};
+use compare::{engine_horizon, engine_observation, scheduling_dependent_read, Observation};
 use profile::{engine_only_reason, loopback_profile, KernelFacts, MAX_REAL_RUN_US};
 
 pub const USAGE: &str = "\
@@ -176,6 +176,9 @@ pub fn prepare(scenario: &Scenario, facts: &KernelFacts) -> Result<(Scenario, Ob
             MAX_REAL_RUN_US / 1_000_000
         ));
     }
+    if let Some(reason) = scheduling_dependent_read(&run.trace, horizon) {
+        return Err(reason);
+    }
     Ok((profiled, engine_observation(&run.trace, horizon)))
 }
 
@@ -310,7 +313,13 @@ mod kernel {
                 .unwrap_or(6 << 20);
             (max.max(1).ilog2().saturating_sub(15)).min(14) as u8
         });
-        KernelFacts { release, wscale }
+        let sysctl = |name: &str| std::fs::read_to_string(format!("/proc/sys/net/ipv4/{name}")).unwrap_or_default();
+        let congestion_control = match sysctl("tcp_congestion_control").trim() {
+            "" => "cubic".to_string(),
+            name => name.to_string(),
+        };
+        let wmem_max = sysctl("tcp_wmem").split_whitespace().nth(2).and_then(|max| max.parse().ok()).unwrap_or(4 << 20);
+        KernelFacts { release, wscale, congestion_control, wmem_max }
     }
 
     /// Plays the scenario on loopback and observes it, for at most `horizon_us` plus a margin.
@@ -354,8 +363,14 @@ mod kernel {
             let horizon = run.end_us + SETTLE_US;
             let relative = |t_us: u64| t_us.saturating_sub(run.start_us);
             let ours = |ip: Ipv4| map.real_ip_known(ip);
-            let bound = |port: u16| run.bound_ports.contains(&port);
-            let states = observe::complete_states(observe::parse_trace(&trace, ours, bound), &entries);
+            // A wildcard listener is named by its port alone; another namespace may use the
+            // same port at the same time, so its change must also fall inside one of the
+            // run's calls that can open or close a listener.
+            let our_listener = |port: u16, t_us: u64| {
+                run.bound_ports.contains(&port)
+                    && run.listener_windows.iter().any(|(start, end)| *start <= t_us && t_us <= *end)
+            };
+            let states = observe::complete_states(observe::parse_trace(&trace, ours, our_listener), &entries);
             let mut observation = Observation { horizon_us: horizon, ..Observation::default() };
             for mut segment in captured.segments {
                 segment.t_us = relative(segment.t_us);
@@ -384,6 +399,7 @@ mod kernel {
             }
             observation.calls = run.calls;
             observation.checkpoints = run.checkpoints;
+            observation.send_buffers = run.send_buffers;
             for entry in entries.iter().filter(|entry| entry.state == State::TimeWait.proc_code()) {
                 observation.notes.push(format!(
                     "/proc/net/tcp lists {} - {} in TIME_WAIT at the end of the run; its 60 s expiry is not waited for",
@@ -436,7 +452,12 @@ mod tests {
     ];
 
     fn recorded_facts() -> KernelFacts {
-        KernelFacts { release: "Linux 6.18.44 (recorded)".into(), wscale: 10 }
+        KernelFacts {
+            release: "Linux 6.18.44 (recorded)".into(),
+            wscale: 10,
+            congestion_control: "bbr".into(),
+            wmem_max: 4 << 20,
+        }
     }
 
     fn fixture(name: &str) -> (Scenario, Observation) {
@@ -511,6 +532,34 @@ mod tests {
         let row = report.rows.iter().find(|row| !row.same).expect("a differing row");
         assert_eq!(row.aspect, "result");
         assert!(row.engine.contains("ECONNREFUSED") && row.kernel.contains("ETIMEDOUT"), "{row:?}");
+    }
+
+    #[test]
+    fn a_changed_window_is_a_mismatch() {
+        let (scenario, mut kernel) = fixture("half-close");
+        let ack = kernel.segments.iter_mut().find(|segment| !segment.flags.syn).expect("a segment after the SYNs");
+        ack.win += 1;
+        let profiled = loopback_profile(&scenario, &recorded_facts());
+        let run = sockscope_engine::run(&profiled).expect("the engine finishes");
+        let engine = engine_observation(&run.trace, engine_horizon(&run.trace));
+        let report = compare::compare(&scenario, &engine, &kernel);
+        assert_eq!(report.verdict, Verdict::Differs);
+        let row = report.rows.iter().find(|row| !row.same).expect("a differing row");
+        assert_eq!(row.aspect, "segment");
+    }
+
+    #[test]
+    fn reads_that_depend_on_scheduling_are_found_in_the_engine_trace() {
+        let facts = recorded_facts();
+        let judge = |name: &str| {
+            let scenario = builtin::get(name).expect("a built-in scenario");
+            let run = sockscope_engine::run(&loopback_profile(&scenario, &facts)).expect("the engine finishes");
+            compare::scheduling_dependent_read(&run.trace, engine_horizon(&run.trace))
+        };
+        let reason = judge("linger-wait").expect("linger-wait's reader reads part of a burst");
+        assert!(reason.contains("32741"), "{reason}");
+        assert_eq!(judge("tlpi-tcpdump"), None);
+        assert_eq!(judge("half-close"), None);
     }
 
     #[test]

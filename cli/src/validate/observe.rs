@@ -17,7 +17,9 @@
 //! live in a subnet of 127/8 private to the run's namespace (`LoopbackMap::for_namespace`):
 //! an event is kept when its addresses are the run's own, or, for a listener bound to the
 //! wildcard address (the only sockets traced with no address), when its port is one the
-//! run bound; and only if it happened after the run started.
+//! run bound and it happened while one of the run's calls that can open or close a listener
+//! (listen(), close(), shutdown(), a process's exit) was under way; and only if it happened
+//! after the run started.
 
 use std::fs;
 use std::io;
@@ -91,8 +93,13 @@ fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Parses the trace text into state changes; `ours` says which addresses belong to the run
-/// and `bound` which ports its sockets were bound to.
-pub fn parse_trace(text: &str, ours: impl Fn(Ipv4) -> bool, bound: impl Fn(u16) -> bool) -> Vec<StateChange> {
+/// and `our_listener` whether a wildcard listener's change of the given port at the given
+/// time (monotonic us) can be the run's.
+pub fn parse_trace(
+    text: &str,
+    ours: impl Fn(Ipv4) -> bool,
+    our_listener: impl Fn(u16, u64) -> bool,
+) -> Vec<StateChange> {
     let mut changes = Vec::new();
     for line in text.lines() {
         let Some(at) = line.find(" inet_sock_set_state: ") else { continue };
@@ -103,6 +110,7 @@ pub fn parse_trace(text: &str, ours: impl Fn(Ipv4) -> bool, bound: impl Fn(u16) 
         let (Ok(seconds), Ok(micros)) = (seconds.parse::<u64>(), format!("{fraction:0<6}")[..6].parse::<u64>()) else {
             continue;
         };
+        let t_us = seconds * 1_000_000 + micros;
         let rest = &line[at..];
         if field(rest, "family") != Some("AF_INET") || field(rest, "protocol") != Some("IPPROTO_TCP") {
             continue;
@@ -123,7 +131,7 @@ pub fn parse_trace(text: &str, ours: impl Fn(Ipv4) -> bool, bound: impl Fn(u16) 
         };
         let kept = if local.ip.is_unspecified() {
             // A wildcard listener: its port is all that names it.
-            peer.ip.is_unspecified() && local.port != 0 && bound(local.port)
+            peer.ip.is_unspecified() && local.port != 0 && our_listener(local.port, t_us)
         } else {
             ours(local.ip) && (peer.ip.is_unspecified() || ours(peer.ip))
         };
@@ -131,7 +139,7 @@ pub fn parse_trace(text: &str, ours: impl Fn(Ipv4) -> bool, bound: impl Fn(u16) 
             continue;
         }
         let peer = if peer.ip.is_unspecified() && peer.port == 0 { None } else { Some(peer) };
-        changes.push(StateChange { t_us: seconds * 1_000_000 + micros, local, peer, from, to });
+        changes.push(StateChange { t_us, local, peer, from, to });
     }
     changes
 }
@@ -233,7 +241,7 @@ mod tests {
     #[test]
     fn trace_lines_become_state_changes_of_our_addresses() {
         let ours = |ip: Ipv4| ip.0[0] == 127;
-        let changes = parse_trace(TRACE, ours, |_| false);
+        let changes = parse_trace(TRACE, ours, |_, _| false);
         assert_eq!(changes.len(), 5);
         assert_eq!(changes[0].t_us, 5_127_000_100);
         assert_eq!((changes[0].from, changes[0].to), (State::Closed, State::SynSent));
@@ -259,7 +267,8 @@ mod tests {
             + &line(9877, "127.0.0.1", "0.0.0.0")
             + &line(9877, "127.7.9.2", "0.0.0.0");
         let ours = |ip: Ipv4| ip.0[..3] == [127, 7, 9];
-        let kept = parse_trace(&text, ours, |port| port == 9877);
+        let kept = parse_trace(&text, ours, |port, t_us| port == 9877 && t_us == 1_000_001);
+        assert!(parse_trace(&text, ours, |_, t_us| t_us != 1_000_001).iter().all(|change| change.local.ip.0[0] == 127));
         let locals: Vec<String> = kept.iter().map(|change| change.local.to_string()).collect();
         assert_eq!(locals, ["0.0.0.0:9877", "127.7.9.2:9877"]);
     }

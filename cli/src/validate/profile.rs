@@ -33,6 +33,10 @@ pub struct KernelFacts {
     /// The window scale the kernel announces on its SYNs (from `tcp_rmem[2]`: 7 on a stock
     /// kernel, 10 with a 32 MiB maximum).
     pub wscale: u8,
+    /// `net.ipv4.tcp_congestion_control`: how far the kernel grows a send buffer depends on it.
+    pub congestion_control: String,
+    /// `tcp_wmem[2]`: the largest send buffer the kernel grows a socket to.
+    pub wmem_max: u32,
 }
 
 /// Maps each scenario host to a loopback address and back.
@@ -43,11 +47,6 @@ pub struct LoopbackMap {
 }
 
 impl LoopbackMap {
-    /// Host *i* is played by 127.0.0.(*i*+1).
-    pub fn new(scenario: &Scenario) -> LoopbackMap {
-        LoopbackMap::in_subnet(scenario, [0, 0])
-    }
-
     /// Host *i* is played by 127.*a*.*b*.(*i*+1), with *a*.*b* taken from the inode number of
     /// the run's network namespace (*a* never 0). The state tracepoint does not say which
     /// namespace a socket lives in, but it does show the addresses: a subnet of 127/8 that
@@ -144,6 +143,8 @@ pub fn loopback_profile(scenario: &Scenario, facts: &KernelFacts) -> Scenario {
         tcp.wscale = facts.wscale;
         tcp.timestamps = true;
         tcp.sack = true;
+        tcp.congestion_control = facts.congestion_control.clone();
+        tcp.wmem_max = facts.wmem_max;
     }
     profiled.links.clear();
     for (index, a) in scenario.hosts.iter().enumerate() {
@@ -161,8 +162,17 @@ pub fn loopback_profile(scenario: &Scenario, facts: &KernelFacts) -> Scenario {
 
 /// Settings the profile replaces with the kernel's own; any other difference from Linux's
 /// defaults makes a scenario engine-only.
-const NEUTRALISED: &[&str] =
-    &["isn", "ephemeral_ports", "window_clamp", "window_scaling", "wscale", "timestamps", "sack"];
+const NEUTRALISED: &[&str] = &[
+    "isn",
+    "ephemeral_ports",
+    "window_clamp",
+    "window_scaling",
+    "wscale",
+    "timestamps",
+    "sack",
+    "congestion_control",
+    "wmem_max",
+];
 
 /// Why a scenario cannot be reproduced on loopback, judged from the scenario alone.
 pub fn engine_only_reason(scenario: &Scenario) -> Option<String> {
@@ -207,6 +217,14 @@ pub fn engine_only_reason(scenario: &Scenario) -> Option<String> {
             ));
         }
     }
+    if let Some(process) = nonblocking_write_loop(scenario) {
+        return Some(format!(
+            "{process} runs a writen() loop on a nonblocking socket: on lo the kernel handles the \
+             peer's ACKs as send() releases the socket, so the loop's next call finds room at once, \
+             while across the engine's loopback latency it first meets EAGAIN; how often the loop \
+             waits, and how the reader's recv() calls split the data, depend on that timing"
+        ));
+    }
     if let Some(port) = port_only_the_engine_knows(scenario) {
         return Some(format!(
             "a client connects to port {port}, which the listener got as an ephemeral port from the \
@@ -223,6 +241,15 @@ pub fn engine_only_reason(scenario: &Scenario) -> Option<String> {
         }
     }
     None
+}
+
+/// A process that makes its socket nonblocking and then loops over send() (`send_all`).
+fn nonblocking_write_loop(scenario: &Scenario) -> Option<String> {
+    scenario.processes.iter().find_map(|process| {
+        let nonblocking = process.steps.iter().any(|step| matches!(step.call, Call::Fcntl { nonblock: true, .. }));
+        let loops = process.steps.iter().any(|step| matches!(step.call, Call::SendAll { .. }));
+        (nonblocking && loops).then(|| process.name.clone())
+    })
 }
 
 /// A connect() to a port that no bind() names, in a scenario where some listener was never
@@ -280,7 +307,12 @@ mod tests {
 
     #[test]
     fn profile_neutralises_what_the_kernel_picks() {
-        let facts = KernelFacts { release: "Linux test".into(), wscale: 10 };
+        let facts = KernelFacts {
+            release: "Linux test".into(),
+            wscale: 10,
+            congestion_control: "bbr".into(),
+            wmem_max: 4 << 20,
+        };
         let profiled = loopback_profile(&tlpi(), &facts);
         for host in &profiled.hosts {
             assert!(host.tcp.isn.is_empty() && host.tcp.ephemeral_ports.is_empty());
@@ -296,7 +328,7 @@ mod tests {
     #[test]
     fn hosts_map_to_loopback_and_back() {
         let scenario = tlpi();
-        let map = LoopbackMap::new(&scenario);
+        let map = LoopbackMap::in_subnet(&scenario, [0, 0]);
         let server: SockAddr = "10.0.0.2:55555".parse().unwrap();
         let real = map.real(server).unwrap();
         assert_eq!(real.to_string(), "127.0.0.2:55555");

@@ -27,7 +27,7 @@ use socket2::{Domain, SockAddr as RealAddr, Socket, Type};
 use sockscope_engine::scenario::{Call, How, OptName, SockOpt, SockType, Step};
 use sockscope_engine::{Ipv4, Scenario, SockAddr};
 
-use super::compare::{CallResult, Checkpoint, QUIET_GAP_US};
+use super::compare::{CallResult, Checkpoint, SendBuffer, QUIET_GAP_US};
 use super::profile::LoopbackMap;
 use super::sys;
 
@@ -44,6 +44,10 @@ pub struct RealRun {
     /// Every local port a socket of the run was bound to (by bind() or listen()), which tells
     /// the run's wildcard listeners from other programs' in the state trace.
     pub bound_ports: BTreeSet<u16>,
+    /// Monotonic intervals (us) during which a call of the run could have made a listener
+    /// enter or leave LISTEN: listen(), close(), shutdown() and process exits.
+    pub listener_windows: Vec<(u64, u64)>,
+    pub send_buffers: Vec<SendBuffer>,
 }
 
 struct Shared {
@@ -56,6 +60,8 @@ struct Shared {
     threads: Mutex<Vec<JoinHandle<()>>>,
     last_exit_us: AtomicU64,
     bound_ports: Mutex<BTreeSet<u16>>,
+    listener_windows: Mutex<Vec<(u64, u64)>>,
+    send_buffers: Mutex<Vec<SendBuffer>>,
 }
 
 impl Shared {
@@ -79,6 +85,16 @@ impl Shared {
             blocked,
         };
         self.calls.lock().unwrap_or_else(|poison| poison.into_inner()).push(record);
+    }
+
+    /// Runs `action`, noting the monotonic interval it took as one in which a listener of
+    /// the run may have changed state.
+    fn in_listener_window<T>(&self, action: impl FnOnce() -> T) -> T {
+        let start = sys::monotonic_us();
+        let result = action();
+        let end = sys::monotonic_us();
+        self.listener_windows.lock().unwrap_or_else(|poison| poison.into_inner()).push((start, end));
+        result
     }
 
     /// Notes the port a socket is now bound to.
@@ -120,6 +136,8 @@ pub fn run_processes(scenario: &Scenario, map: &LoopbackMap, deadline: Duration)
         threads: Mutex::new(Vec::new()),
         last_exit_us: AtomicU64::new(0),
         bound_ports: Mutex::new(BTreeSet::new()),
+        listener_windows: Mutex::new(Vec::new()),
+        send_buffers: Mutex::new(Vec::new()),
     });
     for process in &scenario.processes {
         let host = scenario.hosts.iter().find(|host| host.name == process.host).map(|host| host.addr);
@@ -154,10 +172,13 @@ pub fn run_processes(scenario: &Scenario, map: &LoopbackMap, deadline: Duration)
             aborted = true;
             shared.abort.store(true, Ordering::SeqCst);
             shared.last_exit_us.store(deadline_us, Ordering::SeqCst);
-            for socket in shared.sockets.lock().unwrap_or_else(|p| p.into_inner()).iter().filter_map(Weak::upgrade) {
-                let _ = socket.shutdown(std::net::Shutdown::Both);
-                let _ = socket.set_nonblocking(true);
-            }
+            shared.in_listener_window(|| {
+                for socket in shared.sockets.lock().unwrap_or_else(|p| p.into_inner()).iter().filter_map(Weak::upgrade)
+                {
+                    let _ = socket.shutdown(std::net::Shutdown::Both);
+                    let _ = socket.set_nonblocking(true);
+                }
+            });
         }
         shared.threads.lock().unwrap_or_else(|p| p.into_inner()).extend(pending);
         std::thread::sleep(Duration::from_millis(1));
@@ -166,7 +187,18 @@ pub fn run_processes(scenario: &Scenario, map: &LoopbackMap, deadline: Duration)
     let checkpoints = std::mem::take(&mut *shared.checkpoints.lock().unwrap_or_else(|p| p.into_inner()));
     let end_us = shared.last_exit_us.load(Ordering::SeqCst);
     let bound_ports = std::mem::take(&mut *shared.bound_ports.lock().unwrap_or_else(|p| p.into_inner()));
-    RealRun { calls, checkpoints, start_us: shared.start_us, end_us, aborted, bound_ports }
+    let send_buffers = std::mem::take(&mut *shared.send_buffers.lock().unwrap_or_else(|p| p.into_inner()));
+    let listener_windows = std::mem::take(&mut *shared.listener_windows.lock().unwrap_or_else(|p| p.into_inner()));
+    RealRun {
+        calls,
+        checkpoints,
+        start_us: shared.start_us,
+        end_us,
+        aborted,
+        bound_ports,
+        listener_windows,
+        send_buffers,
+    }
 }
 
 fn spawn(
@@ -184,7 +216,7 @@ fn spawn(
         process.run(&steps);
         process.yield_turn();
         // exit(): the kernel closes every descriptor the process still holds.
-        process.fds.clear();
+        process.shared.in_listener_window(|| process.fds.clear());
         let now = process.shared.now();
         if !process.shared.abort.load(Ordering::SeqCst) {
             process.shared.last_exit_us.fetch_max(now, Ordering::SeqCst);
@@ -291,6 +323,20 @@ impl Process {
         }
     }
 
+    /// Records the send buffer (SO_SNDBUF) of the process's first send() on a stream socket.
+    fn note_send_buffer(&self, fd: &str) {
+        let Ok(socket) = self.socket(fd) else { return };
+        if socket.r#type().ok() != Some(Type::STREAM) {
+            return;
+        }
+        let mut buffers = self.shared.send_buffers.lock().unwrap_or_else(|p| p.into_inner());
+        if !buffers.iter().any(|seen| seen.process == self.name) {
+            if let Ok(bytes) = socket.send_buffer_size() {
+                buffers.push(SendBuffer { process: self.name.clone(), bytes: bytes as u32 });
+            }
+        }
+    }
+
     fn yield_turn(&mut self) {
         if let Some(yielded) = self.yielded.take() {
             let _ = yielded.send(());
@@ -356,7 +402,7 @@ impl Process {
             }
             Call::Listen { fd, backlog } => {
                 let outcome = self.socket(fd).and_then(|socket| {
-                    socket.listen(*backlog as i32)?;
+                    self.shared.in_listener_window(|| socket.listen(*backlog as i32))?;
                     self.shared.note_bound_port(&socket);
                     Ok(0)
                 });
@@ -382,6 +428,7 @@ impl Process {
                 Err(err) => self.record(call, Err(err), None),
             },
             Call::Send { fd, data, len } => {
+                self.note_send_buffer(fd);
                 let bytes = payload(data, len);
                 let outcome = self.socket(fd).and_then(|socket| socket.send_with_flags(&bytes, libc::MSG_NOSIGNAL));
                 self.record(call, outcome.map(|sent| sent as i64), None);
@@ -418,6 +465,7 @@ impl Process {
             }
             Call::SendAll { fd, data, len } => {
                 // A writen() loop: send the rest until all is queued; on EAGAIN wait for room.
+                self.note_send_buffer(fd);
                 let bytes = payload(data, len);
                 let mut done = 0;
                 while done < bytes.len() && !self.shared.abort.load(Ordering::SeqCst) {
@@ -467,7 +515,10 @@ impl Process {
                     How::Write => std::net::Shutdown::Write,
                     How::Both => std::net::Shutdown::Both,
                 };
-                let outcome = self.socket(fd).and_then(|socket| socket.shutdown(how)).map(|_| 0);
+                let outcome = self
+                    .socket(fd)
+                    .and_then(|socket| self.shared.in_listener_window(|| socket.shutdown(how)))
+                    .map(|_| 0);
                 self.record(call, outcome, None);
             }
             Call::Close { fd } => {
@@ -475,7 +526,7 @@ impl Process {
                 // blocks here as it does in C.
                 let outcome = match self.fds.remove(fd) {
                     Some(socket) => {
-                        drop(socket);
+                        self.shared.in_listener_window(|| drop(socket));
                         Ok(0)
                     }
                     None => Err(io::Error::from_raw_os_error(libc::EBADF)),

@@ -142,6 +142,16 @@ impl Browser {
         format!("/session/{}{tail}", self.session)
     }
 
+    /// TEMPORARY PROBE: a Chrome DevTools Protocol command.
+    pub fn cdp(&self, cmd: &str, params: Value) -> Result<Value> {
+        let value = self.request(
+            "POST",
+            &self.session_path("/goog/cdp/execute"),
+            Some(&json!({"cmd": cmd, "params": params})),
+        )?;
+        Ok(value["value"].clone())
+    }
+
     pub fn goto(&self, url: &str) -> Result<()> {
         self.request("POST", &self.session_path("/url"), Some(&json!({ "url": url }))).map(|_| ())
     }
@@ -180,6 +190,10 @@ impl Browser {
 
     /// Opens a page and waits until the app has rendered.
     pub fn open(&self, url: &str) -> Result<()> {
+        // A blank page first, so that the page always loads afresh: an address that differs
+        // from the current one only after `#` would otherwise be a same-document navigation,
+        // and the wait below could see the previous page's app.
+        self.goto("about:blank")?;
         self.goto(url)?;
         self.wait_for(
             "the app to render",

@@ -3,7 +3,7 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::state::{Action, SPEEDS};
+use crate::state::{Action, SPEEDS, SPEED_TEXT};
 
 #[derive(Properties, PartialEq, Clone)]
 pub struct ControlsProps {
@@ -60,8 +60,8 @@ pub fn controls(props: &ControlsProps) -> Html {
                 <label class="speed">
                     <span>{ "Speed" }</span>
                     <select onchange={on_speed} data-testid="speed" aria-label="Playback speed">
-                        { for SPEEDS.iter().map(|speed| html! {
-                            <option value={speed.to_string()} selected={*speed == props.speed}>{ format!("{speed}×") }</option>
+                        { for SPEEDS.iter().zip(SPEED_TEXT).map(|(speed, text)| html! {
+                            <option value={text} selected={*speed == props.speed}>{ format!("{text}×") }</option>
                         }) }
                     </select>
                 </label>

@@ -230,7 +230,7 @@ pub fn bar(props: &BarProps) -> Html {
                 aria-valuemax={props.cap.to_string()} aria-valuenow={props.value.to_string()}>
                 // An SVG rectangle rather than a styled span: the page's CSP forbids inline styles.
                 <svg class="bar-svg" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
-                    <rect class="bar-fill" x="0" y="0" width={format!("{percent:.1}")} height="10" />
+                    <rect class="bar-fill" x="0" y="0" width={super::num(percent)} height="10" />
                 </svg>
             </span>
             <span class="bar-text">{ format!("{} / {} B", props.value, props.cap) }if full { <strong>{ " full" }</strong> }</span>

@@ -159,7 +159,7 @@ pub fn state_machine(props: &MachineProps) -> Html {
 }
 
 fn f(value: f64) -> String {
-    format!("{value:.1}")
+    super::num(value)
 }
 
 fn shorten(text: &str, max: usize) -> String {

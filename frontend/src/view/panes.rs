@@ -5,10 +5,11 @@ use std::rc::Rc;
 use sockscope_engine::format;
 use sockscope_engine::replay::Snapshot;
 use sockscope_engine::state::State;
-use sockscope_engine::validation::{ScenarioReport, Verdict};
+use sockscope_engine::validation::Verdict;
 use yew::prelude::*;
 
 use crate::model::Shared;
+use crate::validation::Comparison;
 
 /// Where the books and the RFC describe a transition.
 pub fn citation(from: State, to: State) -> &'static str {
@@ -69,19 +70,14 @@ const TCPDUMP_SHOWN: usize = 60;
 pub fn tcpdump_pane(props: &TcpdumpProps) -> Html {
     let printed = props.loaded.tcpdump_printed(props.cursor);
     let first = printed.saturating_sub(TCPDUMP_SHOWN);
-    let pre = use_node_ref();
-    {
-        let pre = pre.clone();
-        use_effect_with((props.loaded.clone(), printed), move |_| {
-            if let Some(element) = pre.cast::<web_sys::Element>() {
-                element.set_scroll_top(element.scroll_height());
-            }
-        });
-    }
+    // The pane keeps its newest line in view without script: it is a column-reverse flex
+    // box, whose scroll origin is its bottom edge (see `.pane pre.tail` in style.css). A
+    // script that read `scrollHeight` after every change would force a layout of the whole
+    // page on every seek.
     html! {
         <section class="pane" aria-label="tcpdump">
             <h3><span class="prompt" aria-hidden="true">{ "$ " }</span>{ "tcpdump -n -S" }</h3>
-            <pre ref={pre} data-testid="tcpdump" tabindex="0" aria-label="tcpdump lines so far">
+            <pre class="tail" data-testid="tcpdump" tabindex="0" aria-label="tcpdump lines so far"><span class="tail-lines">
                 if first > 0 { <span class="muted">{ format!("… {first} earlier lines\n") }</span> }
                 if printed == 0 { <span class="muted">{ "(no segments yet)" }</span> }
                 { for props.loaded.tcpdump[first..printed].iter().enumerate().map(|(offset, (_, line))| {
@@ -91,7 +87,7 @@ pub fn tcpdump_pane(props: &TcpdumpProps) -> Html {
                             aria-current={if current { "true" } else { "false" }}>{ format!("{line}\n") }</span>
                     }
                 }) }
-            </pre>
+            </span></pre>
         </section>
     }
 }
@@ -119,25 +115,32 @@ pub fn ss_pane(props: &SsProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq, Clone)]
+#[derive(Properties, Clone)]
 pub struct ValidationProps {
-    pub kernel: String,
-    pub report: ScenarioReport,
+    pub kernel: &'static str,
+    pub report: &'static Comparison,
+}
+
+impl PartialEq for ValidationProps {
+    fn eq(&self, other: &Self) -> bool {
+        // Both point into the report the build embedded: the same entry is the same report.
+        self.kernel == other.kernel && std::ptr::eq(self.report, other.report)
+    }
 }
 
 /// What the loopback validator found when it ran this scenario on a real kernel.
 #[function_component(ValidationPanel)]
 pub fn validation_panel(props: &ValidationProps) -> Html {
-    let report = &props.report;
+    let report = props.report;
     let rows = html! {
         <table class="diff">
-            <thead><tr><th scope="col">{ "aspect" }</th><th scope="col">{ "sockscope" }</th><th scope="col">{ props.kernel.clone() }</th></tr></thead>
+            <thead><tr><th scope="col">{ "aspect" }</th><th scope="col">{ "sockscope" }</th><th scope="col">{ props.kernel }</th></tr></thead>
             <tbody>
-                { for report.rows.iter().map(|row| html! {
+                { for report.rows().map(|row| html! {
                     <tr class={classes!((!row.same).then_some("differs"))}>
-                        <td>{ if row.same { "" } else { "≠ " } }{ row.aspect.clone() }</td>
-                        <td><code>{ row.engine.clone() }</code></td>
-                        <td><code>{ row.kernel.clone() }</code></td>
+                        <td>{ if row.same { "" } else { "≠ " } }{ row.aspect }</td>
+                        <td><code>{ row.engine }</code></td>
+                        <td><code>{ row.kernel }</code></td>
                     </tr>
                 }) }
             </tbody>
@@ -153,14 +156,14 @@ pub fn validation_panel(props: &ValidationProps) -> Html {
         Verdict::Differs => html! {
             <details class="validation differs" data-testid="validation" open=true>
                 <summary>{ format!("≠ differs from {}", props.kernel) }
-                    if let Some(reason) = &report.reason { { format!(": {reason}") } }
+                    if let Some(reason) = report.reason { { format!(": {reason}") } }
                 </summary>
                 { rows }
             </details>
         },
         Verdict::EngineOnly => html! {
             <p class="validation engine-only" data-testid="validation">
-                { format!("engine only: {}", report.reason.clone().unwrap_or_else(|| "not reproducible on loopback".into())) }
+                { format!("engine only: {}", report.reason.unwrap_or("not reproducible on loopback")) }
             </p>
         },
     }

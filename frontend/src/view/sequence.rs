@@ -8,6 +8,7 @@
 
 use yew::prelude::*;
 
+use super::num;
 use crate::model::{ArrowKind, Shared};
 
 /// Pixels per second of display time.
@@ -147,7 +148,7 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
                 <line x1={fmt(x0)} y1={fmt(y0)} x2={fmt(xh)} y2={fmt(yh)} marker-end={marker} />
                 { head }
                 <text x={fmt(lx)} y={fmt(ly)} text-anchor="middle"
-                    transform={format!("rotate({:.1} {:.1} {:.1})", upright, lx, ly + 5.0)}>{ arrow.label.clone() }</text>
+                    transform={format!("rotate({} {} {})", num(upright), num(lx), num(ly + 5.0))}>{ arrow.label.clone() }</text>
             </g>
         });
     }
@@ -163,14 +164,14 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
 
     html! {
         <figure class="sequence" data-testid="diagram">
-            <svg viewBox={format!("0 0 {width} {height}")} role="img"
+            <svg viewBox={format!("0 0 {} {}", num(width), num(height))} role="img"
                 aria-label="Sequence diagram: segments between the hosts, time running downwards">
                 <defs>
                     <marker id="arrowhead" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                         <path d="M0,0 L10,5 L0,10 z" class="arrowhead" />
                     </marker>
                 </defs>
-                <g transform={format!("translate(0 {:.1})", offset)}>
+                <g transform={format!("translate(0 {})", num(offset))}>
                     { for items }
                     <g class="now" data-testid="now-line">
                         <line x1="0" x2={fmt(width)} y1={fmt(cursor_y)} y2={fmt(cursor_y)} />
@@ -185,7 +186,7 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
 }
 
 fn fmt(value: f64) -> String {
-    format!("{value:.1}")
+    num(value)
 }
 
 /// Seconds with three decimals, for idle stretches.
