@@ -363,7 +363,13 @@ impl World {
                 }
                 None => {}
             }
-            self.run_ready();
+            // Linux handles every packet of a burst in one softirq before the scheduler runs
+            // the processes they woke (net_rx_action()), so processes run only once nothing
+            // else is due at this instant.
+            let burst_continues = self.queue.peek().is_some_and(|&Reverse((next, _, _))| next == time);
+            if !burst_continues {
+                self.run_ready();
+            }
         }
     }
 

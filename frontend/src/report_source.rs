@@ -42,7 +42,8 @@ pub fn rust_source(json: Option<&str>) -> (String, Option<String>) {
         for row in &scenario.rows {
             let fields = [row.aspect.as_str(), row.engine.as_str(), row.kernel.as_str()];
             if fields.iter().any(|field| field.contains([FIELD, ROW])) {
-                let problem = format!("a row of “{}” holds a control character the page uses as a separator", scenario.name);
+                let problem =
+                    format!("a row of “{}” holds a control character the page uses as a separator", scenario.name);
                 return (none, Some(problem));
             }
             rows.push_str(if row.same { "=" } else { "≠" });

@@ -107,8 +107,12 @@ mod tests {
     #[test]
     fn separators_agree_with_the_build_script() {
         assert_eq!((FIELD, ROW), (crate::report_source::FIELD, crate::report_source::ROW));
-        let comparison =
-            Comparison { name: "y", verdict: Verdict::Differs, reason: None, rows: "=state\u{1f}A\u{1e}≠seg\u{1f}B\u{1f}C\u{1e}" };
+        let comparison = Comparison {
+            name: "y",
+            verdict: Verdict::Differs,
+            reason: None,
+            rows: "=state\u{1f}A\u{1e}≠seg\u{1f}B\u{1f}C\u{1e}",
+        };
         let rows: Vec<Row> = comparison.rows().collect();
         assert_eq!(
             rows,
@@ -122,7 +126,8 @@ mod tests {
     #[test]
     fn the_embedded_report_matches_its_json() {
         // Whatever report this build embedded must say what the JSON file says, row by row.
-        let Ok(text) = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../static/validation-report.json"))
+        let Ok(text) =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../static/validation-report.json"))
         else {
             assert!(report().is_none());
             return;
@@ -132,7 +137,10 @@ mod tests {
         assert_eq!(embedded.kernel, json.kernel);
         assert_eq!(embedded.scenarios.len(), json.scenarios.len());
         for (ours, theirs) in embedded.scenarios.iter().zip(&json.scenarios) {
-            assert_eq!((ours.name, ours.verdict, ours.reason), (theirs.name.as_str(), theirs.verdict, theirs.reason.as_deref()));
+            assert_eq!(
+                (ours.name, ours.verdict, ours.reason),
+                (theirs.name.as_str(), theirs.verdict, theirs.reason.as_deref())
+            );
             assert_eq!(ours.rows().count(), theirs.rows.len(), "{}", ours.name);
             for (row, expected) in ours.rows().zip(&theirs.rows) {
                 assert_eq!(

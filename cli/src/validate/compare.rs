@@ -14,9 +14,9 @@
 //!   and the options the loopback profile models (MSS, SACK-permitted, window scale on SYNs;
 //!   the presence of timestamps everywhere). Timestamp values are shown but not compared: the
 //!   engine has no clock of Linux's.
-//! - A scenario in which the engine's reader reads part of a burst of segments that arrive
-//!   at one instant is not compared ([`scheduling_dependent_read`]): how much a real reader
-//!   finds depends on when it is scheduled.
+//! - How much a woken reader finds is not a scheduling accident in the engine: like Linux,
+//!   which handles a burst of packets in one softirq before the reader runs, the engine
+//!   delivers every segment due at one instant before it lets a process run.
 //! - Ephemeral ports are chosen by the kernel, so a port that the scenario never names is
 //!   shown as `eph1`, `eph2`, ... per host, in order of first appearance.
 //! - Times are not compared; order within a connection is. A real run ends a fixed settling
@@ -268,56 +268,6 @@ pub fn engine_observation(trace: &Trace, horizon_us: u64) -> Observation {
     // Calls that never returned within the horizon are compared as "still blocked".
     observation.calls.extend(open_calls.into_values());
     observation
-}
-
-/// Whether the engine's run contains a read whose size depends on process scheduling: a
-/// `recv()` on a stream socket that returned data at an instant at which more data for the
-/// same socket arrived, after it. The engine runs a woken reader before it delivers the next
-/// segment due at the same instant; Linux processes a burst of segments in one softirq
-/// (`net_rx_action()`, on `lo` the backlog of `netif_rx()`) before the scheduler runs the
-/// reader, which then finds all of them. Everything the reader's split decides afterwards
-/// differs with it: the number of recv() calls, and the window updates and ACKs that
-/// `tcp_cleanup_rbuf()` sends after each read. Returns a sentence saying where.
-pub fn scheduling_dependent_read(trace: &Trace, horizon_us: u64) -> Option<String> {
-    let mut recv_q: BTreeMap<SocketId, u32> = BTreeMap::new();
-    // The socket, time, process and byte count of the latest read, while its instant lasts.
-    let mut last_read: Option<(SocketId, u64, String, i64)> = None;
-    for event in trace.events.iter().take_while(|event| event.t_us <= horizon_us) {
-        if last_read.as_ref().is_some_and(|(_, t_us, _, _)| *t_us != event.t_us) {
-            last_read = None;
-        }
-        match &event.kind {
-            EventKind::Syscall {
-                process,
-                call,
-                phase: Phase::Return,
-                socket: Some(socket),
-                result: Some(bytes),
-                ..
-            } if call.starts_with("recv") && *bytes > 0 => {
-                last_read = Some((*socket, event.t_us, process.clone(), *bytes));
-            }
-            EventKind::Queues { socket, recv_q: now, .. } => {
-                let before = recv_q.insert(*socket, *now).unwrap_or(0);
-                if let Some((read_socket, t_us, process, bytes)) = &last_read {
-                    if read_socket == socket && *now > before {
-                        return Some(format!(
-                            "at {:.6} s the engine's {process} reads {bytes} byte(s) with recv() and only then \
-                             delivers {} more byte(s) that arrive at the same instant; Linux processes such a burst \
-                             before the reader runs, so a real reader finds all of it, and the split of its reads, \
-                             the number of its recv() calls and the window updates and ACKs that follow each read \
-                             depend on process scheduling, which the engine does not model (it runs a woken \
-                             reader at once)",
-                            *t_us as f64 / 1e6,
-                            now - before
-                        ));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 /// When the engine's run would make the real run end: its last process exit (or its last

@@ -174,6 +174,29 @@ const NEUTRALISED: &[&str] = &[
     "wmem_max",
 ];
 
+/// Scenarios in which the engine is known to differ from the kernel, with what is still
+/// missing from the model. They are reported as differing (the page shows their rows side by
+/// side) but do not fail the check, so that it fails on any difference not listed here.
+/// Each entry is an open task on the engine; a listed scenario that agrees is pointed out.
+pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
+    (
+        "flow-control",
+        "where a window update is sent while the reader drains a full RecvQ, and which \
+         segments carry PSH once the sender's queue has been pushed (forced_push()), differ \
+         by a segment or two",
+    ),
+    (
+        "linger-wait",
+        "the window the server advertises after reading 40000 bytes at once differs (the \
+         engine's receive-memory model charges each segment a fixed overhead)",
+    ),
+    (
+        "nagle-off",
+        "on loopback the engine's server acknowledges each of the six 1-byte segments, while \
+         the kernel, out of quick-ACK mode, lets its reply carry one ACK for all of them",
+    ),
+];
+
 /// Why a scenario cannot be reproduced on loopback, judged from the scenario alone.
 pub fn engine_only_reason(scenario: &Scenario) -> Option<String> {
     if scenario.hosts.len() > 254 {

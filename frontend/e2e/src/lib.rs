@@ -142,16 +142,6 @@ impl Browser {
         format!("/session/{}{tail}", self.session)
     }
 
-    /// TEMPORARY PROBE: a Chrome DevTools Protocol command.
-    pub fn cdp(&self, cmd: &str, params: Value) -> Result<Value> {
-        let value = self.request(
-            "POST",
-            &self.session_path("/goog/cdp/execute"),
-            Some(&json!({"cmd": cmd, "params": params})),
-        )?;
-        Ok(value["value"].clone())
-    }
-
     pub fn goto(&self, url: &str) -> Result<()> {
         self.request("POST", &self.session_path("/url"), Some(&json!({ "url": url }))).map(|_| ())
     }

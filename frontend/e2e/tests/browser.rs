@@ -317,6 +317,19 @@ fn screenshots_of_tlpi_at_full_and_phone_width() {
         browser.run("document.querySelector('[data-testid=state-diagram]').scrollIntoView()", json!([]))?;
         let highlighted = browser.attr("[data-testid=current-state]", "data-state")?;
         assert!(highlighted.is_some(), "the state diagram highlights the followed socket's state");
+        // The last transition's label, the longest text of the figure, lies inside it.
+        let label = browser.run(
+            "const t = document.querySelector('[data-testid=last-transition] text');
+             if (!t) return null;
+             const b = t.getBBox(), v = t.ownerSVGElement.viewBox.baseVal;
+             return [b.x, b.x + b.width, v.x, v.x + v.width, t.textContent]",
+            json!([]),
+        )?;
+        let edge = |i: usize| label[i].as_f64().unwrap_or(f64::NAN);
+        assert!(
+            edge(0) >= edge(2) && edge(1) <= edge(3),
+            "the transition label is cut off by the figure's edge: {label}"
+        );
         browser.screenshot("tlpi-tcpdump-state-diagram")?;
         browser.set_window(375, 800)?;
         browser.open(&at(base, &format!("?s=tlpi-tcpdump&t={moment}")))?;

@@ -103,13 +103,17 @@ pub fn state_machine(props: &MachineProps) -> Html {
             let end = place(*to, *to == State::Closed && ends_connection(*from));
             let (a, b) = if from == to { (start, (start.0 + 1.0, start.1 - 40.0)) } else { edge_line(start, end) };
             let (lx, ly) = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
-            let text = format!("{} → {}: {}", from.name(), to.name(), cause);
-            // The label is long: keep it inside the figure, whichever edge it belongs to.
-            let lx = lx.clamp(215.0, 425.0);
+            let text = shorten(&format!("{} → {}: {}", from.name(), to.name(), cause), 70);
+            // The label is long: keep it inside the figure, whichever edge it belongs to. Its
+            // bold 12 px letters with their halo (`.edge.taken text` in style.css) measured
+            // about 7.3 units each in Chromium, so half the label is taken as 3.75 units a
+            // character: a 70-character label is centred between 267 and 373.
+            let half = (text.chars().count() as f64 * 3.75).min(316.0);
+            let lx = lx.clamp(half + 4.0, 640.0 - half - 4.0);
             html! {
                 <g class="edge taken" data-testid="last-transition" key={props.change_event.unwrap_or(0).to_string()}>
                     <line x1={f(a.0)} y1={f(a.1)} x2={f(b.0)} y2={f(b.1)} marker-end="url(#machine-head-taken)" />
-                    <text class="taken-label" x={f(lx)} y={f(ly - 6.0)} text-anchor="middle">{ shorten(&text, 70) }</text>
+                    <text class="taken-label" x={f(lx)} y={f(ly - 6.0)} text-anchor="middle">{ text }</text>
                 </g>
             }
         }
