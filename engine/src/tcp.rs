@@ -89,6 +89,21 @@ impl crate::socket::Tcb {
     }
 }
 
+/// `len` bytes of a queue from `start`, copied slice by slice rather than byte by byte.
+fn copy_range(queue: &std::collections::VecDeque<u8>, start: usize, len: usize) -> Vec<u8> {
+    let (front, back) = queue.as_slices();
+    let mut out = Vec::with_capacity(len);
+    if start < front.len() {
+        let end = (start + len).min(front.len());
+        out.extend_from_slice(&front[start..end]);
+        out.extend_from_slice(&back[..len - (end - start)]);
+    } else {
+        let start = start - front.len();
+        out.extend_from_slice(&back[start..start + len]);
+    }
+    out
+}
+
 /// What the receiver owes the sender after a segment.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum AckNeed {
@@ -396,7 +411,9 @@ impl World {
         }
         if !socket.tcb.recv_buf.is_empty() {
             let take = (len as usize).min(socket.tcb.recv_buf.len());
-            socket.read.extend(socket.tcb.recv_buf.drain(..take));
+            let bytes = copy_range(&socket.tcb.recv_buf, 0, take);
+            socket.read.extend_from_slice(&bytes);
+            socket.tcb.recv_buf.drain(..take);
             // A segment's memory is released once it has been read to its end.
             let mut left = take as u32;
             while let Some(front) = socket.tcb.recv_skbs.front_mut() {
@@ -956,7 +973,7 @@ impl World {
                 }
                 let seq = tcb.snd_nxt;
                 let offset = seq.wrapping_sub(tcb.snd_una) as usize;
-                let payload: Vec<u8> = tcb.send_buf.range(offset..offset + len as usize).copied().collect();
+                let payload = copy_range(&tcb.send_buf, offset, len as usize);
                 let end = seq.wrapping_add(len);
                 let with_fin = tcb.fin_queued && end == tcb.write_seq;
                 let retransmission = seq_lt(seq, tcb.snd_max);
@@ -1514,7 +1531,7 @@ impl World {
         let seq = tcb.snd_una;
         let mss_now = bound_to_half_window(tcb.max_window, tcb.mss, tcb.timestamps);
         let len = (tcb.send_buf.len() as u32).min(mss_now).min(tcb.snd_max.wrapping_sub(seq));
-        let payload: Vec<u8> = tcb.send_buf.range(..len as usize).copied().collect();
+        let payload = copy_range(&tcb.send_buf, 0, len as usize);
         let end = seq.wrapping_add(len);
         let with_fin = tcb.fin_queued && end == tcb.write_seq && seq_gt(tcb.snd_max, tcb.write_seq);
         let flags = Flags { ack: true, psh: len > 0 && end == tcb.write_seq, fin: with_fin, ..Flags::default() };

@@ -106,12 +106,15 @@ struct InCall {
     entered: bool,
     /// A writer waiting for room: run again only once this socket is writable.
     wait_writable: Option<SocketId>,
+    /// The arguments as the enter line showed them.
+    args: Option<String>,
 }
 
 struct Process {
     name: String,
     host: usize,
-    steps: Vec<Step>,
+    /// Shared with the scenario's other copies of the program (a fork's child keeps its own).
+    steps: std::rc::Rc<[Step]>,
     pc: usize,
     fds: BTreeMap<i32, SocketId>,
     names: BTreeMap<String, i32>,
@@ -1002,7 +1005,7 @@ impl World {
         self.processes.push(Process {
             name: name.clone(),
             host,
-            steps,
+            steps: steps.into(),
             pc: 0,
             fds: fds.clone(),
             names,
@@ -1048,7 +1051,8 @@ impl World {
                 return;
             }
             process.status = Status::Ready;
-            let Some(step) = process.steps.get(process.pc).cloned() else {
+            let steps = process.steps.clone();
+            let Some(step) = steps.get(process.pc) else {
                 self.exit_process(pid);
                 return;
             };
@@ -1178,7 +1182,19 @@ impl World {
         let process = &self.processes[pid as usize];
         let socket = call.fd().and_then(|name| process.names.get(name)).and_then(|fd| process.fds.get(fd)).copied();
         let socket = socket.or_else(|| process.call.as_ref().and_then(|call| call.socket));
-        let args = self.render_args(pid, call);
+        // The arguments are rendered once when the call enters and repeated on its block
+        // and return lines.
+        let cached = process.call.as_ref().and_then(|call| call.args.clone());
+        let args = match (phase, cached) {
+            (Phase::Enter, _) | (_, None) => {
+                let args = self.render_args(pid, call);
+                if let Some(in_call) = self.processes[pid as usize].call.as_mut() {
+                    in_call.args = Some(args.clone());
+                }
+                args
+            }
+            (_, Some(args)) => args,
+        };
         let process = &self.processes[pid as usize];
         let (mut result, mut errno, mut reason, mut value) = (None, None, None, None);
         match outcome {
@@ -1500,11 +1516,19 @@ fn payload_len(call: &Call) -> u32 {
 /// The bytes a send() writes: the literal text, or `len` bytes of a repeating alphabet so
 /// that a reader can tell which bytes arrived.
 fn payload_bytes(call: &Call) -> Vec<u8> {
+    const ALPHABET: &[u8; 26] = b"abcdefghijklmnopqrstuvwxyz";
     match call {
         Call::Send { data: Some(data), .. }
         | Call::SendAll { data: Some(data), .. }
         | Call::Sendto { data: Some(data), .. } => data.as_bytes().to_vec(),
-        _ => (0..payload_len(call)).map(|index| b'a' + (index % 26) as u8).collect(),
+        _ => {
+            let len = payload_len(call) as usize;
+            let mut bytes = Vec::with_capacity(len);
+            while bytes.len() < len {
+                bytes.extend_from_slice(&ALPHABET[..(len - bytes.len()).min(ALPHABET.len())]);
+            }
+            bytes
+        }
     }
 }
 
