@@ -1097,6 +1097,7 @@ impl World {
         self.claim_port(child, syn.to.port);
         self.register_conn(child);
         self.emit_socket(child, SocketAction::Create);
+        self.queues_changed(child);
         let iss = self.next_isn(host);
         self.init_sender(child, iss, mtu);
         self.init_receiver(child, syn, mtu);

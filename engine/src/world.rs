@@ -1332,6 +1332,8 @@ impl World {
                 };
                 let id = self.new_socket(host, proto);
                 self.emit_socket(id, SocketAction::Create);
+                // Show the new socket's (empty) queues and their capacities from the start.
+                self.queues_changed(id);
                 let fd = self.alloc_fd(pid, name, id);
                 Outcome::Done(i64::from(fd), None)
             }
