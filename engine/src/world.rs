@@ -1126,7 +1126,7 @@ impl World {
                     };
                     if let Some(expect) = &step.expect {
                         if !repeat {
-                            self.check_expectation(pid, &step, expect, &outcome);
+                            self.check_expectation(pid, step, expect, &outcome);
                         }
                     }
                     let process = &mut self.processes[pid as usize];
