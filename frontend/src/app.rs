@@ -18,14 +18,15 @@ use web_sys::{HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent};
 use yew::prelude::*;
 
 use crate::model::{self, Loaded, Shared};
+use crate::share;
 use crate::state::{Action, Playback};
 use crate::url::{self, Choice};
 use crate::view::controls::Controls;
 use crate::view::hosts::HostPanel;
 use crate::view::machine::{FollowedSocket, StateMachine};
-use crate::view::panes::{Narration, SsPane, TcpdumpPane, ValidationPanel};
+use crate::view::page::{Editor, Footer, Intro, Picker};
+use crate::view::panes::{Narration, SsPane, TcpdumpPane};
 use crate::view::sequence::{clock, SequenceDiagram};
-use crate::{share, validation};
 
 /// How long the cursor must rest before the address is rewritten to match it, in ms.
 const ADDRESS_REST_MS: u32 = 200;
@@ -158,8 +159,6 @@ pub fn app() -> Html {
         use_state(move || start.packed.clone())
     };
     let narrow = use_state(is_narrow);
-    // Parsing every built-in scenario for its title is work worth doing once, not per frame.
-    let catalogue = use_memo((), |_| builtin::catalogue());
     let copy_status = use_state(|| None::<String>);
     let snippet = use_state(|| None::<String>);
     let editor_error = use_state(|| None::<String>);
@@ -306,14 +305,14 @@ pub fn app() -> Html {
     };
     let snapshot: Rc<Snapshot> = (*snapshot).clone();
 
+    // The callbacks handed to memoised children are made once (`use_callback` with no
+    // changing dependency) and only write state through setters, so a seek does not give
+    // those children new props and Yew skips them.
     let open = {
-        let loaded = loaded.clone();
-        let packed = packed.clone();
+        let (loaded, packed) = (loaded.setter(), packed.setter());
+        let (notices, snippet, editor_error) = (notices.setter(), snippet.setter(), editor_error.setter());
         let dispatcher = playback.dispatcher();
-        let notices = notices.clone();
-        let snippet = snippet.clone();
-        let editor_error = editor_error.clone();
-        Callback::from(move |(next, packed_text): (Loaded, Option<String>)| {
+        use_callback((), move |(next, packed_text): (Loaded, Option<String>), _| {
             let next = Shared(Rc::new(next));
             dispatcher.dispatch(Action::Load { timing: next.timing.clone(), cursor: 0 });
             loaded.set(next);
@@ -324,9 +323,8 @@ pub fn app() -> Html {
         })
     };
     let on_pick = {
-        let open = open.clone();
-        let notices = notices.clone();
-        Callback::from(move |event: Event| {
+        let notices = notices.setter();
+        use_callback(open.clone(), move |event: Event, open| {
             let select: HtmlSelectElement = event.target_unchecked_into();
             match model::load_builtin(&select.value()) {
                 Ok(next) => open.emit((next, None)),
@@ -335,10 +333,9 @@ pub fn app() -> Html {
         })
     };
     let on_run_custom = {
-        let open = open.clone();
         let editor = editor.clone();
-        let editor_error = editor_error.clone();
-        Callback::from(move |_: MouseEvent| {
+        let editor_error = editor_error.setter();
+        use_callback(open.clone(), move |_: MouseEvent, open| {
             let Some(area) = editor.cast::<HtmlTextAreaElement>() else { return };
             let text = area.value();
             match model::load_text(&text) {
@@ -379,13 +376,14 @@ pub fn app() -> Html {
     };
     let dispatch = {
         let dispatcher = playback.dispatcher();
-        Callback::from(move |action: Action| dispatcher.dispatch(action))
+        use_callback((), move |action: Action, _| dispatcher.dispatch(action))
     };
+    // Made again only when the selection changes, so the socket cards, which compare their
+    // callback, are skipped on a seek unless their socket changed.
     let on_select = {
         let dispatcher = playback.dispatcher();
-        let selected = playback.selected;
-        Callback::from(move |id: u32| {
-            dispatcher.dispatch(Action::Select(if selected == Some(id) { None } else { Some(id) }))
+        use_callback(playback.selected, move |id: u32, selected| {
+            dispatcher.dispatch(Action::Select(if *selected == Some(id) { None } else { Some(id) }))
         })
     };
 
@@ -418,9 +416,6 @@ pub fn app() -> Html {
             </div>
         }
     };
-    let warnings_view = html! {
-        { for loaded.warnings.iter().map(|warning| html! { <p class="warning" role="status">{ warning.clone() }</p> }) }
-    };
     let controls = html! {
         <Controls cursor={cursor} len={len} playing={playback.playing} speed={playback.speed} time={time_text.clone()}
             dispatch={dispatch.clone()} compact={embed} />
@@ -447,35 +442,12 @@ pub fn app() -> Html {
         };
     }
 
-    let validation_view = loaded
-        .builtin
-        .as_deref()
-        .and_then(|name| validation::report().and_then(|report| Some((report.kernel, report.scenario(name)?))))
-        .map(|(kernel, report)| html! { <ValidationPanel kernel={kernel} report={report} /> })
-        .unwrap_or_default();
-
     let two_sides = loaded.hosts.len() == 2;
-    let catalogue = catalogue.clone();
-    let selected_name = loaded.builtin.clone().unwrap_or_default();
     html! {
         <div class="app" data-testid="app">
             <header class="top">
                 <div class="brand" aria-label="sockscope">{ "sock" }<span>{ "scope" }</span></div>
-                <label class="picker">
-                    <span>{ "Scenario" }</span>
-                    <select onchange={on_pick} data-testid="picker" aria-label="Built-in scenario">
-                        if loaded.builtin.is_none() { <option value="" selected=true>{ "Custom scenario (from the link or the editor)" }</option> }
-                        { for builtin::GROUPS.iter().map(|group| html! {
-                            <optgroup label={*group}>
-                                { for catalogue.iter().filter(|entry| entry.group == *group).map(|entry| html! {
-                                    <option value={entry.name} selected={entry.name == selected_name}>
-                                        { format!("{} — {}", entry.title, entry.source) }
-                                    </option>
-                                }) }
-                            </optgroup>
-                        }) }
-                    </select>
-                </label>
+                <Picker selected={loaded.builtin.clone()} on_pick={on_pick} />
                 <div class="share">
                     <button onclick={on_copy_link} data-testid="copy-link">{ "Copy link" }</button>
                     <button onclick={on_copy_embed} data-testid="copy-embed">{ "Copy embed code" }</button>
@@ -489,13 +461,7 @@ pub fn app() -> Html {
                 </label>
             }
             { notices_view }
-            <section class="intro">
-                <h1 data-testid="title">{ loaded.title.clone() }</h1>
-                if !loaded.source.is_empty() { <p class="source">{ format!("Source: {}", loaded.source) }</p> }
-                if !loaded.description.is_empty() { <p class="description">{ loaded.description.clone() }</p> }
-                { validation_view }
-                { warnings_view }
-            </section>
+            <Intro loaded={(*loaded).clone()} />
             <div class="sticky">
                 { narration }
                 { controls }
@@ -517,17 +483,8 @@ pub fn app() -> Html {
                     { for loaded.hosts.iter().map(|host| html! { <SsPane key={host.clone()} host={host.clone()} snapshot={snapshot.clone()} /> }) }
                 </div>
             </div>
-            <details class="editor">
-                <summary>{ "Edit this scenario or paste your own (JSON)" }</summary>
-                <p class="muted">{ "Runs in your browser. The link then carries the scenario in its # fragment, compressed, so you can share it without a server." }</p>
-                <textarea ref={editor} rows="14" spellcheck="false" aria-label="Scenario JSON" data-testid="editor" />
-                <button onclick={on_run_custom} data-testid="run-custom">{ "Run this scenario" }</button>
-                if let Some(err) = &*editor_error { <p class="error" role="alert" data-testid="editor-error">{ err.clone() }</p> }
-            </details>
-            <footer class="muted">
-                { "sockscope runs entirely in this page: no server, no tracking, nothing fetched but its own files. " }
-                { "Segments, states and timers follow Linux's TCP; see the sources cited with each step." }
-            </footer>
+            <Editor editor={editor} on_run={on_run_custom} error={(*editor_error).clone()} />
+            <Footer />
         </div>
     }
 }

@@ -18,45 +18,55 @@ pub struct ControlsProps {
     pub compact: bool,
 }
 
+/// The actions of the row of buttons, in the order they are drawn.
+const BUTTON_ACTIONS: [Action; 7] = [
+    Action::Home,
+    Action::PreviousChange,
+    Action::StepBack,
+    Action::TogglePlay,
+    Action::StepForward,
+    Action::NextChange,
+    Action::End,
+];
+
 #[function_component(Controls)]
 pub fn controls(props: &ControlsProps) -> Html {
-    let send = |action: Action| {
-        let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(action.clone()))
-    };
-    let on_scrub = {
-        let dispatch = props.dispatch.clone();
-        Callback::from(move |event: InputEvent| {
-            let input: HtmlInputElement = event.target_unchecked_into();
-            if let Ok(value) = input.value().parse::<usize>() {
-                dispatch.emit(Action::Seek(value));
-            }
+    // The handlers are made once per `dispatch` (which the app makes once), so a seek leaves
+    // the buttons' listeners as they are.
+    let buttons = use_memo(props.dispatch.clone(), |dispatch| {
+        BUTTON_ACTIONS.map(|action| {
+            let dispatch = dispatch.clone();
+            Callback::from(move |_: MouseEvent| dispatch.emit(action.clone()))
         })
-    };
-    let on_speed = {
-        let dispatch = props.dispatch.clone();
-        Callback::from(move |event: Event| {
-            let select: HtmlSelectElement = event.target_unchecked_into();
-            if let Ok(value) = select.value().parse::<f64>() {
-                dispatch.emit(Action::SetSpeed(value));
-            }
-        })
-    };
+    });
+    let [home, previous_change, step_back, toggle_play, step_forward, next_change, end] = (*buttons).clone();
+    let on_scrub = use_callback(props.dispatch.clone(), |event: InputEvent, dispatch| {
+        let input: HtmlInputElement = event.target_unchecked_into();
+        if let Ok(value) = input.value().parse::<usize>() {
+            dispatch.emit(Action::Seek(value));
+        }
+    });
+    let on_speed = use_callback(props.dispatch.clone(), |event: Event, dispatch| {
+        let select: HtmlSelectElement = event.target_unchecked_into();
+        if let Ok(value) = select.value().parse::<f64>() {
+            dispatch.emit(Action::SetSpeed(value));
+        }
+    });
     let (play_icon, play_text) = if props.playing { ("❚❚", "Pause") } else { ("▶", "Play") };
     html! {
         <div class={classes!("controls", props.compact.then_some("compact"))} role="group" aria-label="Playback">
             <div class="buttons">
-                <button onclick={send(Action::Home)} title="Beginning (Home)" aria-label="Go to the beginning" data-testid="home">{ "|◀" }</button>
-                <button onclick={send(Action::PreviousChange)} title="Previous state change (Shift+←)"
+                <button onclick={home} title="Beginning (Home)" aria-label="Go to the beginning" data-testid="home">{ "|◀" }</button>
+                <button onclick={previous_change} title="Previous state change (Shift+←)"
                     aria-label="Previous state change" data-testid="prev-change">{ "⇤ state" }</button>
-                <button onclick={send(Action::StepBack)} title="One event back (←)" aria-label="One event back" data-testid="step-back">{ "◀" }</button>
-                <button class="play" onclick={send(Action::TogglePlay)} title="Play or pause (Space)" data-testid="play"
+                <button onclick={step_back} title="One event back (←)" aria-label="One event back" data-testid="step-back">{ "◀" }</button>
+                <button class="play" onclick={toggle_play} title="Play or pause (Space)" data-testid="play"
                     aria-label={play_text}>{ play_icon }<span class="play-text">{ play_text }</span></button>
-                <button onclick={send(Action::StepForward)} title="One event forward (→)" aria-label="One event forward"
+                <button onclick={step_forward} title="One event forward (→)" aria-label="One event forward"
                     data-testid="step-forward">{ "▶" }</button>
-                <button onclick={send(Action::NextChange)} title="Next state change (Shift+→)" aria-label="Next state change"
+                <button onclick={next_change} title="Next state change (Shift+→)" aria-label="Next state change"
                     data-testid="next-change">{ "state ⇥" }</button>
-                <button onclick={send(Action::End)} title="End (End)" aria-label="Go to the end" data-testid="end">{ "▶|" }</button>
+                <button onclick={end} title="End (End)" aria-label="Go to the end" data-testid="end">{ "▶|" }</button>
                 <label class="speed">
                     <span>{ "Speed" }</span>
                     <select onchange={on_speed} data-testid="speed" aria-label="Playback speed">

@@ -3,6 +3,7 @@
 pub mod controls;
 pub mod hosts;
 pub mod machine;
+pub mod page;
 pub mod panes;
 pub mod sequence;
 

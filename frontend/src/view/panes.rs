@@ -70,6 +70,20 @@ const TCPDUMP_SHOWN: usize = 60;
 pub fn tcpdump_pane(props: &TcpdumpProps) -> Html {
     let printed = props.loaded.tcpdump_printed(props.cursor);
     let first = printed.saturating_sub(TCPDUMP_SHOWN);
+    // The earlier lines are one text node and only the current line is an element of its
+    // own: a seek then changes two nodes rather than sixty, and the browser lays out one run
+    // of text instead of sixty inline boxes, which was the largest part of a seek's layout.
+    let (earlier, current) = match props.loaded.tcpdump[first..printed].split_last() {
+        Some(((_, current), earlier)) => {
+            let mut text = String::with_capacity(earlier.iter().map(|(_, line)| line.len() + 1).sum());
+            for (_, line) in earlier {
+                text.push_str(line);
+                text.push('\n');
+            }
+            (text, Some(format!("{current}\n")))
+        }
+        None => (String::new(), None),
+    };
     // The pane keeps its newest line in view without script: it is a column-reverse flex
     // box, whose scroll origin is its bottom edge (see `.pane pre.tail` in style.css). A
     // script that read `scrollHeight` after every change would force a layout of the whole
@@ -80,13 +94,10 @@ pub fn tcpdump_pane(props: &TcpdumpProps) -> Html {
             <pre class="tail" data-testid="tcpdump" tabindex="0" aria-label="tcpdump lines so far"><span class="tail-lines">
                 if first > 0 { <span class="muted">{ format!("… {first} earlier lines\n") }</span> }
                 if printed == 0 { <span class="muted">{ "(no segments yet)" }</span> }
-                { for props.loaded.tcpdump[first..printed].iter().enumerate().map(|(offset, (_, line))| {
-                    let current = first + offset + 1 == printed;
-                    html! {
-                        <span class={classes!("line", current.then_some("current"))}
-                            aria-current={if current { "true" } else { "false" }}>{ format!("{line}\n") }</span>
-                    }
-                }) }
+                { earlier }
+                if let Some(current) = current {
+                    <span class="line current" aria-current="true">{ current }</span>
+                }
             </span></pre>
         </section>
     }
