@@ -195,16 +195,7 @@ fn socket_time_wait() -> (Harness, SocketId) {
 }
 
 fn socket_time_wait_with(tcp: TcpSettings) -> (Harness, SocketId) {
-    let (mut h, id) = socket_syn_sent_with(tcp);
-    h.advance(LATENCY_US);
-    h.inject(Seg {
-        flags: Flags::SYN_ACK,
-        seq: REMOTE_ISS,
-        ack: LOCAL_ISS + 1,
-        win: 64_240,
-        options: remote_syn_options(),
-        ..Seg::default()
-    });
+    let (mut h, id) = socket_established_with(tcp);
     h.close(id);
     h.inject(remote(Flags::ACK, 0, 1));
     h.inject(remote(FIN_ACK, 0, 1));
