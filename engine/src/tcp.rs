@@ -91,8 +91,14 @@ impl crate::socket::Tcb {
 
 /// `len` bytes of a queue from `start`, copied slice by slice rather than byte by byte.
 fn copy_range(queue: &std::collections::VecDeque<u8>, start: usize, len: usize) -> Vec<u8> {
-    let (front, back) = queue.as_slices();
     let mut out = Vec::with_capacity(len);
+    append_range(queue, start, len, &mut out);
+    out
+}
+
+/// Appends `len` bytes of a queue from `start` to `out`.
+fn append_range(queue: &std::collections::VecDeque<u8>, start: usize, len: usize, out: &mut Vec<u8>) {
+    let (front, back) = queue.as_slices();
     if start < front.len() {
         let end = (start + len).min(front.len());
         out.extend_from_slice(&front[start..end]);
@@ -101,7 +107,6 @@ fn copy_range(queue: &std::collections::VecDeque<u8>, start: usize, len: usize) 
         let start = start - front.len();
         out.extend_from_slice(&back[start..start + len]);
     }
-    out
 }
 
 /// What the receiver owes the sender after a segment.
@@ -411,8 +416,7 @@ impl World {
         }
         if !socket.tcb.recv_buf.is_empty() {
             let take = (len as usize).min(socket.tcb.recv_buf.len());
-            let bytes = copy_range(&socket.tcb.recv_buf, 0, take);
-            socket.read.extend_from_slice(&bytes);
+            append_range(&socket.tcb.recv_buf, 0, take, &mut socket.read);
             socket.tcb.recv_buf.drain(..take);
             // A segment's memory is released once it has been read to its end.
             let mut left = take as u32;

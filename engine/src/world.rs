@@ -125,6 +125,7 @@ struct Process {
 }
 
 /// What a system call did.
+#[derive(Clone)]
 pub(crate) enum Outcome {
     /// It returned this value (and maybe a value to show, such as an address).
     Done(i64, Option<String>),
@@ -271,8 +272,8 @@ impl World {
         };
         match reason {
             Some(reason) => {
-                self.overflow_guard_off();
-                self.emit(EventKind::End { reason });
+                // The closing event is always recorded, even by a run that used its whole budget.
+                self.events.push(Event { t_us: self.now, kind: EventKind::End { reason } });
                 let failed_expectations = std::mem::take(&mut self.failures);
                 let streams = self
                     .sockets
@@ -380,10 +381,6 @@ impl World {
     /// [`World::advance`] step by step.
     pub(crate) fn start(&mut self) {
         self.run_ready();
-    }
-
-    fn overflow_guard_off(&mut self) {
-        self.max_events = usize::MAX;
     }
 
     // ----- trace -----
@@ -1113,7 +1110,7 @@ impl World {
                     return;
                 }
                 outcome => {
-                    self.emit_syscall(pid, &step.call, Phase::Return, Some(outcome.clone_result()));
+                    self.emit_syscall(pid, &step.call, Phase::Return, Some(outcome.clone()));
                     let repeat = match (&step.call, &outcome) {
                         (Call::RecvToEof { .. }, Outcome::Done(value, _)) => *value > 0,
                         (Call::SendAll { .. }, Outcome::Done(_, _)) => {
@@ -1488,16 +1485,6 @@ impl World {
                     Some(_) => Outcome::Done(0, None),
                 }
             }
-        }
-    }
-}
-
-impl Outcome {
-    fn clone_result(&self) -> Outcome {
-        match self {
-            Outcome::Done(value, shown) => Outcome::Done(*value, shown.clone()),
-            Outcome::Failed(errno) => Outcome::Failed(*errno),
-            Outcome::Block(socket, reason) => Outcome::Block(*socket, reason.clone()),
         }
     }
 }

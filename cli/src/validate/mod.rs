@@ -501,13 +501,23 @@ mod tests {
     /// after the loopback profile, against the recorded kernel.
     fn compare_with(name: &str, adjust: impl Fn(&mut sockscope_engine::scenario::TcpSettings)) -> ScenarioReport {
         let (scenario, kernel) = fixture(name);
-        let mut profiled = loopback_profile(&scenario, &recorded_facts());
+        compare_against(&scenario, &kernel, adjust)
+    }
+
+    /// Runs the engine on `scenario` under the loopback profile (then `adjust`) and
+    /// compares it with a kernel observation.
+    fn compare_against(
+        scenario: &Scenario,
+        kernel: &Observation,
+        adjust: impl Fn(&mut sockscope_engine::scenario::TcpSettings),
+    ) -> ScenarioReport {
+        let mut profiled = loopback_profile(scenario, &recorded_facts());
         for host in &mut profiled.hosts {
             adjust(&mut host.tcp);
         }
         let run = sockscope_engine::run(&profiled).expect("the engine finishes");
         let engine = engine_observation(&run.trace, engine_horizon(&run.trace));
-        compare::compare(&scenario, &engine, &kernel)
+        compare::compare(scenario, &engine, kernel)
     }
 
     fn differing(report: &ScenarioReport) -> String {
@@ -553,10 +563,7 @@ mod tests {
             .find(|call| call.errno.as_deref() == Some("ECONNREFUSED"))
             .expect("a refused connect");
         refused.errno = Some("ETIMEDOUT".into());
-        let profiled = loopback_profile(&scenario, &recorded_facts());
-        let run = sockscope_engine::run(&profiled).expect("the engine finishes");
-        let engine = engine_observation(&run.trace, engine_horizon(&run.trace));
-        let report = compare::compare(&scenario, &engine, &kernel);
+        let report = compare_against(&scenario, &kernel, |_| {});
         assert_eq!(report.verdict, Verdict::Differs);
         let row = report.rows.iter().find(|row| !row.same).expect("a differing row");
         assert_eq!(row.aspect, "result");
@@ -568,10 +575,7 @@ mod tests {
         let (scenario, mut kernel) = fixture("half-close");
         let ack = kernel.segments.iter_mut().find(|segment| !segment.flags.syn).expect("a segment after the SYNs");
         ack.win += 1;
-        let profiled = loopback_profile(&scenario, &recorded_facts());
-        let run = sockscope_engine::run(&profiled).expect("the engine finishes");
-        let engine = engine_observation(&run.trace, engine_horizon(&run.trace));
-        let report = compare::compare(&scenario, &engine, &kernel);
+        let report = compare_against(&scenario, &kernel, |_| {});
         assert_eq!(report.verdict, Verdict::Differs);
         let row = report.rows.iter().find(|row| !row.same).expect("a differing row");
         assert_eq!(row.aspect, "segment");
