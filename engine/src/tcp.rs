@@ -1615,13 +1615,11 @@ impl World {
         let gap = tcb.last_rcv_at.map_or(u64::MAX, |at| now.saturating_sub(at));
         tcb.rcv_mss = tcb.rcv_mss.max(wire.payload.len() as u32);
         if first || gap > tcb.rto_us {
-            // tcp_initialize_rcv_mss() guesses the peer's MSS before any data has arrived:
-            // at most TCP_MSS_DEFAULT, our own MSS and half our window.
-            let estimate =
-                if first { TCP_MSS_DEFAULT.min(u32::from(tcb.adv_mss)).min(tcb.rcv_wnd / 2) } else { tcb.rcv_mss };
             // tcp_incr_quickack(): half a window's worth of segments, 2 only when that comes
-            // to zero, at most TCP_MAX_QUICKACKS.
-            let quickacks = match tcb.rcv_wnd / (2 * estimate.max(1)) {
+            // to zero, at most TCP_MAX_QUICKACKS. The segment size is icsk_ack.rcv_mss, which
+            // tcp_measure_rcv_mss() has just updated from this very segment, so a first segment
+            // as large as 24 KB on loopback leaves room for a single quick ACK.
+            let quickacks = match tcb.rcv_wnd / (2 * tcb.ack_rcv_mss.max(1)) {
                 0 => 2,
                 n => n,
             };
@@ -1633,7 +1631,8 @@ impl World {
         let rcv_nxt = tcb.rcv_nxt;
         let unacked = tcb.rcv_nxt.wrapping_sub(tcb.rcv_wup);
         let quick = tcb.quick > 0 && !tcb.pingpong;
-        let more_than_one_segment = unacked > tcb.rcv_mss;
+        // __tcp_ack_snd_check(): more than one full frame, measured by icsk_ack.rcv_mss.
+        let more_than_one_segment = unacked > tcb.ack_rcv_mss;
         let ooo_pending = !tcb.ooo.is_empty();
         self.queues_changed(id);
         if ooo_fin == Some(rcv_nxt) {

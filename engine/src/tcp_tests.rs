@@ -558,6 +558,31 @@ fn test_established_quick_acks_then_delayed_ack() {
     assert_eq!(ack.t_us, arrival + DELACK_US);
 }
 
+/// `tcp_event_data_recv()` measures the segment (`tcp_measure_rcv_mss()`) before it counts
+/// the quick-ACKs, so the count is half the window in segments of the size that arrived: with
+/// a small buffer and a full-sized first segment that is a single quick ACK, and the next
+/// segment already waits for the delayed-ACK timer. (On loopback a first segment of 24 KB
+/// does the same to a 64 KB window; see the nagle-off scenario.)
+#[test]
+fn test_established_quick_acks_count_in_the_measured_segment_size() {
+    let mut tcp = Harness::linux_settings();
+    tcp.rcvbuf = 8192;
+    tcp.window_scaling = false;
+    let (mut h, id) = socket_established_with(tcp);
+    let rcv_wnd = h.sock(id).tcb.rcv_wnd;
+    assert!((2 * 1460..4 * 1460).contains(&rcv_wnd), "a window of one to two full segments: {rcv_wnd}");
+    let arrival = h.now() + LATENCY_US;
+    h.inject(remote_data(0, 0, &[b'q'; 1460]));
+    let ack = only(h.take_sent());
+    assert_eq!((ack.t_us, ack.seg.ack), (arrival, REMOTE_ISS + 1 + 1460), "the one quick ACK");
+    assert_eq!(h.sock(id).tcb.quick, 0);
+    h.advance(5_000);
+    h.inject(remote_data(1460, 0, &[b'q'; 100]));
+    assert!(h.take_sent().is_empty(), "no quick-ACK is left: the ACK waits");
+    h.advance(DELACK_US);
+    assert_eq!(only(h.take_sent()).seg.ack, REMOTE_ISS + 1 + 1560);
+}
+
 /// `tcp_event_data_sent()` and `tcp_in_quickack_mode()`: once the application answers
 /// within the ACK delay the connection is interactive (pingpong) and data is acknowledged
 /// by the reply or, failing one, after 40 ms, although quick-ACKs remain.

@@ -208,6 +208,9 @@ pub fn prepare(scenario: &Scenario, facts: &KernelFacts) -> Result<(Scenario, Ob
             MAX_REAL_RUN_US / 1_000_000
         ));
     }
+    if let Some(reason) = profile::racing_threads(&run.trace) {
+        return Err(reason);
+    }
     Ok((profiled, engine_observation(&run.trace, horizon)))
 }
 
