@@ -303,86 +303,6 @@ fn foreign_address(steps: &[Step], hosts: &[Ipv4]) -> Option<SockAddr> {
     None
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tlpi() -> Scenario {
-        sockscope_engine::builtin::get("tlpi-tcpdump").expect("tlpi-tcpdump is built in")
-    }
-
-    #[test]
-    fn profile_neutralises_what_the_kernel_picks() {
-        let facts = KernelFacts {
-            release: "Linux test".into(),
-            wscale: 10,
-            congestion_control: "bbr".into(),
-            wmem_max: 4 << 20,
-        };
-        let profiled = loopback_profile(&tlpi(), &facts);
-        for host in &profiled.hosts {
-            assert!(host.tcp.isn.is_empty() && host.tcp.ephemeral_ports.is_empty());
-            assert_eq!(host.tcp.window_clamp, None);
-            assert_eq!(host.tcp.wscale, 10);
-            assert!(host.tcp.timestamps && host.tcp.sack);
-        }
-        assert_eq!(profiled.links.len(), 1);
-        assert_eq!(profiled.links[0].mtu, 65_536);
-        assert_eq!(engine_only_reason(&tlpi()), None);
-    }
-
-    /// The engine's run of a built-in scenario under the loopback profile.
-    fn loopback_trace(name: &str) -> sockscope_engine::Trace {
-        let facts = KernelFacts {
-            release: "Linux test".into(),
-            wscale: 7,
-            congestion_control: "cubic".into(),
-            wmem_max: 4 << 20,
-        };
-        let scenario = sockscope_engine::builtin::get(name).expect("built in");
-        sockscope_engine::run(&loopback_profile(&scenario, &facts)).expect("runs").trace
-    }
-
-    #[test]
-    fn threads_that_race_on_lo_are_found() {
-        let burst = racing_threads(&loopback_trace("nagle-off")).expect("nagle-off races");
-        assert!(burst.contains("6 data segments arrive at one instant"), "{burst}");
-        let drain = racing_threads(&loopback_trace("flow-control")).expect("flow-control races");
-        assert!(drain.contains("client's send() waits for room while server drains"), "{drain}");
-        // One send() of 40000 bytes leaves as two segments at once: no second thread is involved.
-        for calm in ["linger-wait", "one-write", "tlpi-tcpdump", "concurrent-server", "delayed-ack"] {
-            assert_eq!(racing_threads(&loopback_trace(calm)), None, "{calm}");
-        }
-    }
-
-    #[test]
-    fn hosts_map_to_loopback_and_back() {
-        let scenario = tlpi();
-        let map = LoopbackMap::in_subnet(&scenario, [0, 0]);
-        let server: SockAddr = "10.0.0.2:55555".parse().unwrap();
-        let real = map.real(server).unwrap();
-        assert_eq!(real.to_string(), "127.0.0.2:55555");
-        assert_eq!(map.scenario(real), server);
-        assert_eq!(map.real("0.0.0.0:1".parse().unwrap()).unwrap().to_string(), "0.0.0.0:1");
-        assert_eq!(map.real("10.9.9.9:1".parse().unwrap()), None);
-        let private = LoopbackMap::for_namespace(&scenario, 4_026_532_301);
-        let real = private.real(server).unwrap();
-        assert_ne!(real.ip.0[1], 0, "never 127.0.x.x, where other programs live");
-        assert_eq!(private.scenario(real), server);
-    }
-
-    #[test]
-    fn settings_a_kernel_cannot_take_make_a_scenario_engine_only() {
-        let mut scenario = tlpi();
-        scenario.hosts[0].tcp.rcvbuf = 500;
-        let reason = engine_only_reason(&scenario).expect("a 500-byte buffer cannot be reproduced");
-        assert!(reason.contains("tcp.rcvbuf = 500"), "{reason}");
-        let mut scenario = tlpi();
-        scenario.hosts[1].tcp.delack_ms = 200;
-        assert!(engine_only_reason(&scenario).unwrap().contains("delack_ms"));
-    }
-}
-
 /// Why the real run of a scenario would not repeat itself, read from the engine's own run
 /// under the loopback profile: two threads that the scenario has acting at once.
 ///
@@ -506,4 +426,84 @@ pub fn racing_threads(trace: &sockscope_engine::Trace) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tlpi() -> Scenario {
+        sockscope_engine::builtin::get("tlpi-tcpdump").expect("tlpi-tcpdump is built in")
+    }
+
+    #[test]
+    fn profile_neutralises_what_the_kernel_picks() {
+        let facts = KernelFacts {
+            release: "Linux test".into(),
+            wscale: 10,
+            congestion_control: "bbr".into(),
+            wmem_max: 4 << 20,
+        };
+        let profiled = loopback_profile(&tlpi(), &facts);
+        for host in &profiled.hosts {
+            assert!(host.tcp.isn.is_empty() && host.tcp.ephemeral_ports.is_empty());
+            assert_eq!(host.tcp.window_clamp, None);
+            assert_eq!(host.tcp.wscale, 10);
+            assert!(host.tcp.timestamps && host.tcp.sack);
+        }
+        assert_eq!(profiled.links.len(), 1);
+        assert_eq!(profiled.links[0].mtu, 65_536);
+        assert_eq!(engine_only_reason(&tlpi()), None);
+    }
+
+    /// The engine's run of a built-in scenario under the loopback profile.
+    fn loopback_trace(name: &str) -> sockscope_engine::Trace {
+        let facts = KernelFacts {
+            release: "Linux test".into(),
+            wscale: 7,
+            congestion_control: "cubic".into(),
+            wmem_max: 4 << 20,
+        };
+        let scenario = sockscope_engine::builtin::get(name).expect("built in");
+        sockscope_engine::run(&loopback_profile(&scenario, &facts)).expect("runs").trace
+    }
+
+    #[test]
+    fn threads_that_race_on_lo_are_found() {
+        let burst = racing_threads(&loopback_trace("nagle-off")).expect("nagle-off races");
+        assert!(burst.contains("6 data segments arrive at one instant"), "{burst}");
+        let drain = racing_threads(&loopback_trace("flow-control")).expect("flow-control races");
+        assert!(drain.contains("client's send() waits for room while server drains"), "{drain}");
+        // One send() of 40000 bytes leaves as two segments at once: no second thread is involved.
+        for calm in ["linger-wait", "one-write", "tlpi-tcpdump", "concurrent-server", "delayed-ack"] {
+            assert_eq!(racing_threads(&loopback_trace(calm)), None, "{calm}");
+        }
+    }
+
+    #[test]
+    fn hosts_map_to_loopback_and_back() {
+        let scenario = tlpi();
+        let map = LoopbackMap::in_subnet(&scenario, [0, 0]);
+        let server: SockAddr = "10.0.0.2:55555".parse().unwrap();
+        let real = map.real(server).unwrap();
+        assert_eq!(real.to_string(), "127.0.0.2:55555");
+        assert_eq!(map.scenario(real), server);
+        assert_eq!(map.real("0.0.0.0:1".parse().unwrap()).unwrap().to_string(), "0.0.0.0:1");
+        assert_eq!(map.real("10.9.9.9:1".parse().unwrap()), None);
+        let private = LoopbackMap::for_namespace(&scenario, 4_026_532_301);
+        let real = private.real(server).unwrap();
+        assert_ne!(real.ip.0[1], 0, "never 127.0.x.x, where other programs live");
+        assert_eq!(private.scenario(real), server);
+    }
+
+    #[test]
+    fn settings_a_kernel_cannot_take_make_a_scenario_engine_only() {
+        let mut scenario = tlpi();
+        scenario.hosts[0].tcp.rcvbuf = 500;
+        let reason = engine_only_reason(&scenario).expect("a 500-byte buffer cannot be reproduced");
+        assert!(reason.contains("tcp.rcvbuf = 500"), "{reason}");
+        let mut scenario = tlpi();
+        scenario.hosts[1].tcp.delack_ms = 200;
+        assert!(engine_only_reason(&scenario).unwrap().contains("delack_ms"));
+    }
 }
