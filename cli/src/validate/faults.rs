@@ -389,3 +389,144 @@ pub fn nft_available() -> Result<(), String> {
         Err(err) => Err(format!("the nftables command `nft` is not installed ({err})")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builtin(name: &str) -> Scenario {
+        sockscope_engine::builtin::get(name).expect("a built-in scenario")
+    }
+
+    /// Host i is played by 127.2.7.(i+1).
+    fn map(scenario: &Scenario) -> LoopbackMap {
+        LoopbackMap::for_namespace(scenario, 0x0107)
+    }
+
+    fn engine_trace(scenario: &Scenario) -> Trace {
+        let facts = super::super::profile::KernelFacts {
+            release: "Linux test".into(),
+            wscale: 10,
+            congestion_control: "cubic".into(),
+            wmem_max: 4 << 20,
+        };
+        sockscope_engine::run(&super::super::profile::loopback_profile(scenario, &facts))
+            .expect("the engine finishes")
+            .trace
+    }
+
+    /// The setup script followed by each timed change, as `@<us>` and its commands.
+    fn rules(scenario: &Scenario) -> String {
+        let edges = schedule(scenario, &engine_trace(scenario)).expect("a schedule");
+        let mut text = setup_script(scenario, &map(scenario), &edges);
+        for edge in &edges {
+            if let Some(at_us) = edge.at_us {
+                text.push_str(&format!("@{at_us}\n{}", commands(&edge.change, scenario, &map(scenario))));
+            }
+        }
+        text
+    }
+
+    const HEAD: &str = "add table ip sockscope\n";
+    const INPUT: &str = "add chain ip sockscope input { type filter hook input priority filter; policy accept; }\n";
+    const OUTPUT: &str = "add chain ip sockscope output { type filter hook output priority filter; policy accept; }\n";
+
+    #[test]
+    fn each_fault_becomes_its_rules() {
+        let mut acks = builtin("retransmission");
+        acks.faults = serde_json::from_str(
+            r#"[{"fault":"drop","match":{"from":"server","to":"client","flags":"F.","data":false},"nth":2,"count":3},
+                {"fault":"link_down","a":"client","b":"server","from_ms":0,"until_ms":300}]"#,
+        )
+        .expect("faults");
+        let cases = [
+            (
+                builtin("retransmission"),
+                format!(
+                    "{HEAD}add chain ip sockscope fault0\n{INPUT}add rule ip sockscope input jump fault0\n\
+                     add rule ip sockscope fault0 ip saddr 127.2.7.1 @ih,0,8 0x0-0xff numgen inc mod 4294967295 0 drop\n"
+                ),
+            ),
+            (
+                // The window opens at 1000 ms, when the client closes: the rule goes in 50 ms before.
+                builtin("lost-final-ack"),
+                format!(
+                    "{HEAD}add chain ip sockscope fault0\n{INPUT}add rule ip sockscope input jump fault0\n@950000\n\
+                     add rule ip sockscope fault0 ip saddr 127.2.7.1 tcp flags & (fin | syn | rst | psh | ack) == ack \
+                     numgen inc mod 4294967295 0 drop\n"
+                ),
+            ),
+            (
+                builtin("peer-reboot"),
+                format!(
+                    "{HEAD}add chain ip sockscope crash1_in\nadd chain ip sockscope crash1_out\n{INPUT}\
+                     add rule ip sockscope input jump crash1_in\n{OUTPUT}add rule ip sockscope output jump crash1_out\n\
+                     @2000000\nadd rule ip sockscope crash1_in ip daddr 127.2.7.2 drop\n\
+                     add rule ip sockscope crash1_out ip saddr 127.2.7.2 drop\n\
+                     @5000000\nflush chain ip sockscope crash1_in\nflush chain ip sockscope crash1_out\n"
+                ),
+            ),
+            (
+                // The link comes back at 300 ms, between the client's first SYN (100 ms, lost) and
+                // its retransmission (1.1 s).
+                acks,
+                format!(
+                    "{HEAD}add chain ip sockscope fault0\nadd chain ip sockscope fault1\n{INPUT}\
+                     add rule ip sockscope input jump fault0\nadd rule ip sockscope input jump fault1\n\
+                     add rule ip sockscope fault0 @ih,0,8 0x0-0xff return\n\
+                     add rule ip sockscope fault0 ip saddr 127.2.7.2 ip daddr 127.2.7.1 \
+                     tcp flags & (fin | syn | rst | psh | ack) == fin | ack numgen inc mod 4294967295 1-3 drop\n\
+                     add rule ip sockscope fault1 ip saddr 127.2.7.1 ip daddr 127.2.7.2 drop\n\
+                     add rule ip sockscope fault1 ip saddr 127.2.7.2 ip daddr 127.2.7.1 drop\n\
+                     @300000\nflush chain ip sockscope fault1\n"
+                ),
+            ),
+        ];
+        for (scenario, expected) in cases {
+            assert_eq!(rules(&scenario), expected, "{}", scenario.name);
+        }
+    }
+
+    #[test]
+    fn faults_no_rule_can_express_are_engine_only() {
+        let cases = [
+            (r#"{"fault":"loss","rate":0.1}"#, "faults[0] loses segments at random (rate 0.1)"),
+            (r#"{"fault":"delay","extra_us":500}"#, "faults[0] duplicates, reorders or delays segments"),
+            (r#"{"fault":"drop","match":{"seq":[1,100]}}"#, "faults[0] names relative sequence numbers"),
+            (r#"{"fault":"drop","match":{"flags":"X"}}"#, "faults[0] names flags `X`"),
+        ];
+        for (fault, expected) in cases {
+            let mut scenario = builtin("retransmission");
+            scenario.faults = vec![serde_json::from_str(fault).expect("a fault")];
+            let reason = super::super::profile::engine_only_reason(&scenario).unwrap_or_default();
+            assert!(reason.starts_with(expected), "{fault}: {reason}");
+        }
+        // Flags "none" also match UDP datagrams in the engine, which a `tcp flags` rule misses.
+        let mut scenario = builtin("udp-vs-tcp");
+        scenario.faults = vec![serde_json::from_str(r#"{"fault":"drop","match":{"flags":"none"}}"#).expect("a fault")];
+        assert!(unsupported_reason(&scenario).is_some_and(|reason| reason.contains("UDP")));
+        scenario.faults = vec![serde_json::from_str(r#"{"fault":"drop","match":{"data":true}}"#).expect("a fault")];
+        assert_eq!(unsupported_reason(&scenario), None, "@ih reads a UDP payload too");
+        for name in ["retransmission", "lost-final-ack", "peer-reboot", "keepalive", "connect-timeout", "peer-crash"] {
+            assert_eq!(unsupported_reason(&builtin(name)), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn edges_are_placed_in_the_quiet_gap_around_them() {
+        let activity = [100_000, 1_000_000, 1_030_000];
+        let apply = Change::Apply(0);
+        let crash = Change::Crash(1);
+        // At the named time when nothing is near, else pushed away from the traffic.
+        assert_eq!(place(&activity, 500_000, &apply), Ok(Some(500_000)));
+        assert_eq!(place(&activity, 1_000_000, &apply), Ok(Some(950_000)));
+        assert_eq!(place(&activity, 120_000, &crash), Ok(Some(150_000)));
+        assert_eq!(place(&activity, 2_000_000, &crash), Ok(Some(2_000_000)));
+        // Before any traffic a rule is simply there from the start; a crash is not possible.
+        assert_eq!(place(&activity, 50_000, &apply), Ok(None));
+        assert!(place(&activity, 50_000, &crash).is_err());
+        // 30 ms between two segments leaves no room for 50 ms of margin on each side.
+        let reason = place(&activity, 1_010_000, &apply).expect_err("too close");
+        assert!(reason.contains("1000.0 ms and 1030.0 ms"), "{reason}");
+    }
+}

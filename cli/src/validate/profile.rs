@@ -192,7 +192,7 @@ pub fn keepalive_timing(tcp: &TcpSettings) -> Result<Option<(u32, u32, u32)>, St
     }
     let seconds = |name: &str, ms: u64| -> Result<u32, String> {
         match u32::try_from(ms / 1000) {
-            Ok(seconds) if ms % 1000 == 0 && (1..=32_767).contains(&seconds) => Ok(seconds),
+            Ok(seconds) if ms.is_multiple_of(1000) && (1..=32_767).contains(&seconds) => Ok(seconds),
             _ => Err(format!("tcp.{name} = {ms} is not a whole number of seconds from 1 to 32767")),
         }
     };
@@ -399,5 +399,13 @@ mod tests {
         let mut scenario = tlpi();
         scenario.hosts[1].tcp.delack_ms = 200;
         assert!(engine_only_reason(&scenario).unwrap().contains("delack_ms"));
+        // Keepalive timing is a per-socket option too, when the sockets can take it.
+        let keepalive = sockscope_engine::builtin::get("keepalive").expect("keepalive is built in");
+        assert_eq!(engine_only_reason(&keepalive), None);
+        assert_eq!(keepalive_timing(&keepalive.hosts[0].tcp), Ok(Some((30, 5, 3))));
+        assert_eq!(keepalive_timing(&keepalive.hosts[1].tcp), Ok(None));
+        let mut scenario = keepalive;
+        scenario.hosts[0].tcp.keepalive_intvl_ms = 1500;
+        assert!(engine_only_reason(&scenario).unwrap().contains("keepalive_intvl_ms = 1500"));
     }
 }
