@@ -121,7 +121,9 @@ fn run(options: &Options) -> ExitCode {
             // meets. A difference must therefore show on a second run too.
             let (second, second_kernel) = validate_one(&scenario, &facts);
             if second.verdict != Verdict::Differs {
-                println!("{name}: differed on a first real run but not on a second; the second counts");
+                println!("{name}: differed on a first real run but not on a second; the second counts. The first:");
+                let differing: Vec<DiffRow> = scenario_report.rows.iter().filter(|row| !row.same).cloned().collect();
+                print!("{}", side_by_side(&differing));
             }
             (scenario_report, kernel) = (second, second_kernel);
         }
