@@ -36,8 +36,8 @@ commands:
                         with SOCKSCOPE_BENCH=1 and their output shown
   help                  print this message
 
-Tools (trunk, wasm-bindgen, wasm-opt, chromium) are installed on first use via cargo, rustup or
-apt-get only.";
+Tools (trunk, wasm-bindgen, wasm-opt, chromium, and nftables for `validate`) are installed on
+first use via cargo, rustup or apt-get only.";
 
 /// The web page's sources; the page exists once `frontend/index.html` does.
 const FRONTEND_DIR: &str = "frontend";
@@ -149,6 +149,7 @@ fn test(root: &Path) -> Result {
             skips.push(5);
         }
         None => {
+            tools::ensure_nftables()?;
             let mut validate = cargo(["run", "-p", "sockscope", "--", "validate", "--all"]);
             run(validate.current_dir(root))?;
         }

@@ -270,6 +270,26 @@ pub fn ensure_browser() -> Result {
     apt_install(&missing)
 }
 
+/// Installs Debian's `nftables` when the `nft` command is missing. `sockscope validate` uses
+/// it to drop segments and cut hosts off inside the network namespace of each real run; without
+/// it the scenarios with faults are reported as engine-only. Off Debian the validator runs
+/// without it and says why.
+pub fn ensure_nftables() -> Result {
+    if let Some(version) = probe(Command::new("nft").arg("--version")) {
+        println!("{} is installed", version.trim());
+        return Ok(());
+    }
+    if !util::is_debian() {
+        println!(
+            "`nft` is missing and this is not a Debian-like system: the scenarios with faults will be \
+             reported as engine-only (install nftables to check them against the kernel)"
+        );
+        return Ok(());
+    }
+    println!("installing the Debian package nftables, which the validator uses to inject faults");
+    apt_install(&["nftables"])
+}
+
 /// Installs Debian packages with apt-get, running `apt-get update` at most once per run.
 /// Without root it only prints the command to run and fails.
 fn apt_install(packages: &[&str]) -> Result {

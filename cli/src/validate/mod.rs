@@ -4,10 +4,12 @@
 //! For each scenario: the engine runs it under the loopback profile (`profile.rs`); the
 //! same processes run as threads with real sockets in a fresh network namespace
 //! (`real.rs`), while `capture.rs` records the segments on `lo` and `observe.rs` every
-//! state change; `compare.rs` lines the two up. docs/validation.md explains what is compared
-//! and which scenarios only the engine can run.
+//! state change; `compare.rs` lines the two up. A scenario's faults become nftables rules in
+//! that namespace, changed as the run goes on (`faults.rs`). docs/validation.md explains what
+//! is compared and which scenarios only the engine can run.
 
 pub mod compare;
+pub mod faults;
 pub mod profile;
 
 #[cfg(target_os = "linux")]
@@ -27,6 +29,7 @@ use sockscope_engine::validation::{DiffRow, Report, ScenarioReport, Verdict};
 use sockscope_engine::{builtin, Scenario};
 
 use compare::{engine_horizon, engine_observation, Observation};
+use faults::Edge;
 use profile::{engine_only_reason, loopback_profile, KernelFacts, MAX_REAL_RUN_US};
 
 pub const USAGE: &str = "\
@@ -118,7 +121,9 @@ fn run(options: &Options) -> ExitCode {
             // meets. A difference must therefore show on a second run too.
             let (second, second_kernel) = validate_one(&scenario, &facts);
             if second.verdict != Verdict::Differs {
-                println!("{name}: differed on a first real run but not on a second; the second counts");
+                println!("{name}: differed on a first real run but not on a second; the second counts. The first:");
+                let differing: Vec<DiffRow> = scenario_report.rows.iter().filter(|row| !row.same).cloned().collect();
+                print!("{}", side_by_side(&differing));
             }
             (scenario_report, kernel) = (second, second_kernel);
         }
@@ -192,8 +197,9 @@ fn engine_only(scenario: &Scenario, reason: String) -> ScenarioReport {
 }
 
 /// Everything up to the real run: whether the scenario can be reproduced at all, the
-/// engine's observation under the loopback profile and the horizon both sides stop at.
-pub fn prepare(scenario: &Scenario, facts: &KernelFacts) -> Result<(Scenario, Observation), String> {
+/// engine's observation under the loopback profile, the horizon both sides stop at, and
+/// when the real run changes its fault rules.
+pub fn prepare(scenario: &Scenario, facts: &KernelFacts) -> Result<(Scenario, Observation, Vec<Edge>), String> {
     if let Some(reason) = engine_only_reason(scenario) {
         return Err(reason);
     }
@@ -211,7 +217,8 @@ pub fn prepare(scenario: &Scenario, facts: &KernelFacts) -> Result<(Scenario, Ob
     if let Some(reason) = profile::racing_threads(&run.trace) {
         return Err(reason);
     }
-    Ok((profiled, engine_observation(&run.trace, horizon)))
+    let edges = faults::schedule(scenario, &run.trace)?;
+    Ok((profiled, engine_observation(&run.trace, horizon), edges))
 }
 
 /// Adds the "not waited for" facts of both sides as note rows.
@@ -227,11 +234,11 @@ pub fn with_notes(mut report: ScenarioReport, engine: &Observation, kernel: &Obs
 
 #[cfg(target_os = "linux")]
 fn validate_one(scenario: &Scenario, facts: &KernelFacts) -> (ScenarioReport, Option<Observation>) {
-    let (_, engine) = match prepare(scenario, facts) {
+    let (_, engine, edges) = match prepare(scenario, facts) {
         Ok(prepared) => prepared,
         Err(reason) => return (engine_only(scenario, reason), None),
     };
-    match kernel::observe(scenario, engine.horizon_us) {
+    match kernel::observe(scenario, engine.horizon_us, edges) {
         Ok(kernel) => {
             let report = compare::compare(scenario, &engine, &kernel);
             (with_notes(report, &engine, &kernel), Some(kernel))
@@ -295,9 +302,10 @@ mod kernel {
 
     use super::capture::Capture;
     use super::compare::{Observation, StateChange, SETTLE_US};
+    use super::faults::Edge;
     use super::observe::{self, StateTracer};
     use super::profile::{KernelFacts, LoopbackMap};
-    use super::{real, sys};
+    use super::{fault_setup, real, sys};
 
     /// Runs `body` on a thread of its own in a fresh network namespace with `lo` up and its
     /// TCP segmentation offload off (see `sys::loopback_tso_off`).
@@ -354,8 +362,13 @@ mod kernel {
         KernelFacts { release, wscale, congestion_control, wmem_max }
     }
 
-    /// Plays the scenario on loopback and observes it, for at most `horizon_us` plus a margin.
-    pub fn observe(scenario: &sockscope_engine::Scenario, horizon_us: u64) -> Result<Observation, String> {
+    /// Plays the scenario on loopback and observes it, for at most `horizon_us` plus a margin,
+    /// with its faults changed at `edges`.
+    pub fn observe(
+        scenario: &sockscope_engine::Scenario,
+        horizon_us: u64,
+        edges: Vec<Edge>,
+    ) -> Result<Observation, String> {
         let scenario = scenario.clone();
         let tag = scenario.name.clone();
         let crossing = super::profile::needs_crossing_delay(&scenario);
@@ -379,10 +392,14 @@ mod kernel {
                     ));
                 }
             }
+            let (host_sockets, changes) = fault_setup(&scenario, &map, &edges)?;
             let tracer = StateTracer::start(&tag).map_err(|err| format!("cannot trace TCP state changes: {err}"))?;
             let capture = Capture::start().map_err(|err| format!("cannot capture on lo: {err}"))?;
             let deadline = Duration::from_micros(horizon_us + 1_000_000);
-            let run = real::run_processes(&scenario, &map, deadline);
+            let run = real::run_processes(&scenario, &map, host_sockets, &changes, deadline);
+            if let Some(error) = run.errors.first() {
+                return Err(format!("the real run could not reproduce the scenario: {error}"));
+            }
             // Let delayed ACKs and retransmissions happen, as the engine's horizon does.
             let settle_until = run.start_us + run.end_us + SETTLE_US;
             let now = sys::monotonic_us();
@@ -413,8 +430,14 @@ mod kernel {
                 segment.to = map.scenario(segment.to);
                 observation.segments.push(segment);
             }
+            let torn_down = |change: &StateChange| {
+                run.teardowns.iter().any(|teardown| {
+                    (teardown.start_us..=teardown.end_us).contains(&change.t_us)
+                        && teardown.locals.contains(&change.local)
+                })
+            };
             for change in states {
-                if change.t_us < run.start_us {
+                if change.t_us < run.start_us || torn_down(&change) {
                     continue;
                 }
                 let t_us = relative(change.t_us);
@@ -445,12 +468,57 @@ mod kernel {
                     run.end_us as f64 / 1e6
                 ));
             }
+            for teardown in &run.teardowns {
+                observation.notes.push(format!(
+                    "a crash at {:.3} s: {} socket(s) torn down with SO_LINGER {{1, 0}} behind drop rules; their \
+                     state changes then are left out (in the engine a crashed host's sockets just vanish)",
+                    relative(teardown.start_us) as f64 / 1e6,
+                    teardown.locals.len()
+                ));
+            }
             if captured.drops > 0 {
                 return Err(format!("the capture lost {} packets (its buffer was full)", captured.drops));
             }
             Ok(observation)
         })
     }
+}
+
+/// The nft rules set up before the run, and the real run's part of the faults: each host's
+/// per-socket keepalive settings and the timed changes.
+#[cfg(target_os = "linux")]
+fn fault_setup(
+    scenario: &Scenario,
+    map: &profile::LoopbackMap,
+    edges: &[Edge],
+) -> Result<(real::HostSockets, Vec<real::TimedChange>), String> {
+    let mut host_sockets = real::HostSockets::default();
+    for host in &scenario.hosts {
+        if let (Ok(Some(timing)), Some(ip)) = (profile::keepalive_timing(&host.tcp), map.real_ip(host.addr)) {
+            host_sockets.keepalive.insert(ip, timing);
+        }
+    }
+    if scenario.faults.is_empty() {
+        return Ok((host_sockets, Vec::new()));
+    }
+    faults::nft_available().map_err(|why| format!("needs nftables to inject its faults, and {why}"))?;
+    faults::run_nft(&faults::setup_script(scenario, map, edges))?;
+    let host_ip = |index: usize| {
+        scenario.hosts.get(index).and_then(|host| map.real_ip(host.addr)).unwrap_or(sockscope_engine::Ipv4([0; 4]))
+    };
+    let changes = edges
+        .iter()
+        .filter_map(|edge| {
+            let at_us = edge.at_us?;
+            let host = match edge.change {
+                faults::Change::Crash(index) => Some(real::HostChange::Crash(host_ip(index))),
+                faults::Change::Reboot(index) => Some(real::HostChange::Reboot(host_ip(index))),
+                faults::Change::Apply(_) | faults::Change::Lift(_) => None,
+            };
+            Some(real::TimedChange { at_us, script: faults::commands(&edge.change, scenario, map), host })
+        })
+        .collect();
+    Ok((host_sockets, changes))
 }
 
 /// The comparison tested on kernel observations recorded on Linux 6.18.44 (window scale 10)

@@ -31,6 +31,9 @@ use super::compare::StateChange;
 
 const TRACEFS: &str = "/sys/kernel/tracing";
 
+/// The trace instance's ring size per CPU: about 100,000 state-change events.
+const TRACE_BUFFER_KB: u32 = 8192;
+
 /// A private trace instance recording `inet_sock_set_state`.
 pub struct StateTracer {
     dir: PathBuf,
@@ -53,13 +56,31 @@ impl StateTracer {
         fs::create_dir(&dir)?;
         let tracer = StateTracer { dir };
         fs::write(tracer.dir.join("trace_clock"), "mono")?;
+        // The tracepoint sees every namespace's connections. The default ring of 1.4 MB per CPU
+        // holds some 20,000 events and then overwrites the oldest, which a busy machine (another
+        // validator's benchmark) reaches within the minute that `keepalive` runs.
+        fs::write(tracer.dir.join("buffer_size_kb"), TRACE_BUFFER_KB.to_string())?;
         fs::write(tracer.dir.join("events/sock/inet_sock_set_state/enable"), "1")?;
         Ok(tracer)
     }
 
-    /// Stops recording and returns the trace text.
+    /// Stops recording and returns the trace text, or an error if the ring overwrote events.
     pub fn finish(self) -> io::Result<String> {
         let _ = fs::write(self.dir.join("events/sock/inet_sock_set_state/enable"), "0");
+        let mut overrun = 0u64;
+        for entry in fs::read_dir(self.dir.join("per_cpu"))?.flatten() {
+            let stats = fs::read_to_string(entry.path().join("stats")).unwrap_or_default();
+            overrun += stats
+                .lines()
+                .find_map(|line| line.strip_prefix("overrun:"))
+                .and_then(|count| count.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+        if overrun > 0 {
+            return Err(io::Error::other(format!(
+                "the state trace lost {overrun} events to a full ring (other programs changed many TCP states)"
+            )));
+        }
         fs::read_to_string(self.dir.join("trace"))
     }
 }

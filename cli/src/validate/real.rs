@@ -10,6 +10,13 @@
 //! (IP_PKTINFO). send() uses MSG_NOSIGNAL so
 //! that EPIPE comes back as an error instead of killing the validator with SIGPIPE.
 //!
+//! A scenario's faults are changes of nftables rules made at set moments (see `faults.rs`);
+//! a crash also makes the host's processes stop and its sockets vanish: each of its sockets
+//! gets SO_LINGER {1, 0} and is shut down, which wakes any call blocked on it (its result is
+//! recorded as still blocked, as the engine leaves a crashed process's call), and the
+//! process's threads then close them, each close an abortive one whose RST the crash rules
+//! drop before it reaches the wire.
+//!
 //! Every call's return value or errno is recorded with its time; before a call that follows
 //! a quiet gap (see `compare::QUIET_GAP_US`) the queue levels of its socket are read with
 //! SIOCINQ/SIOCOUTQ, or TCP_INFO's accept-queue length for a listener.
@@ -48,13 +55,58 @@ pub struct RealRun {
     /// enter or leave LISTEN: listen(), close(), shutdown() and process exits.
     pub listener_windows: Vec<(u64, u64)>,
     pub send_buffers: Vec<SendBuffer>,
+    /// What each crash tore down, for the state changes it caused to be left out.
+    pub teardowns: Vec<Teardown>,
+    /// What the run could not set up (an nft change, a socket option): it does not show the
+    /// scenario then.
+    pub errors: Vec<String>,
+}
+
+/// A fault change the run makes at a set moment.
+pub struct TimedChange {
+    /// Microseconds from the start of the run.
+    pub at_us: u64,
+    /// The nft commands (possibly none).
+    pub script: String,
+    pub host: Option<HostChange>,
+}
+
+/// What a change does to a host besides its rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostChange {
+    /// The host (by its loopback address) crashes.
+    Crash(Ipv4),
+    /// The host boots again.
+    Reboot(Ipv4),
+}
+
+/// The sockets a crash tore down and the monotonic interval (us) it took. Their state
+/// changes in that interval (to FIN_WAIT1 by the shutdown, to CLOSE by the abortive close)
+/// are the validator's way of making them vanish: in the engine a crashed host's sockets
+/// simply stop existing, with no state change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Teardown {
+    pub start_us: u64,
+    pub end_us: u64,
+    pub locals: Vec<SockAddr>,
+}
+
+/// Per-host settings the real run gives each TCP socket a host's processes create.
+#[derive(Clone, Debug, Default)]
+pub struct HostSockets {
+    /// TCP_KEEPIDLE, TCP_KEEPINTVL (seconds) and TCP_KEEPCNT, for a host whose keepalive
+    /// sysctls the scenario changes.
+    pub keepalive: BTreeMap<Ipv4, (u32, u32, u32)>,
 }
 
 struct Shared {
     start_us: u64,
     map: LoopbackMap,
     abort: AtomicBool,
-    sockets: Mutex<Vec<Weak<Socket>>>,
+    /// Hosts (by loopback address) that have crashed.
+    down: Mutex<BTreeSet<Ipv4>>,
+    host_sockets: HostSockets,
+    sockets: Mutex<Vec<(Ipv4, Weak<Socket>)>>,
     calls: Mutex<Vec<CallResult>>,
     checkpoints: Mutex<Vec<Checkpoint>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -62,6 +114,8 @@ struct Shared {
     bound_ports: Mutex<BTreeSet<u16>>,
     listener_windows: Mutex<Vec<(u64, u64)>>,
     send_buffers: Mutex<Vec<SendBuffer>>,
+    teardowns: Mutex<Vec<Teardown>>,
+    errors: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -69,12 +123,18 @@ impl Shared {
         sys::monotonic_us().saturating_sub(self.start_us)
     }
 
-    fn record(&self, process: &str, call: &str, outcome: io::Result<i64>, value: Option<String>) {
+    /// Whether a process on `host` must stop: the run was aborted or the host crashed.
+    fn stopped(&self, host: Ipv4) -> bool {
+        self.abort.load(Ordering::SeqCst)
+            || self.down.lock().unwrap_or_else(|poison| poison.into_inner()).contains(&host)
+    }
+
+    fn record(&self, process: &str, host: Ipv4, call: &str, outcome: io::Result<i64>, value: Option<String>) {
         let (result, errno) = match outcome {
             Ok(value) => (Some(value), None),
             Err(err) => (None, Some(errno_name(&err))),
         };
-        let blocked = self.abort.load(Ordering::SeqCst);
+        let blocked = self.stopped(host);
         let record = CallResult {
             t_us: self.now(),
             process: process.to_string(),
@@ -104,14 +164,72 @@ impl Shared {
         }
     }
 
-    fn register(&self, socket: &Arc<Socket>) {
-        self.sockets.lock().unwrap_or_else(|poison| poison.into_inner()).push(Arc::downgrade(socket));
+    fn register(&self, host: Ipv4, socket: &Arc<Socket>) {
+        self.sockets.lock().unwrap_or_else(|poison| poison.into_inner()).push((host, Arc::downgrade(socket)));
     }
 
-    /// Sleeps until relative time `until_us`, waking early if the run is aborted.
-    fn sleep_until(&self, until_us: u64) {
+    /// The open sockets of one host.
+    fn sockets_of(&self, host: Ipv4) -> Vec<Arc<Socket>> {
+        let sockets = self.sockets.lock().unwrap_or_else(|poison| poison.into_inner());
+        sockets.iter().filter(|(owner, _)| *owner == host).filter_map(|(_, socket)| socket.upgrade()).collect()
+    }
+
+    /// Makes one change of the scenario's faults.
+    fn make_change(&self, change: &TimedChange) {
+        let start_us = sys::monotonic_us();
+        if let Some(HostChange::Reboot(host)) = change.host {
+            // The crashed host's sockets must be gone before its address answers again.
+            self.wait_until_gone(host);
+            self.down.lock().unwrap_or_else(|poison| poison.into_inner()).remove(&host);
+        }
+        if !change.script.is_empty() {
+            if let Err(err) = super::faults::run_nft(&change.script) {
+                self.errors.lock().unwrap_or_else(|poison| poison.into_inner()).push(err);
+            }
+        }
+        if let Some(HostChange::Crash(host)) = change.host {
+            self.down.lock().unwrap_or_else(|poison| poison.into_inner()).insert(host);
+            let mut locals = Vec::new();
+            self.in_listener_window(|| {
+                for socket in self.sockets_of(host) {
+                    if let Some(local) = socket.local_addr().ok().and_then(|addr| addr.as_socket_ipv4()) {
+                        locals.push(SockAddr::new(Ipv4(local.ip().octets()), local.port()));
+                    }
+                    // SO_LINGER {1, 0}: the final close is abortive and leaves no TIME_WAIT.
+                    let _ = socket.set_linger(Some(Duration::ZERO));
+                    let _ = socket.shutdown(std::net::Shutdown::Both);
+                    let _ = socket.set_nonblocking(true);
+                }
+                self.wait_until_gone(host);
+            });
+            let end_us = sys::monotonic_us();
+            self.teardowns.lock().unwrap_or_else(|poison| poison.into_inner()).push(Teardown {
+                start_us,
+                end_us,
+                locals,
+            });
+        }
+    }
+
+    /// Waits (at most 2 s) until every socket of `host` has been closed by its threads.
+    fn wait_until_gone(&self, host: Ipv4) {
+        for _ in 0..2000 {
+            if self.sockets_of(host).is_empty() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        self.errors
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .push(format!("the sockets of crashed host {host} were still open 2 s after the crash"));
+    }
+
+    /// Sleeps until relative time `until_us`, waking early if the run is aborted or `host`
+    /// crashes.
+    fn sleep_until(&self, until_us: u64, host: Ipv4) {
         loop {
-            if self.abort.load(Ordering::SeqCst) {
+            if self.stopped(host) {
                 return;
             }
             let now = self.now();
@@ -124,12 +242,21 @@ impl Shared {
 }
 
 /// Runs the scenario's processes on real sockets in the calling thread's network namespace
-/// and waits for them, at most `deadline` of wall time.
-pub fn run_processes(scenario: &Scenario, map: &LoopbackMap, deadline: Duration) -> RealRun {
+/// and waits for them, at most `deadline` of wall time, making the fault `changes` (sorted by
+/// time) when they are due.
+pub fn run_processes(
+    scenario: &Scenario,
+    map: &LoopbackMap,
+    host_sockets: HostSockets,
+    changes: &[TimedChange],
+    deadline: Duration,
+) -> RealRun {
     let shared = Arc::new(Shared {
         start_us: sys::monotonic_us(),
         map: map.clone(),
         abort: AtomicBool::new(false),
+        down: Mutex::new(BTreeSet::new()),
+        host_sockets,
         sockets: Mutex::new(Vec::new()),
         calls: Mutex::new(Vec::new()),
         checkpoints: Mutex::new(Vec::new()),
@@ -138,7 +265,15 @@ pub fn run_processes(scenario: &Scenario, map: &LoopbackMap, deadline: Duration)
         bound_ports: Mutex::new(BTreeSet::new()),
         listener_windows: Mutex::new(Vec::new()),
         send_buffers: Mutex::new(Vec::new()),
+        teardowns: Mutex::new(Vec::new()),
+        errors: Mutex::new(Vec::new()),
     });
+    let mut changes = changes.iter().peekable();
+    let make_due_changes = |changes: &mut std::iter::Peekable<std::slice::Iter<'_, TimedChange>>| {
+        while let Some(change) = changes.next_if(|change| change.at_us <= shared.now()) {
+            shared.make_change(change);
+        }
+    };
     for process in &scenario.processes {
         let host = scenario.hosts.iter().find(|host| host.name == process.host).map(|host| host.addr);
         let host_ip = host.and_then(|ip| map.real_ip(ip)).unwrap_or(Ipv4([127, 0, 0, 1]));
@@ -148,10 +283,12 @@ pub fn run_processes(scenario: &Scenario, map: &LoopbackMap, deadline: Duration)
         let (yielded, waiting) = mpsc::channel();
         spawn(&shared, process.name.clone(), host_ip, process.steps.clone(), BTreeMap::new(), Some(yielded));
         let _ = waiting.recv_timeout(Duration::from_millis(100));
+        make_due_changes(&mut changes);
     }
     let deadline_us = deadline.as_micros() as u64;
     let mut aborted = false;
     loop {
+        make_due_changes(&mut changes);
         let handles: Vec<JoinHandle<()>> =
             std::mem::take(&mut *shared.threads.lock().unwrap_or_else(|p| p.into_inner()));
         if handles.is_empty() {
@@ -173,8 +310,14 @@ pub fn run_processes(scenario: &Scenario, map: &LoopbackMap, deadline: Duration)
             shared.abort.store(true, Ordering::SeqCst);
             shared.last_exit_us.store(deadline_us, Ordering::SeqCst);
             shared.in_listener_window(|| {
-                for socket in shared.sockets.lock().unwrap_or_else(|p| p.into_inner()).iter().filter_map(Weak::upgrade)
-                {
+                let sockets: Vec<Arc<Socket>> = shared
+                    .sockets
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter()
+                    .filter_map(|(_, socket)| socket.upgrade())
+                    .collect();
+                for socket in sockets {
                     let _ = socket.shutdown(std::net::Shutdown::Both);
                     let _ = socket.set_nonblocking(true);
                 }
@@ -189,7 +332,11 @@ pub fn run_processes(scenario: &Scenario, map: &LoopbackMap, deadline: Duration)
     let bound_ports = std::mem::take(&mut *shared.bound_ports.lock().unwrap_or_else(|p| p.into_inner()));
     let send_buffers = std::mem::take(&mut *shared.send_buffers.lock().unwrap_or_else(|p| p.into_inner()));
     let listener_windows = std::mem::take(&mut *shared.listener_windows.lock().unwrap_or_else(|p| p.into_inner()));
+    let teardowns = std::mem::take(&mut *shared.teardowns.lock().unwrap_or_else(|p| p.into_inner()));
+    let errors = std::mem::take(&mut *shared.errors.lock().unwrap_or_else(|p| p.into_inner()));
     RealRun {
+        teardowns,
+        errors,
         calls,
         checkpoints,
         start_us: shared.start_us,
@@ -219,6 +366,7 @@ fn spawn(
         process.shared.in_listener_window(|| process.fds.clear());
         let now = process.shared.now();
         if !process.shared.abort.load(Ordering::SeqCst) {
+            // A crashed host's processes end at the crash, as in the engine.
             process.shared.last_exit_us.fetch_max(now, Ordering::SeqCst);
         }
     });
@@ -290,7 +438,7 @@ impl Process {
 
     fn run(&mut self, steps: &[Step]) {
         for step in steps {
-            if self.shared.abort.load(Ordering::SeqCst) {
+            if self.shared.stopped(self.host_ip) {
                 return;
             }
             let call = &step.call;
@@ -311,7 +459,7 @@ impl Process {
             }
             if let Some(at_ms) = step.at_ms {
                 // at_ms counts from the start of the run, as in the engine.
-                self.shared.sleep_until((at_ms * 1000.0).round() as u64);
+                self.shared.sleep_until((at_ms * 1000.0).round() as u64, self.host_ip);
             }
             if !matches!(call, Call::Sleep { .. }) {
                 self.checkpoint(call);
@@ -371,7 +519,7 @@ impl Process {
     }
 
     fn record(&self, call: &Call, outcome: io::Result<i64>, value: Option<String>) {
-        self.shared.record(&self.name, call.name(), outcome, value);
+        self.shared.record(&self.name, self.host_ip, call.name(), outcome, value);
     }
 
     fn execute(&mut self, call: &Call) {
@@ -384,8 +532,20 @@ impl Process {
                 match Socket::new(Domain::IPV4, kind, None) {
                     Ok(socket) => {
                         let fd = socket.as_raw_fd();
+                        if let (Type::STREAM, Some(&(idle, interval, probes))) =
+                            (kind, self.shared.host_sockets.keepalive.get(&self.host_ip))
+                        {
+                            // The host's keepalive sysctls, given to each of its sockets.
+                            if let Err(err) = sys::keepalive_timing(fd, idle, interval, probes) {
+                                self.shared
+                                    .errors
+                                    .lock()
+                                    .unwrap_or_else(|p| p.into_inner())
+                                    .push(format!("cannot set {}'s keepalive timing: {err}", self.name));
+                            }
+                        }
                         let socket = Arc::new(socket);
-                        self.shared.register(&socket);
+                        self.shared.register(self.host_ip, &socket);
                         self.fds.insert(name.clone(), socket);
                         self.record(call, Ok(i64::from(fd)), None);
                     }
@@ -420,7 +580,7 @@ impl Process {
                 Ok((socket, peer)) => {
                     let fd = socket.as_raw_fd();
                     let socket = Arc::new(socket);
-                    self.shared.register(&socket);
+                    self.shared.register(self.host_ip, &socket);
                     self.fds.insert(name.clone(), socket);
                     let value = self.scenario_addr(peer);
                     self.record(call, Ok(i64::from(fd)), value);
@@ -468,7 +628,7 @@ impl Process {
                 self.note_send_buffer(fd);
                 let bytes = payload(data, len);
                 let mut done = 0;
-                while done < bytes.len() && !self.shared.abort.load(Ordering::SeqCst) {
+                while done < bytes.len() && !self.shared.stopped(self.host_ip) {
                     let outcome =
                         self.socket(fd).and_then(|socket| socket.send_with_flags(&bytes[done..], libc::MSG_NOSIGNAL));
                     match outcome {
@@ -499,7 +659,7 @@ impl Process {
                 match self.recv_once(fd, *len) {
                     Ok((count, value)) => {
                         self.record(call, Ok(count), value);
-                        if count == 0 || self.shared.abort.load(Ordering::SeqCst) {
+                        if count == 0 || self.shared.stopped(self.host_ip) {
                             break;
                         }
                     }
@@ -580,7 +740,7 @@ impl Process {
                 Ok(copy) => {
                     let number = copy.as_raw_fd();
                     let copy = Arc::new(copy);
-                    self.shared.register(&copy);
+                    self.shared.register(self.host_ip, &copy);
                     self.fds.insert(name.clone(), copy);
                     self.record(call, Ok(i64::from(number)), None);
                 }
@@ -592,7 +752,7 @@ impl Process {
                 for (name, socket) in &self.fds {
                     if let Ok(copy) = socket.try_clone() {
                         let copy = Arc::new(copy);
-                        self.shared.register(&copy);
+                        self.shared.register(self.host_ip, &copy);
                         copies.insert(name.clone(), copy);
                     }
                 }
@@ -601,7 +761,7 @@ impl Process {
             }
             Call::Sleep { ms } => {
                 let until = self.shared.now() + (ms * 1000.0).round() as u64;
-                self.shared.sleep_until(until);
+                self.shared.sleep_until(until, self.host_ip);
                 self.record(call, Ok(0), None);
             }
         }
@@ -637,7 +797,7 @@ impl Process {
     fn wait_writable(&self, fd: &str) {
         let Ok(socket) = self.socket(fd) else { return };
         let capacity = socket.send_buffer_size().unwrap_or(0) as u32;
-        while !self.shared.abort.load(Ordering::SeqCst) {
+        while !self.shared.stopped(self.host_ip) {
             let queued = sys::outq(socket.as_raw_fd()).unwrap_or(0);
             // tcp_poll(): writable once a third of the send buffer is free (sk_stream_wspace).
             if queued.saturating_mul(3) <= capacity.saturating_mul(2) {
