@@ -341,7 +341,7 @@ impl<'de> Deserialize<'de> for Step {
                 D::Error::custom(format!("expect: {err} (give a number or an errno name such as \"ECONNREFUSED\")"))
             })?),
         };
-        let call = Call::deserialize(serde_json::Value::Object(map)).map_err(D::Error::custom)?;
+        let call = call_from_map(map).map_err(D::Error::custom)?;
         Ok(Step { call, at_ms, note, expect })
     }
 }
@@ -519,8 +519,14 @@ pub struct Payload {
 }
 
 /// The calls a step can make. Descriptors are named by the step that created them (`as`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "call", rename_all = "snake_case", deny_unknown_fields)]
+///
+/// In JSON a call is an object tagged by `"call"`. Its `Deserialize` is written by hand (see
+/// [`call_from_map`]) rather than derived: serde's derive for an internally tagged enum buffers
+/// the object and expands every variant's visitor twice, which made this one type about a
+/// sixth of the web page's code. The hand-written reader accepts exactly what the derive
+/// accepted and words its errors the same way.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "call", rename_all = "snake_case")]
 pub enum Call {
     Socket {
         #[serde(rename = "as")]
@@ -624,6 +630,299 @@ pub enum Call {
     Sleep {
         ms: f64,
     },
+}
+
+impl<'de> Deserialize<'de> for Call {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        call_from_map(map).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The value of `"call"`: the call's name, or one of its aliases (`write`, `read`). An unknown
+/// name is reported with the list of known ones, as serde reports an unknown variant.
+#[derive(Clone, Copy, Deserialize)]
+#[serde(variant_identifier, rename_all = "snake_case")]
+enum CallName {
+    Socket,
+    Bind,
+    Listen,
+    Connect,
+    Accept,
+    #[serde(alias = "write")]
+    Send,
+    SendAll,
+    Sendto,
+    #[serde(alias = "read")]
+    Recv,
+    Recvfrom,
+    RecvToEof,
+    Shutdown,
+    Close,
+    Setsockopt,
+    Getsockopt,
+    Fcntl,
+    Getsockname,
+    Getpeername,
+    Dup,
+    Fork,
+    Sleep,
+}
+
+/// The type of one argument of a call, which says how its JSON value is read.
+#[derive(Clone, Copy)]
+enum ArgKind {
+    Text,
+    OptionalText,
+    Addr,
+    Count,
+    OptionalCount,
+    Flag,
+    Millis,
+    SockType,
+    How,
+    OptName,
+    OptValue,
+    Child,
+}
+
+/// One argument of a call, read from its JSON value.
+enum Arg {
+    Text(String),
+    OptionalText(Option<String>),
+    Addr(SockAddr),
+    Count(u32),
+    OptionalCount(Option<u32>),
+    Flag(bool),
+    Millis(f64),
+    SockType(SockType),
+    How(How),
+    OptName(OptName),
+    OptValue(OptValue),
+    Child(Box<ChildSpec>),
+}
+
+fn read_arg(kind: ArgKind, value: serde_json::Value) -> Result<Arg, serde_json::Error> {
+    Ok(match kind {
+        ArgKind::Text => Arg::Text(String::deserialize(value)?),
+        ArgKind::OptionalText => Arg::OptionalText(Option::deserialize(value)?),
+        ArgKind::Addr => Arg::Addr(SockAddr::deserialize(value)?),
+        ArgKind::Count => Arg::Count(u32::deserialize(value)?),
+        ArgKind::OptionalCount => Arg::OptionalCount(Option::deserialize(value)?),
+        ArgKind::Flag => Arg::Flag(bool::deserialize(value)?),
+        ArgKind::Millis => Arg::Millis(f64::deserialize(value)?),
+        ArgKind::SockType => Arg::SockType(SockType::deserialize(value)?),
+        ArgKind::How => Arg::How(How::deserialize(value)?),
+        ArgKind::OptName => Arg::OptName(OptName::deserialize(value)?),
+        ArgKind::OptValue => Arg::OptValue(OptValue::deserialize(value)?),
+        ArgKind::Child => Arg::Child(Box::deserialize(value)?),
+    })
+}
+
+/// The arguments of one call, read in the order serde's derive reads them: the object's keys
+/// in order (a key the call does not take is an error at once), then a missing argument is an
+/// error, in the order the call declares them.
+struct Args {
+    names: &'static [&'static str],
+    values: Vec<Option<Arg>>,
+}
+
+impl Args {
+    fn read(
+        map: serde_json::Map<String, serde_json::Value>,
+        fields: &'static [&'static str],
+        kinds: &[ArgKind],
+    ) -> Result<Args, serde_json::Error> {
+        let mut values: Vec<Option<Arg>> = kinds.iter().map(|_| None).collect();
+        for (key, value) in map {
+            let Some(index) = fields.iter().position(|name| *name == key) else {
+                return Err(serde::de::Error::unknown_field(&key, fields));
+            };
+            values[index] = Some(read_arg(kinds[index], value)?);
+        }
+        Ok(Args { names: fields, values })
+    }
+
+    /// The argument at `index`; `None` when the object does not have it.
+    fn take(&mut self, index: usize) -> Option<Arg> {
+        self.values[index].take()
+    }
+
+    fn missing(&self, index: usize) -> serde_json::Error {
+        serde::de::Error::missing_field(self.names[index])
+    }
+
+    fn text(&mut self, index: usize) -> Result<String, serde_json::Error> {
+        match self.take(index) {
+            Some(Arg::Text(text)) => Ok(text),
+            _ => Err(self.missing(index)),
+        }
+    }
+
+    fn optional_text(&mut self, index: usize) -> Option<String> {
+        match self.take(index) {
+            Some(Arg::OptionalText(text)) => text,
+            _ => None,
+        }
+    }
+
+    fn addr(&mut self, index: usize) -> Result<SockAddr, serde_json::Error> {
+        match self.take(index) {
+            Some(Arg::Addr(addr)) => Ok(addr),
+            _ => Err(self.missing(index)),
+        }
+    }
+
+    fn count(&mut self, index: usize) -> Result<u32, serde_json::Error> {
+        match self.take(index) {
+            Some(Arg::Count(count)) => Ok(count),
+            _ => Err(self.missing(index)),
+        }
+    }
+
+    fn optional_count(&mut self, index: usize) -> Option<u32> {
+        match self.take(index) {
+            Some(Arg::OptionalCount(count)) => count,
+            _ => None,
+        }
+    }
+
+    fn flag(&mut self, index: usize) -> Result<bool, serde_json::Error> {
+        match self.take(index) {
+            Some(Arg::Flag(flag)) => Ok(flag),
+            _ => Err(self.missing(index)),
+        }
+    }
+
+    fn millis(&mut self, index: usize) -> Result<f64, serde_json::Error> {
+        match self.take(index) {
+            Some(Arg::Millis(ms)) => Ok(ms),
+            _ => Err(self.missing(index)),
+        }
+    }
+
+    fn sock_type(&mut self, index: usize) -> SockType {
+        match self.take(index) {
+            Some(Arg::SockType(sock_type)) => sock_type,
+            _ => SockType::default(),
+        }
+    }
+
+    fn how(&mut self, index: usize) -> Result<How, serde_json::Error> {
+        match self.take(index) {
+            Some(Arg::How(how)) => Ok(how),
+            _ => Err(self.missing(index)),
+        }
+    }
+
+    fn opt_name(&mut self, index: usize) -> Result<OptName, serde_json::Error> {
+        match self.take(index) {
+            Some(Arg::OptName(name)) => Ok(name),
+            _ => Err(self.missing(index)),
+        }
+    }
+
+    fn opt_value(&mut self, index: usize) -> Result<OptValue, serde_json::Error> {
+        match self.take(index) {
+            Some(Arg::OptValue(value)) => Ok(value),
+            _ => Err(self.missing(index)),
+        }
+    }
+
+    fn child(&mut self, index: usize) -> Result<Box<ChildSpec>, serde_json::Error> {
+        match self.take(index) {
+            Some(Arg::Child(child)) => Ok(child),
+            _ => Err(self.missing(index)),
+        }
+    }
+}
+
+/// Reads one call from its JSON object (with the step's own fields already taken out).
+fn call_from_map(mut map: serde_json::Map<String, serde_json::Value>) -> Result<Call, serde_json::Error> {
+    use ArgKind as K;
+    let tag = map.remove("call").ok_or_else(|| serde::de::Error::missing_field("call"))?;
+    let name = CallName::deserialize(tag)?;
+    let fd_only: &[ArgKind] = &[K::Text];
+    let fd_and_name: &[ArgKind] = &[K::Text, K::Text];
+    let fd_and_len: &[ArgKind] = &[K::Text, K::Count];
+    let payload: &[ArgKind] = &[K::Text, K::OptionalText, K::OptionalCount];
+    Ok(match name {
+        CallName::Socket => {
+            let mut args = Args::read(map, &["as", "type"], &[K::Text, K::SockType])?;
+            Call::Socket { name: args.text(0)?, sock_type: args.sock_type(1) }
+        }
+        CallName::Bind => {
+            let mut args = Args::read(map, &["fd", "addr"], &[K::Text, K::Addr])?;
+            Call::Bind { fd: args.text(0)?, addr: args.addr(1)? }
+        }
+        CallName::Listen => {
+            let mut args = Args::read(map, &["fd", "backlog"], fd_and_len)?;
+            Call::Listen { fd: args.text(0)?, backlog: args.count(1)? }
+        }
+        CallName::Connect => {
+            let mut args = Args::read(map, &["fd", "addr"], &[K::Text, K::Addr])?;
+            Call::Connect { fd: args.text(0)?, addr: args.addr(1)? }
+        }
+        CallName::Accept => {
+            let mut args = Args::read(map, &["fd", "as"], fd_and_name)?;
+            Call::Accept { fd: args.text(0)?, name: args.text(1)? }
+        }
+        CallName::Send => {
+            let mut args = Args::read(map, &["fd", "data", "len"], payload)?;
+            Call::Send { fd: args.text(0)?, data: args.optional_text(1), len: args.optional_count(2) }
+        }
+        CallName::SendAll => {
+            let mut args = Args::read(map, &["fd", "data", "len"], payload)?;
+            Call::SendAll { fd: args.text(0)?, data: args.optional_text(1), len: args.optional_count(2) }
+        }
+        CallName::Sendto => {
+            let kinds = [K::Text, K::Addr, K::OptionalText, K::OptionalCount];
+            let mut args = Args::read(map, &["fd", "addr", "data", "len"], &kinds)?;
+            Call::Sendto {
+                fd: args.text(0)?,
+                addr: args.addr(1)?,
+                data: args.optional_text(2),
+                len: args.optional_count(3),
+            }
+        }
+        CallName::Recv => {
+            let mut args = Args::read(map, &["fd", "len"], fd_and_len)?;
+            Call::Recv { fd: args.text(0)?, len: args.count(1)? }
+        }
+        CallName::Recvfrom => {
+            let mut args = Args::read(map, &["fd", "len"], fd_and_len)?;
+            Call::Recvfrom { fd: args.text(0)?, len: args.count(1)? }
+        }
+        CallName::RecvToEof => {
+            let mut args = Args::read(map, &["fd", "len"], fd_and_len)?;
+            Call::RecvToEof { fd: args.text(0)?, len: args.count(1)? }
+        }
+        CallName::Shutdown => {
+            let mut args = Args::read(map, &["fd", "how"], &[K::Text, K::How])?;
+            Call::Shutdown { fd: args.text(0)?, how: args.how(1)? }
+        }
+        CallName::Close => Call::Close { fd: Args::read(map, &["fd"], fd_only)?.text(0)? },
+        CallName::Setsockopt => {
+            let mut args = Args::read(map, &["fd", "opt", "value"], &[K::Text, K::OptName, K::OptValue])?;
+            Call::Setsockopt { fd: args.text(0)?, opt: args.opt_name(1)?, value: args.opt_value(2)? }
+        }
+        CallName::Getsockopt => {
+            let mut args = Args::read(map, &["fd", "opt"], &[K::Text, K::OptName])?;
+            Call::Getsockopt { fd: args.text(0)?, opt: args.opt_name(1)? }
+        }
+        CallName::Fcntl => {
+            let mut args = Args::read(map, &["fd", "nonblock"], &[K::Text, K::Flag])?;
+            Call::Fcntl { fd: args.text(0)?, nonblock: args.flag(1)? }
+        }
+        CallName::Getsockname => Call::Getsockname { fd: Args::read(map, &["fd"], fd_only)?.text(0)? },
+        CallName::Getpeername => Call::Getpeername { fd: Args::read(map, &["fd"], fd_only)?.text(0)? },
+        CallName::Dup => {
+            let mut args = Args::read(map, &["fd", "as"], fd_and_name)?;
+            Call::Dup { fd: args.text(0)?, name: args.text(1)? }
+        }
+        CallName::Fork => Call::Fork { child: Args::read(map, &["child"], &[K::Child])?.child(0)? },
+        CallName::Sleep => Call::Sleep { ms: Args::read(map, &["ms"], &[K::Millis])?.millis(0)? },
+    })
 }
 
 /// The program of a forked child.
