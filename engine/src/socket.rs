@@ -185,6 +185,13 @@ pub(crate) struct Tcb {
     /// It starts at a guess (`tcp_initialize_rcv_mss()`) and only grows, to the length of a
     /// larger segment (`tcp_measure_rcv_mss()`); 0 until the connection is established.
     pub ack_rcv_mss: u32,
+    /// `icsk_ack.last_seg_size`: the payload of the last small segment that looked full-sized
+    /// (`tcp_measure_rcv_mss()`); two in a row lower `ack_rcv_mss` to it.
+    pub last_seg_size: u32,
+    /// `ICSK_ACK_PUSHED` (1) and `ICSK_ACK_PUSHED2` (2): one or two segments smaller than
+    /// `ack_rcv_mss` arrived since the last ACK. A read that empties the queue then sends the
+    /// owed ACK at once (`tcp_cleanup_rbuf()`); cleared by every ACK sent.
+    pub ack_pushed: u8,
 
     pub srtt_us: Option<u64>,
     pub rttvar_us: u64,

@@ -42,6 +42,8 @@ use crate::world::{Outcome, Wire, World, LOOPBACK_MTU};
 const TCP_MSS_DEFAULT: u32 = 536;
 /// Bytes the timestamps option adds to every segment once negotiated.
 const TIMESTAMPS_LEN: u32 = 12;
+/// A TCP header without options (`sizeof(struct tcphdr)`).
+const TCP_HEADER_LEN: u32 = 20;
 /// `sysctl_rmem_max` / `sysctl_wmem_max`: setsockopt() can ask for at most this (doubled).
 const RMEM_MAX: u32 = 212_992;
 const WMEM_MAX: u32 = 212_992;
@@ -430,7 +432,7 @@ impl World {
             }
             socket.tcb.delivered += take as u64;
             self.queues_changed(id);
-            self.window_update_after_read(id);
+            self.ack_after_read(id);
             return Outcome::Done(take as i64, None);
         }
         if let Some(errno) = socket.error.take() {
@@ -863,7 +865,9 @@ impl World {
         }
         let ack = if flags.ack { tcb.rcv_nxt } else { 0 };
         if flags.ack {
+            // tcp_event_ack_sent(): the delayed-ACK state is cleared (icsk_ack.pending = 0).
             tcb.ack_pending = false;
+            tcb.ack_pushed = 0;
             tcb.quick = tcb.quick.saturating_sub(1);
         }
         let wire = Wire {
@@ -1035,9 +1039,22 @@ impl World {
         }
     }
 
-    /// After the application read: announce a window that has at least doubled
-    /// (tcp_cleanup_rbuf()), so a sender stalled on a small window can go on.
-    fn window_update_after_read(&mut self, id: SocketId) {
+    /// After the application read some bytes (`tcp_cleanup_rbuf()`): an owed ACK goes out at
+    /// once if more than one full segment is unacknowledged, or if the read emptied the queue
+    /// after a small (pushed) segment and the connection is not interactive (pingpong) — or,
+    /// with two small segments waiting, even when it is. Otherwise a window that has at least
+    /// doubled is announced, so a sender stalled on a small window can go on.
+    fn ack_after_read(&mut self, id: SocketId) {
+        let socket = &self.sockets[id as usize];
+        let tcb = &socket.tcb;
+        if tcb.ack_pending {
+            let unacked = tcb.rcv_nxt.wrapping_sub(tcb.rcv_wup);
+            let pushed = tcb.ack_pushed == 2 || (tcb.ack_pushed == 1 && !tcb.pingpong);
+            if unacked > tcb.ack_rcv_mss || (pushed && socket.rmem_alloc() == 0) {
+                self.send_ack(id);
+                return;
+            }
+        }
         let socket = &self.sockets[id as usize];
         if !matches!(socket.state, State::Established | State::FinWait1 | State::FinWait2) || socket.tcb.fin_rcvd {
             return;
@@ -1605,7 +1622,9 @@ impl World {
         }
         // tcp_event_data_recv(): measure the segment, then perhaps let the window grow.
         let segment_len = wire.payload.len() as u32;
-        self.measure_rcv_mss(id, segment_len);
+        // TCP_REMNANT: flags a full-sized segment would not carry (URG is not modelled).
+        let remnant = wire.flags.psh || wire.flags.fin || wire.flags.syn;
+        self.measure_rcv_mss(id, segment_len, remnant);
         if segment_len >= 128 {
             self.grow_window(id, segment_len);
         }
@@ -1653,14 +1672,29 @@ impl World {
     /// changed ratio moves the window clamp to the buffer's new share (`tcp_set_window_clamp()`,
     /// never below SOCK_MIN_RCVBUF / 2), and rcv_ssthresh with it. The scenario's own
     /// `window_clamp` stays a bound.
-    fn measure_rcv_mss(&mut self, id: SocketId, len: u32) {
+    fn measure_rcv_mss(&mut self, id: SocketId, len: u32, remnant: bool) {
         let setting = self.settings(id).window_clamp.unwrap_or(u32::MAX);
         let advmss = self.own_mss(id);
         let socket = &mut self.sockets[id as usize];
         let rcvbuf = socket.rcvbuf;
         let tcb = &mut socket.tcb;
         let estimate = tcb.ack_rcv_mss;
+        let lss = std::mem::take(&mut tcb.last_seg_size);
         if len < estimate {
+            // A smaller segment: the peer pushed what it had. With its header it may still
+            // look like a full segment of a smaller MSS (at least TCP_MSS_DEFAULT, or at least
+            // TCP_MIN_MSS without PSH, URG, FIN or SYN); two of one size in a row lower the
+            // estimate to that size. Otherwise the ACK owed is marked pushed.
+            let header = TCP_HEADER_LEN + if tcb.timestamps { TIMESTAMPS_LEN } else { 0 };
+            let whole = len + header;
+            if whole >= TCP_MSS_DEFAULT + TCP_HEADER_LEN || (whole >= TCP_MIN_MSS + TCP_HEADER_LEN && !remnant) {
+                tcb.last_seg_size = len;
+                if len == lss {
+                    tcb.ack_rcv_mss = len;
+                    return;
+                }
+            }
+            tcb.ack_pushed = if tcb.ack_pushed > 0 { 2 } else { 1 };
             return;
         }
         tcb.ack_rcv_mss = len.min(advmss);

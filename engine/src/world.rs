@@ -147,6 +147,10 @@ pub(crate) struct World {
     seq: u64,
     pub rng: Rng,
     ready: BTreeSet<Pid>,
+    /// A process that stepped aside for events of its own instant (see `step_process`): it
+    /// goes on before the processes those events woke, as the running thread keeps its CPU
+    /// while a woken one is still being scheduled on another.
+    resuming: Option<Pid>,
     pub events: Vec<Event>,
     max_events: usize,
     max_time_us: u64,
@@ -216,6 +220,7 @@ impl World {
             seq: 0,
             rng: Rng::new(scenario.seed),
             ready: BTreeSet::new(),
+            resuming: None,
             events: Vec::new(),
             max_events: scenario.limits.max_events,
             max_time_us: scenario.limits.max_time_ms.saturating_mul(1000),
@@ -1022,12 +1027,26 @@ impl World {
     }
 
     fn run_ready(&mut self) {
-        while let Some(pid) = self.ready.pop_first() {
-            if self.overflow {
+        loop {
+            if self.overflow || self.due_now() {
+                // Events of this instant come first (see step_process).
                 return;
             }
+            let pid = match self.resuming.take() {
+                Some(pid) if self.ready.remove(&pid) => pid,
+                _ => match self.ready.pop_first() {
+                    Some(pid) => pid,
+                    None => return,
+                },
+            };
             self.step_process(pid);
         }
+    }
+
+    /// Whether an event (a delivery over a link without latency, most often) is due at the
+    /// current instant.
+    fn due_now(&self) -> bool {
+        self.queue.peek().is_some_and(|&Reverse((time, _, _))| time == self.now)
     }
 
     fn sleep_until(&mut self, pid: Pid, until: u64) {
@@ -1142,10 +1161,24 @@ impl World {
                                 }
                             }
                         }
+                        if self.due_now() {
+                            self.ready.insert(pid);
+                            self.resuming = Some(pid);
+                            return;
+                        }
                         continue;
                     }
                     process.call = None;
                     process.pc += 1;
+                    if self.due_now() {
+                        // Something the call set off is due at this very instant (only a link
+                        // without latency does that): on Linux's loopback a segment and the
+                        // peer's answer to it are handled inside the call that sent it, before
+                        // the program's next call, so let them happen first.
+                        self.ready.insert(pid);
+                        self.resuming = Some(pid);
+                        return;
+                    }
                 }
             }
         }

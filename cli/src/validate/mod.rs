@@ -497,6 +497,9 @@ fn fault_setup(
         if let (Ok(Some(timing)), Some(ip)) = (profile::keepalive_timing(&host.tcp), map.real_ip(host.addr)) {
             host_sockets.keepalive.insert(ip, timing);
         }
+        if let (Some(mss), Some(ip)) = (host.tcp.mss, map.real_ip(host.addr)) {
+            host_sockets.mss.insert(ip, mss);
+        }
     }
     if scenario.faults.is_empty() {
         return Ok((host_sockets, Vec::new()));

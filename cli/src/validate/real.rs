@@ -97,6 +97,10 @@ pub struct HostSockets {
     /// TCP_KEEPIDLE, TCP_KEEPINTVL (seconds) and TCP_KEEPCNT, for a host whose keepalive
     /// sysctls the scenario changes.
     pub keepalive: BTreeMap<Ipv4, (u32, u32, u32)>,
+    /// TCP_MAXSEG, for a host whose MSS the scenario sets: the option makes the socket
+    /// announce that MSS and clamps the one it sends with (`user_mss` in `tcp_connect_init()`
+    /// and `tcp_parse_options()`); a listener passes it to the connections it accepts.
+    pub mss: BTreeMap<Ipv4, u16>,
 }
 
 struct Shared {
@@ -542,6 +546,15 @@ impl Process {
                                     .lock()
                                     .unwrap_or_else(|p| p.into_inner())
                                     .push(format!("cannot set {}'s keepalive timing: {err}", self.name));
+                            }
+                        }
+                        if let (Type::STREAM, Some(&mss)) = (kind, self.shared.host_sockets.mss.get(&self.host_ip)) {
+                            if let Err(err) = sys::max_segment(fd, mss) {
+                                self.shared
+                                    .errors
+                                    .lock()
+                                    .unwrap_or_else(|p| p.into_inner())
+                                    .push(format!("cannot set {}'s TCP_MAXSEG: {err}", self.name));
                             }
                         }
                         let socket = Arc::new(socket);
