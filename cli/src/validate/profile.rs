@@ -513,9 +513,9 @@ mod tests {
 
     #[test]
     fn threads_that_race_on_lo_are_found() {
-        // The reader wakes for the first of six 1-byte writes, and more arrive at once.
+        // Six 1-byte writes reach the waiting reader at one instant; the kernel wakes it after the first.
         let burst = racing_threads(&loopback_trace("nagle-off")).expect("nagle-off races");
-        assert!(burst.contains("server's recv() waits while the peer makes several writes"), "{burst}");
+        assert!(burst.contains("server's recv() waits while 6 data segments arrive at one instant"), "{burst}");
         for racing in ["flow-control", "partial-write"] {
             assert!(racing_threads(&loopback_trace(racing)).is_some(), "{racing}");
         }
