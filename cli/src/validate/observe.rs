@@ -202,12 +202,88 @@ pub fn read_proc_net_tcp() -> Vec<ProcEntry> {
     fs::read_to_string("/proc/thread-self/net/tcp").map(|text| parse_proc_net_tcp(&text)).unwrap_or_default()
 }
 
+/// A connection that `/proc/net/tcp` listed in TIME_WAIT while the run went on: when it was
+/// first seen there and, if it left before the end, when it was first missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeWaitSeen {
+    pub local: SockAddr,
+    pub peer: SockAddr,
+    pub first_us: u64,
+    pub gone_us: Option<u64>,
+}
+
+/// Watches `/proc/net/tcp` of the calling thread's namespace for TIME_WAIT entries. A TIME_WAIT
+/// socket is a `tcp_timewait_sock` with no descriptor and no state-change tracepoint of its
+/// own (the full socket's trace ends in CLOSE when it is swapped for one, `tcp_time_wait()`),
+/// so when it expires 60 s later nothing else reports it.
+pub struct TimeWaitWatch {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Vec<TimeWaitSeen>>>,
+}
+
+impl TimeWaitWatch {
+    /// How often the table is read.
+    const PERIOD: std::time::Duration = std::time::Duration::from_millis(100);
+
+    /// Starts watching; the thread inherits the caller's network namespace.
+    pub fn start() -> TimeWaitWatch {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut seen: Vec<TimeWaitSeen> = Vec::new();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                let now = super::sys::monotonic_us();
+                let entries = read_proc_net_tcp();
+                let listed = |item: &TimeWaitSeen| {
+                    entries
+                        .iter()
+                        .any(|entry| entry.state == 0x06 && entry.local == item.local && entry.peer == item.peer)
+                };
+                for item in seen.iter_mut().filter(|item| item.gone_us.is_none()) {
+                    if !listed(item) {
+                        item.gone_us = Some(now);
+                    }
+                }
+                for entry in entries.iter().filter(|entry| entry.state == 0x06) {
+                    let known = seen
+                        .iter()
+                        .any(|item| item.gone_us.is_none() && item.local == entry.local && item.peer == entry.peer);
+                    if !known {
+                        seen.push(TimeWaitSeen { local: entry.local, peer: entry.peer, first_us: now, gone_us: None });
+                    }
+                }
+                std::thread::sleep(Self::PERIOD);
+            }
+            seen
+        });
+        TimeWaitWatch { stop, thread: Some(thread) }
+    }
+
+    /// Stops watching and returns what was seen.
+    pub fn finish(mut self) -> Vec<TimeWaitSeen> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.take().and_then(|thread| thread.join().ok()).unwrap_or_default()
+    }
+}
+
+impl Drop for TimeWaitWatch {
+    /// A run that ends early (an error) stops the watching thread too.
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Completes the tracepoint's story: a new connection starts from CLOSED, not from its
 /// listener's state; a connection whose four-tuple `/proc/net/tcp` lists
-/// in TIME_WAIT (06) ended its traced life in TIME_WAIT, not CLOSE; and a change traced
-/// before connect() had chosen the local port takes its address from the socket's next
-/// change.
-pub fn complete_states(mut changes: Vec<StateChange>, entries: &[ProcEntry]) -> Vec<StateChange> {
+/// in TIME_WAIT (06), at the end or while the run went on, ended its traced life in TIME_WAIT,
+/// not CLOSE, and one that left the table before the end went from TIME_WAIT to CLOSED when
+/// it did; and a change traced before connect() had chosen the local port takes its address
+/// from the socket's next change.
+pub fn complete_states(
+    mut changes: Vec<StateChange>,
+    entries: &[ProcEntry],
+    time_waits: &[TimeWaitSeen],
+) -> Vec<StateChange> {
     for change in &mut changes {
         // A listener's new connection is a clone of the listener (`inet_csk_clone_lock()`),
         // so its first traced change starts from the listener's LISTEN; as a connection it
@@ -242,6 +318,30 @@ pub fn complete_states(mut changes: Vec<StateChange>, entries: &[ProcEntry]) -> 
             }
         }
     }
+    let mut expired = Vec::new();
+    for seen in time_waits {
+        let entered = changes.iter_mut().rev().find(|change| {
+            change.local == seen.local && change.peer == Some(seen.peer) && change.t_us <= seen.first_us
+        });
+        if let Some(change) = entered {
+            if change.to == State::Closed {
+                change.to = State::TimeWait;
+            }
+            if let (State::TimeWait, Some(gone_us)) = (change.to, seen.gone_us) {
+                expired.push(StateChange {
+                    t_us: gone_us,
+                    local: seen.local,
+                    peer: Some(seen.peer),
+                    from: State::TimeWait,
+                    to: State::Closed,
+                });
+            }
+        }
+    }
+    if !expired.is_empty() {
+        changes.extend(expired);
+        changes.sort_by_key(|change| change.t_us);
+    }
     changes
 }
 
@@ -270,7 +370,7 @@ mod tests {
         let entries = parse_proc_net_tcp(proc_text);
         assert_eq!(entries[0].local.to_string(), "127.0.0.1:40001");
         assert_eq!(entries[0].peer.to_string(), "127.0.0.2:55555");
-        let completed = complete_states(changes, &entries);
+        let completed = complete_states(changes, &entries, &[]);
         assert_eq!(completed[0].local.to_string(), "127.0.0.1:40001", "the SYN_SENT change gets its port");
         assert_eq!(completed[4].to, State::TimeWait);
     }
