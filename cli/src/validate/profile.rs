@@ -218,9 +218,10 @@ pub fn keepalive_timing(tcp: &TcpSettings) -> Result<Option<(u32, u32, u32)>, St
 /// Each entry is an open task on the engine; a listed scenario that agrees is pointed out.
 pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[(
     "send-recv-queues",
-    "the kernel sends a tail loss probe (RACK-TLP, tcp_send_loss_probe()) when the receiver \
-     delays the ACK of the last segment, and marks PSH on one more segment of the 5000-byte \
-     write; the engine models neither the probe nor where the kernel's segmentation puts that PSH",
+    "the kernel sends the last 120 bytes twice: a tail loss probe (RACK-TLP, \
+     tcp_send_loss_probe()) goes out before the receiver's delayed ACK, whose delay Linux grows \
+     after missed ACKs (icsk_ack.ato); it also marks PSH on one more segment of the 5000-byte \
+     write. The engine models neither the probe, nor a growing ACK delay, nor that PSH",
 )];
 
 /// Why a scenario cannot be reproduced on loopback, judged from the scenario alone.
