@@ -583,6 +583,31 @@ fn test_established_quick_acks_count_in_the_measured_segment_size() {
     assert_eq!(only(h.take_sent()).seg.ack, REMOTE_ISS + 1 + 1560);
 }
 
+/// `__tcp_ack_snd_check()`: two full segments call for an immediate ACK only if it would move
+/// the window's right edge. When nobody reads, RecvQ fills, the window the ACK could offer is
+/// smaller than the one already promised, and the ACK waits for the delayed-ACK timer (or for
+/// the read, `tcp_cleanup_rbuf()`, whichever comes first).
+#[test]
+fn test_established_full_segments_into_a_filling_queue_wait_for_the_delayed_ack() {
+    let mut tcp = Harness::linux_settings();
+    tcp.rcvbuf = 65_536;
+    tcp.window_scaling = false;
+    let (mut h, id) = socket_established_with(tcp);
+    // Use up the quick-ACKs first, so only the full-frame rule is left to send ACKs at once.
+    for index in 0..16u32 {
+        h.inject(remote_data(index * 100, 0, &[b'q'; 100]));
+        h.take_sent();
+        h.advance(1_000);
+    }
+    assert_eq!(h.sock(id).tcb.quick, 0);
+    h.inject(remote_data(1600, 0, &[b'r'; 1460]));
+    h.inject(remote_data(3060, 0, &[b'r'; 1460]));
+    assert!(h.take_sent().is_empty(), "the window would shrink: no immediate ACK");
+    assert_eq!(h.recv(id, 65_536), Ret::Value(1600 + 2 * 1460));
+    let ack = only(h.take_sent());
+    assert_eq!(ack.seg.ack, REMOTE_ISS + 1 + 1600 + 2 * 1460, "the read sends the ACK it owes");
+}
+
 /// `tcp_event_data_sent()` and `tcp_in_quickack_mode()`: once the application answers
 /// within the ACK delay the connection is interactive (pingpong) and data is acknowledged
 /// by the reply or, failing one, after 40 ms, although quick-ACKs remain.

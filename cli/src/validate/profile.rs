@@ -219,9 +219,11 @@ pub fn keepalive_timing(tcp: &TcpSettings) -> Result<Option<(u32, u32, u32)>, St
 pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[(
     "send-recv-queues",
     "the kernel sends the last 120 bytes twice: a tail loss probe (RACK-TLP, \
-     tcp_send_loss_probe()) goes out before the receiver's delayed ACK, whose delay Linux grows \
-     after missed ACKs (icsk_ack.ato); it also marks PSH on one more segment of the 5000-byte \
-     write. The engine models neither the probe, nor a growing ACK delay, nor that PSH",
+     tcp_send_loss_probe()) leaves 2 jiffies after the last segments while the receiver's ACK \
+     of them waits for its timer; and it marks PSH on the ninth segment of the 5000-byte write, \
+     most likely where the send buffer's memory, counted with each segment's overhead \
+     (sk_wmem_queued), ran out and tcp_sendmsg() pushed before waiting for room. The engine \
+     models neither the probe nor that memory count",
 )];
 
 /// Why a scenario cannot be reproduced on loopback, judged from the scenario alone.
