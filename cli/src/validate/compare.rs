@@ -590,8 +590,9 @@ pub fn compare(scenario: &Scenario, engine: &Observation, kernel: &Observation) 
             if let Some(kernel_buffer) = kernel_buffer.filter(|other| other.bytes != buffer.bytes) {
                 reason.push_str(&format!(
                     "; {}'s send buffer at its first send() was {} bytes in the engine and {} in the kernel \
-                     (Linux grows an unlocked send buffer when the connection is established, \
-                     tcp_sndbuf_expand(), which the engine does not model)",
+                     (both grow an unlocked send buffer when the connection is established, \
+                     tcp_sndbuf_expand(), by the memory of ten segments; the engine's estimate of \
+                     one segment's memory differs from this kernel's)",
                     buffer.process, buffer.bytes, kernel_buffer.bytes
                 ));
             }
