@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::addr::{Ipv4, SockAddr};
 use crate::errno::Errno;
 
+mod json;
+mod read;
+
 /// A whole scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -323,27 +326,32 @@ pub struct Step {
 
 impl<'de> Deserialize<'de> for Step {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        // serde cannot combine `flatten` with `deny_unknown_fields`, so the step's own
-        // fields are taken out by hand and the rest must be exactly one call.
-        let mut map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
-        let at_ms = match map.remove("at_ms") {
-            None => None,
-            Some(value) => Some(f64::deserialize(value).map_err(|err| D::Error::custom(format!("at_ms: {err}")))?),
-        };
-        let note = match map.remove("note") {
-            None => None,
-            Some(value) => Some(String::deserialize(value).map_err(|err| D::Error::custom(format!("note: {err}")))?),
-        };
-        let expect = match map.remove("expect") {
-            None => None,
-            Some(value) => Some(Expect::deserialize(value).map_err(|err| {
-                D::Error::custom(format!("expect: {err} (give a number or an errno name such as \"ECONNREFUSED\")"))
-            })?),
-        };
-        let call = call_from_map(map).map_err(D::Error::custom)?;
-        Ok(Step { call, at_ms, note, expect })
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        step_from_map(map).map_err(serde::de::Error::custom)
     }
+}
+
+/// Reads a step from its JSON object. serde cannot combine `flatten` with
+/// `deny_unknown_fields`, so the step's own fields are taken out by hand and the rest must be
+/// exactly one call. The error is the message serde would give, without a position.
+fn step_from_map(mut map: serde_json::Map<String, serde_json::Value>) -> Result<Step, String> {
+    let at_ms = match map.remove("at_ms") {
+        None => None,
+        Some(value) => Some(f64::deserialize(value).map_err(|err| format!("at_ms: {err}"))?),
+    };
+    let note = match map.remove("note") {
+        None => None,
+        Some(value) => Some(String::deserialize(value).map_err(|err| format!("note: {err}"))?),
+    };
+    let expect = match map.remove("expect") {
+        None => None,
+        Some(value) => Some(
+            Expect::deserialize(value)
+                .map_err(|err| format!("expect: {err} (give a number or an errno name such as \"ECONNREFUSED\")"))?,
+        ),
+    };
+    let call = call_from_map(map).map_err(|err| err.to_string())?;
+    Ok(Step { call, at_ms, note, expect })
 }
 
 /// What a step's call must return: a number or an errno name.
@@ -1032,13 +1040,7 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
             format!("the scenario is {} bytes; at most {MAX_SCENARIO_BYTES} are accepted", text.len()),
         ));
     }
-    let deserializer = &mut serde_json::Deserializer::from_str(text);
-    let scenario: Scenario = serde_path_to_error::deserialize(deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        // serde_json appends " at line L column C"; keep it, it helps people editing text.
-        error(path, inner.to_string())
-    })?;
+    let scenario = read::scenario(text)?;
     validate(&scenario)?;
     Ok(scenario)
 }
