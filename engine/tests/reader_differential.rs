@@ -4,7 +4,8 @@
 //! member added, every value replaced by values of other types, and a sample of single-byte
 //! edits and truncations; the result and the error (path, reason, line and column) must match.
 //! The one known difference: serde also reads a struct from an array of its fields, which the
-//! format never documented; the reader rejects an array there.
+//! format never documented; the reader rejects an array there. (Steps are read by the same
+//! hand-written code on both sides, since the derive delegates a step to it.)
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;

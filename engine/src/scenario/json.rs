@@ -294,25 +294,19 @@ pub(crate) fn join(path: &str, key: &str) -> String {
     }
 }
 
-/// The node as a serde_json value (for the parts of a scenario that are still read through
-/// serde: a step's call and its arguments). Objects keep the last of repeated keys, as
-/// serde_json's own map does. Only called on nodes without a syntax error.
-pub(crate) fn to_value(node: &Node) -> serde_json::Value {
+/// A serde_json value as a node (for steps that serde's derive has already read into a map).
+pub(crate) fn from_value(value: serde_json::Value) -> Node {
     use serde_json::Value;
-    match &node.kind {
-        Kind::Null | Kind::Broken => Value::Null,
-        Kind::Bool(flag) => Value::Bool(*flag),
-        Kind::Number(number) => Value::Number(number.clone()),
-        Kind::Str(text) => Value::String(text.clone()),
-        Kind::Array(elements, _) => Value::Array(elements.iter().map(to_value).collect()),
-        Kind::Object(members, _) => Value::Object(to_map(members)),
-    }
-}
-
-pub(crate) fn to_map(members: &[Member]) -> serde_json::Map<String, serde_json::Value> {
-    let mut map = serde_json::Map::new();
-    for member in members {
-        map.insert(member.key.clone(), to_value(&member.value));
-    }
-    map
+    let kind = match value {
+        Value::Null => Kind::Null,
+        Value::Bool(flag) => Kind::Bool(flag),
+        Value::Number(number) => Kind::Number(number),
+        Value::String(text) => Kind::Str(text),
+        Value::Array(values) => Kind::Array(values.into_iter().map(from_value).collect(), Tail::Complete),
+        Value::Object(map) => Kind::Object(
+            map.into_iter().map(|(key, value)| Member { key, key_end: 0, value: from_value(value) }).collect(),
+            Tail::Complete,
+        ),
+    };
+    Node { start: 0, end: 0, kind }
 }

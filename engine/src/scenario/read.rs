@@ -6,8 +6,9 @@
 //! unknown or repeated key is an error at once, then missing fields in declaration order; the
 //! messages are serde's own (built with serde's error constructors), and the path and
 //! "line L column C" are the ones the streaming parse reported. A fault, which serde buffered
-//! before reading, reports its field errors at the fault as it did; a step is still read
-//! through `serde_json::Value` by [`super::step_from_map`].
+//! before reading, reports its field errors at the fault as it did; a step, which serde read
+//! into a `serde_json::Value` map first, is read with the rules and messages serde applied to
+//! that map (see [`value`]).
 //!
 //! One thing the derive accepted is not accepted here: an array in place of an object (serde
 //! reads a struct from a sequence of its fields in order). The format, the JSON Schema and
@@ -393,18 +394,17 @@ impl Reader<'_> {
         Ok(ProcessSpec { name, host, steps })
     }
 
-    /// A step: serde_json reads its object into a map, then [`step_from_map`] reads the map.
-    /// That reader's errors carry no position of their own; serde_json places them where it
+    /// A step. serde_json used to read its object into a map, and [`step`] reads it as that
+    /// map; its errors carry no position of their own, so they are placed where serde_json
     /// stopped reading the array of steps after this one.
     fn step(&self, node: &Node, path: &str) -> Result<Step, ScenarioError> {
-        let Kind::Object(members, _) = &node.kind else {
+        if !matches!(node.kind, Kind::Object(..)) {
             return Err(self.invalid_type(Mode::Stream, node, path, "a map"));
-        };
+        }
         if json::broken_path(node, path).is_some() {
             return Err(self.syntax(node, path));
         }
-        step_from_map(json::to_map(members))
-            .map_err(|reason| self.error(Mode::Stream, path, end_seq_pos(self.text, node.end), reason))
+        step(node).map_err(|reason| self.error(Mode::Stream, path, end_seq_pos(self.text, node.end), reason))
     }
 
     /// A fault. serde reads the whole object first (its tag, and every other member kept
@@ -589,5 +589,239 @@ fn end_seq_pos(text: &str, pos: usize) -> usize {
         Some(b']') => pos + 1,
         Some(b',') => json::skip_ws(text, pos + 1),
         _ => pos,
+    }
+}
+
+/// The members of an object as serde_json's map holds them: sorted by key, the last of
+/// repeated keys kept.
+pub(super) fn as_map(node: &Node) -> Vec<(&str, &Node)> {
+    let mut map: Vec<(&str, &Node)> = Vec::new();
+    if let Kind::Object(members, _) = &node.kind {
+        for member in members {
+            match map.iter_mut().find(|(key, _)| *key == member.key) {
+                Some(entry) => entry.1 = &member.value,
+                None => map.push((&member.key, &member.value)),
+            }
+        }
+    }
+    map.sort_by(|a, b| a.0.cmp(b.0));
+    map
+}
+
+/// Reads a step from its object (already known to be one). serde cannot combine `flatten`
+/// with `deny_unknown_fields`, so the step's own fields are taken out by hand and the rest must
+/// be exactly one call. The error is serde's message, without a position.
+pub(super) fn step(node: &Node) -> Result<Step, String> {
+    let mut map = as_map(node);
+    let mut take = |name: &str| {
+        let at = map.iter().position(|(key, _)| *key == name)?;
+        Some(map.remove(at).1)
+    };
+    let at_ms = take("at_ms");
+    let note = take("note");
+    let expect = take("expect");
+    let at_ms = match at_ms {
+        None => None,
+        Some(node) => Some(value::float(node).map_err(|err| format!("at_ms: {err}"))?),
+    };
+    let note = match note {
+        None => None,
+        Some(node) => Some(value::string(node).map_err(|err| format!("note: {err}"))?),
+    };
+    let expect = match expect {
+        None => None,
+        Some(node) => Some(
+            value::expect(node)
+                .map_err(|err| format!("expect: {err} (give a number or an errno name such as \"ECONNREFUSED\")"))?,
+        ),
+    };
+    let call = call_from_map(&map).map_err(|err| err.to_string())?;
+    Ok(Step { call, at_ms, note, expect })
+}
+
+/// Readers with the rules and messages of serde reading a `serde_json::Value` (where a step's
+/// arguments used to come from): no positions, maps in key order.
+pub(super) mod value {
+    use super::*;
+
+    pub fn unexpected(node: &Node) -> Unexpected<'_> {
+        match &node.kind {
+            Kind::Null => Unexpected::Unit,
+            Kind::Bool(flag) => Unexpected::Bool(*flag),
+            Kind::Number(number) => number_unexpected(number),
+            Kind::Str(text) => Unexpected::Str(text),
+            Kind::Array(..) => Unexpected::Seq,
+            Kind::Object(..) | Kind::Broken => Unexpected::Map,
+        }
+    }
+
+    fn invalid_type(node: &Node, expected: &str) -> Fail {
+        Fail::invalid_type(unexpected(node), &expected)
+    }
+
+    pub fn string(node: &Node) -> Result<String, Fail> {
+        match &node.kind {
+            Kind::Str(text) => Ok(text.clone()),
+            _ => Err(invalid_type(node, "a string")),
+        }
+    }
+
+    pub fn flag(node: &Node) -> Result<bool, Fail> {
+        match node.kind {
+            Kind::Bool(flag) => Ok(flag),
+            _ => Err(invalid_type(node, "a boolean")),
+        }
+    }
+
+    pub fn float(node: &Node) -> Result<f64, Fail> {
+        match &node.kind {
+            Kind::Number(number) => Ok(number.as_f64().unwrap_or(0.0)),
+            _ => Err(invalid_type(node, "f64")),
+        }
+    }
+
+    pub fn u32(node: &Node) -> Result<u32, Fail> {
+        if let Kind::Number(number) = &node.kind {
+            let invalid = match (number.as_u64(), number.as_i64()) {
+                (Some(value), _) if value <= u32::MAX.into() => return Ok(value as u32),
+                (Some(value), _) => Unexpected::Unsigned(value),
+                (None, Some(value)) => Unexpected::Signed(value),
+                (None, None) => return Err(invalid_type(node, "u32")),
+            };
+            return Err(Fail::invalid_value(invalid, &"u32"));
+        }
+        Err(invalid_type(node, "u32"))
+    }
+
+    pub fn option<T>(node: &Node, read: impl FnOnce(&Node) -> Result<T, Fail>) -> Result<Option<T>, Fail> {
+        match node.kind {
+            Kind::Null => Ok(None),
+            _ => read(node).map(Some),
+        }
+    }
+
+    /// A field-less enum variant: its name as a string, or a map of its name to null.
+    /// Returns the index of the name in `names`.
+    pub fn variant(node: &Node, names: &'static [&'static str]) -> Result<usize, Fail> {
+        let (name, value) = variant_name(node)?;
+        let Some(index) = names.iter().position(|known| *known == name) else {
+            return Err(Fail::unknown_variant(name, names));
+        };
+        unit(value)?;
+        Ok(index)
+    }
+
+    /// The name of an enum variant given as a string or as a map with a single key, and the
+    /// value given with it.
+    fn variant_name(node: &Node) -> Result<(&str, Option<&Node>), Fail> {
+        match &node.kind {
+            Kind::Str(name) => Ok((name.as_str(), None)),
+            Kind::Object(..) => match as_map(node)[..] {
+                [(name, value)] => Ok((name, Some(value))),
+                _ => Err(Fail::invalid_value(Unexpected::Map, &"map with a single key")),
+            },
+            _ => Err(invalid_type(node, "string or map")),
+        }
+    }
+
+    /// A field-less variant may come with null and nothing else.
+    fn unit(value: Option<&Node>) -> Result<(), Fail> {
+        match value {
+            Some(value) if !matches!(value.kind, Kind::Null) => Err(invalid_type(value, "unit")),
+            _ => Ok(()),
+        }
+    }
+
+    /// An enum variant's name given as a string (the value of `"call"`).
+    pub fn variant_identifier(node: &Node, names: &'static [&'static str]) -> Result<usize, Fail> {
+        let Kind::Str(name) = &node.kind else { return Err(invalid_type(node, "variant identifier")) };
+        names.iter().position(|known| known == name).ok_or_else(|| Fail::unknown_variant(name, names))
+    }
+
+    /// What a step must return: a number that fits an i64, an errno name, or a map of an errno
+    /// name to null (serde's untagged enum tries each in turn).
+    pub fn expect(node: &Node) -> Result<Expect, Fail> {
+        if let Kind::Number(number) = &node.kind {
+            if let Some(value) = number.as_i64() {
+                return Ok(Expect::Value(value));
+            }
+        }
+        let errno = || {
+            let (name, value) = variant_name(node).ok()?;
+            let errno = Errno::ALL.into_iter().find(|errno| errno.to_string() == name)?;
+            unit(value).ok()?;
+            Some(errno)
+        };
+        errno().map(Expect::Errno).ok_or_else(|| Fail::custom("data did not match any variant of untagged enum Expect"))
+    }
+
+    /// A socket option's value: a flag, a number, or `{"onoff": .., "linger": ..}` (also as
+    /// the pair `[onoff, linger]`), tried in that order as serde's untagged enum does.
+    pub fn opt_value(node: &Node) -> Result<OptValue, Fail> {
+        let linger = || -> Option<Linger> {
+            match &node.kind {
+                Kind::Array(elements, _) => match &elements[..] {
+                    [onoff, linger] => Some(Linger { onoff: flag(onoff).ok()?, linger: u32(linger).ok()? }),
+                    _ => None,
+                },
+                Kind::Object(..) => match as_map(node)[..] {
+                    [("linger", linger), ("onoff", onoff)] => {
+                        Some(Linger { onoff: flag(onoff).ok()?, linger: u32(linger).ok()? })
+                    }
+                    _ => None,
+                },
+                _ => None,
+            }
+        };
+        if let Kind::Bool(flag) = node.kind {
+            return Ok(OptValue::Flag(flag));
+        }
+        if let Ok(number) = u32(node) {
+            return Ok(OptValue::Number(number));
+        }
+        linger()
+            .map(OptValue::Linger)
+            .ok_or_else(|| Fail::custom("data did not match any variant of untagged enum OptValue"))
+    }
+
+    /// A forked child's program, as serde reads a struct from a value: a map (in key order)
+    /// or a sequence of its fields.
+    pub fn child(node: &Node) -> Result<ChildSpec, Fail> {
+        const FIELDS: &[&str] = &["name", "steps"];
+        const EXPECTED: &str = "struct ChildSpec with 2 elements";
+        let steps = |node: &Node| -> Result<Vec<Step>, Fail> {
+            let Kind::Array(elements, _) = &node.kind else { return Err(invalid_type(node, "a sequence")) };
+            elements
+                .iter()
+                .map(|element| match element.kind {
+                    Kind::Object(..) => step(element).map_err(Fail::custom),
+                    _ => Err(invalid_type(element, "a map")),
+                })
+                .collect()
+        };
+        match &node.kind {
+            Kind::Array(elements, _) => {
+                let name = string(elements.first().ok_or_else(|| Fail::invalid_length(0, &EXPECTED))?)?;
+                let steps = steps(elements.get(1).ok_or_else(|| Fail::invalid_length(1, &EXPECTED))?)?;
+                if elements.len() > 2 {
+                    return Err(Fail::invalid_length(elements.len(), &"fewer elements in array"));
+                }
+                Ok(ChildSpec { name, steps })
+            }
+            Kind::Object(..) => {
+                let (mut name, mut read) = (None, None);
+                for (key, value) in as_map(node) {
+                    match key {
+                        "name" => name = Some(string(value)?),
+                        "steps" => read = Some(steps(value)?),
+                        _ => return Err(Fail::unknown_field(key, FIELDS)),
+                    }
+                }
+                let name = name.ok_or_else(|| Fail::missing_field("name"))?;
+                let steps = read.ok_or_else(|| Fail::missing_field("steps"))?;
+                Ok(ChildSpec { name, steps })
+            }
+            _ => Err(invalid_type(node, "struct ChildSpec")),
+        }
     }
 }
