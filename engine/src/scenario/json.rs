@@ -64,10 +64,67 @@ pub(crate) fn parse(text: &str) -> Node {
 /// serde_json's own message for the first syntax error in `text`, with its position.
 pub(crate) fn syntax_error(text: &str) -> String {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    match serde_json::Value::deserialize(&mut deserializer) {
+    match Any::deserialize(&mut deserializer) {
         Err(err) => err.to_string(),
         // Not reached: the reader and serde_json agree on what is JSON.
-        Ok(_) => "the scenario is not valid JSON".to_string(),
+        Ok(Any) => "the scenario is not valid JSON".to_string(),
+    }
+}
+
+/// Any JSON value, read and thrown away. It reads the text exactly as a `serde_json::Value`
+/// would (strings are decoded and checked, numbers parsed, nesting counted), so the first
+/// syntax error is the same, without building the value.
+struct Any;
+
+impl<'de> Deserialize<'de> for Any {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Any, D::Error> {
+        deserializer.deserialize_any(AnyVisitor)
+    }
+}
+
+struct AnyVisitor;
+
+impl<'de> serde::de::Visitor<'de> for AnyVisitor {
+    type Value = Any;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Any, E> {
+        Ok(Any)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Any, E> {
+        Ok(Any)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Any, E> {
+        Ok(Any)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Any, E> {
+        Ok(Any)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Any, E> {
+        Ok(Any)
+    }
+
+    fn visit_unit<E>(self) -> Result<Any, E> {
+        Ok(Any)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Any, A::Error> {
+        while seq.next_element::<Any>()?.is_some() {}
+        Ok(Any)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Any, A::Error> {
+        while map.next_key::<Any>()?.is_some() {
+            map.next_value::<Any>()?;
+        }
+        Ok(Any)
     }
 }
 
