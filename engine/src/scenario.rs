@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::addr::{Ipv4, SockAddr};
 use crate::errno::Errno;
 
+mod json;
+mod read;
+
 /// A whole scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -323,27 +326,14 @@ pub struct Step {
 
 impl<'de> Deserialize<'de> for Step {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        // serde cannot combine `flatten` with `deny_unknown_fields`, so the step's own
-        // fields are taken out by hand and the rest must be exactly one call.
-        let mut map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
-        let at_ms = match map.remove("at_ms") {
-            None => None,
-            Some(value) => Some(f64::deserialize(value).map_err(|err| D::Error::custom(format!("at_ms: {err}")))?),
-        };
-        let note = match map.remove("note") {
-            None => None,
-            Some(value) => Some(String::deserialize(value).map_err(|err| D::Error::custom(format!("note: {err}")))?),
-        };
-        let expect = match map.remove("expect") {
-            None => None,
-            Some(value) => Some(Expect::deserialize(value).map_err(|err| {
-                D::Error::custom(format!("expect: {err} (give a number or an errno name such as \"ECONNREFUSED\")"))
-            })?),
-        };
-        let call = call_from_map(map).map_err(D::Error::custom)?;
-        Ok(Step { call, at_ms, note, expect })
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        step_from_map(map).map_err(serde::de::Error::custom)
     }
+}
+
+/// Reads a step from its JSON object (as a map, for serde's derive of [`Scenario`]).
+fn step_from_map(map: serde_json::Map<String, serde_json::Value>) -> Result<Step, String> {
+    read::step(&json::from_value(serde_json::Value::Object(map)))
 }
 
 /// What a step's call must return: a number or an errno name.
@@ -635,25 +625,22 @@ pub enum Call {
 impl<'de> Deserialize<'de> for Call {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
-        call_from_map(map).map_err(serde::de::Error::custom)
+        let node = json::from_value(serde_json::Value::Object(map));
+        call_from_map(&read::as_map(&node)).map_err(serde::de::Error::custom)
     }
 }
 
-/// The value of `"call"`: the call's name, or one of its aliases (`write`, `read`). An unknown
-/// name is reported with the list of known ones, as serde reports an unknown variant.
-#[derive(Clone, Copy, Deserialize)]
-#[serde(variant_identifier, rename_all = "snake_case")]
+/// The value of `"call"`: the call's name, or one of its aliases (`write`, `read`).
+#[derive(Clone, Copy)]
 enum CallName {
     Socket,
     Bind,
     Listen,
     Connect,
     Accept,
-    #[serde(alias = "write")]
     Send,
     SendAll,
     Sendto,
-    #[serde(alias = "read")]
     Recv,
     Recvfrom,
     RecvToEof,
@@ -668,6 +655,59 @@ enum CallName {
     Fork,
     Sleep,
 }
+
+/// The spellings `"call"` accepts, in the order an unknown name's error lists them (serde's
+/// order: each call's name followed by its alias), and the call each one names.
+const CALL_NAME_TEXTS: &[&str] = &[
+    "socket",
+    "bind",
+    "listen",
+    "connect",
+    "accept",
+    "send",
+    "write",
+    "send_all",
+    "sendto",
+    "read",
+    "recv",
+    "recvfrom",
+    "recv_to_eof",
+    "shutdown",
+    "close",
+    "setsockopt",
+    "getsockopt",
+    "fcntl",
+    "getsockname",
+    "getpeername",
+    "dup",
+    "fork",
+    "sleep",
+];
+const CALL_NAMES: [CallName; 23] = [
+    CallName::Socket,
+    CallName::Bind,
+    CallName::Listen,
+    CallName::Connect,
+    CallName::Accept,
+    CallName::Send,
+    CallName::Send,
+    CallName::SendAll,
+    CallName::Sendto,
+    CallName::Recv,
+    CallName::Recv,
+    CallName::Recvfrom,
+    CallName::RecvToEof,
+    CallName::Shutdown,
+    CallName::Close,
+    CallName::Setsockopt,
+    CallName::Getsockopt,
+    CallName::Fcntl,
+    CallName::Getsockname,
+    CallName::Getpeername,
+    CallName::Dup,
+    CallName::Fork,
+    CallName::Sleep,
+];
 
 /// The type of one argument of a call, which says how its JSON value is read.
 #[derive(Clone, Copy)]
@@ -702,22 +742,54 @@ enum Arg {
     Child(Box<ChildSpec>),
 }
 
-fn read_arg(kind: ArgKind, value: serde_json::Value) -> Result<Arg, serde_json::Error> {
+fn read_arg(kind: ArgKind, value: &json::Node) -> Result<Arg, serde_json::Error> {
+    use read::value as v;
     Ok(match kind {
-        ArgKind::Text => Arg::Text(String::deserialize(value)?),
-        ArgKind::OptionalText => Arg::OptionalText(Option::deserialize(value)?),
-        ArgKind::Addr => Arg::Addr(SockAddr::deserialize(value)?),
-        ArgKind::Count => Arg::Count(u32::deserialize(value)?),
-        ArgKind::OptionalCount => Arg::OptionalCount(Option::deserialize(value)?),
-        ArgKind::Flag => Arg::Flag(bool::deserialize(value)?),
-        ArgKind::Millis => Arg::Millis(f64::deserialize(value)?),
-        ArgKind::SockType => Arg::SockType(SockType::deserialize(value)?),
-        ArgKind::How => Arg::How(How::deserialize(value)?),
-        ArgKind::OptName => Arg::OptName(OptName::deserialize(value)?),
-        ArgKind::OptValue => Arg::OptValue(OptValue::deserialize(value)?),
-        ArgKind::Child => Arg::Child(Box::deserialize(value)?),
+        ArgKind::Text => Arg::Text(v::string(value)?),
+        ArgKind::OptionalText => Arg::OptionalText(v::option(value, v::string)?),
+        ArgKind::Addr => Arg::Addr(v::string(value)?.parse().map_err(serde::de::Error::custom)?),
+        ArgKind::Count => Arg::Count(v::u32(value)?),
+        ArgKind::OptionalCount => Arg::OptionalCount(v::option(value, v::u32)?),
+        ArgKind::Flag => Arg::Flag(v::flag(value)?),
+        ArgKind::Millis => Arg::Millis(v::float(value)?),
+        ArgKind::SockType => Arg::SockType(match v::variant(value, &["stream", "dgram"])? {
+            0 => SockType::Stream,
+            _ => SockType::Dgram,
+        }),
+        ArgKind::How => Arg::How(match v::variant(value, &["SHUT_RD", "SHUT_WR", "SHUT_RDWR"])? {
+            0 => How::Read,
+            1 => How::Write,
+            _ => How::Both,
+        }),
+        ArgKind::OptName => Arg::OptName(OPT_NAMES[v::variant(value, &OPT_NAME_TEXTS)?]),
+        ArgKind::OptValue => Arg::OptValue(v::opt_value(value)?),
+        ArgKind::Child => Arg::Child(Box::new(v::child(value)?)),
     })
 }
+
+/// Every socket option name, in declaration order, and its spelling.
+const OPT_NAMES: [OptName; 9] = [
+    OptName::ReuseAddr,
+    OptName::Linger,
+    OptName::RcvBuf,
+    OptName::SndBuf,
+    OptName::NoDelay,
+    OptName::KeepAlive,
+    OptName::ReusePort,
+    OptName::QuickAck,
+    OptName::Error,
+];
+const OPT_NAME_TEXTS: [&str; 9] = [
+    "SO_REUSEADDR",
+    "SO_LINGER",
+    "SO_RCVBUF",
+    "SO_SNDBUF",
+    "TCP_NODELAY",
+    "SO_KEEPALIVE",
+    "SO_REUSEPORT",
+    "TCP_QUICKACK",
+    "SO_ERROR",
+];
 
 /// The arguments of one call, read in the order serde's derive reads them: the object's keys
 /// in order (a key the call does not take is an error at once), then a missing argument is an
@@ -729,14 +801,14 @@ struct Args {
 
 impl Args {
     fn read(
-        map: serde_json::Map<String, serde_json::Value>,
+        map: &[(&str, &json::Node)],
         fields: &'static [&'static str],
         kinds: &[ArgKind],
     ) -> Result<Args, serde_json::Error> {
         let mut values: Vec<Option<Arg>> = kinds.iter().map(|_| None).collect();
         for (key, value) in map {
-            let Some(index) = fields.iter().position(|name| *name == key) else {
-                return Err(serde::de::Error::unknown_field(&key, fields));
+            let Some(index) = fields.iter().position(|name| name == key) else {
+                return Err(serde::de::Error::unknown_field(key, fields));
             };
             values[index] = Some(read_arg(kinds[index], value)?);
         }
@@ -838,10 +910,15 @@ impl Args {
 }
 
 /// Reads one call from its JSON object (with the step's own fields already taken out).
-fn call_from_map(mut map: serde_json::Map<String, serde_json::Value>) -> Result<Call, serde_json::Error> {
+fn call_from_map(map: &[(&str, &json::Node)]) -> Result<Call, serde_json::Error> {
     use ArgKind as K;
-    let tag = map.remove("call").ok_or_else(|| serde::de::Error::missing_field("call"))?;
-    let name = CallName::deserialize(tag)?;
+    let Some(at) = map.iter().position(|(key, _)| *key == "call") else {
+        return Err(serde::de::Error::missing_field("call"));
+    };
+    let name = CALL_NAMES[read::value::variant_identifier(map[at].1, CALL_NAME_TEXTS)?];
+    let rest: Vec<(&str, &json::Node)> =
+        map.iter().enumerate().filter(|(index, _)| *index != at).map(|(_, entry)| *entry).collect();
+    let map = &rest[..];
     let fd_only: &[ArgKind] = &[K::Text];
     let fd_and_name: &[ArgKind] = &[K::Text, K::Text];
     let fd_and_len: &[ArgKind] = &[K::Text, K::Count];
@@ -1032,13 +1109,7 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
             format!("the scenario is {} bytes; at most {MAX_SCENARIO_BYTES} are accepted", text.len()),
         ));
     }
-    let deserializer = &mut serde_json::Deserializer::from_str(text);
-    let scenario: Scenario = serde_path_to_error::deserialize(deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        // serde_json appends " at line L column C"; keep it, it helps people editing text.
-        error(path, inner.to_string())
-    })?;
+    let scenario = read::scenario(text)?;
     validate(&scenario)?;
     Ok(scenario)
 }
