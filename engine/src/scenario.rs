@@ -468,7 +468,7 @@ pub enum OptName {
 }
 
 impl OptName {
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             OptName::ReuseAddr => "SO_REUSEADDR",
             OptName::Linger => "SO_LINGER",
@@ -626,7 +626,7 @@ impl<'de> Deserialize<'de> for Call {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
         let node = json::from_value(serde_json::Value::Object(map));
-        call_from_map(&read::as_map(&node)).map_err(serde::de::Error::custom)
+        call_from_map(read::as_map(&node)).map_err(serde::de::Error::custom)
     }
 }
 
@@ -767,7 +767,7 @@ fn read_arg(kind: ArgKind, value: &json::Node) -> Result<Arg, serde_json::Error>
     })
 }
 
-/// Every socket option name, in declaration order, and its spelling.
+/// Every socket option name, in declaration order, and (below) its spelling.
 const OPT_NAMES: [OptName; 9] = [
     OptName::ReuseAddr,
     OptName::Linger,
@@ -779,17 +779,29 @@ const OPT_NAMES: [OptName; 9] = [
     OptName::QuickAck,
     OptName::Error,
 ];
-const OPT_NAME_TEXTS: [&str; 9] = [
-    "SO_REUSEADDR",
-    "SO_LINGER",
-    "SO_RCVBUF",
-    "SO_SNDBUF",
-    "TCP_NODELAY",
-    "SO_KEEPALIVE",
-    "SO_REUSEPORT",
-    "TCP_QUICKACK",
-    "SO_ERROR",
-];
+const OPT_NAME_TEXTS: [&str; 9] = {
+    let mut texts = [""; 9];
+    let mut index = 0;
+    while index < texts.len() {
+        texts[index] = OPT_NAMES[index].name();
+        index += 1;
+    }
+    texts
+};
+
+/// Writes one [`Args`] accessor per required argument type: it takes the argument at an index,
+/// which [`Args::read`] has read as that type; an argument the object does not have is serde's
+/// "missing field" error.
+macro_rules! required_args {
+    ($($name:ident: $variant:ident -> $type:ty;)*) => {$(
+        fn $name(&mut self, index: usize) -> Result<$type, serde_json::Error> {
+            match self.values[index].take() {
+                Some(Arg::$variant(value)) => Ok(value),
+                _ => Err(serde::de::Error::missing_field(self.names[index])),
+            }
+        }
+    )*};
+}
 
 /// The arguments of one call, read in the order serde's derive reads them: the object's keys
 /// in order (a key the call does not take is an error at once), then a missing argument is an
@@ -815,110 +827,48 @@ impl Args {
         Ok(Args { names: fields, values })
     }
 
-    /// The argument at `index`; `None` when the object does not have it.
-    fn take(&mut self, index: usize) -> Option<Arg> {
-        self.values[index].take()
-    }
-
-    fn missing(&self, index: usize) -> serde_json::Error {
-        serde::de::Error::missing_field(self.names[index])
-    }
-
-    fn text(&mut self, index: usize) -> Result<String, serde_json::Error> {
-        match self.take(index) {
-            Some(Arg::Text(text)) => Ok(text),
-            _ => Err(self.missing(index)),
-        }
+    required_args! {
+        text: Text -> String;
+        addr: Addr -> SockAddr;
+        count: Count -> u32;
+        flag: Flag -> bool;
+        millis: Millis -> f64;
+        how: How -> How;
+        opt_name: OptName -> OptName;
+        opt_value: OptValue -> OptValue;
+        child: Child -> Box<ChildSpec>;
     }
 
     fn optional_text(&mut self, index: usize) -> Option<String> {
-        match self.take(index) {
+        match self.values[index].take() {
             Some(Arg::OptionalText(text)) => text,
             _ => None,
         }
     }
 
-    fn addr(&mut self, index: usize) -> Result<SockAddr, serde_json::Error> {
-        match self.take(index) {
-            Some(Arg::Addr(addr)) => Ok(addr),
-            _ => Err(self.missing(index)),
-        }
-    }
-
-    fn count(&mut self, index: usize) -> Result<u32, serde_json::Error> {
-        match self.take(index) {
-            Some(Arg::Count(count)) => Ok(count),
-            _ => Err(self.missing(index)),
-        }
-    }
-
     fn optional_count(&mut self, index: usize) -> Option<u32> {
-        match self.take(index) {
+        match self.values[index].take() {
             Some(Arg::OptionalCount(count)) => count,
             _ => None,
         }
     }
 
-    fn flag(&mut self, index: usize) -> Result<bool, serde_json::Error> {
-        match self.take(index) {
-            Some(Arg::Flag(flag)) => Ok(flag),
-            _ => Err(self.missing(index)),
-        }
-    }
-
-    fn millis(&mut self, index: usize) -> Result<f64, serde_json::Error> {
-        match self.take(index) {
-            Some(Arg::Millis(ms)) => Ok(ms),
-            _ => Err(self.missing(index)),
-        }
-    }
-
     fn sock_type(&mut self, index: usize) -> SockType {
-        match self.take(index) {
+        match self.values[index].take() {
             Some(Arg::SockType(sock_type)) => sock_type,
             _ => SockType::default(),
-        }
-    }
-
-    fn how(&mut self, index: usize) -> Result<How, serde_json::Error> {
-        match self.take(index) {
-            Some(Arg::How(how)) => Ok(how),
-            _ => Err(self.missing(index)),
-        }
-    }
-
-    fn opt_name(&mut self, index: usize) -> Result<OptName, serde_json::Error> {
-        match self.take(index) {
-            Some(Arg::OptName(name)) => Ok(name),
-            _ => Err(self.missing(index)),
-        }
-    }
-
-    fn opt_value(&mut self, index: usize) -> Result<OptValue, serde_json::Error> {
-        match self.take(index) {
-            Some(Arg::OptValue(value)) => Ok(value),
-            _ => Err(self.missing(index)),
-        }
-    }
-
-    fn child(&mut self, index: usize) -> Result<Box<ChildSpec>, serde_json::Error> {
-        match self.take(index) {
-            Some(Arg::Child(child)) => Ok(child),
-            _ => Err(self.missing(index)),
         }
     }
 }
 
 /// Reads one call from its JSON object (with the step's own fields already taken out).
-fn call_from_map(map: &[(&str, &json::Node)]) -> Result<Call, serde_json::Error> {
+fn call_from_map(mut map: Vec<(&str, &json::Node)>) -> Result<Call, serde_json::Error> {
     use ArgKind as K;
     let Some(at) = map.iter().position(|(key, _)| *key == "call") else {
         return Err(serde::de::Error::missing_field("call"));
     };
-    let name = CALL_NAMES[read::value::variant_identifier(map[at].1, CALL_NAME_TEXTS)?];
-    let rest: Vec<(&str, &json::Node)> =
-        map.iter().enumerate().filter(|(index, _)| *index != at).map(|(_, entry)| *entry).collect();
-    let map = &rest[..];
+    let name = CALL_NAMES[read::value::variant_identifier(map.remove(at).1, CALL_NAME_TEXTS)?];
+    let map = &map[..];
     let fd_only: &[ArgKind] = &[K::Text];
     let fd_and_name: &[ArgKind] = &[K::Text, K::Text];
     let fd_and_len: &[ArgKind] = &[K::Text, K::Count];

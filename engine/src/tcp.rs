@@ -1650,10 +1650,7 @@ impl World {
         let rcv_nxt = tcb.rcv_nxt;
         let unacked = tcb.rcv_nxt.wrapping_sub(tcb.rcv_wup);
         let quick = tcb.quick > 0 && !tcb.pingpong;
-        // __tcp_ack_snd_check(): more than one full frame, measured by icsk_ack.rcv_mss, and
-        // an ACK that would move the window's right edge (a receiver whose RecvQ is filling
-        // lets the ACK wait instead: tcp_recvmsg() will send it when the program reads).
-        let more_than_one_segment = unacked > tcb.ack_rcv_mss;
+        let full_frames = unacked > tcb.ack_rcv_mss;
         let rcv_wnd = tcb.rcv_wnd;
         let ooo_pending = !tcb.ooo.is_empty();
         self.queues_changed(id);
@@ -1661,7 +1658,10 @@ impl World {
             self.receive_fin(id, rcv_nxt);
             return AckNeed::Now;
         }
-        let more_than_one_segment = more_than_one_segment && self.compute_window(id) >= rcv_wnd;
+        // __tcp_ack_snd_check(): more than one full frame, measured by icsk_ack.rcv_mss, and
+        // an ACK that would move the window's right edge (a receiver whose RecvQ is filling
+        // lets the ACK wait instead: tcp_recvmsg() will send it when the program reads).
+        let more_than_one_segment = full_frames && self.compute_window(id) >= rcv_wnd;
         if filled_gap || ooo_pending || !tcp.delayed_ack || more_than_one_segment {
             AckNeed::Now
         } else if quick {

@@ -1043,6 +1043,20 @@ impl World {
         }
     }
 
+    /// After a call returned: if something it set off is due at this very instant (only a link
+    /// without latency does that), the process steps aside so that it happens first, as on
+    /// Linux's loopback a segment and the peer's answer to it are handled inside the call that
+    /// sent it, before the program's next call. The process then goes on before the ones those
+    /// events woke (`resuming`). Returns whether it stepped aside.
+    fn step_aside(&mut self, pid: Pid) -> bool {
+        if !self.due_now() {
+            return false;
+        }
+        self.ready.insert(pid);
+        self.resuming = Some(pid);
+        true
+    }
+
     /// Whether an event (a delivery over a link without latency, most often) is due at the
     /// current instant.
     fn due_now(&self) -> bool {
@@ -1161,22 +1175,14 @@ impl World {
                                 }
                             }
                         }
-                        if self.due_now() {
-                            self.ready.insert(pid);
-                            self.resuming = Some(pid);
+                        if self.step_aside(pid) {
                             return;
                         }
                         continue;
                     }
                     process.call = None;
                     process.pc += 1;
-                    if self.due_now() {
-                        // Something the call set off is due at this very instant (only a link
-                        // without latency does that): on Linux's loopback a segment and the
-                        // peer's answer to it are handled inside the call that sent it, before
-                        // the program's next call, so let them happen first.
-                        self.ready.insert(pid);
-                        self.resuming = Some(pid);
+                    if self.step_aside(pid) {
                         return;
                     }
                 }

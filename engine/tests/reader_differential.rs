@@ -6,8 +6,6 @@
 //! The one known difference: serde also reads a struct from an array of its fields, which the
 //! format never documented; the reader rejects an array there. (Steps are read by the same
 //! hand-written code on both sides, since the derive delegates a step to it.)
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use serde_json::Value;
 use sockscope_engine::scenario::{validate, Scenario};
 use sockscope_engine::{builtin, parse_scenario, ScenarioError};
@@ -22,25 +20,38 @@ fn old(text: &str) -> Result<Scenario, ScenarioError> {
     Ok(scenario)
 }
 
-/// How many probes serde rejected.
-static ERRS: AtomicUsize = AtomicUsize::new(0);
-fn compare(text: &str, bad: &mut Vec<String>) {
-    let a = old(text);
-    let b = parse_scenario(text);
-    if let Err(e) = &b {
-        if a != b
-            && (e.reason.contains("invalid type: sequence, expected struct")
-                || e.reason.contains("invalid type: sequence, expected internally"))
-        {
-            return;
+/// The probes read so far: how many, how many serde rejected, and the first 40 disagreements.
+#[derive(Default)]
+struct Probes {
+    count: usize,
+    rejected: usize,
+    bad: Vec<String>,
+}
+
+impl Probes {
+    fn compare(&mut self, text: &str) {
+        self.count += 1;
+        let a = old(text);
+        let b = parse_scenario(text);
+        if let Err(e) = &b {
+            if a != b
+                && (e.reason.contains("invalid type: sequence, expected struct")
+                    || e.reason.contains("invalid type: sequence, expected internally"))
+            {
+                return;
+            }
         }
-    }
-    if a.is_err() {
-        ERRS.fetch_add(1, Ordering::Relaxed);
-    }
-    if a != b && bad.len() < 40 {
-        let short: String = text.chars().take(300).collect();
-        bad.push(format!("TEXT {short}\n  old {a:?}\n  new {b:?}", a = a.as_ref().err(), b = b.as_ref().err()));
+        if a.is_err() {
+            self.rejected += 1;
+        }
+        if a != b && self.bad.len() < 40 {
+            let short: String = text.chars().take(300).collect();
+            self.bad.push(format!(
+                "TEXT {short}\n  old {a:?}\n  new {b:?}",
+                a = a.as_ref().err(),
+                b = b.as_ref().err()
+            ));
+        }
     }
 }
 
@@ -94,18 +105,15 @@ fn variants(value: &Value, out: &mut Vec<Value>, root: &Value, pointer: String) 
 
 #[test]
 fn derive_and_reader_agree() {
-    let mut bad = Vec::new();
-    let mut count = 0;
+    let mut probes = Probes::default();
     let names: Vec<&str> = builtin::names().collect();
     for (n, name) in names.iter().enumerate() {
         let text = builtin::source(name).unwrap();
-        compare(text, &mut bad);
-        count += 1;
+        probes.compare(text);
         // truncations of some
         if n == 0 {
             for end in (0..text.len()).filter(|e| text.is_char_boundary(*e)) {
-                compare(&text[..end], &mut bad);
-                count += 1;
+                probes.compare(&text[..end]);
             }
         }
         // byte-level edits
@@ -114,14 +122,12 @@ fn derive_and_reader_agree() {
             for ins in [",", "}", "]", "\"", ":", "\n ", "{", "[", "x", "\\", "0", "-"] {
                 let mut t = text.to_string();
                 t.insert_str(at, ins);
-                compare(&t, &mut bad);
-                count += 1;
+                probes.compare(&t);
             }
             let mut t = text.to_string();
             let end = (at + 1..=text.len()).find(|e| text.is_char_boundary(*e)).unwrap_or(text.len());
             t.replace_range(at..end, "");
-            compare(&t, &mut bad);
-            count += 1;
+            probes.compare(&t);
         }
         // Structural variants: a third of the scenarios, and every one with faults.
         if n % 3 != 0 && !text.contains("\"faults\"") {
@@ -133,11 +139,10 @@ fn derive_and_reader_agree() {
         for (i, v) in out.iter().enumerate() {
             let t =
                 if i % 2 == 0 { serde_json::to_string(v).unwrap() } else { serde_json::to_string_pretty(v).unwrap() };
-            compare(&t, &mut bad);
-            count += 1;
+            probes.compare(&t);
         }
     }
-    let errors = ERRS.load(Ordering::Relaxed);
+    let Probes { count, rejected: errors, bad } = probes;
     assert!(errors > count / 2, "only {errors} of {count} probes were rejected; the probes are too gentle");
     assert!(bad.is_empty(), "{} disagreements:\n{}", bad.len(), bad.join("\n"));
 }

@@ -42,7 +42,7 @@
 
 use sockscope_engine::scenario::{Call, Fault, Scenario, SegmentMatch, SockType, Step};
 use sockscope_engine::trace::{EventKind, Fate, Flags};
-use sockscope_engine::Trace;
+use sockscope_engine::{Ipv4, Trace};
 
 use super::profile::LoopbackMap;
 
@@ -145,49 +145,38 @@ pub fn schedule(scenario: &Scenario, trace: &Trace) -> Result<Vec<Edge>, String>
         })
         .map(|event| event.t_us)
         .collect();
-    let host_index = |name: &str| scenario.hosts.iter().position(|host| host.name == name);
     let mut edges = Vec::new();
     for (index, fault) in scenario.faults.iter().enumerate() {
-        let mut wanted: Vec<(f64, Change)> = Vec::new();
-        match fault {
-            Fault::Drop { matching, .. } => {
-                wanted.push((matching.from_ms.unwrap_or(0.0), Change::Apply(index)));
-                if let Some(until) = matching.until_ms {
-                    wanted.push((until, Change::Lift(index)));
-                }
-            }
-            Fault::LinkDown { from_ms, until_ms, .. } => {
-                wanted.push((*from_ms, Change::Apply(index)));
-                if let Some(until) = until_ms {
-                    wanted.push((*until, Change::Lift(index)));
-                }
-            }
-            Fault::Crash { host, at_ms } => {
-                let host = host_index(host).ok_or_else(|| format!("faults[{index}] names an unknown host"))?;
-                wanted.push((*at_ms, Change::Crash(host)));
-            }
-            Fault::Reboot { host, at_ms } => {
-                let host = host_index(host).ok_or_else(|| format!("faults[{index}] names an unknown host"))?;
-                wanted.push((*at_ms, Change::Reboot(host)));
-            }
-            Fault::Loss { .. } | Fault::Duplicate { .. } | Fault::Reorder { .. } | Fault::Delay { .. } => {}
-        }
+        let window = |from_ms: f64, until_ms: Option<f64>| {
+            let lift = until_ms.map(|until| (until, Change::Lift(index)));
+            std::iter::once((from_ms, Change::Apply(index))).chain(lift).collect()
+        };
+        let host =
+            |name: &str| host_index(scenario, name).ok_or_else(|| format!("faults[{index}] names an unknown host"));
+        let wanted: Vec<(f64, Change)> = match fault {
+            Fault::Drop { matching, .. } => window(matching.from_ms.unwrap_or(0.0), matching.until_ms),
+            Fault::LinkDown { from_ms, until_ms, .. } => window(*from_ms, *until_ms),
+            Fault::Crash { host: name, at_ms } => vec![(*at_ms, Change::Crash(host(name)?))],
+            Fault::Reboot { host: name, at_ms } => vec![(*at_ms, Change::Reboot(host(name)?))],
+            Fault::Loss { .. } | Fault::Duplicate { .. } | Fault::Reorder { .. } | Fault::Delay { .. } => Vec::new(),
+        };
         for (at_ms, change) in wanted {
             let at_us = place(&activity, (at_ms * 1000.0).round() as u64, &change)
                 .map_err(|why| format!("faults[{index}] {why}"))?;
             edges.push(Edge { at_us, change });
         }
     }
-    // Before-the-start edges first, then by time; equal times keep the scenario's order.
-    edges.sort_by_key(|edge| edge.at_us.map_or(0, |at| at + 1));
+    // Before-the-start edges (`None`) first, then by time; equal times keep the scenario's order.
+    edges.sort_by_key(|edge| edge.at_us);
     Ok(edges)
 }
 
-/// The real time for an edge the engine puts at `edge_us`.
+/// The real time for an edge the engine puts at `edge_us`, given the times of the engine's
+/// calls and sent segments in the order they happen.
 fn place(activity: &[u64], edge_us: u64, change: &Change) -> Result<Option<u64>, String> {
-    let before = activity.iter().copied().filter(|&t| t < edge_us).max();
-    let after = activity.iter().copied().find(|&t| t >= edge_us);
-    let Some(before) = before else {
+    let split = activity.partition_point(|&t| t < edge_us);
+    let after = activity.get(split).copied();
+    let Some(before) = split.checked_sub(1).map(|last| activity[last]) else {
         return match change {
             // Nothing happens before the edge: the rule may as well be there from the start.
             Change::Apply(_) | Change::Lift(_) => Ok(None),
@@ -221,12 +210,16 @@ fn crash_chains(host: usize) -> (String, String) {
     (format!("crash{host}_in"), format!("crash{host}_out"))
 }
 
+fn host_index(scenario: &Scenario, name: &str) -> Option<usize> {
+    scenario.hosts.iter().position(|host| host.name == name)
+}
+
 fn crashed_hosts(scenario: &Scenario) -> Vec<usize> {
     let mut hosts: Vec<usize> = scenario
         .faults
         .iter()
         .filter_map(|fault| match fault {
-            Fault::Crash { host, .. } => scenario.hosts.iter().position(|spec| spec.name == *host),
+            Fault::Crash { host, .. } => host_index(scenario, host),
             _ => None,
         })
         .collect();
@@ -273,20 +266,8 @@ pub fn setup_script(scenario: &Scenario, map: &LoopbackMap, edges: &[Edge]) -> S
 
 /// The nft commands that make one change.
 pub fn commands(change: &Change, scenario: &Scenario, map: &LoopbackMap) -> String {
-    let ip = |name: &str| -> String {
-        scenario
-            .hosts
-            .iter()
-            .find(|host| host.name == name)
-            .and_then(|host| map.real_ip(host.addr))
-            .map_or_else(|| "0.0.0.0".to_string(), |ip| ip.to_string())
-    };
-    let host_ip = |host: usize| {
-        scenario
-            .hosts
-            .get(host)
-            .and_then(|host| map.real_ip(host.addr))
-            .map_or("0.0.0.0".to_string(), |ip| ip.to_string())
+    let ip = |name: &str| {
+        host_index(scenario, name).map_or(Ipv4::UNSPECIFIED, |host| real_ip(scenario, map, host)).to_string()
     };
     match change {
         Change::Apply(index) => {
@@ -329,7 +310,7 @@ pub fn commands(change: &Change, scenario: &Scenario, map: &LoopbackMap) -> Stri
         Change::Lift(index) => format!("flush chain ip {TABLE} {}\n", fault_chain(*index)),
         Change::Crash(host) => {
             let (chain_in, chain_out) = crash_chains(*host);
-            let addr = host_ip(*host);
+            let addr = real_ip(scenario, map, *host);
             format!("add rule ip {TABLE} {chain_in} ip daddr {addr} drop\nadd rule ip {TABLE} {chain_out} ip saddr {addr} drop\n")
         }
         // A reboot of a host that never crashed changes nothing, as in the engine.
@@ -339,6 +320,11 @@ pub fn commands(change: &Change, scenario: &Scenario, map: &LoopbackMap) -> Stri
             format!("flush chain ip {TABLE} {chain_in}\nflush chain ip {TABLE} {chain_out}\n")
         }
     }
+}
+
+/// The loopback address that plays `hosts[host]` (0.0.0.0 if there is no such host).
+pub fn real_ip(scenario: &Scenario, map: &LoopbackMap, host: usize) -> Ipv4 {
+    scenario.hosts.get(host).and_then(|host| map.real_ip(host.addr)).unwrap_or(Ipv4::UNSPECIFIED)
 }
 
 /// The value nft compares the masked flags with: the names joined by `|`, or 0x0 for none.

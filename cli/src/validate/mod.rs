@@ -117,21 +117,22 @@ fn run(options: &Options) -> ExitCode {
     // A long real run mostly waits for kernel timers (TIME_WAIT, FIN_WAIT2, SYN retries), so
     // those run side by side in threads of their own, each in its own namespace, while the
     // short ones run one after another.
+    let prepared: Vec<Prepared> = scenarios.iter().map(|scenario| prepare(scenario, &facts)).collect();
     let mut background = std::collections::BTreeMap::new();
-    for (index, scenario) in scenarios.iter().enumerate() {
-        if matches!(prepare(scenario, &facts), Ok((_, engine, _)) if engine.horizon_us > profile::SERIAL_RUN_US) {
-            let (scenario, facts) = (scenario.clone(), facts.clone());
+    for (index, (scenario, prepared)) in scenarios.iter().zip(&prepared).enumerate() {
+        if matches!(prepared, Ok((engine, _)) if engine.horizon_us > profile::SERIAL_RUN_US) {
+            let (scenario, prepared) = (scenario.clone(), prepared.clone());
             println!("{}: a long real run; it goes on in the background", scenario.name);
-            background.insert(index, std::thread::spawn(move || validate_twice(&scenario, &facts)));
+            background.insert(index, std::thread::spawn(move || validate_twice(&scenario, &prepared)));
         }
     }
     let mut results = Vec::new();
-    for (index, scenario) in scenarios.iter().enumerate() {
+    for (index, (scenario, prepared)) in scenarios.iter().zip(&prepared).enumerate() {
         if background.contains_key(&index) {
             results.push(None);
             continue;
         }
-        let outcome = validate_twice(scenario, &facts);
+        let outcome = validate_twice(scenario, prepared);
         print_scenario(&outcome.0, outcome.2);
         results.push(Some(outcome));
     }
@@ -213,10 +214,13 @@ fn engine_only(scenario: &Scenario, reason: String) -> ScenarioReport {
     ScenarioReport { name: scenario.name.clone(), verdict: Verdict::EngineOnly, reason: Some(reason), rows: Vec::new() }
 }
 
-/// Everything up to the real run: whether the scenario can be reproduced at all, the
-/// engine's observation under the loopback profile, the horizon both sides stop at, and
-/// when the real run changes its fault rules.
-pub fn prepare(scenario: &Scenario, facts: &KernelFacts) -> Result<(Scenario, Observation, Vec<Edge>), String> {
+/// Everything up to the real run: the engine's observation under the loopback profile (with
+/// the horizon both sides stop at) and when the real run changes its fault rules, or why the
+/// scenario cannot be reproduced at all.
+pub type Prepared = Result<(Observation, Vec<Edge>), String>;
+
+/// Runs the engine on the scenario under the loopback profile: see [`Prepared`].
+pub fn prepare(scenario: &Scenario, facts: &KernelFacts) -> Prepared {
     if let Some(reason) = engine_only_reason(scenario) {
         return Err(reason);
     }
@@ -235,7 +239,7 @@ pub fn prepare(scenario: &Scenario, facts: &KernelFacts) -> Result<(Scenario, Ob
         return Err(reason);
     }
     let edges = faults::schedule(scenario, &run.trace)?;
-    Ok((profiled, engine_observation(&run.trace, horizon), edges))
+    Ok((engine_observation(&run.trace, horizon), edges))
 }
 
 /// Adds the "not waited for" facts of both sides as note rows.
@@ -254,11 +258,11 @@ pub fn with_notes(mut report: ScenarioReport, engine: &Observation, kernel: &Obs
 /// changes what its peer's delayed ACK meets, so a difference must show on a second run too.
 /// Returns the report, the kernel's observation and the seconds it took.
 #[cfg(target_os = "linux")]
-fn validate_twice(scenario: &Scenario, facts: &KernelFacts) -> (ScenarioReport, Option<Observation>, f64) {
+fn validate_twice(scenario: &Scenario, prepared: &Prepared) -> (ScenarioReport, Option<Observation>, f64) {
     let started = std::time::Instant::now();
-    let (mut scenario_report, mut kernel) = validate_one(scenario, facts);
+    let (mut scenario_report, mut kernel) = validate_one(scenario, prepared);
     if scenario_report.verdict == Verdict::Differs {
-        let (second, second_kernel) = validate_one(scenario, facts);
+        let (second, second_kernel) = validate_one(scenario, prepared);
         if second.verdict != Verdict::Differs {
             println!(
                 "{}: differed on a first real run but not on a second; the second counts. The first:",
@@ -273,15 +277,15 @@ fn validate_twice(scenario: &Scenario, facts: &KernelFacts) -> (ScenarioReport, 
 }
 
 #[cfg(target_os = "linux")]
-fn validate_one(scenario: &Scenario, facts: &KernelFacts) -> (ScenarioReport, Option<Observation>) {
-    let (_, engine, edges) = match prepare(scenario, facts) {
+fn validate_one(scenario: &Scenario, prepared: &Prepared) -> (ScenarioReport, Option<Observation>) {
+    let (engine, edges) = match prepared {
         Ok(prepared) => prepared,
-        Err(reason) => return (engine_only(scenario, reason), None),
+        Err(reason) => return (engine_only(scenario, reason.clone()), None),
     };
     match kernel::observe(scenario, engine.horizon_us, edges) {
         Ok(kernel) => {
-            let report = compare::compare(scenario, &engine, &kernel);
-            (with_notes(report, &engine, &kernel), Some(kernel))
+            let report = compare::compare(scenario, engine, &kernel);
+            (with_notes(report, engine, &kernel), Some(kernel))
         }
         Err(reason) => (engine_only(scenario, reason), None),
     }
@@ -407,9 +411,9 @@ mod kernel {
     pub fn observe(
         scenario: &sockscope_engine::Scenario,
         horizon_us: u64,
-        edges: Vec<Edge>,
+        edges: &[Edge],
     ) -> Result<Observation, String> {
-        let scenario = scenario.clone();
+        let (scenario, edges) = (scenario.clone(), edges.to_vec());
         let tag = scenario.name.clone();
         let crossing = super::profile::needs_crossing_delay(&scenario);
         in_new_namespace(move || {
@@ -544,10 +548,11 @@ fn fault_setup(
 ) -> Result<(real::HostSockets, Vec<real::TimedChange>), String> {
     let mut host_sockets = real::HostSockets::default();
     for host in &scenario.hosts {
-        if let (Ok(Some(timing)), Some(ip)) = (profile::keepalive_timing(&host.tcp), map.real_ip(host.addr)) {
+        let Some(ip) = map.real_ip(host.addr) else { continue };
+        if let Ok(Some(timing)) = profile::keepalive_timing(&host.tcp) {
             host_sockets.keepalive.insert(ip, timing);
         }
-        if let (Some(mss), Some(ip)) = (host.tcp.mss, map.real_ip(host.addr)) {
+        if let Some(mss) = host.tcp.mss {
             host_sockets.mss.insert(ip, mss);
         }
     }
@@ -556,16 +561,13 @@ fn fault_setup(
     }
     faults::nft_available().map_err(|why| format!("needs nftables to inject its faults, and {why}"))?;
     faults::run_nft(&faults::setup_script(scenario, map, edges))?;
-    let host_ip = |index: usize| {
-        scenario.hosts.get(index).and_then(|host| map.real_ip(host.addr)).unwrap_or(sockscope_engine::Ipv4([0; 4]))
-    };
     let changes = edges
         .iter()
         .filter_map(|edge| {
             let at_us = edge.at_us?;
             let host = match edge.change {
-                faults::Change::Crash(index) => Some(real::HostChange::Crash(host_ip(index))),
-                faults::Change::Reboot(index) => Some(real::HostChange::Reboot(host_ip(index))),
+                faults::Change::Crash(index) => Some(real::HostChange::Crash(faults::real_ip(scenario, map, index))),
+                faults::Change::Reboot(index) => Some(real::HostChange::Reboot(faults::real_ip(scenario, map, index))),
                 faults::Change::Apply(_) | faults::Change::Lift(_) => None,
             };
             Some(real::TimedChange { at_us, script: faults::commands(&edge.change, scenario, map), host })

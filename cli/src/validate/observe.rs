@@ -24,6 +24,10 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use sockscope_engine::{Ipv4, SockAddr, State};
 
@@ -165,6 +169,9 @@ pub fn parse_trace(
     changes
 }
 
+/// The `st` column of a `/proc/net/tcp` row in TIME_WAIT (`TCP_TIME_WAIT` in include/net/tcp_states.h).
+const TCP_TIME_WAIT: u8 = 0x06;
+
 /// One row of `/proc/net/tcp`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProcEntry {
@@ -217,38 +224,33 @@ pub struct TimeWaitSeen {
 /// own (the full socket's trace ends in CLOSE when it is swapped for one, `tcp_time_wait()`),
 /// so when it expires 60 s later nothing else reports it.
 pub struct TimeWaitWatch {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<Vec<TimeWaitSeen>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Vec<TimeWaitSeen>>>,
 }
 
 impl TimeWaitWatch {
     /// How often the table is read.
-    const PERIOD: std::time::Duration = std::time::Duration::from_millis(100);
+    const PERIOD: Duration = Duration::from_millis(100);
 
     /// Starts watching; the thread inherits the caller's network namespace.
     pub fn start() -> TimeWaitWatch {
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
             let mut seen: Vec<TimeWaitSeen> = Vec::new();
-            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            while !flag.load(Ordering::Relaxed) {
                 let now = super::sys::monotonic_us();
                 let entries = read_proc_net_tcp();
-                let listed = |item: &TimeWaitSeen| {
-                    entries
-                        .iter()
-                        .any(|entry| entry.state == 0x06 && entry.local == item.local && entry.peer == item.peer)
-                };
+                let listed: Vec<&ProcEntry> = entries.iter().filter(|entry| entry.state == TCP_TIME_WAIT).collect();
+                let same =
+                    |item: &TimeWaitSeen, entry: &ProcEntry| item.local == entry.local && item.peer == entry.peer;
                 for item in seen.iter_mut().filter(|item| item.gone_us.is_none()) {
-                    if !listed(item) {
+                    if !listed.iter().any(|entry| same(item, entry)) {
                         item.gone_us = Some(now);
                     }
                 }
-                for entry in entries.iter().filter(|entry| entry.state == 0x06) {
-                    let known = seen
-                        .iter()
-                        .any(|item| item.gone_us.is_none() && item.local == entry.local && item.peer == entry.peer);
-                    if !known {
+                for entry in listed {
+                    if !seen.iter().any(|item| item.gone_us.is_none() && same(item, entry)) {
                         seen.push(TimeWaitSeen { local: entry.local, peer: entry.peer, first_us: now, gone_us: None });
                     }
                 }
@@ -261,7 +263,7 @@ impl TimeWaitWatch {
 
     /// Stops watching and returns what was seen.
     pub fn finish(mut self) -> Vec<TimeWaitSeen> {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.stop.store(true, Ordering::Relaxed);
         self.thread.take().and_then(|thread| thread.join().ok()).unwrap_or_default()
     }
 }
@@ -269,7 +271,7 @@ impl TimeWaitWatch {
 impl Drop for TimeWaitWatch {
     /// A run that ends early (an error) stops the watching thread too.
     fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
@@ -309,7 +311,7 @@ pub fn complete_states(
             }
         }
     }
-    for entry in entries.iter().filter(|entry| entry.state == 0x06) {
+    for entry in entries.iter().filter(|entry| entry.state == TCP_TIME_WAIT) {
         if let Some(last) =
             changes.iter_mut().rev().find(|change| change.local == entry.local && change.peer == Some(entry.peer))
         {

@@ -346,7 +346,12 @@ fn foreign_address(steps: &[Step], hosts: &[Ipv4]) -> Option<SockAddr> {
 /// so the scenario stays true; it just cannot be checked on bare `lo`.
 pub fn racing_threads(trace: &sockscope_engine::Trace) -> Option<String> {
     use sockscope_engine::trace::{EventKind, Fate, Phase};
+    const WHY: &str = "on lo each segment reaches the socket inside the send that makes it, the kernel \
+                       wakes the reader after the first, and how many bytes it finds depends on which \
+                       core runs first (real runs return different counts)";
     let mut ends: BTreeMap<u32, (SockAddr, Option<SockAddr>)> = BTreeMap::new();
+    // Where each segment was sent, by id (a segment is always sent before it arrives).
+    let mut sent_at: BTreeMap<u64, usize> = BTreeMap::new();
     let mut reading: BTreeMap<u32, u32> = BTreeMap::new();
     let mut writing: BTreeMap<u32, (u32, u64)> = BTreeMap::new();
     // (process, socket, blocked since, returned at) of each send() that had to wait.
@@ -355,110 +360,97 @@ pub fn racing_threads(trace: &sockscope_engine::Trace) -> Option<String> {
     let mut reads: Vec<(String, u32, u64)> = Vec::new();
     let events = &trace.events;
     for (index, event) in events.iter().enumerate() {
-        match &event.kind {
+        let (pid, process, call, phase, socket, result) = match &event.kind {
             EventKind::State { socket, local, peer, .. } => {
                 ends.insert(*socket, (*local, *peer));
+                continue;
+            }
+            EventKind::Segment(segment) if segment.fate == Fate::Sent => {
+                sent_at.insert(segment.id, index);
+                continue;
             }
             EventKind::Syscall { pid, process, call, phase, socket: Some(socket), result, .. } => {
-                let is_read = matches!(call.as_str(), "recv" | "read" | "recvfrom");
-                let is_write = matches!(call.as_str(), "send" | "write" | "sendto");
-                match phase {
-                    Phase::Block if is_read => {
-                        reading.insert(*pid, *socket);
+                (pid, process, call, phase, socket, result)
+            }
+            _ => continue,
+        };
+        let is_read = matches!(call.as_str(), "recv" | "read" | "recvfrom");
+        let is_write = matches!(call.as_str(), "send" | "write" | "sendto");
+        match phase {
+            Phase::Block if is_read => {
+                reading.insert(*pid, *socket);
+            }
+            Phase::Block if is_write => {
+                writing.insert(*pid, (*socket, event.t_us));
+            }
+            Phase::Return if is_write => {
+                if let Some((socket, since)) = writing.remove(pid) {
+                    waited_writes.push((process.clone(), socket, since, event.t_us));
+                }
+            }
+            Phase::Return if is_read => {
+                let waited_on = reading.remove(pid);
+                let Some(got) = result.filter(|n| *n > 0) else { continue };
+                reads.push((process.clone(), *socket, event.t_us));
+                let Some((local, peer)) = waited_on.and_then(|socket| ends.get(&socket).copied()) else { continue };
+                // Segments from the peer that reach this socket at the instant the read returns:
+                // (id, payload length, FIN).
+                let arriving = |other: &sockscope_engine::trace::Event| match &other.kind {
+                    EventKind::Segment(segment)
+                        if other.t_us == event.t_us
+                            && segment.fate == Fate::Delivered
+                            && segment.to == local
+                            && Some(segment.from) == peer =>
+                    {
+                        Some((segment.id, segment.len, segment.flags.fin))
                     }
-                    Phase::Block if is_write => {
-                        writing.insert(*pid, (*socket, event.t_us));
-                    }
-                    Phase::Return if is_read => {
-                        let Some(got) = result.filter(|n| *n > 0) else {
-                            reading.remove(pid);
-                            continue;
-                        };
-                        reads.push((process.clone(), *socket, event.t_us));
-                        let Some(waited_on) = reading.remove(pid) else { continue };
-                        let Some((local, peer)) = ends.get(&waited_on).copied() else { continue };
-                        let burst: Vec<u64> = events[..index]
-                            .iter()
-                            .rev()
-                            .take_while(|earlier| earlier.t_us == event.t_us)
-                            .filter_map(|earlier| match &earlier.kind {
-                                EventKind::Segment(segment)
-                                    if segment.fate == Fate::Delivered
-                                        && (segment.len > 0 || segment.flags.fin)
-                                        && segment.to == local
-                                        && Some(segment.from) == peer =>
-                                {
-                                    Some(segment.id)
-                                }
-                                _ => None,
-                            })
-                            .collect();
-                        // Segments that one send() made leave in one go, before the reader's
-                        // core can react; only calls made one after another (a send() and the
-                        // close() that sends the FIN, say) race it.
-                        let sent_at: Vec<usize> = burst
-                            .iter()
-                            .filter_map(|id| {
-                                events[..index].iter().position(|sent| {
-                                    matches!(&sent.kind, EventKind::Segment(segment)
-                                        if segment.id == *id && segment.fate == Fate::Sent)
-                                })
-                            })
-                            .collect();
-                        let separate_writes = match (sent_at.iter().min(), sent_at.iter().max()) {
-                            (Some(&first), Some(&last)) => events[first..last].iter().any(|between| {
-                                matches!(&between.kind, EventKind::Syscall { phase: Phase::Return, socket: Some(writer), .. }
-                                    if ends.get(writer).is_some_and(|(writer_local, _)| Some(*writer_local) == peer))
-                            }),
-                            _ => false,
-                        };
-                        // Over a link without latency the reader is woken by the first write
-                        // and the next writes of the same instant arrive after it has run:
-                        // the same race, seen from the other side.
-                        let later = events[index + 1..]
-                            .iter()
-                            .take_while(|after| after.t_us == event.t_us)
-                            .filter(|after| {
-                                matches!(&after.kind, EventKind::Segment(segment)
-                                    if segment.fate == Fate::Delivered
-                                        && segment.len > 0
-                                        && segment.to == local
-                                        && Some(segment.from) == peer)
-                            })
-                            .count();
-                        if later > 0 && !burst.is_empty() {
-                            return Some(format!(
-                                "{process}'s recv() waits while the peer makes several writes at one instant \
-                                 ({}): it returns {got} bytes and {later} more data segments follow at the \
-                                 same instant; on lo each segment reaches the socket inside the send that \
-                                 makes it, the kernel wakes the reader after the first, and how many bytes it \
-                                 finds depends on which core runs first (real runs return different counts)",
-                                sockscope_engine::format::seconds(event.t_us)
-                            ));
-                        }
-                        let burst = burst.len();
-                        // A second call's segment follows the first within the microsecond
-                        // or two of a system call, well inside the 5-50 us it takes to wake a
-                        // reader on another core, and real runs agree; with three or more
-                        // segments the writer's work reaches that time and they do not
-                        // (nagle-off, linger-wait under load).
-                        if burst >= 3 && separate_writes {
-                            return Some(format!(
-                                "{process}'s recv() waits while {burst} segments with data or a FIN arrive at one \
-                                 instant ({}) from separate calls and returns {got} bytes; on lo each segment reaches the socket inside \
-                                 the send that makes it, the kernel wakes the reader after the first, and how \
-                                 many bytes it finds depends on which core runs first (real runs return \
-                                 different counts)",
-                                sockscope_engine::format::seconds(event.t_us)
-                            ));
-                        }
-                    }
-                    Phase::Return if is_write => {
-                        if let Some((socket, since)) = writing.remove(pid) {
-                            waited_writes.push((process.clone(), socket, since, event.t_us));
-                        }
-                    }
-                    _ => {}
+                    _ => None,
+                };
+                let burst: Vec<u64> = events[..index]
+                    .iter()
+                    .rev()
+                    .take_while(|earlier| earlier.t_us == event.t_us)
+                    .filter_map(arriving)
+                    .filter(|&(_, len, fin)| len > 0 || fin)
+                    .map(|(id, _, _)| id)
+                    .collect();
+                // Over a link without latency the reader is woken by the first write and the
+                // next writes of the same instant arrive after it has run: the same race, seen
+                // from the other side.
+                let later = events[index + 1..]
+                    .iter()
+                    .take_while(|after| after.t_us == event.t_us)
+                    .filter_map(arriving)
+                    .filter(|&(_, len, _)| len > 0)
+                    .count();
+                let at = sockscope_engine::format::seconds(event.t_us);
+                if later > 0 && !burst.is_empty() {
+                    return Some(format!(
+                        "{process}'s recv() waits while the peer makes several writes at one instant ({at}): \
+                         it returns {got} bytes and {later} more data segments follow at the same instant; {WHY}"
+                    ));
+                }
+                // Segments that one send() made leave in one go, before the reader's core can
+                // react; only calls made one after another (a send() and the close() that sends
+                // the FIN, say) race it. A second call's segment follows the first within the
+                // microsecond or two of a system call, well inside the 5-50 us it takes to wake
+                // a reader on another core, and real runs agree; with three or more segments the
+                // writer's work reaches that time and they do not (nagle-off, linger-wait under
+                // load).
+                let sent: Vec<usize> = burst.iter().filter_map(|id| sent_at.get(id).copied()).collect();
+                let separate_calls = match (sent.iter().min(), sent.iter().max()) {
+                    (Some(&first), Some(&last)) => events[first..last].iter().any(|between| {
+                        matches!(&between.kind, EventKind::Syscall { phase: Phase::Return, socket: Some(writer), .. }
+                            if ends.get(writer).is_some_and(|(writer_local, _)| Some(*writer_local) == peer))
+                    }),
+                    _ => false,
+                };
+                let burst = burst.len();
+                if burst >= 3 && separate_calls {
+                    return Some(format!(
+                        "{process}'s recv() waits while {burst} segments with data or a FIN arrive at one \
+                         instant ({at}) from separate calls and returns {got} bytes; {WHY}"
+                    ));
                 }
             }
             _ => {}

@@ -168,6 +168,11 @@ impl Shared {
         }
     }
 
+    /// Notes something the run could not set up; the run then does not show the scenario.
+    fn fail(&self, error: String) {
+        self.errors.lock().unwrap_or_else(|poison| poison.into_inner()).push(error);
+    }
+
     fn register(&self, host: Ipv4, socket: &Arc<Socket>) {
         self.sockets.lock().unwrap_or_else(|poison| poison.into_inner()).push((host, Arc::downgrade(socket)));
     }
@@ -188,7 +193,7 @@ impl Shared {
         }
         if !change.script.is_empty() {
             if let Err(err) = super::faults::run_nft(&change.script) {
-                self.errors.lock().unwrap_or_else(|poison| poison.into_inner()).push(err);
+                self.fail(err);
             }
         }
         if let Some(HostChange::Crash(host)) = change.host {
@@ -223,10 +228,7 @@ impl Shared {
             }
             std::thread::sleep(Duration::from_millis(1));
         }
-        self.errors
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .push(format!("the sockets of crashed host {host} were still open 2 s after the crash"));
+        self.fail(format!("the sockets of crashed host {host} were still open 2 s after the crash"));
     }
 
     /// Sleeps until relative time `until_us`, waking early if the run is aborted or `host`
@@ -522,6 +524,20 @@ impl Process {
         self.shared.checkpoints.lock().unwrap_or_else(|p| p.into_inner()).push(point);
     }
 
+    /// Gives a new TCP socket the per-socket forms of its host's settings (see [`HostSockets`]).
+    fn apply_host_settings(&self, socket: &Socket) {
+        if let Some(&(idle, interval, probes)) = self.shared.host_sockets.keepalive.get(&self.host_ip) {
+            if let Err(err) = sys::keepalive_timing(socket.as_raw_fd(), idle, interval, probes) {
+                self.shared.fail(format!("cannot set {}'s keepalive timing: {err}", self.name));
+            }
+        }
+        if let Some(&mss) = self.shared.host_sockets.mss.get(&self.host_ip) {
+            if let Err(err) = socket.set_tcp_mss(u32::from(mss)) {
+                self.shared.fail(format!("cannot set {}'s TCP_MAXSEG: {err}", self.name));
+            }
+        }
+    }
+
     fn record(&self, call: &Call, outcome: io::Result<i64>, value: Option<String>) {
         self.shared.record(&self.name, self.host_ip, call.name(), outcome, value);
     }
@@ -536,26 +552,8 @@ impl Process {
                 match Socket::new(Domain::IPV4, kind, None) {
                     Ok(socket) => {
                         let fd = socket.as_raw_fd();
-                        if let (Type::STREAM, Some(&(idle, interval, probes))) =
-                            (kind, self.shared.host_sockets.keepalive.get(&self.host_ip))
-                        {
-                            // The host's keepalive sysctls, given to each of its sockets.
-                            if let Err(err) = sys::keepalive_timing(fd, idle, interval, probes) {
-                                self.shared
-                                    .errors
-                                    .lock()
-                                    .unwrap_or_else(|p| p.into_inner())
-                                    .push(format!("cannot set {}'s keepalive timing: {err}", self.name));
-                            }
-                        }
-                        if let (Type::STREAM, Some(&mss)) = (kind, self.shared.host_sockets.mss.get(&self.host_ip)) {
-                            if let Err(err) = sys::max_segment(fd, mss) {
-                                self.shared
-                                    .errors
-                                    .lock()
-                                    .unwrap_or_else(|p| p.into_inner())
-                                    .push(format!("cannot set {}'s TCP_MAXSEG: {err}", self.name));
-                            }
+                        if kind == Type::STREAM {
+                            self.apply_host_settings(&socket);
                         }
                         let socket = Arc::new(socket);
                         self.shared.register(self.host_ip, &socket);

@@ -236,11 +236,6 @@ pub fn send_to_from(
 /// TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT (tcp(7)): the per-socket forms of the
 /// `tcp_keepalive_time`, `tcp_keepalive_intvl` and `tcp_keepalive_probes` sysctls, in seconds
 /// and probes.
-/// TCP_MAXSEG before connect() or listen(): the MSS the socket announces and sends with.
-pub fn max_segment(fd: RawFd, mss: u16) -> io::Result<()> {
-    set_int(fd, libc::IPPROTO_TCP, libc::TCP_MAXSEG, libc::c_int::from(mss))
-}
-
 pub fn keepalive_timing(fd: RawFd, idle_s: u32, interval_s: u32, probes: u32) -> io::Result<()> {
     let int = |value: u32| libc::c_int::try_from(value).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL));
     set_int(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, int(idle_s)?)?;

@@ -62,58 +62,37 @@ impl Reader<'_> {
         error(path, json::syntax_error(self.text))
     }
 
-    /// serde_json's "invalid type" error for `node`, placed where serde_json stops reading it:
-    /// past a scalar, on the bracket of an array or object.
-    fn invalid_type(&self, mode: Mode, node: &Node, path: &str, expected: &str) -> ScenarioError {
+    /// `fail`, raised by one of the [`value`] readers on `node`, placed where serde_json stops
+    /// reading that value: past a scalar, on the bracket of an array or object. A node where
+    /// the text stops being JSON reports the syntax error instead.
+    fn place(&self, mode: Mode, node: &Node, path: &str, fail: Fail) -> ScenarioError {
         if let Kind::Broken = node.kind {
             return self.syntax(node, path);
         }
-        let unexpected = match &node.kind {
-            Kind::Null => Unexpected::Unit,
-            Kind::Bool(flag) => Unexpected::Bool(*flag),
-            Kind::Number(number) => number_unexpected(number),
-            Kind::Str(text) => Unexpected::Str(text),
-            Kind::Array(..) => Unexpected::Seq,
-            Kind::Object(..) => Unexpected::Map,
-            Kind::Broken => Unexpected::Other("?"),
-        };
         let pos = if matches!(node.kind, Kind::Array(..) | Kind::Object(..)) { node.start } else { node.end };
-        self.error(mode, path, pos, Fail::invalid_type(unexpected, &expected))
+        self.error(mode, path, pos, fail)
+    }
+
+    /// serde_json's "invalid type" error for `node`, placed as [`Reader::place`] does.
+    fn invalid_type(&self, mode: Mode, node: &Node, path: &str, expected: &str) -> ScenarioError {
+        self.place(mode, node, path, value::invalid_type(node, expected))
     }
 
     fn string(&self, mode: Mode, node: &Node, path: &str) -> Result<String, ScenarioError> {
-        match &node.kind {
-            Kind::Str(text) => Ok(text.clone()),
-            _ => Err(self.invalid_type(mode, node, path, "a string")),
-        }
+        value::string(node).map_err(|fail| self.place(mode, node, path, fail))
     }
 
     fn flag(&self, mode: Mode, node: &Node, path: &str) -> Result<bool, ScenarioError> {
-        match node.kind {
-            Kind::Bool(flag) => Ok(flag),
-            _ => Err(self.invalid_type(mode, node, path, "a boolean")),
-        }
+        value::flag(node).map_err(|fail| self.place(mode, node, path, fail))
     }
 
     fn float(&self, mode: Mode, node: &Node, path: &str) -> Result<f64, ScenarioError> {
-        match &node.kind {
-            Kind::Number(number) => Ok(number.as_f64().unwrap_or(0.0)),
-            _ => Err(self.invalid_type(mode, node, path, "f64")),
-        }
+        value::float(node).map_err(|fail| self.place(mode, node, path, fail))
     }
 
     /// An unsigned integer of at most `max`, named `expected` (`u32`, `usize`, ...) in errors.
     fn unsigned(&self, mode: Mode, node: &Node, path: &str, max: u64, expected: &str) -> Result<u64, ScenarioError> {
-        if let Kind::Number(number) = &node.kind {
-            let invalid = match (number.as_u64(), number.as_i64()) {
-                (Some(value), _) if value <= max => return Ok(value),
-                (Some(value), _) => Unexpected::Unsigned(value),
-                (None, Some(value)) => Unexpected::Signed(value),
-                (None, None) => return Err(self.invalid_type(mode, node, path, expected)),
-            };
-            return Err(self.error(mode, path, node.end, Fail::invalid_value(invalid, &expected)));
-        }
-        Err(self.invalid_type(mode, node, path, expected))
+        value::unsigned(node, max, expected).map_err(|fail| self.place(mode, node, path, fail))
     }
 
     fn u64(&self, mode: Mode, node: &Node, path: &str) -> Result<u64, ScenarioError> {
@@ -126,17 +105,6 @@ impl Reader<'_> {
 
     fn u16(&self, mode: Mode, node: &Node, path: &str) -> Result<u16, ScenarioError> {
         Ok(self.unsigned(mode, node, path, u16::MAX.into(), "u16")? as u16)
-    }
-
-    fn option<T>(
-        &self,
-        node: &Node,
-        read: impl FnOnce(&Node) -> Result<T, ScenarioError>,
-    ) -> Result<Option<T>, ScenarioError> {
-        match node.kind {
-            Kind::Null => Ok(None),
-            _ => read(node).map(Some),
-        }
     }
 
     fn seq<T>(
@@ -175,18 +143,10 @@ impl Reader<'_> {
             return Err(self.invalid_type(mode, node, path, expected));
         };
         let mut seen = 0u64;
+        // serde_json places an error raised between key and value after the whitespace that
+        // follows the key (and after a closing brace right there).
         let mut check_key = |key: &str, key_end: usize| {
-            // serde_json places an error raised between key and value after the whitespace
-            // that follows the key (and after a closing brace right there).
-            let pos = end_map_pos(self.text, key_end);
-            let Some(index) = fields.iter().position(|name| *name == key) else {
-                return Err(self.error(mode, &json::join(path, key), pos, Fail::unknown_field(key, fields)));
-            };
-            if seen & (1 << index) != 0 {
-                return Err(self.error(mode, path, pos, Fail::duplicate_field(fields[index])));
-            }
-            seen |= 1 << index;
-            Ok(index)
+            self.field_index(mode, path, end_map_pos(self.text, key_end), fields, &mut seen, key)
         };
         for Member { key, key_end, value } in members {
             let index = check_key(key, *key_end)?;
@@ -200,6 +160,27 @@ impl Reader<'_> {
             }
             Tail::Here | Tail::Key => Err(self.syntax(node, path)),
         }
+    }
+
+    /// The index of `key` among a struct's `fields`, marked in `seen` (bit `index`); serde's
+    /// error, placed at `pos`, for a key the struct does not have or has had already.
+    fn field_index(
+        &self,
+        mode: Mode,
+        path: &str,
+        pos: usize,
+        fields: &'static [&'static str],
+        seen: &mut u64,
+        key: &str,
+    ) -> Result<usize, ScenarioError> {
+        let Some(index) = fields.iter().position(|name| *name == key) else {
+            return Err(self.error(mode, &json::join(path, key), pos, Fail::unknown_field(key, fields)));
+        };
+        if *seen & (1 << index) != 0 {
+            return Err(self.error(mode, path, pos, Fail::duplicate_field(fields[index])));
+        }
+        *seen |= 1 << index;
+        Ok(index)
     }
 
     /// serde's "missing field" error for a struct's object, reported past its closing brace.
@@ -315,10 +296,10 @@ impl Reader<'_> {
                 2 => tcp.msl_ms = self.u64(m, v, p)?,
                 3 => tcp.sndbuf = self.u32(m, v, p)?,
                 4 => tcp.rcvbuf = self.u32(m, v, p)?,
-                5 => tcp.mss = self.option(v, |v| self.u16(m, v, p))?,
+                5 => tcp.mss = value::option(v, |v| self.u16(m, v, p))?,
                 6 => tcp.window_scaling = self.flag(m, v, p)?,
                 7 => tcp.wscale = self.unsigned(m, v, p, u8::MAX.into(), "u8")? as u8,
-                8 => tcp.window_clamp = self.option(v, |v| self.u32(m, v, p))?,
+                8 => tcp.window_clamp = value::option(v, |v| self.u32(m, v, p))?,
                 9 => tcp.timestamps = self.flag(m, v, p)?,
                 10 => tcp.sack = self.flag(m, v, p)?,
                 11 => tcp.delayed_ack = self.flag(m, v, p)?,
@@ -468,18 +449,9 @@ impl Reader<'_> {
         let mut texts = [None, None];
         let mut times = [None, None];
         let mut seen = 0u64;
-        let mut check_key = |key: &str| {
-            let Some(index) = fields.iter().position(|name| *name == key) else {
-                return Err(self.error(m, path, 0, Fail::unknown_field(key, fields)));
-            };
-            if seen & (1 << index) != 0 {
-                return Err(self.error(m, path, 0, Fail::duplicate_field(fields[index])));
-            }
-            seen |= 1 << index;
-            Ok(fields[index])
-        };
         for Member { key, value: v, .. } in rest {
-            match check_key(key)? {
+            // In the buffered mode every error is placed at the fault, so no position is needed.
+            match fields[self.field_index(m, path, 0, fields, &mut seen, key)?] {
                 "match" => matching = self.segment_match(m, v, path)?,
                 "nth" => counts[0] = self.u32(m, v, path)?,
                 "count" => counts[1] = self.u32(m, v, path)?,
@@ -488,7 +460,7 @@ impl Reader<'_> {
                 "a" | "host" => texts[0] = Some(self.string(m, v, path)?),
                 "b" => texts[1] = Some(self.string(m, v, path)?),
                 "from_ms" | "at_ms" => times[0] = Some(self.float(m, v, path)?),
-                _ => times[1] = self.option(v, |v| self.float(m, v, path))?,
+                _ => times[1] = value::option(v, |v| self.float(m, v, path))?,
             }
         }
         let missing = fields.iter().enumerate().find(|(index, name)| {
@@ -514,30 +486,20 @@ impl Reader<'_> {
     fn segment_match(&self, m: Mode, node: &Node, path: &str) -> Result<SegmentMatch, ScenarioError> {
         const FIELDS: &[&str] = &["from", "to", "flags", "data", "seq", "from_ms", "until_ms"];
         let mut matching = SegmentMatch::default();
-        let Kind::Object(members, _) = &node.kind else {
-            return Err(self.invalid_type(m, node, path, "struct SegmentMatch"));
-        };
-        let mut seen = 0u64;
-        for Member { key, value: v, .. } in members {
-            let Some(index) = FIELDS.iter().position(|name| name == key) else {
-                return Err(self.error(m, path, 0, Fail::unknown_field(key, FIELDS)));
-            };
-            if seen & (1 << index) != 0 {
-                return Err(self.error(m, path, 0, Fail::duplicate_field(FIELDS[index])));
-            }
-            seen |= 1 << index;
-            let text = |v: &Node| self.option(v, |v| self.string(m, v, path));
-            let time = |v: &Node| self.option(v, |v| self.float(m, v, path));
+        self.fields(m, node, path, "struct SegmentMatch", FIELDS, |index, v, p| {
+            let text = |v: &Node| value::option(v, |v| self.string(m, v, p));
+            let time = |v: &Node| value::option(v, |v| self.float(m, v, p));
             match index {
                 0 => matching.from = text(v)?,
                 1 => matching.to = text(v)?,
                 2 => matching.flags = text(v)?,
-                3 => matching.data = self.option(v, |v| self.flag(m, v, path))?,
-                4 => matching.seq = self.option(v, |v| self.pair(m, v, path))?,
+                3 => matching.data = value::option(v, |v| self.flag(m, v, p))?,
+                4 => matching.seq = value::option(v, |v| self.pair(m, v, p))?,
                 5 => matching.from_ms = time(v)?,
                 _ => matching.until_ms = time(v)?,
             }
-        }
+            Ok(())
+        })?;
         Ok(matching)
     }
 
@@ -595,16 +557,19 @@ fn end_seq_pos(text: &str, pos: usize) -> usize {
 /// The members of an object as serde_json's map holds them: sorted by key, the last of
 /// repeated keys kept.
 pub(super) fn as_map(node: &Node) -> Vec<(&str, &Node)> {
-    let mut map: Vec<(&str, &Node)> = Vec::new();
-    if let Kind::Object(members, _) = &node.kind {
-        for member in members {
-            match map.iter_mut().find(|(key, _)| *key == member.key) {
-                Some(entry) => entry.1 = &member.value,
-                None => map.push((&member.key, &member.value)),
-            }
-        }
-    }
+    let Kind::Object(members, _) = &node.kind else { return Vec::new() };
+    let mut map: Vec<(&str, &Node)> = members.iter().map(|member| (member.key.as_str(), &member.value)).collect();
+    // The sort is stable, so repeated keys stay in the order written; each later one hands
+    // its value to the first before it is dropped (the whole thing stays O(n log n), which
+    // matters for a step with many thousands of keys).
     map.sort_by(|a, b| a.0.cmp(b.0));
+    map.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 = later.1;
+        }
+        same
+    });
     map
 }
 
@@ -635,7 +600,7 @@ pub(super) fn step(node: &Node) -> Result<Step, String> {
                 .map_err(|err| format!("expect: {err} (give a number or an errno name such as \"ECONNREFUSED\")"))?,
         ),
     };
-    let call = call_from_map(&map).map_err(|err| err.to_string())?;
+    let call = call_from_map(map).map_err(|err| err.to_string())?;
     Ok(Step { call, at_ms, note, expect })
 }
 
@@ -655,7 +620,7 @@ pub(super) mod value {
         }
     }
 
-    fn invalid_type(node: &Node, expected: &str) -> Fail {
+    pub fn invalid_type(node: &Node, expected: &str) -> Fail {
         Fail::invalid_type(unexpected(node), &expected)
     }
 
@@ -680,20 +645,26 @@ pub(super) mod value {
         }
     }
 
-    pub fn u32(node: &Node) -> Result<u32, Fail> {
+    /// An unsigned integer of at most `max`, named `expected` (`u32`, `usize`, ...) in errors.
+    pub fn unsigned(node: &Node, max: u64, expected: &str) -> Result<u64, Fail> {
         if let Kind::Number(number) = &node.kind {
             let invalid = match (number.as_u64(), number.as_i64()) {
-                (Some(value), _) if value <= u32::MAX.into() => return Ok(value as u32),
+                (Some(value), _) if value <= max => return Ok(value),
                 (Some(value), _) => Unexpected::Unsigned(value),
                 (None, Some(value)) => Unexpected::Signed(value),
-                (None, None) => return Err(invalid_type(node, "u32")),
+                (None, None) => return Err(invalid_type(node, expected)),
             };
-            return Err(Fail::invalid_value(invalid, &"u32"));
+            return Err(Fail::invalid_value(invalid, &expected));
         }
-        Err(invalid_type(node, "u32"))
+        Err(invalid_type(node, expected))
     }
 
-    pub fn option<T>(node: &Node, read: impl FnOnce(&Node) -> Result<T, Fail>) -> Result<Option<T>, Fail> {
+    pub fn u32(node: &Node) -> Result<u32, Fail> {
+        Ok(unsigned(node, u32::MAX.into(), "u32")? as u32)
+    }
+
+    /// `null` is `None`; anything else is read by `read` (used with either error type).
+    pub fn option<T, E>(node: &Node, read: impl FnOnce(&Node) -> Result<T, E>) -> Result<Option<T>, E> {
         match node.kind {
             Kind::Null => Ok(None),
             _ => read(node).map(Some),
