@@ -1,14 +1,24 @@
 //! The built-in scenario library: every figure and boundary case of the course material.
 //!
-//! Each scenario is a JSON file in `engine/scenarios/`, compiled in so that the page and the
-//! CLI work offline. Names are part of the interface (CLI, `?s=` URLs, tests); the groups
+//! Each scenario is a JSON file in `engine/scenarios/`. With the `embedded` feature (on by
+//! default, and what the CLI, the validator and the tests use) the files are compiled in. The
+//! web page turns the feature off: it ships the files beside itself and fetches only the one
+//! it shows, which keeps about 20 KB (gzipped) of scenarios it does not show out of its
+//! download; it knows the names, and draws its picker from a table its build writes (see
+//! `frontend/build.rs`). Names are part of the interface (CLI, `?s=` URLs, tests); the groups
 //! follow `shared/scenario-catalogue.md`.
 
+#[cfg(feature = "embedded")]
 use crate::scenario::{self, Scenario};
 
 macro_rules! library {
     ($($name:literal),* $(,)?) => {
+        /// The names of every built-in scenario, in catalogue order; each is the stem of its
+        /// file in `engine/scenarios/`.
+        pub const NAMES: &[&str] = &[$($name),*];
+
         /// `(name, JSON text)` of every built-in scenario, in catalogue order.
+        #[cfg(feature = "embedded")]
         pub const SOURCES: &[(&str, &str)] = &[
             $(($name, include_str!(concat!("../scenarios/", $name, ".json")))),*
         ];
@@ -62,6 +72,7 @@ pub const GROUPS: &[&str] =
     &["Connection set-up", "Data transfer and queues", "Closing", "Servers, ports, demultiplexing", "Failures"];
 
 /// What the picker shows of a built-in scenario.
+#[cfg(feature = "embedded")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     pub name: &'static str,
@@ -73,10 +84,11 @@ pub struct Entry {
 
 /// The names of every built-in scenario, in catalogue order.
 pub fn names() -> impl Iterator<Item = &'static str> {
-    SOURCES.iter().map(|(name, _)| *name)
+    NAMES.iter().copied()
 }
 
 /// A built-in scenario by name.
+#[cfg(feature = "embedded")]
 pub fn get(name: &str) -> Option<Scenario> {
     let (_, text) = SOURCES.iter().find(|(candidate, _)| *candidate == name)?;
     // The library's own files are tested to parse (see the tests below); a broken one is a
@@ -85,11 +97,13 @@ pub fn get(name: &str) -> Option<Scenario> {
 }
 
 /// The JSON text of a built-in scenario.
+#[cfg(feature = "embedded")]
 pub fn source(name: &str) -> Option<&'static str> {
     SOURCES.iter().find(|(candidate, _)| *candidate == name).map(|(_, text)| *text)
 }
 
 /// Title, source, group and description of every built-in scenario.
+#[cfg(feature = "embedded")]
 pub fn catalogue() -> Vec<Entry> {
     SOURCES
         .iter()
@@ -106,7 +120,7 @@ pub fn catalogue() -> Vec<Entry> {
         .collect()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "embedded"))]
 mod tests {
     use super::*;
 

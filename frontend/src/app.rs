@@ -8,7 +8,6 @@ use std::rc::Rc;
 use gloo::events::EventListener;
 use gloo::render::{request_animation_frame, AnimationFrame};
 use gloo::timers::callback::Timeout;
-use sockscope_engine::builtin;
 use sockscope_engine::replay::Snapshot;
 use sockscope_engine::state::State;
 use sockscope_engine::trace::EventKind;
@@ -17,6 +16,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent};
 use yew::prelude::*;
 
+use crate::catalogue;
+use crate::fetch;
 use crate::model::{self, Loaded, Shared};
 use crate::share;
 use crate::state::{Action, Playback};
@@ -32,7 +33,7 @@ use crate::view::sequence::{clock, SequenceDiagram};
 const ADDRESS_REST_MS: u32 = 200;
 
 /// What the address asks for, resolved once at startup.
-struct Startup {
+pub struct Startup {
     loaded: Shared,
     cursor: usize,
     notices: Vec<String>,
@@ -40,30 +41,67 @@ struct Startup {
     packed: Option<String>,
 }
 
+/// The app's one prop: its startup, compared by identity.
+#[derive(Properties, Clone)]
+pub struct AppProps {
+    pub start: Rc<Startup>,
+}
+
+impl PartialEq for AppProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.start, &other.start)
+    }
+}
+
 fn location() -> (String, String) {
     let location = gloo::utils::window().location();
     (location.search().unwrap_or_default(), location.hash().unwrap_or_default())
 }
 
-fn startup() -> Startup {
+/// Reads the address, gets the scenario it names (fetching a built-in one's file), and then
+/// mounts the app into `root`. The loading indicator stays up until the app's first frame.
+pub fn begin(root: web_sys::Element) {
     let (search, hash) = location();
     let query = url::parse_query(&search, &hash);
-    let default = model::default_scenario();
-    let (choice, notice) = url::choose(&query, |name| builtin::source(name).is_some(), default);
+    let default = catalogue::default_scenario();
+    let (choice, notice) = url::choose(&query, catalogue::exists, default);
     let mut notices: Vec<String> = notice.into_iter().map(|notice| notice.0).collect();
     let fell_back = !notices.is_empty();
-    let (loaded, packed) = match choice {
-        Choice::Builtin(name) => (model::load_builtin(&name), None),
+    let name = match choice {
+        Choice::Builtin(name) => name,
         Choice::Packed(packed) => match share::unpack(&packed).and_then(|text| model::load_text(&text)) {
-            Ok(loaded) => (Ok(loaded), Some(packed)),
+            Ok(loaded) => return mount(root, startup(Ok(loaded), Some(packed), &query, notices, fell_back)),
             Err(err) => {
                 notices.push(format!(
                     "The scenario in this link cannot be opened: {err} Showing “{default}” instead; pick another one below."
                 ));
-                (model::load_builtin(default), None)
+                default.to_string()
             }
         },
     };
+    fetch::text(&catalogue::file(&name), move |text| {
+        let loaded =
+            text.map_err(|why| unreachable_file(&name, &why)).and_then(|text| model::load_builtin(&name, text));
+        mount(root, startup(loaded, None, &query, notices, fell_back));
+    });
+}
+
+/// Why a built-in scenario's file could not be had.
+fn unreachable_file(name: &str, why: &str) -> String {
+    format!("The scenario “{name}” could not be loaded from {} ({why}).", catalogue::file(name))
+}
+
+fn mount(root: web_sys::Element, start: Startup) {
+    yew::Renderer::<App>::with_root_and_props(root, AppProps { start: Rc::new(start) }).render();
+}
+
+fn startup(
+    loaded: Result<Loaded, String>,
+    packed: Option<String>,
+    query: &url::PageQuery,
+    mut notices: Vec<String>,
+    fell_back: bool,
+) -> Startup {
     let loaded = loaded.unwrap_or_else(|err| model::empty(&err));
     let len = loaded.trace.events.len();
     let (cursor, notice) = if fell_back || packed.is_none() && !notices.is_empty() {
@@ -120,17 +158,12 @@ fn is_narrow() -> bool {
 
 fn copy_to_clipboard(text: String, status: UseStateHandle<Option<String>>, done: &'static str) {
     let promise = gloo::utils::window().navigator().clipboard().write_text(&text);
-    let ok: Closure<dyn FnMut(JsValue)> = {
-        let status = status.clone();
-        Closure::once(move |_: JsValue| status.set(Some(done.to_string())))
-    };
-    let failed: Closure<dyn FnMut(JsValue)> = Closure::once(move |_: JsValue| {
-        status.set(Some("The browser did not allow copying; select the text below and copy it.".to_string()))
-    });
-    let _ = promise.then2(&ok, &failed);
-    // Each runs at most once, when the promise settles; a click's two small closures are let go.
-    ok.forget();
-    failed.forget();
+    let copied = status.clone();
+    fetch::settle(
+        &promise,
+        move |_| copied.set(Some(done.to_string())),
+        move |_| status.set(Some("The browser did not allow copying; select the text below and copy it.".to_string())),
+    );
 }
 
 fn page_url() -> String {
@@ -139,8 +172,8 @@ fn page_url() -> String {
 }
 
 #[function_component(App)]
-pub fn app() -> Html {
-    let start = use_memo((), |_| startup());
+pub fn app(props: &AppProps) -> Html {
+    let start = props.start.clone();
     let loaded = {
         let start = start.clone();
         use_state(move || start.loaded.clone())
@@ -323,13 +356,26 @@ pub fn app() -> Html {
         })
     };
     let on_pick = {
-        let notices = notices.setter();
+        let (notices, status) = (notices.setter(), copy_status.setter());
         use_callback(open.clone(), move |event: Event, open| {
             let select: HtmlSelectElement = event.target_unchecked_into();
-            match model::load_builtin(&select.value()) {
-                Ok(next) => open.emit((next, None)),
-                Err(err) => notices.set(vec![err]),
-            }
+            let name = select.value();
+            status.set(Some(format!("Opening “{name}”…")));
+            let (open, notices, status) = (open.clone(), notices.clone(), status.clone());
+            fetch::text(&catalogue::file(&name), move |text| {
+                // A later pick wins: its own fetch will arrive too.
+                if select.value() != name {
+                    return;
+                }
+                status.set(None);
+                match text
+                    .map_err(|why| unreachable_file(&name, &why))
+                    .and_then(|text| model::load_builtin(&name, text))
+                {
+                    Ok(next) => open.emit((next, None)),
+                    Err(err) => notices.set(vec![err]),
+                }
+            });
         })
     };
     let on_run_custom = {

@@ -1,11 +1,13 @@
 //! sockscope's web page: a Yew app that replays the engine's trace.
 //!
 //! Code map: [`pace`] turns simulated time into watching time; [`state`] is the pure playback
-//! reducer; [`url`] and [`share`] read and write the page's address; [`model`] runs a scenario
-//! and indexes its trace; [`validation`] holds the loopback validator's report when the build
+//! reducer; [`url`] and [`share`] read and write the page's address; [`catalogue`] lists the
+//! built-in scenarios, whose files `fetch` gets; [`model`] runs a scenario and indexes its trace; [`validation`] holds the loopback validator's report when the build
 //! found one; the `view` modules draw. Only `start` touches the browser at startup.
 
 mod app;
+pub mod catalogue;
+mod fetch;
 pub mod model;
 pub mod pace;
 #[cfg(test)]
@@ -16,11 +18,12 @@ pub mod url;
 pub mod validation;
 pub mod view;
 
-/// Starts the page: a panic shows a banner with its message, then the app mounts.
+/// Starts the page: a panic shows a banner with its message; the app mounts once the
+/// scenario it opens with has arrived.
 pub fn start() {
     std::panic::set_hook(Box::new(|info| show_panic(&info.to_string())));
     let root = gloo::utils::document().get_element_by_id("app").unwrap_or_else(|| gloo::utils::body().into());
-    yew::Renderer::<app::App>::with_root(root).render();
+    app::begin(root);
 }
 
 /// Writes the panic's message into a banner at the top of the page, so that a failure is

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use sockscope_engine::addr::SockAddr;
-use sockscope_engine::builtin;
 use sockscope_engine::format;
 use sockscope_engine::replay::Timeline;
 use sockscope_engine::trace::{EventKind, Fate, Proto, Segment, SocketId, Trace};
@@ -20,15 +19,6 @@ use crate::state::Timing;
 /// The page runs custom scenarios with at most this many events, so a link cannot make the
 /// page compute for minutes; the engine stops there and the page shows what happened so far.
 pub const PAGE_MAX_EVENTS: usize = 400_000;
-
-/// The default scenario when the address names none.
-pub fn default_scenario() -> &'static str {
-    if builtin::source("three-way-handshake").is_some() {
-        "three-way-handshake"
-    } else {
-        builtin::names().next().unwrap_or("tlpi-tcpdump")
-    }
-}
 
 /// One scenario, run and indexed.
 pub struct Loaded {
@@ -67,11 +57,13 @@ impl std::ops::Deref for Shared {
     }
 }
 
-/// Loads a built-in scenario by name.
-pub fn load_builtin(name: &str) -> Result<Loaded, String> {
-    let text = builtin::source(name).ok_or_else(|| format!("there is no built-in scenario called “{name}”"))?;
-    let scenario = builtin::get(name).ok_or_else(|| format!("the built-in scenario “{name}” does not parse"))?;
-    Ok(load(scenario, text.to_string(), Some(name.to_string())))
+/// Loads the built-in scenario `name` from its file's text (fetched by the page).
+pub fn load_builtin(name: &str, text: String) -> Result<Loaded, String> {
+    // The library's files are tested to parse; a failure here means the file served beside
+    // the page is not the one this build was made with.
+    let scenario = sockscope_engine::parse_scenario(&text)
+        .map_err(|err| format!("the file of the built-in scenario “{name}” does not parse ({err})"))?;
+    Ok(load(scenario, text, Some(name.to_string())))
 }
 
 /// Loads scenario text typed or linked by a reader; the error names the JSON path.
@@ -361,10 +353,17 @@ impl Labeller {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sockscope_engine::builtin;
+
+    /// A built-in scenario as the page loads it once its file has arrived.
+    pub(crate) fn builtin_loaded(name: &str) -> Loaded {
+        let text = builtin::source(name).expect("a built-in scenario").to_string();
+        load_builtin(name, text).expect("the built-in scenario loads")
+    }
 
     #[test]
     fn tlpi_diagram_draws_the_books_fifteen_segments() {
-        let loaded = load_builtin("tlpi-tcpdump").unwrap();
+        let loaded = builtin_loaded("tlpi-tcpdump");
         assert_eq!(loaded.hosts, ["pukaki", "tekapo"]);
         let labels: Vec<&str> = loaded.diagram.arrows.iter().map(|arrow| arrow.label.as_str()).collect();
         assert_eq!(labels.len(), 15, "{labels:#?}");
@@ -381,7 +380,7 @@ mod tests {
 
     #[test]
     fn narration_and_tcpdump_follow_the_cursor() {
-        let loaded = load_builtin("tlpi-tcpdump").unwrap();
+        let loaded = builtin_loaded("tlpi-tcpdump");
         assert_eq!(loaded.narration(0), None);
         assert_eq!(loaded.tcpdump_printed(0), 0);
         let end = loaded.trace.events.len();
@@ -405,5 +404,11 @@ mod tests {
         let loaded = load_text(text).unwrap();
         assert_eq!(loaded.builtin, None);
         assert_eq!(loaded.diagram.arrows.len(), 15);
+    }
+
+    #[test]
+    fn a_builtin_file_that_does_not_parse_is_reported_by_name() {
+        let err = load_builtin("nagle", "<html>404</html>".to_string()).err().expect("must fail");
+        assert!(err.contains("“nagle”") && err.contains("does not parse"), "{err}");
     }
 }

@@ -131,6 +131,20 @@ fn run(browser: &Browser, base: &str) -> Result<()> {
         total as f64 / 1024.0,
         if total <= 250 * 1024 { "within target" } else { "OVER the 250 KB target" }
     );
+    // The other built-in scenarios are files beside the page, fetched one at a time when a
+    // reader picks them; their sizes are shown for the record.
+    let mut files = Vec::new();
+    for name in sockscope_engine::builtin::NAMES {
+        files.push(gzip_size(&http_get(&at(base, &format!("scenarios/{name}.json")))?));
+    }
+    files.sort_unstable();
+    println!(
+        "  each other built-in scenario is fetched when picked: {} files, {} to {} B gzipped ({} B in all)",
+        files.len(),
+        files.first().copied().unwrap_or(0),
+        files.last().copied().unwrap_or(0),
+        files.iter().sum::<usize>()
+    );
 
     // (b) Navigation to the first frame of the default scenario, over fresh loads.
     let mut first_frames = Vec::new();

@@ -160,6 +160,20 @@ fn bad_addresses_explain_themselves_and_fall_back_to_the_picker() {
                 json!(true)
             );
         }
+        // From the picker a reader opens another scenario: its file is fetched, it runs, and
+        // the address names it.
+        browser.run(
+            "const s = document.querySelector('[data-testid=picker]'); s.value = 'four-way-close'; \
+             s.dispatchEvent(new Event('change', { bubbles: true }))",
+            json!([]),
+        )?;
+        browser.wait_for(
+            "the picked scenario to open",
+            "return document.querySelector('h1[data-testid=title]').textContent.includes('Closing a connection: FIN, ACK, FIN, ACK') \
+             && location.search.includes('s=four-way-close')",
+            json!([]),
+        )?;
+        assert_eq!(browser.cursor()?, 0, "a picked scenario opens at its start");
         Ok(())
     });
 }

@@ -8,6 +8,8 @@
 use sockscope_engine::builtin;
 use yew::prelude::*;
 
+use crate::catalogue::CATALOGUE;
+
 use super::panes::ValidationPanel;
 use crate::model::Shared;
 use crate::validation;
@@ -22,8 +24,6 @@ pub struct PickerProps {
 /// The list of built-in scenarios, grouped as in the catalogue.
 #[function_component(Picker)]
 pub fn picker(props: &PickerProps) -> Html {
-    // Parsing every built-in scenario for its title is work worth doing once, not per render.
-    let catalogue = use_memo((), |_| builtin::catalogue());
     let selected = props.selected.as_deref().unwrap_or_default();
     html! {
         <label class="picker">
@@ -32,7 +32,7 @@ pub fn picker(props: &PickerProps) -> Html {
                 if props.selected.is_none() { <option value="" selected=true>{ "Custom scenario (from the link or the editor)" }</option> }
                 { for builtin::GROUPS.iter().map(|group| html! {
                     <optgroup label={*group}>
-                        { for catalogue.iter().filter(|entry| entry.group == *group).map(|entry| html! {
+                        { for CATALOGUE.iter().filter(|entry| entry.group == *group).map(|entry| html! {
                             <option value={entry.name} selected={entry.name == selected}>
                                 { format!("{} — {}", entry.title, entry.source) }
                             </option>
