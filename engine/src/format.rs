@@ -2,7 +2,7 @@
 //!
 //! Each reads only the trace (and snapshots rebuilt from it).
 
-use std::collections::BTreeMap;
+use crate::vecmap::VecMap;
 use std::fmt::Write as _;
 
 use crate::addr::SockAddr;
@@ -25,7 +25,7 @@ pub fn seconds(t_us: u64) -> String {
 /// from the first segment carrying an ACK (print-tcp.c), and subtracts them afterwards.
 #[derive(Clone, Debug, Default)]
 pub struct Tcpdump {
-    conversations: BTreeMap<(SockAddr, SockAddr), (u32, u32)>,
+    conversations: VecMap<(SockAddr, SockAddr), (u32, u32)>,
 }
 
 impl Tcpdump {
@@ -278,10 +278,10 @@ pub fn narrate(trace: &Trace) -> String {
 /// Every socket's sequence of states, one line per socket: `client 10.0.0.1:60391: CLOSED
 /// SYN_SENT ESTABLISHED ...`. The data tests compare this with what the books draw.
 pub fn state_sequences(trace: &Trace) -> String {
-    let mut sequences: BTreeMap<u32, (String, String, Vec<State>)> = BTreeMap::new();
+    let mut sequences: VecMap<u32, (String, String, Vec<State>)> = VecMap::new();
     for event in &trace.events {
         if let EventKind::State { host, socket, local, from, to, .. } = &event.kind {
-            let entry = sequences.entry(*socket).or_insert_with(|| (host.clone(), local.to_string(), vec![*from]));
+            let entry = sequences.get_or_insert_with(*socket, || (host.clone(), local.to_string(), vec![*from]));
             entry.1 = local.to_string();
             entry.2.push(*to);
         }

@@ -16,6 +16,7 @@ pub mod scenario;
 pub mod state;
 pub mod trace;
 pub mod validation;
+pub mod vecmap;
 
 mod rng;
 mod socket;

@@ -5,7 +5,7 @@
 //! the segments in flight. [`Timeline`] keeps a snapshot every [`CHECKPOINT_EVERY`] events
 //! so that seeking anywhere, forwards or backwards, replays at most that many events.
 
-use std::collections::BTreeMap;
+use crate::vecmap::VecMap;
 
 use serde::Serialize;
 
@@ -26,10 +26,10 @@ pub struct Snapshot {
     pub applied: usize,
     pub t_us: u64,
     pub hosts: Vec<HostView>,
-    pub processes: BTreeMap<Pid, ProcessView>,
-    pub sockets: BTreeMap<SocketId, SocketView>,
+    pub processes: VecMap<Pid, ProcessView>,
+    pub sockets: VecMap<SocketId, SocketView>,
     /// Segments sent and not yet delivered or dropped, by segment id, with their send time.
-    pub in_flight: BTreeMap<u64, (u64, Segment)>,
+    pub in_flight: VecMap<u64, (u64, Segment)>,
     pub ended: Option<String>,
 }
 
@@ -45,7 +45,7 @@ pub struct ProcessView {
     pub name: String,
     pub host: String,
     pub parent: Option<Pid>,
-    pub fds: BTreeMap<i32, SocketId>,
+    pub fds: VecMap<i32, SocketId>,
     /// The call in progress, if any.
     pub call: Option<CallView>,
     /// The last call that returned, with its result as text (`3`, `-1 ECONNREFUSED`).
@@ -82,7 +82,7 @@ pub struct SocketView {
     pub backlog: u32,
     pub rcv_fin: bool,
     /// Running timers and their deadlines.
-    pub timers: BTreeMap<TimerKind, u64>,
+    pub timers: VecMap<TimerKind, u64>,
     /// The last state change: (from, to, cause).
     pub last_change: Option<(State, State, String)>,
 }
@@ -106,7 +106,7 @@ impl SocketView {
             accept_q: 0,
             backlog: 0,
             rcv_fin: false,
-            timers: BTreeMap::new(),
+            timers: VecMap::new(),
             last_change: None,
         }
     }
@@ -129,7 +129,7 @@ impl Snapshot {
                             name: name.clone(),
                             host: host.clone(),
                             parent: *parent,
-                            fds: BTreeMap::new(),
+                            fds: VecMap::new(),
                             call: None,
                             last: None,
                             exited: false,

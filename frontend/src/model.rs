@@ -5,7 +5,7 @@
 //! and the sequence diagram's arrows are computed here once per scenario, so that moving the
 //! cursor only looks things up.
 
-use std::collections::BTreeMap;
+use sockscope_engine::vecmap::VecMap;
 use std::rc::Rc;
 
 use sockscope_engine::addr::SockAddr;
@@ -198,8 +198,8 @@ pub struct Diagram {
 
 impl Diagram {
     pub fn new(trace: &Trace, hosts: &[String]) -> Diagram {
-        let mut lanes_by_ip = BTreeMap::new();
-        let mut lanes_by_host = BTreeMap::new();
+        let mut lanes_by_ip = VecMap::new();
+        let mut lanes_by_host = VecMap::new();
         for event in &trace.events {
             if let EventKind::Host { host, addr } = &event.kind {
                 let lane = hosts.iter().position(|name| name == host).unwrap_or(0);
@@ -210,9 +210,9 @@ impl Diagram {
         let lane_of = |addr: SockAddr| lanes_by_ip.get(&addr.ip).copied().unwrap_or(0);
         let mut labeller = Labeller::default();
         let mut arrows: Vec<Arrow> = Vec::new();
-        let mut open: BTreeMap<u64, usize> = BTreeMap::new();
+        let mut open: VecMap<u64, usize> = VecMap::new();
         let mut marks = Vec::new();
-        let mut sockets_per_host: BTreeMap<usize, Vec<SocketId>> = BTreeMap::new();
+        let mut sockets_per_host: VecMap<usize, Vec<SocketId>> = VecMap::new();
         for (index, event) in trace.events.iter().enumerate() {
             match &event.kind {
                 EventKind::Segment(segment) => match segment.fate {
@@ -239,7 +239,7 @@ impl Diagram {
                 },
                 EventKind::State { host, socket, to, .. } => {
                     let lane = lanes_by_host.get(host).copied().unwrap_or(0);
-                    let seen = sockets_per_host.entry(lane).or_default();
+                    let seen = sockets_per_host.get_or_insert_with(lane, Vec::new);
                     if !seen.contains(socket) {
                         seen.push(*socket);
                     }
@@ -282,7 +282,7 @@ fn arrow_kind(segment: &Segment) -> ArrowKind {
 #[derive(Default)]
 struct Labeller {
     /// Initial sequence number of each direction, with its letter.
-    isn: BTreeMap<(SockAddr, SockAddr), (u32, String)>,
+    isn: VecMap<(SockAddr, SockAddr), (u32, String)>,
     connections: usize,
 }
 
