@@ -94,15 +94,12 @@ pub fn report(dir: &Path) -> Result {
     let files = files_under(dir)?;
     println!("dist written to {}", dir.display());
     println!("{:>12}  {:>12}  file", "size", "gzipped");
-    let (mut total, mut total_gz, mut gz_known) = (0u64, 0u64, true);
+    // Totals per part: the files at the top are the page itself; each folder (the built-in
+    // scenarios) is fetched a file at a time, so it is counted apart.
+    let mut parts: Vec<(String, u64, Option<u64>, usize)> = Vec::new();
     for file in &files {
         let size = std::fs::metadata(file).map_err(|e| format!("cannot stat {}: {e}", file.display()))?.len();
         let gz = gzipped_size(file);
-        total += size;
-        match gz {
-            Some(n) => total_gz += n,
-            None => gz_known = false,
-        }
         let shown = file.strip_prefix(dir).unwrap_or(file);
         println!(
             "{:>12}  {:>12}  {}",
@@ -110,13 +107,26 @@ pub fn report(dir: &Path) -> Result {
             gz.map_or_else(|| "n/a".to_string(), human_size),
             shown.display()
         );
+        let part = match shown.components().count() {
+            1 => "the page (files at the top)".to_string(),
+            _ => format!("{}/", shown.components().next().map_or("?".into(), |c| c.as_os_str().to_string_lossy())),
+        };
+        let index = parts.iter().position(|(name, ..)| *name == part).unwrap_or_else(|| {
+            parts.push((part, 0, Some(0), 0));
+            parts.len() - 1
+        });
+        let entry = &mut parts[index];
+        entry.1 += size;
+        entry.2 = entry.2.zip(gz).map(|(total, gz)| total + gz);
+        entry.3 += 1;
     }
-    println!(
-        "{:>12}  {:>12}  total ({} files)",
-        human_size(total),
-        if gz_known { human_size(total_gz) } else { "n/a".to_string() },
-        files.len()
-    );
+    for (part, size, gz, count) in &parts {
+        println!(
+            "{:>12}  {:>12}  total of {part} ({count} files)",
+            human_size(*size),
+            gz.map_or_else(|| "n/a".to_string(), human_size)
+        );
+    }
     Ok(())
 }
 

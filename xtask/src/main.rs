@@ -91,7 +91,8 @@ fn frontend_dir(root: &Path) -> Option<PathBuf> {
 /// Builds the page with trunk into `frontend/dist` and returns that folder.
 fn trunk_build(tools: &WebTools, frontend: &Path, release: bool) -> Result<PathBuf> {
     let dist = frontend.join("dist");
-    let mut build = tools.trunk(frontend);
+    // Trunk.toml is at the repository's root, beside the frontend folder.
+    let mut build = tools.trunk(frontend.parent().unwrap_or(frontend));
     build.arg("build");
     if release {
         build.arg("--release");
@@ -231,7 +232,7 @@ fn serve(root: &Path, args: &[String]) -> Result {
         Ok(())
     } else {
         let port = port.to_string();
-        let mut serve = web_tools.trunk(&frontend);
+        let mut serve = web_tools.trunk(frontend.parent().unwrap_or(&frontend));
         serve.args(["serve", "--address", "127.0.0.1", "--port", &port, "--dist"]).arg(&dist);
         run(&mut serve)
     }
