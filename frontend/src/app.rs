@@ -385,9 +385,17 @@ pub fn app(props: &AppProps) -> Html {
             let Some(area) = editor.cast::<HtmlTextAreaElement>() else { return };
             let text = area.value();
             match model::load_text(&text) {
+                // The link's fragment is compressed by the browser, which answers a moment
+                // later; the scenario opens then, with a link to share.
                 Ok(next) => {
-                    let packed_text = share::pack(&text);
-                    open.emit((next, Some(packed_text)));
+                    let (open, editor_error) = (open.clone(), editor_error.clone());
+                    share::pack(&text, move |packed| match packed {
+                        Ok(packed) => open.emit((next, Some(packed))),
+                        Err(why) => {
+                            open.emit((next, None));
+                            editor_error.set(Some(format!("The scenario runs, but a link cannot carry it: {why}.")));
+                        }
+                    });
                 }
                 Err(err) => editor_error.set(Some(err)),
             }

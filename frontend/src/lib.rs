@@ -8,6 +8,7 @@
 mod app;
 pub mod catalogue;
 mod fetch;
+pub mod inflate;
 pub mod model;
 pub mod pace;
 #[cfg(test)]

@@ -1,29 +1,71 @@
 //! Custom scenarios in the URL fragment: raw deflate, then unpadded base64url (RFC 4648 §5).
 //!
-//! The fragment never reaches a server, so a link carries a whole scenario without one. It
+//! The fragment never reaches a server, so a link carries a whole scenario without one. The
+//! page compresses with the browser's own `CompressionStream("deflate-raw")` ([`pack`]) and
+//! inflates with [`crate::inflate`], which is far smaller than a deflate library. A fragment
 //! is untrusted input: decoding checks every character, and inflating stops at
 //! [`MAX_SCENARIO_BYTES`] so that a small link cannot expand into gigabytes.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::inflate::{self, inflate};
 
 /// The largest scenario text a fragment may inflate to.
 pub const MAX_SCENARIO_BYTES: usize = 1 << 20;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/// Packs scenario text for the fragment.
-pub fn pack(text: &str) -> String {
-    let compressed = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9);
-    base64url_encode(&compressed)
+#[wasm_bindgen]
+extern "C" {
+    /// The Compression Streams API's compressor (in every current browser; declared here
+    /// because web-sys still lists it among its unstable APIs).
+    type CompressionStream;
+
+    #[wasm_bindgen(constructor, catch)]
+    fn new(format: &str) -> Result<CompressionStream, JsValue>;
+}
+
+/// Packs scenario text for the fragment and calls `done` with it, or with why the browser
+/// could not compress it.
+pub fn pack(text: &str, done: impl FnOnce(Result<String, String>) + 'static) {
+    let compressed = (|| {
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(text.as_bytes()));
+        let blob = web_sys::Blob::new_with_u8_array_sequence(&parts)?;
+        let compressor: web_sys::ReadableWritablePair = CompressionStream::new("deflate-raw")?.unchecked_into();
+        let stream = blob.stream().pipe_through(&compressor);
+        web_sys::Response::new_with_opt_readable_stream(Some(&stream))?.array_buffer()
+    })();
+    let promise = match compressed {
+        Ok(promise) => promise,
+        Err(_) => return done(Err("this browser cannot compress the scenario for a link".to_string())),
+    };
+    let done = std::rc::Rc::new(std::cell::RefCell::new(Some(done)));
+    let failed = done.clone();
+    crate::fetch::settle(
+        &promise,
+        move |buffer| {
+            if let Some(done) = done.borrow_mut().take() {
+                done(Ok(base64url_encode(&js_sys::Uint8Array::new(&buffer).to_vec())));
+            }
+        },
+        move |_| {
+            if let Some(done) = failed.borrow_mut().take() {
+                done(Err("the browser could not compress the scenario for a link".to_string()));
+            }
+        },
+    );
 }
 
 /// Unpacks a fragment, saying what is wrong with it.
 pub fn unpack(packed: &str) -> Result<String, String> {
     let bytes = base64url_decode(packed.trim())?;
-    let inflated = miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_SCENARIO_BYTES).map_err(|err| {
-        match err.status {
-            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => {
-                format!("the scenario in the link is larger than {} KiB once unpacked", MAX_SCENARIO_BYTES / 1024)
-            }
-            _ => "the scenario in the link is damaged (its compressed data does not inflate)".to_string(),
+    let inflated = inflate(&bytes, MAX_SCENARIO_BYTES).map_err(|err| match err {
+        inflate::Error::TooLarge => {
+            format!("the scenario in the link is larger than {} KiB once unpacked", MAX_SCENARIO_BYTES / 1024)
+        }
+        inflate::Error::Damaged => {
+            "the scenario in the link is damaged (its compressed data does not inflate)".to_string()
         }
     })?;
     String::from_utf8(inflated).map_err(|_| "the scenario in the link is not UTF-8 text".to_string())
@@ -99,8 +141,14 @@ mod tests {
         assert_eq!(base64url_decode("-_8").unwrap(), [0xfb, 0xff]);
     }
 
+    /// What the browser's compressor writes, as far as the format goes (the browser tests
+    /// check the page's own links end to end).
+    fn pack(text: &str) -> String {
+        base64url_encode(&miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9))
+    }
+
     #[test]
-    fn packs_and_unpacks_every_builtin() {
+    fn unpacks_every_builtin() {
         for name in sockscope_engine::builtin::names() {
             let text = sockscope_engine::builtin::source(name).unwrap();
             let packed = pack(text);

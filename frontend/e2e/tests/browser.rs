@@ -339,6 +339,26 @@ fn scenario_text_is_text_and_nothing_is_fetched_from_elsewhere() {
             json!([]),
         )?;
         assert_eq!(foreign, json!([]), "the page fetched something from another origin");
+
+        // The editor runs an edited scenario and puts it in the address (compressed by the
+        // browser); that address opens the same scenario in a fresh page.
+        scenario["title"] = json!("Edited in the page");
+        browser.run(
+            "document.querySelector('[data-testid=editor]').value = arguments[0]",
+            json!([serde_json::to_string_pretty(&scenario).map_err(|e| e.to_string())?]),
+        )?;
+        browser.click("[data-testid=run-custom]")?;
+        let address = browser.wait_for(
+            "the edited scenario to run and its link to be written",
+            "return document.querySelector('h1[data-testid=title]').textContent === 'Edited in the page' \
+             && location.hash.startsWith('#scenario=') && location.hash !== '#scenario=' + arguments[0] \
+             && location.href",
+            json!([packed]),
+        )?;
+        let address = address.as_str().unwrap_or_default().to_string();
+        browser.open(&at(base, "?s=four-way-close"))?;
+        browser.open(&address)?;
+        assert_eq!(browser.text("h1[data-testid=title]")?.unwrap_or_default(), "Edited in the page");
         Ok(())
     });
 }
