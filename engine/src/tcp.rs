@@ -7,9 +7,14 @@
 //! timeouts.
 //!
 //! Simplifications, and what they cost: congestion control is plain Reno (Linux defaults to
-//! CUBIC or BBR), so bulk-transfer timing differs from a real kernel; SACK is negotiated but
-//! its blocks are not modelled (a loss recovers by go-back-N after the RTO, or by one fast
-//! retransmission); the delayed-ACK timeout stays at its 40 ms minimum instead of adapting;
+//! CUBIC or BBR), so bulk-transfer timing differs from a real kernel, and there is no
+//! pacing; SACK is negotiated but its blocks are not modelled (a loss recovers by go-back-N
+//! after the RTO, or by one fast retransmission), except the D-SACK that ends a tail loss
+//! probe. With SACK on, a sender sends tail loss probes as Linux 6.x does (RACK-TLP, RFC 8985
+//! section 7; RACK's reordering timer is not modelled). Segments leave in TSO packets of at
+//! most half the congestion window (`tcp_cwnd_test()`), each of more than one segment marked
+//! PSH on its last segment as Linux does; packet boundaries that Linux's pacing adds are not
+//! modelled. The delayed-ACK timeout stays at its 40 ms minimum instead of adapting;
 //! there is no receive-buffer autotuning (SO_RCVBUF stays what it was set to).
 //!
 //! Receive windows follow Linux 6.x. A window is buffer *memory* turned into payload bytes by
@@ -123,6 +128,17 @@ fn append_range(queue: &std::collections::VecDeque<u8>, start: usize, len: usize
         let start = start - front.len();
         out.extend_from_slice(&back[start..start + len]);
     }
+}
+
+/// A data or FIN segment built by `write_xmit()`, waiting for the rest of its TSO packet.
+struct Outgoing {
+    flags: Flags,
+    seq: u32,
+    /// Where it ends in sequence space, a FIN counting one.
+    end: u32,
+    payload: Vec<u8>,
+    retransmission: bool,
+    why: Option<&'static str>,
 }
 
 /// What the receiver owes the sender after a segment.
@@ -1003,6 +1019,9 @@ impl World {
             return false;
         }
         let mut sent_new = false;
+        // The segments of the TSO packet being built, and how many it may hold.
+        let mut packet: Vec<Outgoing> = Vec::new();
+        let mut packet_quota = 1;
         loop {
             let now = self.now;
             let delack = Self::us(self.settings(id).delack_ms);
@@ -1070,15 +1089,35 @@ impl World {
                     // ("pingpong") mode, so ACKs will ride on replies (tcp_event_data_sent()).
                     tcb.pingpong = true;
                 }
-                let why = loss_probe.then_some(LOSS_PROBE_REASON);
-                sent_new |= self.record_transmission(id, seq, self.sockets[id as usize].tcb.snd_nxt);
-                self.send_segment_why(id, flags, seq, payload, retransmission, why);
-                self.retransmit_timer_after_send(id);
+                let segment = Outgoing {
+                    flags,
+                    seq,
+                    end: self.sockets[id as usize].tcb.snd_nxt,
+                    payload,
+                    retransmission,
+                    why: loss_probe.then_some(LOSS_PROBE_REASON),
+                };
+                if retransmission || loss_probe {
+                    sent_new |= self.transmit_packet(id, &mut packet);
+                    sent_new |= self.transmit_packet(id, &mut vec![segment]);
+                } else {
+                    if packet.is_empty() {
+                        packet_quota = self.tso_packet_quota(id);
+                    }
+                    packet.push(segment);
+                    // A TSO packet ends where the written data (an skb) ends, or when it
+                    // holds as many segments as the congestion window lets one packet take.
+                    if psh || with_fin || packet.len() as u32 >= packet_quota {
+                        sent_new |= self.transmit_packet(id, &mut packet);
+                    }
+                }
                 if with_fin || loss_probe {
                     break;
                 }
                 continue;
             }
+            sent_new |= self.transmit_packet(id, &mut packet);
+            let tcb = &self.sockets[id as usize].tcb;
             if fin_unsent && tcb.snd_nxt == tcb.write_seq {
                 let seq = tcb.snd_nxt;
                 let retransmission = seq_lt(seq, tcb.snd_max);
@@ -1091,10 +1130,41 @@ impl World {
             }
             break;
         }
+        sent_new |= self.transmit_packet(id, &mut packet);
         // tcp_write_xmit(): after sending new data, schedule one loss probe per tail loss
         // episode, unless this was the probe itself.
         if sent_new && !loss_probe {
             self.schedule_loss_probe(id, false);
+        }
+        sent_new
+    }
+
+    /// How many segments the next TSO packet may carry (`tcp_cwnd_test()`): what the
+    /// congestion window leaves, and at most half of it, so that at least two packets are in
+    /// flight. The window is counted in segments, as Linux's `snd_cwnd`.
+    fn tso_packet_quota(&self, id: SocketId) -> u32 {
+        let tcb = &self.sockets[id as usize].tcb;
+        let cwnd = (tcb.cwnd / tcb.mss.max(1)).max(1);
+        let in_flight = tcb.unacked_segments.len() as u32;
+        (cwnd / 2).max(1).min(cwnd.saturating_sub(in_flight)).max(1)
+    }
+
+    /// Puts the segments of one TSO packet on the wire, one per MSS as a device without
+    /// segmentation offload does (`lo` as the validator sets it up, or software GSO). Linux
+    /// marks PSH on every packet of more than one segment, which after segmentation shows
+    /// on its last segment only (`__tcp_transmit_skb()`: "Force a PSH flag on all (GSO)
+    /// packets", `tcp_gso_segment()`). Returns whether any segment carried new data.
+    fn transmit_packet(&mut self, id: SocketId, packet: &mut Vec<Outgoing>) -> bool {
+        if packet.len() > 1 {
+            if let Some(last) = packet.last_mut() {
+                last.flags.psh = true;
+            }
+        }
+        let mut sent_new = false;
+        for segment in packet.drain(..) {
+            sent_new |= self.record_transmission(id, segment.seq, segment.end);
+            self.send_segment_why(id, segment.flags, segment.seq, segment.payload, segment.retransmission, segment.why);
+            self.retransmit_timer_after_send(id);
         }
         sent_new
     }
@@ -1562,15 +1632,19 @@ impl World {
             tcb.first_retransmit_at = None;
             tcb.dupacks = 0;
             tcb.rto_us = rto_from_estimate(tcb, &tcp);
-            // Reno: slow start below ssthresh, then one MSS per window (RFC 5681).
-            if tcb.cwnd < tcb.ssthresh {
-                tcb.cwnd = tcb.cwnd.saturating_add(data.max(1));
-            } else {
-                tcb.cwnd = tcb.cwnd.saturating_add((tcb.mss * tcb.mss / tcb.cwnd.max(1)).max(1));
-            }
             // The segments now acknowledged leave the retransmission queue.
+            let mut acked_segments = 0;
             while tcb.unacked_segments.front().is_some_and(|&(end, _)| seq_le(end, wire.ack)) {
                 tcb.unacked_segments.pop_front();
+                acked_segments += 1;
+            }
+            // Reno: slow start below ssthresh, then one MSS per window (RFC 5681). Linux
+            // counts its window in segments: slow start grows it by one per segment
+            // acknowledged, however small (tcp_slow_start()).
+            if tcb.cwnd < tcb.ssthresh {
+                tcb.cwnd = tcb.cwnd.saturating_add(acked_segments * tcb.mss);
+            } else {
+                tcb.cwnd = tcb.cwnd.saturating_add((tcb.mss * tcb.mss / tcb.cwnd.max(1)).max(1));
             }
             // Loss recovery ends once everything outstanding when it began is acknowledged
             // (the Loss or Recovery state returns to Open, tcp_fastretrans_alert()).
