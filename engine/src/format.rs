@@ -188,8 +188,17 @@ pub fn segment_summary(segment: &Segment) -> String {
     if flags.ack && !flags.syn && !flags.fin && !flags.rst && segment.len == 0 {
         text = format!("a bare ACK {} (window {})", segment.ack, segment.win);
     }
-    if segment.retransmission {
-        text.push_str(" (retransmission)");
+    // A sent segment's reason says why it went out when that is not the ordinary flow.
+    let why = if segment.fate == Fate::Sent { segment.reason.as_deref() } else { None };
+    match (segment.retransmission, why) {
+        (true, Some(why)) => {
+            let _ = write!(text, " (retransmission: {why})");
+        }
+        (true, None) => text.push_str(" (retransmission)"),
+        (false, Some(why)) => {
+            let _ = write!(text, " ({why})");
+        }
+        (false, None) => {}
     }
     text
 }
@@ -244,6 +253,15 @@ pub fn sentence(before: &Snapshot, event: &Event) -> Option<String> {
                 TimerAction::Armed,
                 TimerKind::TimeWait | TimerKind::FinWait2 | TimerKind::Linger | TimerKind::Keepalive,
             ) => Some(format!("{host} starts the {} timer; it expires at {}.", timer.label(), seconds(*deadline_us))),
+            (TimerAction::Fired, TimerKind::LossProbe) => Some(format!(
+                "{host}'s tail loss probe timer expires: about two round trips have passed since its last \
+                 segment went out and no ACK has covered it. Rather than wait for the retransmission timeout, \
+                 {host} sends one probe (new data if the window allows, else its last segment again); the \
+                 peer must answer it at once, so its ACK shows whether anything was lost (RACK-TLP, RFC 8985 \
+                 section 7; Linux's tcp_send_loss_probe()). With a single segment outstanding the probe also \
+                 waits the 200 ms minimum RTO, in case the peer's ACK is a delayed one, so it fires when the \
+                 retransmission timer would have."
+            )),
             (TimerAction::Fired, _) => Some(format!("{host}'s {} timer expires.", timer.label())),
             _ => None,
         },

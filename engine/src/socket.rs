@@ -26,7 +26,7 @@ pub(crate) const SKB_OVERHEAD: u32 = 832;
 pub(crate) const TCP_DEFAULT_SCALING_RATIO: u32 = 128;
 
 /// Number of [`TimerKind`] variants; each socket has one deadline slot per kind.
-pub(crate) const TIMER_KINDS: usize = 7;
+pub(crate) const TIMER_KINDS: usize = 8;
 
 pub(crate) fn timer_slot(kind: TimerKind) -> usize {
     match kind {
@@ -37,6 +37,7 @@ pub(crate) fn timer_slot(kind: TimerKind) -> usize {
         TimerKind::TimeWait => 4,
         TimerKind::FinWait2 => 5,
         TimerKind::Linger => 6,
+        TimerKind::LossProbe => 7,
     }
 }
 
@@ -220,6 +221,22 @@ pub(crate) struct Tcb {
     pub timestamps: bool,
     pub ts_recent: u32,
     pub sack_ok: bool,
+
+    /// Segments sent and not yet acknowledged, oldest first: where each ends (a FIN counts
+    /// one) and when it was last transmitted. Linux's retransmission queue, one entry per
+    /// segment: its length is `packets_out` and its head's time is what the retransmission
+    /// timeout counts from (`tcp_rto_delta_us()`).
+    pub unacked_segments: VecDeque<(u32, u64)>,
+    /// Linux's `tlp_high_seq`: snd_nxt when the last tail loss probe was sent, until an ACK
+    /// ends the probe's episode; only one probe may be outstanding (RFC 8985 section 7.3).
+    pub tlp_high_seq: Option<u32>,
+    /// Linux's `tlp_retrans`: the outstanding probe repeated old data rather than sending new.
+    pub tlp_retrans: bool,
+    /// The sender is in loss recovery (Linux's `icsk_ca_state` Loss or Recovery) until snd_una
+    /// reaches this sequence number: no loss probe is scheduled meanwhile.
+    pub recovery_until: Option<u32>,
+    /// The next ACK reports a duplicate segment in a D-SACK block (`tcp_dsack_set()`).
+    pub dsack_pending: bool,
 }
 
 impl Socket {

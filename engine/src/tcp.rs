@@ -7,9 +7,14 @@
 //! timeouts.
 //!
 //! Simplifications, and what they cost: congestion control is plain Reno (Linux defaults to
-//! CUBIC or BBR), so bulk-transfer timing differs from a real kernel; SACK is negotiated but
-//! its blocks are not modelled (a loss recovers by go-back-N after the RTO, or by one fast
-//! retransmission); the delayed-ACK timeout stays at its 40 ms minimum instead of adapting;
+//! CUBIC or BBR), so bulk-transfer timing differs from a real kernel, and there is no
+//! pacing; SACK is negotiated but its blocks are not modelled (a loss recovers by go-back-N
+//! after the RTO, or by one fast retransmission), except the D-SACK that ends a tail loss
+//! probe. With SACK on, a sender sends tail loss probes as Linux 6.x does (RACK-TLP, RFC 8985
+//! section 7; RACK's reordering timer is not modelled). Segments leave in TSO packets of at
+//! most half the congestion window (`tcp_cwnd_test()`), each of more than one segment marked
+//! PSH on its last segment as Linux does; packet boundaries that Linux's pacing adds are not
+//! modelled. The delayed-ACK timeout stays at its 40 ms minimum instead of adapting;
 //! there is no receive-buffer autotuning (SO_RCVBUF stays what it was set to).
 //!
 //! Receive windows follow Linux 6.x. A window is buffer *memory* turned into payload bytes by
@@ -51,7 +56,13 @@ const WMEM_MAX: u32 = 212_992;
 const MIN_RCVBUF: u32 = 2_304;
 const MIN_SNDBUF: u32 = 4_608;
 /// `TCP_TIMEOUT_MIN`: two jiffies, 8 ms at the measured machine's HZ=250.
-const TCP_TIMEOUT_MIN_US: u64 = 8_000;
+const TCP_TIMEOUT_MIN_JIFFIES_US: u64 = 8_000;
+/// `TCP_TIMEOUT_MIN_US`: the 2 ms a tail loss probe waits beyond two round trips when
+/// several segments are outstanding (`tcp_schedule_loss_probe()`).
+const TCP_TIMEOUT_MIN_US: u64 = 2_000;
+/// One jiffy at the measured machine's HZ=250 (shared/linux-tcp-facts.md): the kernel's
+/// timers count in jiffies, and `usecs_to_jiffies()` rounds a delay up to whole ones.
+const JIFFY_US: u64 = 4_000;
 /// `tcp_invalid_ratelimit`: at most one answer to out-of-window segments per 500 ms.
 const TCP_INVALID_RATELIMIT_US: u64 = 500_000;
 /// `TCP_RMEM_TO_WIN_SCALE`: scaling ratios are in 256ths.
@@ -60,6 +71,14 @@ const TCP_RMEM_TO_WIN_SCALE: u32 = 8;
 const TCP_MIN_MSS: u32 = 88;
 /// `TCP_MAX_WSCALE`.
 const TCP_MAX_WSCALE: u32 = 14;
+
+/// The `reason` a tail loss probe carries in the trace, for the narration.
+const LOSS_PROBE_REASON: &str = "tail loss probe";
+
+/// A delay rounded up to whole jiffies, as `usecs_to_jiffies()` does.
+fn whole_jiffies(us: u64) -> u64 {
+    us.div_ceil(JIFFY_US) * JIFFY_US
+}
 
 /// Payload bytes that `space` bytes of buffer memory hold at `ratio` 256ths
 /// (`__tcp_win_from_space()`); negative space gives a negative window.
@@ -109,6 +128,17 @@ fn append_range(queue: &std::collections::VecDeque<u8>, start: usize, len: usize
         let start = start - front.len();
         out.extend_from_slice(&back[start..start + len]);
     }
+}
+
+/// A data or FIN segment built by `write_xmit()`, waiting for the rest of its TSO packet.
+struct Outgoing {
+    flags: Flags,
+    seq: u32,
+    /// Where it ends in sequence space, a FIN counting one.
+    end: u32,
+    payload: Vec<u8>,
+    retransmission: bool,
+    why: Option<&'static str>,
 }
 
 /// What the receiver owes the sender after a segment.
@@ -396,6 +426,8 @@ impl World {
             options: TcpOptions::default(),
             retransmission: false,
             isn: None,
+            why: None,
+            dsack: false,
         };
         self.transmit(host, wire);
         Outcome::Done(data.len() as i64, None)
@@ -851,8 +883,35 @@ impl World {
         flags: Flags,
         seq: u32,
         payload: Vec<u8>,
+        options: TcpOptions,
+        retransmission: bool,
+    ) {
+        self.send_segment_with(id, flags, seq, payload, options, retransmission, None);
+    }
+
+    /// A data or FIN segment, with `why` it was sent when that is not the ordinary flow.
+    fn send_segment_why(
+        &mut self,
+        id: SocketId,
+        flags: Flags,
+        seq: u32,
+        payload: Vec<u8>,
+        retransmission: bool,
+        why: Option<&'static str>,
+    ) {
+        self.send_segment_with(id, flags, seq, payload, TcpOptions::default(), retransmission, why);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn send_segment_with(
+        &mut self,
+        id: SocketId,
+        flags: Flags,
+        seq: u32,
+        payload: Vec<u8>,
         mut options: TcpOptions,
         retransmission: bool,
+        why: Option<&'static str>,
     ) {
         let win = if flags.syn { self.syn_window(id, flags.ack) } else { self.select_window(id) };
         let host = self.host_of(id);
@@ -864,6 +923,8 @@ impl World {
             options.ts = Some((ts_clock(self.now, self.hosts[host].addr), echo));
         }
         let ack = if flags.ack { tcb.rcv_nxt } else { 0 };
+        // A D-SACK block rides on the next ACK only (tcp_dsack_set(), cleared once sent).
+        let dsack = flags.ack && std::mem::take(&mut tcb.dsack_pending);
         if flags.ack {
             // tcp_event_ack_sent(): the delayed-ACK state is cleared (icsk_ack.pending = 0).
             tcb.ack_pending = false;
@@ -883,6 +944,8 @@ impl World {
             options,
             retransmission,
             isn: Some(tcb.iss),
+            why,
+            dsack,
         };
         if flags.ack {
             self.cancel_timer(id, TimerKind::DelayedAck);
@@ -932,6 +995,8 @@ impl World {
             options: TcpOptions::default(),
             retransmission: false,
             isn: None,
+            why: None,
+            dsack: false,
         };
         self.transmit(host, wire);
     }
@@ -939,12 +1004,24 @@ impl World {
     /// Sends what SendQ, the peer's window, the congestion window and Nagle allow
     /// (tcp_write_xmit()), then a FIN if one is queued and everything before it is out.
     pub(crate) fn tcp_output(&mut self, id: SocketId) {
+        self.write_xmit(id, false);
+    }
+
+    /// `tcp_write_xmit()`. With `loss_probe` it sends at most one segment and ignores the
+    /// congestion window and Nagle, as a tail loss probe that sends new data does
+    /// (`tcp_send_loss_probe()` calls it with `push_one` = 2 and `TCP_NAGLE_OFF`). Returns
+    /// whether it sent anything.
+    fn write_xmit(&mut self, id: SocketId, loss_probe: bool) -> bool {
         if !matches!(
             self.sockets[id as usize].state,
             State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
         ) {
-            return;
+            return false;
         }
+        let mut sent_new = false;
+        // The segments of the TSO packet being built, and how many it may hold.
+        let mut packet: Vec<Outgoing> = Vec::new();
+        let mut packet_quota = 1;
         loop {
             let now = self.now;
             let delack = Self::us(self.settings(id).delack_ms);
@@ -958,7 +1035,8 @@ impl World {
             if unsent > 0 {
                 let unsent = unsent as u32;
                 let room = tcb.snd_wnd.saturating_sub(in_flight);
-                let cwnd_room = tcb.cwnd.saturating_sub(in_flight);
+                // A loss probe goes out whatever the congestion window says.
+                let cwnd_room = if loss_probe { u32::MAX } else { tcb.cwnd.saturating_sub(in_flight) };
                 let len = unsent.min(mss_now).min(room).min(cwnd_room);
                 if len == 0 {
                     if room == 0 && in_flight == 0 {
@@ -975,7 +1053,7 @@ impl World {
                     }
                     // Nagle (RFC 896) with Minshall's refinement, as Linux: hold a small
                     // segment while an earlier small segment is unacknowledged.
-                    if is_tail && !socket.nodelay && in_flight > 0 && seq_gt(tcb.snd_sml, tcb.snd_una) {
+                    if is_tail && !loss_probe && !socket.nodelay && in_flight > 0 && seq_gt(tcb.snd_sml, tcb.snd_una) {
                         break;
                     }
                 }
@@ -997,9 +1075,6 @@ impl World {
                 let replying = tcb.rcv_mss > 0 && tcb.last_rcv_at.is_some_and(|at| now.saturating_sub(at) < delack);
                 let tcb = &mut self.sockets[id as usize].tcb;
                 tcb.snd_nxt = end.wrapping_add(u32::from(with_fin));
-                if seq_gt(tcb.snd_nxt, tcb.snd_max) {
-                    tcb.snd_max = tcb.snd_nxt;
-                }
                 if len < mss_now {
                     tcb.snd_sml = end;
                 }
@@ -1014,28 +1089,115 @@ impl World {
                     // ("pingpong") mode, so ACKs will ride on replies (tcp_event_data_sent()).
                     tcb.pingpong = true;
                 }
-                self.send_segment(id, flags, seq, payload, TcpOptions::default(), retransmission);
-                let rto = self.sockets[id as usize].tcb.rto_us;
-                self.ensure_timer(id, TimerKind::Retransmit, now + rto);
-                if with_fin {
+                let segment = Outgoing {
+                    flags,
+                    seq,
+                    end: self.sockets[id as usize].tcb.snd_nxt,
+                    payload,
+                    retransmission,
+                    why: loss_probe.then_some(LOSS_PROBE_REASON),
+                };
+                if retransmission || loss_probe {
+                    sent_new |= self.transmit_packet(id, &mut packet);
+                    sent_new |= self.transmit_packet(id, &mut vec![segment]);
+                } else {
+                    if packet.is_empty() {
+                        packet_quota = self.tso_packet_quota(id);
+                    }
+                    packet.push(segment);
+                    // A TSO packet ends where the written data (an skb) ends, or when it
+                    // holds as many segments as the congestion window lets one packet take.
+                    if psh || with_fin || packet.len() as u32 >= packet_quota {
+                        sent_new |= self.transmit_packet(id, &mut packet);
+                    }
+                }
+                if with_fin || loss_probe {
                     break;
                 }
                 continue;
             }
+            sent_new |= self.transmit_packet(id, &mut packet);
+            let tcb = &self.sockets[id as usize].tcb;
             if fin_unsent && tcb.snd_nxt == tcb.write_seq {
                 let seq = tcb.snd_nxt;
                 let retransmission = seq_lt(seq, tcb.snd_max);
-                let tcb = &mut self.sockets[id as usize].tcb;
-                tcb.snd_nxt = seq.wrapping_add(1);
-                if seq_gt(tcb.snd_nxt, tcb.snd_max) {
-                    tcb.snd_max = tcb.snd_nxt;
-                }
+                self.sockets[id as usize].tcb.snd_nxt = seq.wrapping_add(1);
                 let flags = Flags { fin: true, ack: true, ..Flags::default() };
-                self.send_segment(id, flags, seq, Vec::new(), TcpOptions::default(), retransmission);
-                let rto = self.sockets[id as usize].tcb.rto_us;
-                self.ensure_timer(id, TimerKind::Retransmit, now + rto);
+                let why = loss_probe.then_some(LOSS_PROBE_REASON);
+                sent_new |= self.record_transmission(id, seq, seq.wrapping_add(1));
+                self.send_segment_why(id, flags, seq, Vec::new(), retransmission, why);
+                self.retransmit_timer_after_send(id);
             }
             break;
+        }
+        sent_new |= self.transmit_packet(id, &mut packet);
+        // tcp_write_xmit(): after sending new data, schedule one loss probe per tail loss
+        // episode, unless this was the probe itself.
+        if sent_new && !loss_probe {
+            self.schedule_loss_probe(id, false);
+        }
+        sent_new
+    }
+
+    /// How many segments the next TSO packet may carry (`tcp_cwnd_test()`): what the
+    /// congestion window leaves, and at most half of it, so that at least two packets are in
+    /// flight. The window is counted in segments, as Linux's `snd_cwnd`.
+    fn tso_packet_quota(&self, id: SocketId) -> u32 {
+        let tcb = &self.sockets[id as usize].tcb;
+        let cwnd = (tcb.cwnd / tcb.mss.max(1)).max(1);
+        let in_flight = tcb.unacked_segments.len() as u32;
+        (cwnd / 2).max(1).min(cwnd.saturating_sub(in_flight)).max(1)
+    }
+
+    /// Puts the segments of one TSO packet on the wire, one per MSS as a device without
+    /// segmentation offload does (`lo` as the validator sets it up, or software GSO). Linux
+    /// marks PSH on every packet of more than one segment, which after segmentation shows
+    /// on its last segment only (`__tcp_transmit_skb()`: "Force a PSH flag on all (GSO)
+    /// packets", `tcp_gso_segment()`). Returns whether any segment carried new data.
+    fn transmit_packet(&mut self, id: SocketId, packet: &mut Vec<Outgoing>) -> bool {
+        if packet.len() > 1 {
+            if let Some(last) = packet.last_mut() {
+                last.flags.psh = true;
+            }
+        }
+        let mut sent_new = false;
+        for segment in packet.drain(..) {
+            sent_new |= self.record_transmission(id, segment.seq, segment.end);
+            self.send_segment_why(id, segment.flags, segment.seq, segment.payload, segment.retransmission, segment.why);
+            self.retransmit_timer_after_send(id);
+        }
+        sent_new
+    }
+
+    /// Notes that `[seq, end)` (a FIN counting one) was transmitted now: a new segment joins
+    /// the unacknowledged ones and moves snd_max; a resent one gets a new transmission time.
+    /// Returns whether the segment carried anything never sent before.
+    fn record_transmission(&mut self, id: SocketId, seq: u32, end: u32) -> bool {
+        let now = self.now;
+        let tcb = &mut self.sockets[id as usize].tcb;
+        for (segment_end, sent_at) in tcb.unacked_segments.iter_mut() {
+            if seq_gt(*segment_end, seq) && seq_le(*segment_end, end) {
+                *sent_at = now;
+            }
+        }
+        if seq_gt(end, tcb.snd_max) {
+            tcb.snd_max = end;
+            tcb.unacked_segments.push_back((end, now));
+            return true;
+        }
+        false
+    }
+
+    /// The retransmission timer after a segment went out (`tcp_event_new_data_sent()`): it
+    /// starts if it was not running; if the loss probe timer held the kernel's one timer,
+    /// the retransmission timeout takes it back, counted from the oldest unacknowledged
+    /// segment (`tcp_rearm_rto()`).
+    fn retransmit_timer_after_send(&mut self, id: SocketId) {
+        if self.sockets[id as usize].timer(TimerKind::LossProbe).is_some() {
+            self.rearm_rto(id);
+        } else {
+            let rto = self.sockets[id as usize].tcb.rto_us;
+            self.ensure_timer(id, TimerKind::Retransmit, self.now + rto);
         }
     }
 
@@ -1158,7 +1320,7 @@ impl World {
             // unless the SYN was already resent, resend it very soon
             // (tcp_rcv_synsent_state_process(), TCP_TIMEOUT_MIN).
             if self.sockets[id as usize].tcb.retransmits == 0 {
-                self.arm_timer(id, TimerKind::Retransmit, self.now + TCP_TIMEOUT_MIN_US);
+                self.arm_timer(id, TimerKind::Retransmit, self.now + TCP_TIMEOUT_MIN_JIFFIES_US);
             }
             let host = self.host_of(id);
             self.reply_rst(host, wire);
@@ -1470,21 +1632,29 @@ impl World {
             tcb.first_retransmit_at = None;
             tcb.dupacks = 0;
             tcb.rto_us = rto_from_estimate(tcb, &tcp);
-            // Reno: slow start below ssthresh, then one MSS per window (RFC 5681).
+            // The segments now acknowledged leave the retransmission queue.
+            let mut acked_segments = 0;
+            while tcb.unacked_segments.front().is_some_and(|&(end, _)| seq_le(end, wire.ack)) {
+                tcb.unacked_segments.pop_front();
+                acked_segments += 1;
+            }
+            // Reno: slow start below ssthresh, then one MSS per window (RFC 5681). Linux
+            // counts its window in segments: slow start grows it by one per segment
+            // acknowledged, however small (tcp_slow_start()).
             if tcb.cwnd < tcb.ssthresh {
-                tcb.cwnd = tcb.cwnd.saturating_add(data.max(1));
+                tcb.cwnd = tcb.cwnd.saturating_add(acked_segments * tcb.mss);
             } else {
                 tcb.cwnd = tcb.cwnd.saturating_add((tcb.mss * tcb.mss / tcb.cwnd.max(1)).max(1));
             }
-            let outstanding = tcb.snd_una != tcb.snd_max;
-            let rto = tcb.rto_us;
+            // Loss recovery ends once everything outstanding when it began is acknowledged
+            // (the Loss or Recovery state returns to Open, tcp_fastretrans_alert()).
+            if tcb.recovery_until.is_some_and(|until| seq_ge(wire.ack, until)) {
+                tcb.recovery_until = None;
+            }
             // A bigger congestion window gets a bigger SendQ (tcp_new_space()).
             self.sndbuf_expand(id);
-            if outstanding {
-                self.arm_timer(id, TimerKind::Retransmit, now + rto);
-            } else {
-                self.cancel_timer(id, TimerKind::Retransmit);
-            }
+            self.process_tlp_ack(id, wire, true);
+            self.set_xmit_timer(id);
             if data > 0 {
                 self.queues_changed(id);
             }
@@ -1498,6 +1668,9 @@ impl World {
             if tcb.dupacks == 3 {
                 self.fast_retransmit(id);
             }
+            self.process_tlp_ack(id, wire, false);
+        } else {
+            self.process_tlp_ack(id, wire, false);
         }
         let tcb = &mut self.sockets[id as usize].tcb;
         if seq_lt(tcb.snd_wl1, wire.seq) || (tcb.snd_wl1 == wire.seq && seq_le(tcb.snd_wl2, wire.ack)) {
@@ -1523,6 +1696,28 @@ impl World {
         !self.sockets[id as usize].freed && self.sockets[id as usize].state != State::Closed
     }
 
+    /// `tcp_process_tlp_ack()`: an ACK at or past the probe's snd_nxt ends the probe's
+    /// episode. A probe of new data, a D-SACK of the repeated segment or a plain duplicate
+    /// ACK shows that nothing was lost; an ACK beyond the probe shows that the probe repaired
+    /// a loss, so the congestion window is reduced once (the CWR state:
+    /// `tcp_init_cwnd_reduction()`, `tcp_end_cwnd_reduction()`; Reno halves it).
+    fn process_tlp_ack(&mut self, id: SocketId, wire: &Wire, advanced: bool) {
+        let tcb = &mut self.sockets[id as usize].tcb;
+        let Some(high) = tcb.tlp_high_seq else { return };
+        if seq_lt(wire.ack, high) {
+            return;
+        }
+        if !tcb.tlp_retrans || wire.dsack {
+            tcb.tlp_high_seq = None;
+        } else if seq_gt(wire.ack, high) {
+            tcb.tlp_high_seq = None;
+            tcb.ssthresh = (tcb.cwnd / 2).max(2 * tcb.mss);
+            tcb.cwnd = tcb.ssthresh;
+        } else if !advanced && wire.payload.is_empty() && !wire.flags.fin {
+            tcb.tlp_high_seq = None;
+        }
+    }
+
     fn fin_acked_transitions(&mut self, id: SocketId) {
         let socket = &self.sockets[id as usize];
         if !socket.fin_acked() {
@@ -1541,6 +1736,8 @@ impl World {
 
     fn fast_retransmit(&mut self, id: SocketId) {
         let tcb = &mut self.sockets[id as usize].tcb;
+        // Fast recovery (the Recovery state) lasts until what is outstanding now is acked.
+        tcb.recovery_until = Some(tcb.snd_max);
         let flight = tcb.snd_nxt.wrapping_sub(tcb.snd_una);
         tcb.ssthresh = (flight / 2).max(2 * tcb.mss);
         tcb.cwnd = tcb.ssthresh + 3 * tcb.mss;
@@ -1561,6 +1758,7 @@ impl World {
             return;
         }
         self.sockets[id as usize].tcb.rtt_probe = None;
+        self.record_transmission(id, seq, end.wrapping_add(u32::from(with_fin)));
         self.send_segment(id, flags, seq, payload, TcpOptions::default(), true);
     }
 
@@ -1577,7 +1775,17 @@ impl World {
         if seq_lt(seq, tcb.rcv_nxt) {
             let skip = tcb.rcv_nxt.wrapping_sub(seq) as usize;
             if skip >= data.len() {
-                // Entirely a duplicate: our ACK was lost or late, so repeat it at once.
+                // Entirely a duplicate: our ACK was lost or late (or the sender probed), so
+                // repeat it at once, report the duplicate in a D-SACK block when SACK is on,
+                // and acknowledge the next segments at once too (tcp_data_queue():
+                // tcp_dsack_set(), tcp_enter_quickack_mode(), which also ends pingpong mode).
+                tcb.dsack_pending = tcb.sack_ok;
+                let quickacks = match tcb.rcv_wnd / (2 * tcb.ack_rcv_mss.max(1)) {
+                    0 => 2,
+                    n => n,
+                };
+                tcb.quick = tcb.quick.max(quickacks.min(tcp.max_quickacks));
+                tcb.pingpong = false;
                 return AckNeed::Now;
             }
             data = &data[skip..];
@@ -1893,7 +2101,155 @@ impl World {
                 self.set_state(id, State::Closed, "the orphaned FIN_WAIT2 socket timed out (tcp_fin_timeout)");
             }
             TimerKind::Linger => self.wake(id),
+            TimerKind::LossProbe => self.send_loss_probe(id),
         }
+    }
+
+    // ----- tail loss probe (RACK-TLP, RFC 8985 section 7, as Linux 6.x) -----
+
+    /// `tcp_schedule_loss_probe()`: with SACK negotiated, segments outstanding and no loss
+    /// recovery under way, the kernel's one transmission timer becomes a loss probe timer of
+    /// two smoothed round trips, plus the minimum RTO when a single segment is out (its ACK
+    /// may be a delayed one) or 2 ms otherwise, in whole jiffies (a full initial RTO without
+    /// an RTT sample), and never later than the retransmission timeout would fire: from now
+    /// when the caller is about to restart it (`advancing_rto`), else from the oldest
+    /// segment's transmission. Returns false when no probe is scheduled. `tcp_early_retrans`
+    /// is taken at its default, 3 (probes on).
+    fn schedule_loss_probe(&mut self, id: SocketId, advancing_rto: bool) -> bool {
+        let tcp = self.settings(id);
+        let (rto_min, timeout_init) = (tcp.rto_min_ms * 1000, tcp.rto_initial_ms * 1000);
+        let socket = &self.sockets[id as usize];
+        let tcb = &socket.tcb;
+        let packets_out = tcb.unacked_segments.len();
+        if !tcb.sack_ok
+            || packets_out == 0
+            || tcb.recovery_until.is_some()
+            || !matches!(
+                socket.state,
+                State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
+            )
+        {
+            return false;
+        }
+        let mut timeout = match tcb.srtt_us {
+            Some(srtt) => whole_jiffies(2 * srtt + if packets_out == 1 { rto_min } else { TCP_TIMEOUT_MIN_US }),
+            None => timeout_init,
+        };
+        let rto_left = if advancing_rto { tcb.rto_us as i64 } else { self.rto_left_us(id) };
+        if rto_left > 0 {
+            timeout = timeout.min(whole_jiffies(rto_left as u64));
+        }
+        self.cancel_timer(id, TimerKind::Retransmit);
+        self.arm_timer(id, TimerKind::LossProbe, self.now + timeout);
+        true
+    }
+
+    /// `tcp_rto_delta_us()`: how far in the future the retransmission timeout lies when it
+    /// counts from the oldest unacknowledged segment's last transmission (negative if past).
+    fn rto_left_us(&self, id: SocketId) -> i64 {
+        let tcb = &self.sockets[id as usize].tcb;
+        match tcb.unacked_segments.front() {
+            Some(&(_, sent_at)) => (sent_at + tcb.rto_us) as i64 - self.now as i64,
+            None => tcb.rto_us as i64,
+        }
+    }
+
+    /// `tcp_rearm_rto()`: the retransmission timer restarts with the current RTO (or stops
+    /// when nothing is outstanding); when it takes over from a pending loss probe it keeps
+    /// the deadline counted from the oldest segment, at least one jiffy away.
+    fn rearm_rto(&mut self, id: SocketId) {
+        let tcb = &self.sockets[id as usize].tcb;
+        if tcb.snd_una == tcb.snd_max {
+            self.cancel_timer(id, TimerKind::LossProbe);
+            self.cancel_timer(id, TimerKind::Retransmit);
+            return;
+        }
+        let mut rto = tcb.rto_us;
+        if self.sockets[id as usize].timer(TimerKind::LossProbe).is_some() {
+            rto = whole_jiffies(self.rto_left_us(id).max(1) as u64);
+            self.cancel_timer(id, TimerKind::LossProbe);
+        }
+        self.arm_timer(id, TimerKind::Retransmit, self.now + rto);
+    }
+
+    /// `tcp_set_xmit_timer()`, after an ACK that acknowledged data: a loss probe if one may
+    /// be scheduled, else the retransmission timer.
+    fn set_xmit_timer(&mut self, id: SocketId) {
+        if !self.schedule_loss_probe(id, true) {
+            self.rearm_rto(id);
+        }
+    }
+
+    /// `tcp_send_loss_probe()`, when the probe timer fires: unless a probe is already
+    /// outstanding, send one new segment if unsent data fits the peer's window, else send
+    /// the last segment again. Either way the peer must answer at once (new data past a
+    /// delayed ACK, or a duplicate, which it acknowledges immediately with a D-SACK), so
+    /// its ACK tells the sender what arrived without waiting for the retransmission
+    /// timeout. The retransmission timer then restarts from now, without backoff.
+    fn send_loss_probe(&mut self, id: SocketId) {
+        let socket = &self.sockets[id as usize];
+        if socket.tcb.snd_una == socket.tcb.snd_max {
+            return;
+        }
+        if socket.tcb.tlp_high_seq.is_some() {
+            // At most one probe per tail loss episode.
+            self.rearm_rto(id);
+            return;
+        }
+        let tcb = &socket.tcb;
+        let mss_now = bound_to_half_window(tcb.max_window, tcb.mss, tcb.timestamps);
+        let unsent = tcb.write_seq.wrapping_sub(tcb.snd_nxt) as i32;
+        let fin_unsent = tcb.fin_queued && seq_le(tcb.snd_nxt, tcb.write_seq);
+        // tcp_snd_wnd_test(): the next new segment must fit the peer's window.
+        let fits = if unsent > 0 {
+            (unsent as u32).min(mss_now) <= tcb.snd_wnd.saturating_sub(socket.in_flight())
+        } else {
+            fin_unsent
+        };
+        self.sockets[id as usize].tcb.tlp_retrans = false;
+        if fits {
+            if !self.write_xmit(id, true) {
+                self.rearm_rto(id);
+                return;
+            }
+        } else if self.retransmit_tail(id) {
+            self.sockets[id as usize].tcb.tlp_retrans = true;
+        } else {
+            self.rearm_rto(id);
+            return;
+        }
+        let tcb = &mut self.sockets[id as usize].tcb;
+        tcb.tlp_high_seq = Some(tcb.snd_max);
+        // The probe resets the timer's owner, so the retransmission timeout restarts from now.
+        self.cancel_timer(id, TimerKind::LossProbe);
+        let rto = self.sockets[id as usize].tcb.rto_us;
+        self.arm_timer(id, TimerKind::Retransmit, self.now + rto);
+    }
+
+    /// Sends the last unacknowledged segment again, as it was first sent (data and PSH, or
+    /// a FIN): the tail that a loss probe repeats. Returns false if there is none.
+    fn retransmit_tail(&mut self, id: SocketId) -> bool {
+        let tcb = &self.sockets[id as usize].tcb;
+        let Some(&(end, _)) = tcb.unacked_segments.back() else { return false };
+        let start = match tcb.unacked_segments.len() {
+            1 => tcb.snd_una,
+            n => tcb.unacked_segments[n - 2].0,
+        };
+        let start = if seq_lt(start, tcb.snd_una) { tcb.snd_una } else { start };
+        let with_fin = tcb.fin_queued && end == tcb.write_seq.wrapping_add(1);
+        let data_end = if with_fin { tcb.write_seq } else { end };
+        let len = data_end.wrapping_sub(start).min(tcb.send_buf.len() as u32);
+        let offset = start.wrapping_sub(tcb.snd_una) as usize;
+        if offset + len as usize > tcb.send_buf.len() || (len == 0 && !with_fin) {
+            return false;
+        }
+        let payload = copy_range(&tcb.send_buf, offset, len as usize);
+        let psh = len > 0 && (data_end == tcb.write_seq || data_end == tcb.pushed_seq);
+        let flags = Flags { ack: true, psh, fin: with_fin, ..Flags::default() };
+        self.sockets[id as usize].tcb.rtt_probe = None;
+        self.record_transmission(id, start, end);
+        self.send_segment_why(id, flags, start, payload, true, Some(LOSS_PROBE_REASON));
+        true
     }
 
     /// The interval before the next zero-window probe: the probe base, max(RTO, rto_min),
@@ -1973,6 +2329,10 @@ impl World {
                     return;
                 }
                 tcb.retransmits += 1;
+                // tcp_enter_loss(): the Loss state lasts until everything sent so far is
+                // acknowledged, and a loss probe episode ends.
+                tcb.recovery_until = Some(tcb.snd_max);
+                tcb.tlp_high_seq = None;
                 let flight = tcb.snd_max.wrapping_sub(tcb.snd_una);
                 tcb.ssthresh = (flight / 2).max(2 * tcb.mss);
                 tcb.cwnd = tcb.mss;

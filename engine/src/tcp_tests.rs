@@ -730,6 +730,148 @@ fn test_established_window_shrinks_to_zero() {
     assert!(update.seg.win > 0, "the window update opens the window: {update:?}");
 }
 
+// ----- tail loss probes (RACK-TLP) and TSO packets -----
+
+/// One jiffy at HZ=250: the kernel's timers count in these.
+const JIFFY_US: u64 = 4_000;
+
+/// An established connection on which both ends negotiated SACK, so that tail loss probes
+/// apply (`tcp_schedule_loss_probe()` requires `tcp_is_sack()`). Its one RTT sample is the
+/// harness's 2 ms round trip.
+fn socket_established_sack() -> (Harness, SocketId) {
+    let (mut h, id) = socket_syn_sent_with(TcpSettings { sack: true, ..Harness::linux_settings() });
+    h.advance(LATENCY_US);
+    h.inject(Seg {
+        flags: Flags::SYN_ACK,
+        seq: REMOTE_ISS,
+        ack: LOCAL_ISS + 1,
+        win: 64_240,
+        options: TcpOptions { sack_ok: true, ..remote_syn_options() },
+        ..Seg::default()
+    });
+    assert_eq!(h.state(id), State::Established);
+    assert!(h.sock(id).tcb.sack_ok);
+    h.take_sent();
+    (h, id)
+}
+
+/// `tcp_schedule_loss_probe()`: with one segment outstanding the probe waits two round trips
+/// plus the 200 ms minimum RTO (its ACK may be a delayed one), in whole jiffies, but never
+/// longer than the RTO: here both come to 204 ms, so the probe fires at the RTO instant. It
+/// repeats the segment, marked as a tail loss probe, and the RTO restarts from now with no
+/// backoff (`tcp_send_loss_probe()`, `tcp_rearm_rto()`).
+#[test]
+fn test_established_loss_probe_with_one_segment_out() {
+    let (mut h, id) = socket_established_sack();
+    let sent_at = h.now();
+    assert_eq!(h.send(id, &[b'x'; 100]), Ret::Value(100));
+    let data = only(h.take_sent());
+    assert_segment(&data, PSH_ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    let pto = (2 * 2_000 + 200_000u64).div_ceil(JIFFY_US) * JIFFY_US;
+    assert_eq!(pto, RTO_AFTER_HANDSHAKE_US.div_ceil(JIFFY_US) * JIFFY_US, "capped at the RTO, in jiffies");
+    assert_eq!(h.timer(id, TimerKind::LossProbe), Some(sent_at + pto));
+    assert_eq!(h.timer(id, TimerKind::Retransmit), None, "one kernel timer: the probe holds it");
+    h.advance_to(sent_at + pto);
+    let probe = only(h.take_sent());
+    assert_segment(&probe, PSH_ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(probe.seg.len, 100);
+    assert!(probe.seg.retransmission);
+    assert_eq!(probe.seg.reason.as_deref(), Some("tail loss probe"));
+    assert_eq!(h.timer(id, TimerKind::LossProbe), None);
+    assert_eq!(h.timer(id, TimerKind::Retransmit), Some(sent_at + pto + RTO_AFTER_HANDSHAKE_US));
+    assert_eq!(h.sock(id).tcb.tlp_high_seq, Some(LOCAL_ISS + 101));
+}
+
+/// `tcp_schedule_loss_probe()` and `tcp_send_loss_probe()`: with several segments out the
+/// probe waits two round trips plus 2 ms (`TCP_TIMEOUT_MIN_US`), 8 ms in whole jiffies, and
+/// then sends the last segment again, not the first: the tail whose loss nothing else would
+/// reveal before the RTO.
+#[test]
+fn test_established_loss_probe_repeats_the_tail() {
+    let (mut h, id) = socket_established_sack();
+    let sent_at = h.now();
+    assert_eq!(h.send(id, &[b'x'; 3000]), Ret::Value(3000));
+    let sent = h.take_sent();
+    assert_eq!(sent.iter().map(|sent| sent.seg.len).collect::<Vec<_>>(), vec![1460, 1460, 80]);
+    let pto = (2 * 2_000 + 2_000u64).div_ceil(JIFFY_US) * JIFFY_US;
+    assert_eq!(pto, 8_000);
+    assert_eq!(h.timer(id, TimerKind::LossProbe), Some(sent_at + pto));
+    h.advance_to(sent_at + pto);
+    let probe = only(h.take_sent());
+    assert_segment(&probe, PSH_ACK, LOCAL_ISS + 1 + 2920, REMOTE_ISS + 1);
+    assert_eq!(probe.seg.len, 80);
+    assert_eq!(probe.seg.reason.as_deref(), Some("tail loss probe"));
+}
+
+/// `tcp_send_loss_probe()`: at most one probe per tail loss episode. An ACK that covers less
+/// than the probe did schedules the probe timer again, but when it fires nothing is sent
+/// while `tlp_high_seq` is set; the retransmission timer takes over, counted from the oldest
+/// outstanding segment's transmission (`tcp_rearm_rto()`).
+#[test]
+fn test_established_one_loss_probe_per_episode() {
+    let (mut h, id) = socket_established_sack();
+    let sent_at = h.now();
+    h.send(id, &[b'x'; 3000]);
+    h.take_sent();
+    h.advance_to(sent_at + 8_000);
+    assert_eq!(h.take_sent().len(), 1, "the first probe");
+    h.inject(remote(Flags::ACK, 0, 1460));
+    let again = h.timer(id, TimerKind::LossProbe).expect("the ACK schedules the probe timer again");
+    h.advance_to(again);
+    assert!(h.take_sent().is_empty(), "no second probe in the same episode");
+    assert_eq!(h.timer(id, TimerKind::LossProbe), None);
+    let rto = h.timer(id, TimerKind::Retransmit).expect("the RTO takes over");
+    assert!(rto > again, "the RTO counts from the oldest segment's last transmission");
+}
+
+/// Tail loss probes need SACK (`tcp_is_sack()` in `tcp_schedule_loss_probe()`): without it
+/// only the retransmission timer runs, and its expiry repeats the oldest segment.
+#[test]
+fn test_established_no_loss_probe_without_sack() {
+    let (mut h, id) = socket_established();
+    assert!(!h.sock(id).tcb.sack_ok);
+    let sent_at = h.now();
+    h.send(id, &[b'x'; 3000]);
+    assert_eq!(h.take_sent().len(), 3);
+    assert_eq!(h.timer(id, TimerKind::LossProbe), None);
+    assert_eq!(h.timer(id, TimerKind::Retransmit), Some(sent_at + RTO_AFTER_HANDSHAKE_US));
+    h.advance_to(sent_at + RTO_AFTER_HANDSHAKE_US);
+    let resent = only(h.take_sent());
+    assert_segment(&resent, Flags::ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
+    assert_eq!(resent.seg.reason, None);
+}
+
+/// `tcp_data_queue()`: a segment the receiver already has (a loss probe that crossed a
+/// delayed ACK) is acknowledged at once, reported as a D-SACK when SACK is on, and puts the
+/// receiver in quick-ACK mode, out of pingpong mode (`tcp_enter_quickack_mode()`).
+#[test]
+fn test_established_duplicate_segment_acked_at_once_in_quick_ack_mode() {
+    let (mut h, id) = socket_established_sack();
+    h.world.sockets[id as usize].tcb.pingpong = true;
+    h.inject(remote_data(0, 0, &[b'x'; 100]));
+    assert!(h.take_sent().is_empty(), "in pingpong mode the first ACK waits");
+    h.inject(remote_data(0, 0, &[b'x'; 100]));
+    let ack = only(h.take_sent());
+    assert_segment(&ack, Flags::ACK, LOCAL_ISS + 1, REMOTE_ISS + 101);
+    let tcb = &h.sock(id).tcb;
+    assert!(!tcb.pingpong && tcb.quick > 0);
+}
+
+/// `tcp_cwnd_test()` and `__tcp_transmit_skb()`: one TSO packet takes at most half the
+/// congestion window, and Linux marks PSH on every packet of more than one segment, which
+/// after segmentation shows on its last segment. With the initial window of ten segments a
+/// 20-segment write leaves as two packets of five, PSH on the 5th and the 10th segment.
+#[test]
+fn test_established_tso_packets_end_with_psh() {
+    let (mut h, id) = socket_established();
+    assert_eq!(h.send(id, &[b'x'; 14_600 * 2]), Ret::Value(29_200));
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 10, "the initial congestion window");
+    let pushed: Vec<usize> = (0..sent.len()).filter(|&index| sent[index].seg.flags.psh).collect();
+    assert_eq!(pushed, vec![4, 9]);
+    assert_eq!(h.sock(id).tcb.pushed_seq, LOCAL_ISS + 1, "the forced PSH is the packet's, not tcp_mark_push()'s");
+}
+
 // ===== FIN_WAIT_1 =====
 
 /// RFC 9293 3.10.7.4 (FIN-WAIT-1: "if the FIN segment is now acknowledged, then enter

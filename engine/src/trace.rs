@@ -205,6 +205,11 @@ pub enum TimerKind {
     FinWait2,
     /// SO_LINGER {1, N}: how long close() may block.
     Linger,
+    /// The tail loss probe timer (RACK-TLP, RFC 8985 section 7): about two round trips after
+    /// the last transmission, a sender whose data is still unacknowledged sends one probe
+    /// segment instead of waiting for the retransmission timeout (Linux's
+    /// `ICSK_TIME_LOSS_PROBE`, which shares one kernel timer with the retransmission timer).
+    LossProbe,
 }
 
 impl TimerKind {
@@ -217,6 +222,7 @@ impl TimerKind {
             TimerKind::TimeWait => "TIME_WAIT (2MSL)",
             TimerKind::FinWait2 => "FIN_WAIT2",
             TimerKind::Linger => "linger",
+            TimerKind::LossProbe => "tail loss probe",
         }
     }
 }

@@ -60,6 +60,12 @@ pub(crate) struct Wire {
     pub retransmission: bool,
     /// The sender's initial sequence number, so faults can name relative sequence numbers.
     pub isn: Option<u32>,
+    /// Why the segment was sent, when that is not the ordinary flow of data (a tail loss
+    /// probe); the trace shows it as the sent segment's `reason`.
+    pub why: Option<&'static str>,
+    /// The ACK reports a duplicate segment in a D-SACK block (RFC 2883). SACK blocks are not
+    /// drawn in the trace; the sender only uses this to end a tail loss probe episode.
+    pub dsack: bool,
 }
 
 impl Wire {
@@ -444,6 +450,7 @@ impl World {
             State::TimeWait => {
                 for kind in [
                     TimerKind::Retransmit,
+                    TimerKind::LossProbe,
                     TimerKind::DelayedAck,
                     TimerKind::Persist,
                     TimerKind::Keepalive,
@@ -458,6 +465,7 @@ impl World {
             State::Closed => {
                 for kind in [
                     TimerKind::Retransmit,
+                    TimerKind::LossProbe,
                     TimerKind::DelayedAck,
                     TimerKind::Persist,
                     TimerKind::Keepalive,
@@ -571,7 +579,7 @@ impl World {
         }
         blocked
             && self.sockets.iter().filter(|socket| !socket.freed).all(|socket| {
-                [TimerKind::Retransmit, TimerKind::DelayedAck, TimerKind::Linger]
+                [TimerKind::Retransmit, TimerKind::LossProbe, TimerKind::DelayedAck, TimerKind::Linger]
                     .iter()
                     .all(|&kind| socket.timer(kind).is_none())
                     && (socket.timer(TimerKind::Persist).is_none() && socket.timer(TimerKind::Keepalive).is_none()
@@ -665,7 +673,7 @@ impl World {
     pub fn transmit(&mut self, host: usize, mut wire: Wire) {
         self.next_segment_id += 1;
         wire.id = self.next_segment_id;
-        self.emit_segment(&wire, crate::trace::Fate::Sent, None);
+        self.emit_segment(&wire, crate::trace::Fate::Sent, wire.why.map(str::to_string));
         let Some((to, latency, _)) = self.route(host, wire.to.ip) else {
             let at = self.now;
             self.schedule(at, Pending::Drop(wire, "no route to the destination".to_string()));
@@ -903,6 +911,7 @@ impl World {
         }
         for kind in [
             TimerKind::Retransmit,
+            TimerKind::LossProbe,
             TimerKind::DelayedAck,
             TimerKind::Persist,
             TimerKind::Keepalive,

@@ -204,6 +204,8 @@ impl Harness {
             options: seg.options,
             retransmission: false,
             isn: None,
+            why: None,
+            dsack: false,
         };
         self.world.transmit(self.remote_host, wire);
         let id = self

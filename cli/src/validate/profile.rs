@@ -216,15 +216,7 @@ pub fn keepalive_timing(tcp: &TcpSettings) -> Result<Option<(u32, u32, u32)>, St
 /// missing from the model. They are reported as differing (the page shows their rows side by
 /// side) but do not fail the check, so that it fails on any difference not listed here.
 /// Each entry is an open task on the engine; a listed scenario that agrees is pointed out.
-pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[(
-    "send-recv-queues",
-    "the kernel sends the last 120 bytes twice: a tail loss probe (RACK-TLP, \
-     tcp_send_loss_probe()) leaves 2 jiffies after the last segments while the receiver's ACK \
-     of them waits for its timer; and it marks PSH on the ninth segment of the 5000-byte write, \
-     most likely where the send buffer's memory, counted with each segment's overhead \
-     (sk_wmem_queued), ran out and tcp_sendmsg() pushed before waiting for room. The engine \
-     models neither the probe nor that memory count",
-)];
+pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];
 
 /// Why a scenario cannot be reproduced on loopback, judged from the scenario alone.
 pub fn engine_only_reason(scenario: &Scenario) -> Option<String> {

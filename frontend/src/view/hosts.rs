@@ -169,6 +169,7 @@ fn timer_row(kind: TimerKind, deadline_us: u64, now_us: u64) -> Html {
         TimerKind::TimeWait => "time_wait",
         TimerKind::FinWait2 => "fin_wait2",
         TimerKind::Linger => "linger",
+        TimerKind::LossProbe => "loss_probe",
     };
     html! {
         <li class="timer" data-testid="timer" data-kind={name} data-left-us={left.to_string()}>
