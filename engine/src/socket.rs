@@ -7,12 +7,13 @@
 //! is computed from memory as Linux does: each queued segment is charged its payload plus a
 //! fixed truesize overhead ([`SKB_OVERHEAD`]), see `rmem_alloc()` and tcp.rs.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::addr::SockAddr;
 use crate::errno::Errno;
 use crate::state::State;
 use crate::trace::{Pid, Proto, SocketId, TimerKind};
+use crate::vecmap::VecMap;
 
 /// Memory a received segment costs beyond its payload (the skb's truesize minus its length).
 /// Measured on the project's Linux 6.18 machine over loopback with SO_MEMINFO: one segment of
@@ -175,7 +176,7 @@ pub(crate) struct Tcb {
     /// The peer's FIN arrived in order: after recv_buf is drained, recv() returns 0.
     pub fin_rcvd: bool,
     /// Out-of-order segments keyed by sequence number.
-    pub ooo: BTreeMap<u32, Vec<u8>>,
+    pub ooo: VecMap<u32, Vec<u8>>,
     /// A FIN that arrived out of order, at this sequence number.
     pub ooo_fin: Option<u32>,
     /// Bytes the application has read.

@@ -1796,7 +1796,7 @@ impl World {
             let offset = seq.wrapping_sub(tcb.rcv_nxt) as usize;
             if offset < free {
                 let keep = data.len().min(free - offset);
-                let entry = tcb.ooo.entry(seq).or_default();
+                let entry = tcb.ooo.get_or_insert_with(seq, Vec::new);
                 if entry.len() < keep {
                     *entry = data[..keep].to_vec();
                 }

@@ -126,6 +126,15 @@ impl<K, V> VecMap<K, V> {
         self.entries.iter_mut().map(|(_, value)| value)
     }
 
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// The entry with the smallest key.
+    pub fn first_key_value(&self) -> Option<(&K, &V)> {
+        self.entries.first().map(|(key, value)| (key, value))
+    }
+
     /// The entry with the largest key.
     pub fn last_key_value(&self) -> Option<(&K, &V)> {
         self.entries.last().map(|(key, value)| (key, value))
@@ -148,6 +157,15 @@ impl<K, V> IntoIterator for VecMap<K, V> {
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
+    }
+}
+
+impl<'a, K, V> IntoIterator for &'a VecMap<K, V> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(key, value)| (key, value))
     }
 }
 
@@ -197,6 +215,7 @@ mod tests {
         assert!(ours.iter().eq(theirs.iter()));
         assert_eq!(ours.len(), theirs.len());
         assert_eq!(ours.last_key_value(), theirs.last_key_value());
+        assert_eq!(ours.first_key_value(), theirs.first_key_value());
         ours.retain(|key, _| key % 2 == 0);
         theirs.retain(|key, _| key % 2 == 0);
         assert!(ours.keys().eq(theirs.keys()));

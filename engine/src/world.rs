@@ -5,7 +5,7 @@
 //! every process that became runnable run its steps. System calls take no simulated time.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::collections::{BTreeSet, BinaryHeap};
 
 use crate::addr::{Ipv4, SockAddr};
 use crate::errno::Errno;
@@ -17,6 +17,7 @@ use crate::trace::{
     Event, EventKind, FdAction, Flags, Phase, Pid, ProcessAction, Proto, SocketAction, SocketId, TcpOptions,
     TimerAction, TimerKind, Trace,
 };
+use crate::vecmap::VecMap;
 use crate::RunError;
 
 /// One-way latency between two sockets of the same host.
@@ -33,9 +34,9 @@ pub(crate) struct Host {
     pub next_isn: usize,
     pub next_port: usize,
     /// Sockets holding each local port (bound, listening, connected or TIME_WAIT).
-    pub ports: BTreeMap<u16, Vec<SocketId>>,
+    pub ports: VecMap<u16, Vec<SocketId>>,
     /// Connected sockets by (local, peer).
-    pub conns: BTreeMap<(SockAddr, SockAddr), SocketId>,
+    pub conns: VecMap<(SockAddr, SockAddr), SocketId>,
 }
 
 #[derive(Clone, Copy)]
@@ -122,8 +123,8 @@ struct Process {
     /// Shared with the scenario's other copies of the program (a fork's child keeps its own).
     steps: std::rc::Rc<[Step]>,
     pc: usize,
-    fds: BTreeMap<i32, SocketId>,
-    names: BTreeMap<String, i32>,
+    fds: VecMap<i32, SocketId>,
+    names: VecMap<String, i32>,
     status: Status,
     call: Option<InCall>,
     wake_token: u64,
@@ -143,8 +144,8 @@ pub(crate) enum Outcome {
 pub(crate) struct World {
     pub now: u64,
     pub hosts: Vec<Host>,
-    host_by_addr: BTreeMap<Ipv4, usize>,
-    links: BTreeMap<(usize, usize), Link>,
+    host_by_addr: VecMap<Ipv4, usize>,
+    links: VecMap<(usize, usize), Link>,
     pub sockets: Vec<Socket>,
     processes: Vec<Process>,
     queue: BinaryHeap<Reverse<(u64, u64, usize)>>,
@@ -186,13 +187,13 @@ impl World {
                 tcp: spec.tcp.clone(),
                 next_isn: 0,
                 next_port: 0,
-                ports: BTreeMap::new(),
-                conns: BTreeMap::new(),
+                ports: VecMap::new(),
+                conns: VecMap::new(),
             })
             .collect();
         let host_by_addr = hosts.iter().enumerate().map(|(index, host)| (host.addr, index)).collect();
         let index_of = |name: &str| hosts.iter().position(|host| host.name == name);
-        let mut links = BTreeMap::new();
+        let mut links = VecMap::new();
         if scenario.links.is_empty() {
             for a in 0..hosts.len() {
                 for b in a + 1..hosts.len() {
@@ -263,7 +264,7 @@ impl World {
         }
         for spec in &scenario.processes {
             let host = world.hosts.iter().position(|host| host.name == spec.host).unwrap_or(0);
-            world.spawn(spec.name.clone(), host, spec.steps.clone(), None, BTreeMap::new(), BTreeMap::new());
+            world.spawn(spec.name.clone(), host, spec.steps.clone(), None, VecMap::new(), VecMap::new());
         }
         world
     }
@@ -893,7 +894,7 @@ impl World {
 
     pub fn claim_port(&mut self, id: SocketId, port: u16) {
         let host = self.sockets[id as usize].host;
-        self.hosts[host].ports.entry(port).or_default().push(id);
+        self.hosts[host].ports.get_or_insert_with(port, Vec::new).push(id);
     }
 
     pub fn register_conn(&mut self, id: SocketId) {
@@ -1008,8 +1009,8 @@ impl World {
         host: usize,
         steps: Vec<Step>,
         parent: Option<Pid>,
-        fds: BTreeMap<i32, SocketId>,
-        names: BTreeMap<String, i32>,
+        fds: VecMap<i32, SocketId>,
+        names: VecMap<String, i32>,
     ) -> Pid {
         let pid = self.processes.len() as Pid;
         let host_name = self.hosts[host].name.clone();
