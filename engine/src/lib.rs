@@ -42,11 +42,16 @@ pub enum RunError {
 impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // The time is written with integer arithmetic, as seconds and six digits of
+            // microseconds, so that the page links no float formatting. It is the text
+            // `{:.6}` gave for `t_us as f64 / 1e6` wherever that float rounds back to the same
+            // microsecond, i.e. for any simulated time below about 8.6e9 seconds.
             RunError::EventLimit { limit, t_us, .. } => write!(
                 f,
-                "the scenario was stopped after {limit} events (at {:.6} s of simulated time); \
+                "the scenario was stopped after {limit} events (at {}.{:06} s of simulated time); \
                  raise limits.max_events if it really needs more",
-                *t_us as f64 / 1e6
+                t_us / 1_000_000,
+                t_us % 1_000_000
             ),
         }
     }
@@ -105,6 +110,28 @@ pub mod bench_support {
         /// TCP sockets alive in the world (not yet freed).
         pub fn live_sockets(&self) -> usize {
             self.world.sockets.iter().filter(|socket| !socket.freed).count()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The event-limit message writes its time with integers; it is the text `{:.6}` gave for
+    /// the time as a float of seconds, over simulated times from zero to about 250 years.
+    #[test]
+    fn event_limit_time_is_the_old_six_decimal_text() {
+        let partial =
+            Box::new(Trace { scenario: String::new(), title: String::new(), source: String::new(), events: vec![] });
+        for t_us in [0, 1, 9, 999_999, 1_000_000, 1_000_001, 60_040_000, 123_456_789_012, 7_999_999_999_999_999] {
+            let error = RunError::EventLimit { limit: 7, t_us, partial: partial.clone() };
+            let old = format!(
+                "the scenario was stopped after 7 events (at {:.6} s of simulated time); \
+                 raise limits.max_events if it really needs more",
+                t_us as f64 / 1e6
+            );
+            assert_eq!(error.to_string(), old, "t_us = {t_us}");
         }
     }
 }

@@ -742,12 +742,12 @@ enum Arg {
     Child(Box<ChildSpec>),
 }
 
-fn read_arg(kind: ArgKind, value: &json::Node) -> Result<Arg, serde_json::Error> {
+fn read_arg(kind: ArgKind, value: &json::Node) -> Result<Arg, read::Fail> {
     use read::value as v;
     Ok(match kind {
         ArgKind::Text => Arg::Text(v::string(value)?),
         ArgKind::OptionalText => Arg::OptionalText(v::option(value, v::string)?),
-        ArgKind::Addr => Arg::Addr(v::string(value)?.parse().map_err(serde::de::Error::custom)?),
+        ArgKind::Addr => Arg::Addr(v::string(value)?.parse().map_err(read::Fail::custom)?),
         ArgKind::Count => Arg::Count(v::u32(value)?),
         ArgKind::OptionalCount => Arg::OptionalCount(v::option(value, v::u32)?),
         ArgKind::Flag => Arg::Flag(v::flag(value)?),
@@ -794,10 +794,10 @@ const OPT_NAME_TEXTS: [&str; 9] = {
 /// "missing field" error.
 macro_rules! required_args {
     ($($name:ident: $variant:ident -> $type:ty;)*) => {$(
-        fn $name(&mut self, index: usize) -> Result<$type, serde_json::Error> {
+        fn $name(&mut self, index: usize) -> Result<$type, read::Fail> {
             match self.values[index].take() {
                 Some(Arg::$variant(value)) => Ok(value),
-                _ => Err(serde::de::Error::missing_field(self.names[index])),
+                _ => Err(read::Fail::missing_field(self.names[index])),
             }
         }
     )*};
@@ -816,11 +816,11 @@ impl Args {
         map: &[(&str, &json::Node)],
         fields: &'static [&'static str],
         kinds: &[ArgKind],
-    ) -> Result<Args, serde_json::Error> {
+    ) -> Result<Args, read::Fail> {
         let mut values: Vec<Option<Arg>> = kinds.iter().map(|_| None).collect();
         for (key, value) in map {
             let Some(index) = fields.iter().position(|name| name == key) else {
-                return Err(serde::de::Error::unknown_field(key, fields));
+                return Err(read::Fail::unknown_field(key, fields));
             };
             values[index] = Some(read_arg(kinds[index], value)?);
         }
@@ -862,10 +862,10 @@ impl Args {
 }
 
 /// Reads one call from its JSON object (with the step's own fields already taken out).
-fn call_from_map(mut map: Vec<(&str, &json::Node)>) -> Result<Call, serde_json::Error> {
+fn call_from_map(mut map: Vec<(&str, &json::Node)>) -> Result<Call, read::Fail> {
     use ArgKind as K;
     let Some(at) = map.iter().position(|(key, _)| *key == "call") else {
-        return Err(serde::de::Error::missing_field("call"));
+        return Err(read::Fail::missing_field("call"));
     };
     let name = CALL_NAMES[read::value::variant_identifier(map.remove(at).1, CALL_NAME_TEXTS)?];
     let map = &map[..];

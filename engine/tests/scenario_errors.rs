@@ -21,6 +21,7 @@ fn faults(faults: &str) -> String {
 
 #[test]
 fn each_mistake_names_its_path_and_reason() {
+    let deep_path = format!("processes[0].steps[0].ms{}", "[0]".repeat(122));
     let cases: Vec<(String, &str, &str)> = vec![
         // Syntax: serde_json's own message, at the path where reading stopped.
         (String::new(), ".", "EOF while parsing a value at line 1 column 0"),
@@ -31,11 +32,45 @@ fn each_mistake_names_its_path_and_reason() {
         (r#"{"hosts":[{"name":"a","addr":"10.0.0.1"},]}"#.into(), "hosts", "trailing comma at line 1 column 42"),
         (r#"{"seed":01}"#.into(), "seed", "invalid number at line 1 column 10"),
         (r#"{"seed":1e400}"#.into(), "seed", "number out of range at line 1 column 13"),
+        (r#"{"seed":1e99999999999}"#.into(), "seed", "number out of range at line 1 column 20"),
+        (r#"{"hosts":[{"name":"a","addr":"10.0.0.1"}"#.into(), "hosts", "EOF while parsing a list at line 1 column 40"),
+        (r#"{"hosts":[{"name":"a"#.into(), "hosts[0].name", "EOF while parsing a string at line 1 column 20"),
+        (r#"{"hosts":[{"name":"\u12"#.into(), "hosts[0].name", "EOF while parsing a string at line 1 column 23"),
+        (r#"{"hosts" []}"#.into(), ".", "expected `:` at line 1 column 10"),
+        (
+            r#"{"hosts":[{"name":"a","addr":"10.0.0.1"} {"name":"b"}]}"#.into(),
+            "hosts",
+            "expected `,` or `]` at line 1 column 42",
+        ),
+        (r#"{"seed":1 "hosts":[]}"#.into(), "?", "expected `,` or `}` at line 1 column 11"),
+        (r#"{"seed":nul}"#.into(), "seed", "expected ident at line 1 column 12"),
+        (r#"{"seed":x}"#.into(), "seed", "expected value at line 1 column 9"),
+        (
+            "{\"name\":\"a\u{1}\"}".into(),
+            "name",
+            "control character (\\u0000-\\u001F) found while parsing a string at line 1 column 11",
+        ),
+        (r#"{"hosts":[{"name":"a", 5}]}"#.into(), "hosts[0].?", "key must be a string at line 1 column 24"),
+        (r#"{"name":"\uDE00"}"#.into(), "name", "lone leading surrogate in hex escape at line 1 column 15"),
+        (r#"{"name":"\uD83D\u0041"}"#.into(), "name", "lone leading surrogate in hex escape at line 1 column 21"),
+        (r#"{"name":"\uD83Dx"}"#.into(), "name", "unexpected end of hex escape at line 1 column 16"),
+        (r#"{"hosts":[],}"#.into(), "?", "trailing comma at line 1 column 13"),
+        ("{\n  \"seed\": 01\n}".into(), "seed", "invalid number at line 2 column 12"),
+        // The 128th nested array or object: the scenario, its processes, a process, its steps
+        // and a step are five.
+        (
+            steps(&format!(r#"{{"call":"sleep","ms":{}"#, "[".repeat(123))),
+            &deep_path,
+            "recursion limit exceeded at line 1 column 262",
+        ),
         // Types and values.
         ("[]".into(), ".", "invalid type: sequence, expected struct Scenario at line 1 column 0"),
         (r#"{"hosts":5}"#.into(), "hosts", "invalid type: integer `5`, expected a sequence at line 1 column 10"),
         (r#"{"seed":-1}"#.into(), "seed", "invalid value: integer `-1`, expected u64 at line 1 column 10"),
         (r#"{"seed":2.0}"#.into(), "seed", "invalid type: floating point `2.0`, expected u64 at line 1 column 11"),
+        // A float is shown as written (serde printed `1000.0` and `-0.0` here; see read.rs).
+        (r#"{"seed":1e3}"#.into(), "seed", "invalid type: floating point `1e3`, expected u64 at line 1 column 11"),
+        (r#"{"seed":-0}"#.into(), "seed", "invalid type: floating point `-0`, expected u64 at line 1 column 10"),
         (
             r#"{"hosts":[{"name":"a","addr":"10.0.0.1","tcp":{"wscale":256}}],"processes":[]}"#.into(),
             "hosts[0].tcp.wscale",

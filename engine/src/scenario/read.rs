@@ -4,24 +4,126 @@
 //! web page, where the derive and its generic machinery were about a fifth of the code. The
 //! reader follows what the derive did, step for step: keys in the order they are written, an
 //! unknown or repeated key is an error at once, then missing fields in declaration order; the
-//! messages are serde's own (built with serde's error constructors), and the path and
-//! "line L column C" are the ones the streaming parse reported. A fault, which serde buffered
-//! before reading, reports its field errors at the fault as it did; a step, which serde read
-//! into a `serde_json::Value` map first, is read with the rules and messages serde applied to
-//! that map (see [`value`]).
+//! messages are worded as serde's and serde_json's error constructors word them (see [`Fail`]),
+//! and the path and "line L column C" are the ones the streaming parse reported. A fault,
+//! which serde buffered before reading, reports its field errors at the fault as it did; a
+//! step, which serde read into a `serde_json::Value` map first, is read with the rules and
+//! messages serde applied to that map (see [`value`]).
 //!
 //! One thing the derive accepted is not accepted here: an array in place of an object (serde
 //! reads a struct from a sequence of its fields in order). The format, the JSON Schema and
 //! the documentation only ever had objects.
+//!
+//! One message is worded differently on purpose: a float in "invalid type: floating point
+//! `X`" is shown as written in the scenario, where serde printed the shortest text that reads
+//! back as the same f64 (which needs a float formatter in the page). The two agree for a
+//! number written plainly, such as `1.5` or `2.0`; they differ for text such as `1e3` (serde
+//! printed `1000.0`), `2.50` (`2.5`) or `-0` (`-0.0`).
 
-use std::fmt::Display;
+use std::fmt::{self, Display};
 
-use serde::de::{Error as _, Unexpected};
-
-use super::json::{self, Kind, Member, Node, Tail};
+use super::json::{self, Kind, Member, Node, Number, Tail};
 use super::*;
 
-type Fail = serde_json::Error;
+/// What a value was found to be, in an "invalid type" or "invalid value" message (serde's
+/// `Unexpected`, as serde_json displays it).
+#[derive(Clone, Copy)]
+pub(super) enum Unexpected<'a> {
+    Null,
+    Bool(bool),
+    Unsigned(u64),
+    Signed(i64),
+    /// A float, as written in the scenario.
+    Float(&'a str),
+    Str(&'a str),
+    Seq,
+    Map,
+}
+
+impl Display for Unexpected<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Unexpected::Null => f.write_str("null"),
+            Unexpected::Bool(flag) => write!(f, "boolean `{flag}`"),
+            Unexpected::Unsigned(value) => write!(f, "integer `{value}`"),
+            Unexpected::Signed(value) => write!(f, "integer `{value}`"),
+            Unexpected::Float(text) => write!(f, "floating point `{text}`"),
+            Unexpected::Str(text) => write!(f, "string {text:?}"),
+            Unexpected::Seq => f.write_str("sequence"),
+            Unexpected::Map => f.write_str("map"),
+        }
+    }
+}
+
+/// serde's list of the names it expected: `` `a` ``, `` `a` or `b` ``, or
+/// `` one of `a`, `b`, `c` ``.
+struct OneOf<'a>(&'a [&'a str]);
+
+impl Display for OneOf<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            [one] => write!(f, "`{one}`"),
+            [first, second] => write!(f, "`{first}` or `{second}`"),
+            names => {
+                f.write_str("one of ")?;
+                for (index, name) in names.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "`{name}`")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Why a value was rejected, without a position: the message serde's `de::Error` constructors
+/// (with serde_json's display of the unexpected value) give, built here so that the page links
+/// neither serde_json's error type nor serde's float display.
+#[derive(Debug)]
+pub(super) struct Fail(String);
+
+impl Display for Fail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Fail {
+    pub fn custom(message: impl Display) -> Fail {
+        Fail(message.to_string())
+    }
+
+    pub fn invalid_type(unexpected: Unexpected, expected: &str) -> Fail {
+        Fail(format!("invalid type: {unexpected}, expected {expected}"))
+    }
+
+    pub fn invalid_value(unexpected: Unexpected, expected: &str) -> Fail {
+        Fail(format!("invalid value: {unexpected}, expected {expected}"))
+    }
+
+    pub fn invalid_length(length: usize, expected: &str) -> Fail {
+        Fail(format!("invalid length {length}, expected {expected}"))
+    }
+
+    /// Every list of names here has at least one (serde words an empty one differently).
+    pub fn unknown_field(key: &str, fields: &[&str]) -> Fail {
+        Fail(format!("unknown field `{key}`, expected {}", OneOf(fields)))
+    }
+
+    pub fn unknown_variant(name: &str, names: &[&str]) -> Fail {
+        Fail(format!("unknown variant `{name}`, expected {}", OneOf(names)))
+    }
+
+    pub fn missing_field(name: &str) -> Fail {
+        Fail(format!("missing field `{name}`"))
+    }
+
+    pub fn duplicate_field(name: &str) -> Fail {
+        Fail(format!("duplicate field `{name}`"))
+    }
+}
 
 /// The path of the whole scenario, as serde_path_to_error writes it.
 const ROOT: &str = ".";
@@ -36,11 +138,13 @@ enum Mode<'a> {
 
 struct Reader<'t> {
     text: &'t str,
+    /// serde_json's message for the first syntax error in the text, if there is one.
+    syntax_error: Option<String>,
 }
 
 pub(super) fn scenario(text: &str) -> Result<Scenario, ScenarioError> {
-    let root = json::parse(text);
-    Reader { text }.scenario(&root)
+    let json::Document { root, syntax_error } = json::parse(text);
+    Reader { text, syntax_error }.scenario(&root)
 }
 
 impl Reader<'_> {
@@ -49,17 +153,17 @@ impl Reader<'_> {
             Mode::Stream => (path, pos),
             Mode::Buffered { path, pos } => (path, pos),
         };
-        let before = &self.text[..pos.min(self.text.len())];
-        let line_start = before.rfind('\n').map_or(0, |at| at + 1);
-        let line = 1 + before[..line_start].matches('\n').count();
-        let column = pos - line_start;
+        let (line, column) = json::line_column(self.text, pos);
         error(path, format!("{message} at line {line} column {column}"))
     }
 
     /// The first syntax error, reported at the path where serde_path_to_error placed it.
     fn syntax(&self, node: &Node, path: &str) -> ScenarioError {
         let path = json::broken_path(node, path).unwrap_or_else(|| path.to_string());
-        error(path, json::syntax_error(self.text))
+        // The tree has a broken node (or an unfinished array or object) only where the reader
+        // met a syntax error, so the message is always there.
+        let reason = self.syntax_error.clone().unwrap_or_else(|| "the scenario is not valid JSON".to_string());
+        error(path, reason)
     }
 
     /// `fail`, raised by one of the [`value`] readers on `node`, placed where serde_json stops
@@ -511,24 +615,22 @@ impl Reader<'_> {
         let mut pair = [0; 2];
         for (index, slot) in pair.iter_mut().enumerate() {
             let Some(element) = elements.get(index) else {
-                return Err(self.error(m, path, 0, Fail::invalid_length(index, &"an array of length 2")));
+                return Err(self.error(m, path, 0, Fail::invalid_length(index, "an array of length 2")));
             };
             *slot = self.u32(m, element, path)?;
         }
         if elements.len() > 2 {
-            return Err(self.error(m, path, 0, Fail::invalid_length(elements.len(), &"2 elements in sequence")));
+            return Err(self.error(m, path, 0, Fail::invalid_length(elements.len(), "2 elements in sequence")));
         }
         Ok(pair)
     }
 }
 
-fn number_unexpected(number: &serde_json::Number) -> Unexpected<'static> {
-    if let Some(value) = number.as_u64() {
-        Unexpected::Unsigned(value)
-    } else if let Some(value) = number.as_i64() {
-        Unexpected::Signed(value)
-    } else {
-        Unexpected::Float(number.as_f64().unwrap_or(0.0))
+fn number_unexpected(number: &Number) -> Unexpected<'_> {
+    match number {
+        Number::U64(value) => Unexpected::Unsigned(*value),
+        Number::I64(value) => Unexpected::Signed(*value),
+        Number::F64(_, text) => Unexpected::Float(text),
     }
 }
 
@@ -611,7 +713,7 @@ pub(super) mod value {
 
     pub fn unexpected(node: &Node) -> Unexpected<'_> {
         match &node.kind {
-            Kind::Null => Unexpected::Unit,
+            Kind::Null => Unexpected::Null,
             Kind::Bool(flag) => Unexpected::Bool(*flag),
             Kind::Number(number) => number_unexpected(number),
             Kind::Str(text) => Unexpected::Str(text),
@@ -621,7 +723,7 @@ pub(super) mod value {
     }
 
     pub fn invalid_type(node: &Node, expected: &str) -> Fail {
-        Fail::invalid_type(unexpected(node), &expected)
+        Fail::invalid_type(unexpected(node), expected)
     }
 
     pub fn string(node: &Node) -> Result<String, Fail> {
@@ -640,7 +742,7 @@ pub(super) mod value {
 
     pub fn float(node: &Node) -> Result<f64, Fail> {
         match &node.kind {
-            Kind::Number(number) => Ok(number.as_f64().unwrap_or(0.0)),
+            Kind::Number(number) => Ok(number.as_f64()),
             _ => Err(invalid_type(node, "f64")),
         }
     }
@@ -654,7 +756,7 @@ pub(super) mod value {
                 (None, Some(value)) => Unexpected::Signed(value),
                 (None, None) => return Err(invalid_type(node, expected)),
             };
-            return Err(Fail::invalid_value(invalid, &expected));
+            return Err(Fail::invalid_value(invalid, expected));
         }
         Err(invalid_type(node, expected))
     }
@@ -689,7 +791,7 @@ pub(super) mod value {
             Kind::Str(name) => Ok((name.as_str(), None)),
             Kind::Object(..) => match as_map(node)[..] {
                 [(name, value)] => Ok((name, Some(value))),
-                _ => Err(Fail::invalid_value(Unexpected::Map, &"map with a single key")),
+                _ => Err(Fail::invalid_value(Unexpected::Map, "map with a single key")),
             },
             _ => Err(invalid_type(node, "string or map")),
         }
@@ -772,10 +874,10 @@ pub(super) mod value {
         };
         match &node.kind {
             Kind::Array(elements, _) => {
-                let name = string(elements.first().ok_or_else(|| Fail::invalid_length(0, &EXPECTED))?)?;
-                let steps = steps(elements.get(1).ok_or_else(|| Fail::invalid_length(1, &EXPECTED))?)?;
+                let name = string(elements.first().ok_or_else(|| Fail::invalid_length(0, EXPECTED))?)?;
+                let steps = steps(elements.get(1).ok_or_else(|| Fail::invalid_length(1, EXPECTED))?)?;
                 if elements.len() > 2 {
-                    return Err(Fail::invalid_length(elements.len(), &"fewer elements in array"));
+                    return Err(Fail::invalid_length(elements.len(), "fewer elements in array"));
                 }
                 Ok(ChildSpec { name, steps })
             }
