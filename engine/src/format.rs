@@ -21,6 +21,33 @@ pub fn seconds(t_us: u64) -> String {
     format!("{}.{:03} s", t_us / 1_000_000, t_us / 1000 % 1000)
 }
 
+/// A non-negative number as Rust's `{}` writes it (`1000`, `0.5`, `0.05`), for the scenario
+/// values that the trace quotes (sleeps in milliseconds, loss rates), to six decimal places.
+///
+/// Written with integers because float formatting is several kilobytes of the web page's code.
+/// For values given with at most six decimals, which is anything the engine can use (it counts
+/// microseconds), the text is the one `{}` gives; a value with more decimals is rounded.
+pub fn decimal(value: f64) -> String {
+    const SCALE: u64 = 1_000_000;
+    let sign = if value < 0.0 { "-" } else { "" };
+    // Too large for six decimals in a u64 (or not a number): shown whole, the cast saturating.
+    let scaled = (value.abs() * SCALE as f64).round();
+    if scaled >= 1.8e19 || scaled.is_nan() {
+        return format!("{sign}{}", value.abs() as u64);
+    }
+    let scaled = scaled as u64;
+    let (whole, mut fraction) = (scaled / SCALE, scaled % SCALE);
+    if fraction == 0 {
+        return format!("{sign}{whole}");
+    }
+    let mut places = 6;
+    while fraction % 10 == 0 {
+        fraction /= 10;
+        places -= 1;
+    }
+    format!("{sign}{whole}.{fraction:0places$}")
+}
+
 /// tcpdump's relative sequence numbers: it remembers each conversation's initial numbers
 /// from the first segment carrying an ACK (print-tcp.c), and subtracts them afterwards.
 #[derive(Clone, Debug, Default)]
@@ -310,4 +337,20 @@ pub fn state_sequences(trace: &Trace) -> String {
         let _ = writeln!(out, "{host} {local}: {}", names.join(" "));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_writes_what_display_writes() {
+        for value in [0.0, 1.0, 0.5, 0.05, 0.25, 1.5, 40.0, 200.0, 1000.0, 0.001, 2.125, 60000.0, 0.1, 0.3, 123.456789]
+        {
+            assert_eq!(decimal(value), format!("{value}"), "{value}");
+        }
+        assert_eq!(decimal(-1.5), "-1.5");
+        assert_eq!(decimal(0.0000004), "0", "rounded to six places");
+        assert_eq!(decimal(1e300), format!("{}", u64::MAX), "saturates");
+    }
 }

@@ -202,7 +202,7 @@ mod tests {
             state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
             let key = (state >> 16) % 64;
             match step % 5 {
-                0 | 1 | 2 => assert_eq!(ours.insert(key, step), theirs.insert(key, step)),
+                0..=2 => assert_eq!(ours.insert(key, step), theirs.insert(key, step)),
                 3 => assert_eq!(ours.remove(&key), theirs.remove(&key)),
                 _ => {
                     *ours.get_or_insert_with(key, || 0) += 1;

@@ -9,6 +9,7 @@ use std::collections::{BTreeSet, BinaryHeap};
 
 use crate::addr::{Ipv4, SockAddr};
 use crate::errno::Errno;
+use crate::format;
 use crate::rng::Rng;
 use crate::scenario::{Call, Expect, LinkSpec, Scenario, Step, TcpSettings};
 use crate::socket::{timer_slot, Socket};
@@ -715,10 +716,9 @@ impl World {
                     (hit >= *nth && hit < nth.saturating_add(*count))
                         .then(|| Verdict::Drop(format!("dropped by the scenario (faults[{index}])")))
                 }
-                Fault::Loss { rate, .. } => self
-                    .rng
-                    .chance(*rate)
-                    .then(|| Verdict::Drop(format!("lost at random (faults[{index}], rate {rate})"))),
+                Fault::Loss { rate, .. } => self.rng.chance(*rate).then(|| {
+                    Verdict::Drop(format!("lost at random (faults[{index}], rate {})", format::decimal(*rate)))
+                }),
                 Fault::Duplicate { rate, .. } => {
                     self.rng.chance(*rate).then_some(Verdict::Pass { extra_us: 0, duplicate: true })
                 }
@@ -1308,7 +1308,7 @@ impl World {
                 format!("{}, F_SETFL, {}", fd(name), if *nonblock { "O_NONBLOCK" } else { "0" })
             }
             Call::Fork { .. } => String::new(),
-            Call::Sleep { ms } => format!("{ms} ms"),
+            Call::Sleep { ms } => format!("{} ms", format::decimal(*ms)),
         }
     }
 
@@ -1528,9 +1528,11 @@ impl World {
                     None => {
                         let until = self.now + (ms * 1000.0).round() as u64;
                         in_call.until = Some(until);
-                        Outcome::Block(None, format!("sleeping {ms} ms"))
+                        Outcome::Block(None, format!("sleeping {} ms", format::decimal(*ms)))
                     }
-                    Some(until) if self.now < until => Outcome::Block(None, format!("sleeping {ms} ms")),
+                    Some(until) if self.now < until => {
+                        Outcome::Block(None, format!("sleeping {} ms", format::decimal(*ms)))
+                    }
                     Some(_) => Outcome::Done(0, None),
                 }
             }

@@ -109,7 +109,9 @@ pub fn state_machine(props: &MachineProps) -> Html {
             // about 7.3 units each in Chromium, so half the label is taken as 3.75 units a
             // character: a 70-character label is centred between 267 and 373.
             let half = (text.chars().count() as f64 * 3.75).min(316.0);
-            let lx = lx.clamp(half + 4.0, 640.0 - half - 4.0);
+            // max then min, not clamp(): clamp checks its bounds and its panic message would bring
+            // float formatting into the page (the bounds never cross: half is at most 316).
+            let lx = lx.max(half + 4.0).min(640.0 - half - 4.0);
             html! {
                 <g class="edge taken" data-testid="last-transition" key={props.change_event.unwrap_or(0).to_string()}>
                     <line x1={f(a.0)} y1={f(a.1)} x2={f(b.0)} y2={f(b.1)} marker-end="url(#machine-head-taken)" />
