@@ -341,9 +341,14 @@ pub fn app(props: &AppProps) -> Html {
     // The callbacks handed to memoised children are made once (`use_callback` with no
     // changing dependency) and only write state through setters, so a seek does not give
     // those children new props and Yew skips them.
+    // Opening a scenario may wait for the browser (a built-in scenario's file, a custom one's
+    // compressed link). Each request takes a number; an answer that arrives after a newer
+    // request was made is dropped, so the last thing the reader asked for is what opens.
+    let latest_request = use_mut_ref(|| 0u64);
     let open = {
         let (loaded, packed) = (loaded.setter(), packed.setter());
         let (notices, snippet, editor_error) = (notices.setter(), snippet.setter(), editor_error.setter());
+        let status = copy_status.setter();
         let dispatcher = playback.dispatcher();
         use_callback((), move |(next, packed_text): (Loaded, Option<String>), _| {
             let next = Shared(Rc::new(next));
@@ -353,18 +358,29 @@ pub fn app(props: &AppProps) -> Html {
             notices.set(Vec::new());
             snippet.set(None);
             editor_error.set(None);
+            status.set(None);
         })
+    };
+    let new_request = {
+        let latest_request = latest_request.clone();
+        move || {
+            let mut latest = latest_request.borrow_mut();
+            *latest += 1;
+            let (mine, latest_request) = (*latest, latest_request.clone());
+            move || *latest_request.borrow() == mine
+        }
     };
     let on_pick = {
         let (notices, status) = (notices.setter(), copy_status.setter());
+        let new_request = new_request.clone();
         use_callback(open.clone(), move |event: Event, open| {
             let select: HtmlSelectElement = event.target_unchecked_into();
             let name = select.value();
             status.set(Some(format!("Opening “{name}”…")));
+            let still_wanted = new_request();
             let (open, notices, status) = (open.clone(), notices.clone(), status.clone());
             fetch::text(&catalogue::file(&name), move |text| {
-                // A later pick wins: its own fetch will arrive too.
-                if select.value() != name {
+                if !still_wanted() {
                     return;
                 }
                 status.set(None);
@@ -388,8 +404,10 @@ pub fn app(props: &AppProps) -> Html {
                 // The link's fragment is compressed by the browser, which answers a moment
                 // later; the scenario opens then, with a link to share.
                 Ok(next) => {
+                    let still_wanted = new_request();
                     let (open, editor_error) = (open.clone(), editor_error.clone());
                     share::pack(&text, move |packed| match packed {
+                        _ if !still_wanted() => {}
                         Ok(packed) => open.emit((next, Some(packed))),
                         Err(why) => {
                             open.emit((next, None));

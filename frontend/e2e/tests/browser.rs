@@ -174,6 +174,20 @@ fn bad_addresses_explain_themselves_and_fall_back_to_the_picker() {
             json!([]),
         )?;
         assert_eq!(browser.cursor()?, 0, "a picked scenario opens at its start");
+        // Two picks in a row: the second is what opens, whichever file arrives first.
+        browser.run(
+            "const s = document.querySelector('[data-testid=picker]'); \
+             s.value = 'nagle'; s.dispatchEvent(new Event('change', { bubbles: true })); \
+             s.value = 'half-close'; s.dispatchEvent(new Event('change', { bubbles: true }))",
+            json!([]),
+        )?;
+        browser.wait_for(
+            "the second pick to open",
+            "return location.search.includes('s=half-close') && !document.querySelector('[role=status].status')",
+            json!([]),
+        )?;
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(browser.run("return location.search", json!([]))?.as_str().unwrap_or("").contains("s=half-close"));
         Ok(())
     });
 }
