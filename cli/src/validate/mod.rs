@@ -120,7 +120,7 @@ fn run(options: &Options) -> ExitCode {
     let prepared: Vec<Prepared> = scenarios.iter().map(|scenario| prepare(scenario, &facts)).collect();
     let mut background = std::collections::BTreeMap::new();
     for (index, (scenario, prepared)) in scenarios.iter().zip(&prepared).enumerate() {
-        if matches!(prepared, Ok((engine, _)) if engine.horizon_us > profile::SERIAL_RUN_US) {
+        if matches!(prepared, Ok(plan) if plan.engine.horizon_us > profile::SERIAL_RUN_US) {
             let (scenario, prepared) = (scenario.clone(), prepared.clone());
             println!("{}: a long real run; it goes on in the background", scenario.name);
             background.insert(index, std::thread::spawn(move || validate_twice(&scenario, &prepared)));
@@ -215,9 +215,19 @@ fn engine_only(scenario: &Scenario, reason: String) -> ScenarioReport {
 }
 
 /// Everything up to the real run: the engine's observation under the loopback profile (with
-/// the horizon both sides stop at) and when the real run changes its fault rules, or why the
-/// scenario cannot be reproduced at all.
-pub type Prepared = Result<(Observation, Vec<Edge>), String>;
+/// the horizon both sides stop at), when the real run changes its fault rules and whether the
+/// check is a shortened one.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub engine: Observation,
+    pub edges: Vec<Edge>,
+    /// Set when both sides run with a lower `tcp_retries2` than the scenario's, which would
+    /// make the real run too long (see [`profile::shorten_retransmissions`]).
+    pub shortened: Option<profile::Shortened>,
+}
+
+/// The plan for a scenario, or why it cannot be reproduced at all.
+pub type Prepared = Result<Plan, String>;
 
 /// Runs the engine on the scenario under the loopback profile: see [`Prepared`].
 pub fn prepare(scenario: &Scenario, facts: &KernelFacts) -> Prepared {
@@ -225,21 +235,26 @@ pub fn prepare(scenario: &Scenario, facts: &KernelFacts) -> Prepared {
         return Err(reason);
     }
     let profiled = loopback_profile(scenario, facts);
-    let run = sockscope_engine::run(&profiled).map_err(|err| format!("the engine could not finish it: {err}"))?;
-    let horizon = engine_horizon(&run.trace);
+    let mut run = sockscope_engine::run(&profiled).map_err(|err| format!("the engine could not finish it: {err}"))?;
+    let mut horizon = engine_horizon(&run.trace);
+    let mut shortened = None;
     if horizon > MAX_REAL_RUN_US {
-        return Err(format!(
-            "its last call returns {:.1} s into the run; a real run that long would make CI too slow \
-             (the limit is {} s)",
-            horizon as f64 / 1e6,
-            MAX_REAL_RUN_US / 1_000_000
-        ));
+        let Some((short, _, short_run)) = profile::shorten_retransmissions(&profiled, &run, MAX_REAL_RUN_US) else {
+            return Err(format!(
+                "its last call returns {:.1} s into the run; a real run that long would make CI too slow \
+                 (the limit is {} s)",
+                horizon as f64 / 1e6,
+                MAX_REAL_RUN_US / 1_000_000
+            ));
+        };
+        horizon = engine_horizon(&short_run.trace);
+        (run, shortened) = (short_run, Some(short));
     }
     if let Some(reason) = profile::racing_threads(&run.trace) {
         return Err(reason);
     }
     let edges = faults::schedule(scenario, &run.trace)?;
-    Ok((engine_observation(&run.trace, horizon), edges))
+    Ok(Plan { engine: engine_observation(&run.trace, horizon), edges, shortened })
 }
 
 /// Adds the "not waited for" facts of both sides as note rows.
@@ -278,30 +293,49 @@ fn validate_twice(scenario: &Scenario, prepared: &Prepared) -> (ScenarioReport, 
 
 #[cfg(target_os = "linux")]
 fn validate_one(scenario: &Scenario, prepared: &Prepared) -> (ScenarioReport, Option<Observation>) {
-    let (engine, edges) = match prepared {
-        Ok(prepared) => prepared,
+    let plan = match prepared {
+        Ok(plan) => plan,
         Err(reason) => return (engine_only(scenario, reason.clone()), None),
     };
-    match kernel::observe(scenario, engine.horizon_us, edges) {
+    let retries2 = plan.shortened.as_ref().map(|short| short.retries2);
+    match kernel::observe(scenario, plan.engine.horizon_us, &plan.edges, retries2) {
         Ok(kernel) => {
-            let report = compare::compare(scenario, engine, &kernel);
-            (with_notes(report, engine, &kernel), Some(kernel))
+            let report = compare::compare(scenario, &plan.engine, &kernel);
+            (shortened_note(with_notes(report, &plan.engine, &kernel), plan.shortened.as_ref()), Some(kernel))
         }
         Err(reason) => (engine_only(scenario, reason), None),
     }
 }
 
+/// Says in the report that the check was a shortened one: the reason of an agreeing scenario
+/// (put before a difference's own summary), and a note row that both sides share.
+pub fn shortened_note(mut report: ScenarioReport, shortened: Option<&profile::Shortened>) -> ScenarioReport {
+    let Some(shortened) = shortened else { return report };
+    let said = shortened.reason();
+    report.rows.push(DiffRow { aspect: "note".into(), engine: said.clone(), kernel: said.clone(), same: true });
+    report.reason = Some(match report.reason.take() {
+        Some(reason) => format!("{said}; {reason}"),
+        None => said,
+    });
+    report
+}
+
 fn print_scenario(report: &ScenarioReport, seconds: f64) {
     let count = |aspect: &str| report.rows.iter().filter(|row| row.aspect == aspect).count();
     match report.verdict {
-        Verdict::Agrees => println!(
-            "{:<24} agrees   ({} segments, {} state changes, {} results, {} queue checkpoints; {seconds:.1} s)",
-            report.name,
-            count("segment"),
-            count("state"),
-            count("result"),
-            count("queue")
-        ),
+        Verdict::Agrees => {
+            println!(
+                "{:<24} agrees   ({} segments, {} state changes, {} results, {} queue checkpoints; {seconds:.1} s)",
+                report.name,
+                count("segment"),
+                count("state"),
+                count("result"),
+                count("queue")
+            );
+            if let Some(reason) = &report.reason {
+                println!("{:<24} {reason}", "");
+            }
+        }
         Verdict::EngineOnly => {
             println!("{:<24} engine-only: {}", report.name, report.reason.as_deref().unwrap_or(""));
         }
@@ -408,10 +442,14 @@ mod kernel {
 
     /// Plays the scenario on loopback and observes it, for at most `horizon_us` plus a margin,
     /// with its faults changed at `edges`.
+    ///
+    /// With `retries2` set, the namespace's own `net.ipv4.tcp_retries2` is set to it before
+    /// anything runs (a shortened check, see `profile::shorten_retransmissions`).
     pub fn observe(
         scenario: &sockscope_engine::Scenario,
         horizon_us: u64,
         edges: &[Edge],
+        retries2: Option<u32>,
     ) -> Result<Observation, String> {
         let (scenario, edges) = (scenario.clone(), edges.to_vec());
         let tag = scenario.name.clone();
@@ -419,6 +457,10 @@ mod kernel {
         in_new_namespace(move || {
             let inode = sys::network_namespace_inode().map_err(|err| format!("cannot read the namespace: {err}"))?;
             let map = LoopbackMap::for_namespace(&scenario, inode);
+            if let Some(retries2) = retries2 {
+                sys::set_namespace_tcp_retries2(retries2)
+                    .map_err(|err| format!("cannot set tcp_retries2 in the run's namespace: {err}"))?;
+            }
             if crossing {
                 // tc runs as a child of this thread and so acts in this thread's namespace.
                 let delay = format!("{}us", super::profile::CROSSING_DELAY_US);
@@ -604,6 +646,11 @@ mod tests {
             include_str!("fixtures/close-unread-data.scenario.json"),
             include_str!("fixtures/close-unread-data.kernel.json"),
         ),
+        (
+            "peer-crash",
+            include_str!("fixtures/peer-crash.scenario.json"),
+            include_str!("fixtures/peer-crash.kernel.json"),
+        ),
     ];
 
     fn recorded_facts() -> KernelFacts {
@@ -652,13 +699,47 @@ mod tests {
 
     #[test]
     fn the_engine_agrees_with_every_recorded_kernel_run() {
-        for (name, _, _) in FIXTURES {
+        // peer-crash was recorded shortened, with tcp_retries2 = 8 in the run's namespace; it
+        // goes through prepare() below.
+        for (name, _, _) in FIXTURES.iter().filter(|(name, _, _)| *name != "peer-crash") {
             let report = compare_with(name, |_| {});
             assert_eq!(report.verdict, Verdict::Agrees, "{name}:\n{}", differing(&report));
             assert!(report.rows.iter().any(|row| row.aspect == "segment"), "{name}: no segments compared");
             assert!(report.rows.iter().any(|row| row.aspect == "state"), "{name}: no states compared");
             assert!(report.rows.iter().any(|row| row.aspect == "result"), "{name}: no results compared");
         }
+    }
+
+    #[test]
+    fn a_run_too_long_for_ci_is_checked_shortened_and_says_so() {
+        let (scenario, kernel) = fixture("peer-crash");
+        let plan = prepare(&scenario, &recorded_facts()).expect("peer-crash is checked, shortened");
+        let shortened = plan.shortened.clone().expect("with a lower tcp_retries2");
+        assert_eq!((shortened.retries2, shortened.scenario_retries2), (8, 15));
+        assert!(plan.engine.horizon_us <= MAX_REAL_RUN_US, "{}", plan.engine.horizon_us);
+        assert!(shortened.scenario_horizon_us > MAX_REAL_RUN_US);
+        let report = compare::compare(&scenario, &plan.engine, &kernel);
+        assert_eq!(report.verdict, Verdict::Agrees, "{}", differing(&report));
+        // The lost 6 bytes go out ten times on both sides: first, then a tail loss probe at
+        // the RTO instant, then eight RTO retransmissions with backoff; the next expiry gives up.
+        let resent = report.rows.iter().filter(|row| row.aspect == "segment" && row.engine.contains("seq 7:13"));
+        assert_eq!(resent.count(), 10);
+        let report = shortened_note(report, plan.shortened.as_ref());
+        let reason = report.reason.as_deref().expect("a reason");
+        assert!(
+            reason.starts_with("checked with tcp_retries2 = 8 on both sides (the scenario's 15 would take 928 s);"),
+            "{reason}"
+        );
+        let note = report.rows.iter().find(|row| row.aspect == "note" && row.engine == reason).expect("a note row");
+        assert_eq!(note.kernel, reason);
+        // A difference keeps its own summary after the sentence about the shortening.
+        let mut changed = kernel.clone();
+        changed.calls.iter_mut().find(|call| call.errno.is_some()).expect("the ETIMEDOUT").errno =
+            Some("ECONNRESET".into());
+        let differs = shortened_note(compare::compare(&scenario, &plan.engine, &changed), plan.shortened.as_ref());
+        assert_eq!(differs.verdict, Verdict::Differs);
+        let reason = differs.reason.as_deref().unwrap_or("");
+        assert!(reason.starts_with("checked with tcp_retries2 = 8") && reason.contains("; "), "{reason}");
     }
 
     #[test]

@@ -30,10 +30,105 @@ pub const LOOPBACK_MTU: u32 = 65_536;
 /// A scenario whose real run would last longer than this is reported engine-only. Runs longer
 /// than [`SERIAL_RUN_US`] go on in the background, side by side, while the short ones run, so
 /// the longest checked run (`connect-timeout`, ETIMEDOUT after 131.5 s) sets how long
-/// `validate --all` takes: about two and a half minutes. `peer-crash` (928 s) stays out.
+/// `validate --all` takes: about two and a half minutes. A run made longer only by
+/// `tcp_retries2` is checked shortened instead (see [`shorten_retransmissions`]): `peer-crash`
+/// (928 s) runs with 8, which ends 111 s in.
 pub const MAX_REAL_RUN_US: u64 = 140_000_000;
 /// Real runs longer than this run in the background, beside the others.
 pub const SERIAL_RUN_US: u64 = 20_000_000;
+
+/// A check made with a lower `tcp_retries2` than the scenario's, because with the scenario's
+/// own value the real run would go on for longer than [`MAX_REAL_RUN_US`] (see
+/// [`shorten_retransmissions`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shortened {
+    /// The value both sides use: every host's `tcp.retries2` in the engine, and
+    /// `net.ipv4.tcp_retries2` of the run's own network namespace in the kernel.
+    pub retries2: u32,
+    /// The scenario's own value.
+    pub scenario_retries2: u32,
+    /// The horizon of the scenario's own run under the profile (its last call's return plus
+    /// the settling time), in microseconds.
+    pub scenario_horizon_us: u64,
+}
+
+impl Shortened {
+    /// The one sentence the report gives as the scenario's reason.
+    pub fn reason(&self) -> String {
+        format!(
+            "checked with tcp_retries2 = {} on both sides (the scenario's {} would take {:.0} s); the \
+             retransmission schedule is the same up to there",
+            self.retries2,
+            self.scenario_retries2,
+            self.scenario_horizon_us as f64 / 1e6
+        )
+    }
+}
+
+/// A shorter variant of a profiled scenario whose run is longer than `limit_us` because a
+/// host keeps retransmitting until `tcp_retries2` gives up, with the engine's run of it.
+///
+/// Nothing here knows a scenario by name: the test is whether the length comes from that
+/// setting. With every host's `retries2` at 1 the run must end within the limit (otherwise
+/// something else makes it long, a long sleep or a timer of another kind, and `None` is
+/// returned); then the largest value below the scenario's that still ends within the limit is
+/// chosen. All hosts get the same value because the kernel has one per network namespace
+/// and the real run puts every host in one. The variant is kept only if every segment it sends
+/// is the one the scenario's own run sends at the same instant, in the same order: lowering
+/// the setting may only cut the run short (at the earlier give-up), never change what comes
+/// before. Linux gives up once the time since the first retransmission exceeds what
+/// `retries2` doublings from TCP_RTO_MIN would take (`retransmits_timed_out()` and
+/// `tcp_model_timeout()` in net/ipv4/tcp_timer.c), so each step down roughly halves the run.
+pub fn shorten_retransmissions(
+    profiled: &Scenario,
+    run: &sockscope_engine::Run,
+    limit_us: u64,
+) -> Option<(Shortened, Scenario, sockscope_engine::Run)> {
+    let scenario_retries2 = profiled.hosts.first()?.tcp.retries2;
+    if scenario_retries2 < 2 || profiled.hosts.iter().any(|host| host.tcp.retries2 != scenario_retries2) {
+        return None;
+    }
+    let with_retries2 = |retries2: u32| {
+        let mut shorter = profiled.clone();
+        for host in &mut shorter.hosts {
+            host.tcp.retries2 = retries2;
+        }
+        let run = sockscope_engine::run(&shorter).ok()?;
+        let horizon = super::compare::engine_horizon(&run.trace);
+        Some((shorter, run, horizon))
+    };
+    // The shortest variant decides whether retries2 governs the length at all.
+    let (_, _, shortest) = with_retries2(1)?;
+    if shortest > limit_us {
+        return None;
+    }
+    let (retries2, shorter, shorter_run) =
+        (1..scenario_retries2).rev().find_map(|retries2| match with_retries2(retries2) {
+            Some((shorter, run, horizon)) if horizon <= limit_us => Some((retries2, shorter, run)),
+            _ => None,
+        })?;
+    let sent = |trace: &sockscope_engine::Trace| -> Vec<(u64, sockscope_engine::trace::Segment)> {
+        trace
+            .events
+            .iter()
+            .filter_map(|event| match &event.kind {
+                sockscope_engine::trace::EventKind::Segment(segment)
+                    if segment.fate == sockscope_engine::trace::Fate::Sent =>
+                {
+                    Some((event.t_us, segment.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let (original, shortened) = (sent(&run.trace), sent(&shorter_run.trace));
+    if !original.starts_with(&shortened) {
+        return None;
+    }
+    let shortened =
+        Shortened { retries2, scenario_retries2, scenario_horizon_us: super::compare::engine_horizon(&run.trace) };
+    Some((shortened, shorter, shorter_run))
+}
 
 /// What the validator learned about the running kernel before comparing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -560,5 +655,73 @@ mod tests {
         let mut scenario = keepalive;
         scenario.hosts[0].tcp.keepalive_intvl_ms = 1500;
         assert!(engine_only_reason(&scenario).unwrap().contains("keepalive_intvl_ms = 1500"));
+    }
+
+    /// The facts of the machine the fixtures were recorded on.
+    fn facts() -> KernelFacts {
+        KernelFacts { release: "Linux test".into(), wscale: 10, congestion_control: "bbr".into(), wmem_max: 4 << 20 }
+    }
+
+    /// The profiled scenario, its engine run and that run's horizon.
+    fn profiled_run(scenario: &Scenario) -> (Scenario, sockscope_engine::Run, u64) {
+        let profiled = loopback_profile(scenario, &facts());
+        let run = sockscope_engine::run(&profiled).expect("runs");
+        let horizon = crate::validate::compare::engine_horizon(&run.trace);
+        (profiled, run, horizon)
+    }
+
+    #[test]
+    fn a_run_made_long_by_tcp_retries2_is_checked_with_a_lower_value() {
+        let crash = sockscope_engine::builtin::get("peer-crash").expect("peer-crash is built in");
+        let (profiled, run, horizon) = profiled_run(&crash);
+        assert!(horizon > MAX_REAL_RUN_US, "peer-crash's own run ends at {horizon} us");
+        let (short, shorter, short_run) =
+            shorten_retransmissions(&profiled, &run, MAX_REAL_RUN_US).expect("peer-crash can be shortened");
+        // Linux gives up once (2^(n+1) - 1) * 200 ms have passed since the first
+        // retransmission: 102.2 s for 8, 204.6 s for 9, which is past the limit.
+        assert_eq!(short.retries2, 8, "{short:?}");
+        assert_eq!((short.scenario_retries2, short.scenario_horizon_us), (15, horizon));
+        assert!(shorter.hosts.iter().all(|host| host.tcp.retries2 == 8));
+        let short_horizon = crate::validate::compare::engine_horizon(&short_run.trace);
+        assert!(short_horizon <= MAX_REAL_RUN_US, "{short_horizon}");
+        // One more would not fit, so 8 is the largest that does.
+        let mut longer = shorter.clone();
+        for host in &mut longer.hosts {
+            host.tcp.retries2 = 9;
+        }
+        let longer = sockscope_engine::run(&longer).expect("runs");
+        assert!(crate::validate::compare::engine_horizon(&longer.trace) > MAX_REAL_RUN_US);
+        // The shortened run still ends the way the scenario does: recv() fails with ETIMEDOUT.
+        let timed_out = short_run.trace.events.iter().any(|event| {
+            matches!(&event.kind, sockscope_engine::trace::EventKind::Syscall { call, errno: Some(errno), .. }
+                if call == "recv" && *errno == sockscope_engine::Errno::ETIMEDOUT)
+        });
+        assert!(timed_out, "the shortened run times out too");
+        assert_eq!(
+            short.reason(),
+            format!(
+                "checked with tcp_retries2 = 8 on both sides (the scenario's 15 would take {:.0} s); the \
+                 retransmission schedule is the same up to there",
+                horizon as f64 / 1e6
+            )
+        );
+        // Under a limit that even tcp_retries2 = 1 cannot meet there is nothing to check.
+        assert_eq!(shorten_retransmissions(&profiled, &run, 1_000_000).map(|found| found.0), None);
+    }
+
+    #[test]
+    fn a_run_long_for_another_reason_is_not_shortened() {
+        // tlpi-tcpdump with its client closing 200 s in: long, but not because of tcp_retries2.
+        let mut late = tlpi();
+        let client = late.processes.iter_mut().find(|process| process.name == "client").expect("a client");
+        client.steps.last_mut().expect("steps").at_ms = Some(200_000.0);
+        let (profiled, run, horizon) = profiled_run(&late);
+        assert!(horizon > MAX_REAL_RUN_US, "{horizon}");
+        assert_eq!(shorten_retransmissions(&profiled, &run, MAX_REAL_RUN_US).map(|found| found.0), None);
+        // Hosts that disagree on tcp_retries2 cannot share one namespace's value.
+        let crash = sockscope_engine::builtin::get("peer-crash").expect("peer-crash is built in");
+        let (mut profiled, run, _) = profiled_run(&crash);
+        profiled.hosts[1].tcp.retries2 = 14;
+        assert_eq!(shorten_retransmissions(&profiled, &run, MAX_REAL_RUN_US).map(|found| found.0), None);
     }
 }

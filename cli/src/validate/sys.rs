@@ -178,6 +178,26 @@ pub fn network_namespace_inode() -> io::Result<u64> {
     Ok(std::fs::metadata("/proc/thread-self/ns/net")?.ino())
 }
 
+/// Sets `net.ipv4.tcp_retries2` of the calling thread's network namespace. The sysctl is one
+/// per namespace (`net->ipv4.sysctl_tcp_retries2`, read by `tcp_write_timeout()`), and a file
+/// under /proc/sys/net belongs to the namespace of the thread that opens it. To make sure the
+/// machine's own setting is never touched, the write is refused unless this thread is in
+/// another namespace than the process's main thread (the validator runs each scenario on a
+/// thread that has called `unshare(CLONE_NEWNET)`), and the value is read back.
+pub fn set_namespace_tcp_retries2(retries2: u32) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    const PATH: &str = "/proc/sys/net/ipv4/tcp_retries2";
+    if network_namespace_inode()? == std::fs::metadata("/proc/self/ns/net")?.ino() {
+        return Err(io::Error::other("this thread is in the validator's own namespace, not a private one"));
+    }
+    std::fs::write(PATH, format!("{retries2}\n"))?;
+    let read = std::fs::read_to_string(PATH)?;
+    if read.trim() != retries2.to_string() {
+        return Err(io::Error::other(format!("{PATH} reads {} after writing {retries2}", read.trim())));
+    }
+    Ok(())
+}
+
 /// sendto() with the datagram's source address chosen by an `IP_PKTINFO` control message
 /// (`ipi_spec_dst`, ip(7)), for a socket bound to the wildcard address. On `lo` the kernel
 /// would otherwise give every reply the route's preferred source, 127.0.0.1, whichever host
