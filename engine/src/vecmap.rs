@@ -1,12 +1,14 @@
-//! A map kept as a sorted vector, for the small maps of a snapshot and of the views.
+//! A map kept as a sorted vector, for the maps of the world, the sockets and the snapshots.
 //!
 //! It behaves like `BTreeMap` where sockscope uses one (ordered iteration, `get`, `insert`,
-//! `remove`, `entry`), and serializes the same way, so traces and snapshots are unchanged.
-//! Its maps hold a handful of entries (a host's sockets, a process's descriptors, a socket's
-//! timers, the segments in flight), where a vector is as fast as a tree. The reason for it is
-//! size: every key and value type of a `BTreeMap` brings its own copy of the tree's node code,
-//! about 2 to 4 KB of WebAssembly each, while a sorted vector's code is a binary search and a
-//! `Vec::insert`.
+//! `remove`, `get_or_insert_with` for `entry`), and serializes the same way, so traces and
+//! snapshots are unchanged. Most of its maps hold a handful of entries (a process's
+//! descriptors, a socket's timers, the segments in flight); the largest are a host's
+//! connections and ports, up to tens of thousands in the engine's benchmark, where an insert
+//! moves part of the vector but a lookup is a binary search, and the benchmark runs as fast
+//! as with trees. The reason for it is size: every key and value type of a `BTreeMap` brings
+//! its own copy of the tree's node code, about 2 to 4 KB of WebAssembly each, while a sorted
+//! vector's code is a binary search and a `Vec::insert`.
 
 use std::borrow::Borrow;
 use std::fmt;

@@ -160,7 +160,10 @@ pub fn validation_panel(props: &ValidationProps) -> Html {
     match report.verdict {
         Verdict::Agrees => html! {
             <details class="validation agrees" data-testid="validation">
-                <summary>{ format!("✓ matches {}", props.kernel) }</summary>
+                // A scenario checked in a shortened form says how, on the verdict's own line.
+                <summary>{ format!("✓ matches {}", props.kernel) }
+                    if let Some(reason) = report.reason { { format!(" ({reason})") } }
+                </summary>
                 { rows }
             </details>
         },
