@@ -1172,11 +1172,24 @@ impl World {
     /// Notes that `[seq, end)` (a FIN counting one) was transmitted now: a new segment joins
     /// the unacknowledged ones and moves snd_max; a resent one gets a new transmission time.
     /// Returns whether the segment carried anything never sent before.
+    ///
+    /// Linux keeps its retransmission queue as an rbtree of skbs and stamps only the skb it
+    /// sends (`tcp_transmit_skb()` sets `skb_mstamp_ns`); here the queue is a deque sorted
+    /// by where each segment ends, so new data (at or beyond snd_max) touches nothing and a
+    /// retransmission finds its first segment by binary search and stops at its end. A
+    /// scan of the whole queue for every segment sent made bulk transfers with large
+    /// windows quadratic.
     fn record_transmission(&mut self, id: SocketId, seq: u32, end: u32) -> bool {
         let now = self.now;
         let tcb = &mut self.sockets[id as usize].tcb;
-        for (segment_end, sent_at) in tcb.unacked_segments.iter_mut() {
-            if seq_gt(*segment_end, seq) && seq_le(*segment_end, end) {
+        if seq_lt(seq, tcb.snd_max) {
+            // The queue's ends all lie within one window after snd_una, so "ends at or
+            // before seq" holds for a prefix of it.
+            let first = tcb.unacked_segments.partition_point(|&(segment_end, _)| seq_le(segment_end, seq));
+            for (segment_end, sent_at) in tcb.unacked_segments.range_mut(first..) {
+                if seq_gt(*segment_end, end) {
+                    break;
+                }
                 *sent_at = now;
             }
         }

@@ -841,6 +841,26 @@ fn test_established_no_loss_probe_without_sack() {
     assert_eq!(resent.seg.reason, None);
 }
 
+/// `tcp_transmit_skb()` stamps only the skb it sends: a retransmission of the head restamps
+/// the head alone, and new data sent afterwards joins the queue without touching the
+/// segments before it (the engine finds the resent range by binary search).
+#[test]
+fn test_established_retransmission_restamps_only_the_resent_segment() {
+    let (mut h, id) = socket_established();
+    let sent_at = h.now();
+    h.send(id, &[b'x'; 3000]);
+    assert_eq!(h.take_sent().len(), 3);
+    h.advance_to(sent_at + RTO_AFTER_HANDSHAKE_US);
+    let resent = only(h.take_sent());
+    assert_eq!((resent.seg.seq, resent.seg.len), (LOCAL_ISS + 1, 1460));
+    let rto_at = h.now();
+    let ends = [LOCAL_ISS + 1461, LOCAL_ISS + 2921, LOCAL_ISS + 3001];
+    assert_eq!(
+        h.sock(id).tcb.unacked_segments.iter().copied().collect::<Vec<_>>(),
+        vec![(ends[0], rto_at), (ends[1], sent_at), (ends[2], sent_at)]
+    );
+}
+
 /// `tcp_data_queue()`: a segment the receiver already has (a loss probe that crossed a
 /// delayed ACK) is acknowledged at once, reported as a D-SACK when SACK is on, and puts the
 /// receiver in quick-ACK mode, out of pingpong mode (`tcp_enter_quickack_mode()`).
