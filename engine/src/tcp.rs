@@ -1755,6 +1755,12 @@ impl World {
         tcb.ssthresh = (flight / 2).max(2 * tcb.mss);
         tcb.cwnd = tcb.ssthresh + 3 * tcb.mss;
         self.retransmit_head(id);
+        // tcp_xmit_retransmit_queue(): retransmitting the head resets the one transmission
+        // timer to the RTO from now (tcp_reset_xmit_timer(ICSK_TIME_RETRANS, icsk_rto)), so a
+        // loss probe that was pending is gone; none is scheduled again until recovery ends.
+        self.cancel_timer(id, TimerKind::LossProbe);
+        let rto = self.sockets[id as usize].tcb.rto_us;
+        self.arm_timer(id, TimerKind::Retransmit, self.now + rto);
     }
 
     /// Resends the oldest unacknowledged segment (data, or a lone FIN).
@@ -2204,8 +2210,10 @@ impl World {
         if socket.tcb.snd_una == socket.tcb.snd_max {
             return;
         }
-        if socket.tcb.tlp_high_seq.is_some() {
-            // At most one probe per tail loss episode.
+        if socket.tcb.tlp_high_seq.is_some() || socket.tcb.recovery_until.is_some() {
+            // At most one probe per tail loss episode, and none during loss recovery
+            // (tcp_schedule_loss_probe() only runs in the Open and CWR states): the
+            // retransmission timer takes over.
             self.rearm_rto(id);
             return;
         }

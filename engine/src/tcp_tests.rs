@@ -824,6 +824,35 @@ fn test_established_one_loss_probe_per_episode() {
     assert!(rto > again, "the RTO counts from the oldest segment's last transmission");
 }
 
+/// Fast recovery takes the one transmission timer from a pending loss probe: Linux's
+/// `tcp_xmit_retransmit_queue()` resets it to the RTO when it retransmits the head
+/// (`tcp_reset_xmit_timer(ICSK_TIME_RETRANS, icsk_rto)`), and `tcp_schedule_loss_probe()`
+/// schedules no probe outside the Open and CWR states. So if the fast retransmission is
+/// lost too, the next thing sent is the RTO's retransmission, not a tail loss probe.
+#[test]
+fn test_established_fast_retransmit_replaces_a_pending_loss_probe() {
+    let (mut h, id) = socket_established_sack();
+    assert_eq!(h.send(id, &[b'x'; 14_600]), Ret::Value(14_600));
+    assert_eq!(h.take_sent().len(), 10);
+    h.advance(2 * LATENCY_US);
+    h.inject(remote(Flags::ACK, 0, 1460));
+    assert!(h.timer(id, TimerKind::LossProbe).is_some(), "the first ACK schedules a probe");
+    for _ in 0..3 {
+        h.inject(remote(Flags::ACK, 0, 1460));
+    }
+    let fast = only(h.take_sent());
+    assert_eq!((fast.seg.seq, fast.seg.len, fast.seg.reason.as_deref()), (LOCAL_ISS + 1461, 1460, None));
+    let rto = h.sock(id).tcb.rto_us;
+    assert_eq!(h.timer(id, TimerKind::LossProbe), None, "fast recovery cancels the probe");
+    assert_eq!(h.timer(id, TimerKind::Retransmit), Some(h.now() + rto));
+    let deadline = h.now() + rto;
+    h.advance_to(deadline - 1);
+    assert!(h.take_sent().is_empty(), "no tail loss probe during fast recovery");
+    h.advance_to(deadline);
+    let resent = only(h.take_sent());
+    assert_eq!((resent.seg.seq, resent.seg.reason), (LOCAL_ISS + 1461, None));
+}
+
 /// Tail loss probes need SACK (`tcp_is_sack()` in `tcp_schedule_loss_probe()`): without it
 /// only the retransmission timer runs, and its expiry repeats the oldest segment.
 #[test]
