@@ -203,8 +203,13 @@ pub(crate) struct Tcb {
     pub first_retransmit_at: Option<u64>,
     /// (sequence number whose ACK ends the measurement, time sent).
     pub rtt_probe: Option<(u32, u64)>,
+    /// The congestion window in bytes: Linux's `snd_cwnd` (counted in segments) times the MSS.
     pub cwnd: u32,
     pub ssthresh: u32,
+    /// Linux's `snd_cwnd_cnt`: segments acknowledged in congestion avoidance since the
+    /// window last grew; the window grows by one segment per window's worth of them
+    /// (`tcp_cong_avoid_ai()`).
+    pub snd_cwnd_cnt: u32,
     pub dupacks: u32,
     /// Zero-window or keepalive probes sent without an answer.
     pub probes: u32,

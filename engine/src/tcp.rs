@@ -1646,19 +1646,12 @@ impl World {
             tcb.dupacks = 0;
             tcb.rto_us = rto_from_estimate(tcb, &tcp);
             // The segments now acknowledged leave the retransmission queue.
-            let mut acked_segments = 0;
+            let mut acked_segments = 0u32;
             while tcb.unacked_segments.front().is_some_and(|&(end, _)| seq_le(end, wire.ack)) {
                 tcb.unacked_segments.pop_front();
                 acked_segments += 1;
             }
-            // Reno: slow start below ssthresh, then one MSS per window (RFC 5681). Linux
-            // counts its window in segments: slow start grows it by one per segment
-            // acknowledged, however small (tcp_slow_start()).
-            if tcb.cwnd < tcb.ssthresh {
-                tcb.cwnd = tcb.cwnd.saturating_add(acked_segments * tcb.mss);
-            } else {
-                tcb.cwnd = tcb.cwnd.saturating_add((tcb.mss * tcb.mss / tcb.cwnd.max(1)).max(1));
-            }
+            reno_cong_avoid(tcb, acked_segments);
             // Loss recovery ends once everything outstanding when it began is acknowledged
             // (the Loss or Recovery state returns to Open, tcp_fastretrans_alert()).
             if tcb.recovery_until.is_some_and(|until| seq_ge(wire.ack, until)) {
@@ -1726,6 +1719,7 @@ impl World {
             tcb.tlp_high_seq = None;
             tcb.ssthresh = (tcb.cwnd / 2).max(2 * tcb.mss);
             tcb.cwnd = tcb.ssthresh;
+            tcb.snd_cwnd_cnt = 0;
         } else if !advanced && wire.payload.is_empty() && !wire.flags.fin {
             tcb.tlp_high_seq = None;
         }
@@ -1754,6 +1748,8 @@ impl World {
         let flight = tcb.snd_nxt.wrapping_sub(tcb.snd_una);
         tcb.ssthresh = (flight / 2).max(2 * tcb.mss);
         tcb.cwnd = tcb.ssthresh + 3 * tcb.mss;
+        // tcp_init_cwnd_reduction() starts the growth count afresh.
+        tcb.snd_cwnd_cnt = 0;
         self.retransmit_head(id);
         // tcp_xmit_retransmit_queue(): retransmitting the head resets the one transmission
         // timer to the RTO from now (tcp_reset_xmit_timer(ICSK_TIME_RETRANS, icsk_rto)), so a
@@ -2357,6 +2353,8 @@ impl World {
                 let flight = tcb.snd_max.wrapping_sub(tcb.snd_una);
                 tcb.ssthresh = (flight / 2).max(2 * tcb.mss);
                 tcb.cwnd = tcb.mss;
+                // tcp_enter_loss() clears snd_cwnd_cnt.
+                tcb.snd_cwnd_cnt = 0;
                 tcb.dupacks = 0;
                 tcb.rtt_probe = None;
                 // Go back to the oldest unacknowledged byte (RFC 6298 5.4-5.6).
@@ -2372,6 +2370,39 @@ impl World {
                 self.arm_timer(id, TimerKind::Retransmit, now + rto);
             }
         }
+    }
+}
+
+/// Reno's window growth for an ACK of `acked` segments, counted in segments as Linux does
+/// (`tcp_reno_cong_avoid()`): below ssthresh slow start adds one segment per segment
+/// acknowledged, however small, but stops at ssthresh (`tcp_slow_start()`); the segments
+/// left over, and all of them above ssthresh, count towards congestion avoidance, which
+/// adds one segment per window's worth of acknowledged segments (`tcp_cong_avoid_ai()`
+/// with `snd_cwnd_cnt`). The window stays below 4 GB (saturating arithmetic).
+fn reno_cong_avoid(tcb: &mut crate::socket::Tcb, acked: u32) {
+    let mss = tcb.mss.max(1);
+    let mut acked = acked;
+    if tcb.cwnd < tcb.ssthresh {
+        let to_ssthresh = (tcb.ssthresh - tcb.cwnd).div_ceil(mss);
+        let used = acked.min(to_ssthresh);
+        let grown = u64::from(tcb.cwnd) + u64::from(used) * u64::from(mss);
+        tcb.cwnd = grown.min(u64::from(tcb.ssthresh)) as u32;
+        acked -= used;
+        if acked == 0 {
+            return;
+        }
+    }
+    let window = (tcb.cwnd / mss).max(1);
+    if tcb.snd_cwnd_cnt >= window {
+        // Credit gathered while the window was larger is applied gently now.
+        tcb.snd_cwnd_cnt = 0;
+        tcb.cwnd = tcb.cwnd.saturating_add(mss);
+    }
+    tcb.snd_cwnd_cnt = tcb.snd_cwnd_cnt.saturating_add(acked);
+    if tcb.snd_cwnd_cnt >= window {
+        let delta = tcb.snd_cwnd_cnt / window;
+        tcb.snd_cwnd_cnt -= delta * window;
+        tcb.cwnd = tcb.cwnd.saturating_add(delta.saturating_mul(mss));
     }
 }
 

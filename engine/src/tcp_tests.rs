@@ -853,6 +853,47 @@ fn test_established_fast_retransmit_replaces_a_pending_loss_probe() {
     assert_eq!((resent.seg.seq, resent.seg.reason), (LOCAL_ISS + 1461, None));
 }
 
+/// `tcp_slow_start()`: an ACK of five segments with the window two segments below ssthresh
+/// grows it to ssthresh only; the three segments left over count towards congestion
+/// avoidance (`tcp_cong_avoid_ai()`), where twelve acknowledged segments make one more.
+#[test]
+fn test_established_slow_start_stops_at_ssthresh() {
+    let (mut h, id) = socket_established();
+    let mss = h.sock(id).tcb.mss;
+    h.world.sockets[id as usize].tcb.ssthresh = 12 * mss;
+    h.send(id, &[b'x'; 29_200]);
+    assert_eq!(h.take_sent().len(), 10);
+    h.inject(remote(Flags::ACK, 0, 5 * 1460));
+    let tcb = &h.sock(id).tcb;
+    assert_eq!((tcb.cwnd, tcb.snd_cwnd_cnt), (12 * mss, 3));
+    // Nine more segments acknowledged one by one: 3 + 9 = 12, one window's worth.
+    for acked in 6..=14u32 {
+        h.inject(remote(Flags::ACK, 0, acked * 1460));
+    }
+    let tcb = &h.sock(id).tcb;
+    assert_eq!((tcb.cwnd, tcb.snd_cwnd_cnt), (13 * mss, 0));
+}
+
+/// An ACK that covers an enormous number of segments must not overflow the window's
+/// arithmetic (tcp_slow_start() works in segments; here the window saturates).
+#[test]
+fn test_established_huge_ack_does_not_overflow_the_window() {
+    let (mut h, id) = socket_established();
+    let count = 70_000u32;
+    let tcb = &mut h.world.sockets[id as usize].tcb;
+    tcb.mss = 65_000;
+    tcb.cwnd = 10 * 65_000;
+    for index in 1..=count {
+        tcb.unacked_segments.push_back((LOCAL_ISS + 1 + index, 0));
+    }
+    tcb.snd_nxt = LOCAL_ISS + 1 + count;
+    tcb.snd_max = tcb.snd_nxt;
+    tcb.write_seq = tcb.snd_nxt;
+    h.inject(remote(Flags::ACK, 0, count));
+    assert_eq!(h.sock(id).tcb.snd_una, LOCAL_ISS + 1 + count);
+    assert_eq!(h.sock(id).tcb.cwnd, u32::MAX);
+}
+
 /// Tail loss probes need SACK (`tcp_is_sack()` in `tcp_schedule_loss_probe()`): without it
 /// only the retransmission timer runs, and its expiry repeats the oldest segment.
 #[test]
