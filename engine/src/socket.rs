@@ -196,6 +196,14 @@ pub(crate) struct Tcb {
     pub ack_pushed: u8,
 
     pub srtt_us: Option<u64>,
+    /// The smallest RTT sample so far (`tcp_min_rtt()`). Linux keeps a windowed minimum over
+    /// `tcp_min_rtt_wlen` (300 s); the scenarios are far shorter, so a plain minimum of the
+    /// samples gives the same value.
+    pub min_rtt_us: Option<u64>,
+    /// `sk_pacing_rate` in bytes per second, as `tcp_update_pacing_rate()` last set it; None
+    /// (unlimited) before the first RTT sample. It only sizes TSO packets here: like Linux
+    /// without the fq qdisc or BBR, nothing is actually paced.
+    pub pacing_rate: Option<u64>,
     pub rttvar_us: u64,
     pub rto_us: u64,
     /// Retransmissions of the current head segment (drives backoff and give-up).

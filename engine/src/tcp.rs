@@ -11,10 +11,16 @@
 //! pacing; SACK is negotiated but its blocks are not modelled (a loss recovers by go-back-N
 //! after the RTO, or by one fast retransmission), except the D-SACK that ends a tail loss
 //! probe. With SACK on, a sender sends tail loss probes as Linux 6.x does (RACK-TLP, RFC 8985
-//! section 7; RACK's reordering timer is not modelled). Segments leave in TSO packets of at
-//! most half the congestion window (`tcp_cwnd_test()`), each of more than one segment marked
-//! PSH on its last segment as Linux does; packet boundaries that Linux's pacing adds are not
-//! modelled. The delayed-ACK timeout stays at its 40 ms minimum instead of adapting;
+//! section 7; RACK's reordering timer is not modelled). Segments leave in TSO packets, each of
+//! more than one segment marked PSH on its last segment as Linux does. A packet holds at most
+//! half the congestion window (`tcp_cwnd_test()`), no more than one skb (`tcp_sendmsg()`
+//! fills skbs to 64 KB, `tcp_xmit_size_goal()`; they are assumed full), and no more than
+//! `tcp_tso_autosize()` allows: about 1 ms at the pacing rate (`tcp_update_pacing_rate()`:
+//! mss * cwnd / srtt, times 2 in early slow start, else 1.2), plus 64 KB halved per 512 us of
+//! the minimum RTT, at least 2 segments. So after a 20 ms handshake packets hold 2 segments,
+//! more as the window grows, and on loopback up to 64 KB. The pacing rate only sizes packets: nothing is paced
+//! in time, as in Linux without the fq qdisc or BBR. The delayed-ACK timeout stays at its
+//! 40 ms minimum instead of adapting;
 //! there is no receive-buffer autotuning (SO_RCVBUF stays what it was set to).
 //!
 //! Receive windows follow Linux 6.x. A window is buffer *memory* turned into payload bytes by
@@ -104,10 +110,56 @@ impl crate::socket::Tcb {
     /// as fit in a 64 KB GSO packet and in half of the peer's largest window.
     pub(crate) fn size_goal(&self) -> u32 {
         let mss_now = bound_to_half_window(self.max_window, self.mss, self.timestamps).max(1);
-        // sk_gso_max_size (65536) less one and MAX_TCP_HEADER (320).
-        let limit = bound_to_half_window(self.max_window, 65_536 - 1 - 320, self.timestamps);
+        let limit = bound_to_half_window(self.max_window, SK_GSO_MAX_SIZE, self.timestamps);
         (limit / mss_now).max(1) * mss_now
     }
+}
+
+/// `sk_gso_max_size` as `sk_setup_caps()` sets it: the device's 64 KB GSO limit less
+/// `MAX_TCP_HEADER` (320) and one byte. Neither an skb nor a TSO packet is larger.
+const SK_GSO_MAX_SIZE: u32 = 65_536 - 320 - 1;
+/// `sk_pacing_shift`'s default (10): a TSO packet should take about 1 ms (1/1024 s) at the
+/// pacing rate (`tcp_tso_autosize()`).
+const SK_PACING_SHIFT: u32 = 10;
+/// `tcp_tso_rtt_log` (9): the min-RTT bonus of `tcp_tso_autosize()` halves every 512 us.
+const TCP_TSO_RTT_LOG: u32 = 9;
+/// `tcp_min_tso_segs` (2): the fewest segments a TSO packet may be sized for.
+const TCP_MIN_TSO_SEGS: u32 = 2;
+/// `tcp_pacing_ss_ratio` (200%) and `tcp_pacing_ca_ratio` (120%).
+const TCP_PACING_SS_RATIO: u64 = 200;
+const TCP_PACING_CA_RATIO: u64 = 120;
+
+/// `tcp_update_pacing_rate()`: the current rate, mss * max(cwnd, packets_out) / srtt, times
+/// 200% in slow start while the window is below half of ssthresh, else 120%. Without an RTT
+/// sample the rate stays unlimited (Linux starts `sk_pacing_rate` at ~0UL).
+fn update_pacing_rate(tcb: &mut crate::socket::Tcb) {
+    let Some(srtt) = tcb.srtt_us else {
+        tcb.pacing_rate = None;
+        return;
+    };
+    let mss = u64::from(tcb.mss.max(1));
+    let cwnd = u64::from(tcb.cwnd) / mss;
+    let ssthresh = u64::from(tcb.ssthresh) / mss;
+    let ratio = if cwnd < ssthresh / 2 { TCP_PACING_SS_RATIO } else { TCP_PACING_CA_RATIO };
+    let segments = cwnd.max(tcb.unacked_segments.len() as u64);
+    // mss * ratio% * segments per srtt microseconds, in bytes per second.
+    let rate = mss.saturating_mul(ratio * 10_000).saturating_mul(segments) / srtt.max(1);
+    tcb.pacing_rate = Some(rate);
+}
+
+/// `tcp_tso_autosize()` with `tcp_min_tso_segs`: how many segments of `mss_now` one TSO
+/// packet may hold, so that it takes about 1 ms at the pacing rate, plus a bonus for close
+/// peers (64 KB halved for every 512 us of min RTT), at most `sk_gso_max_size`, at least 2.
+fn tso_autosize(tcb: &crate::socket::Tcb, mss_now: u32) -> u32 {
+    let mut bytes = tcb.pacing_rate.map_or(u64::MAX, |rate| rate >> SK_PACING_SHIFT);
+    if let Some(min_rtt) = tcb.min_rtt_us {
+        let halvings = min_rtt >> TCP_TSO_RTT_LOG;
+        if halvings < 32 {
+            bytes = bytes.saturating_add(u64::from(SK_GSO_MAX_SIZE >> halvings));
+        }
+    }
+    let bytes = bytes.min(u64::from(SK_GSO_MAX_SIZE)) as u32;
+    (bytes / mss_now.max(1)).max(TCP_MIN_TSO_SEGS)
 }
 
 /// `len` bytes of a queue from `start`, copied slice by slice rather than byte by byte.
@@ -1139,14 +1191,22 @@ impl World {
         sent_new
     }
 
-    /// How many segments the next TSO packet may carry (`tcp_cwnd_test()`): what the
-    /// congestion window leaves, and at most half of it, so that at least two packets are in
-    /// flight. The window is counted in segments, as Linux's `snd_cwnd`.
+    /// How many segments the next TSO packet may carry. `tcp_write_xmit()` cuts a packet
+    /// from the head skb at min(`tcp_cwnd_test()`, `tcp_tso_segs()`) segments
+    /// (`tcp_mss_split_point()`): what the congestion window leaves, at most half of it so
+    /// that at least two packets are in flight, and the pacing-rate size of
+    /// `tcp_tso_autosize()` (2 segments at a 20 ms round trip, 64 KB on loopback). A packet
+    /// never spans two skbs, which `tcp_sendmsg()` fills to the size goal
+    /// (`tcp_xmit_size_goal()`); they are taken as full here. The window is counted in
+    /// segments, as Linux's `snd_cwnd`.
     fn tso_packet_quota(&self, id: SocketId) -> u32 {
         let tcb = &self.sockets[id as usize].tcb;
         let cwnd = (tcb.cwnd / tcb.mss.max(1)).max(1);
         let in_flight = tcb.unacked_segments.len() as u32;
-        (cwnd / 2).max(1).min(cwnd.saturating_sub(in_flight)).max(1)
+        let cwnd_quota = (cwnd / 2).max(1).min(cwnd.saturating_sub(in_flight)).max(1);
+        let mss_now = bound_to_half_window(tcb.max_window, tcb.mss, tcb.timestamps).max(1);
+        let skb_segments = (tcb.size_goal() / mss_now).max(1);
+        cwnd_quota.min(tso_autosize(tcb, mss_now)).min(skb_segments)
     }
 
     /// Puts the segments of one TSO packet on the wire, one per MSS as a device without
@@ -1410,6 +1470,10 @@ impl World {
             }
         }
         tcb.retransmits = 0;
+        // The handshake's ACK sets the first pacing rate: tcp_ack() -> tcp_cong_control()
+        // for an active open, tcp_rcv_state_process() after tcp_synack_rtt_meas() for a
+        // passive one.
+        update_pacing_rate(tcb);
         self.cancel_timer(id, TimerKind::Retransmit);
         self.init_buffer_space(id);
         // tcp_init_buffer_space() sizes SendQ for the new connection.
@@ -1621,6 +1685,7 @@ impl World {
             return false;
         }
         let window = u32::from(wire.win) << tcb.snd_wscale;
+        let had_outstanding = tcb.snd_una != tcb.snd_max;
         if seq_gt(wire.ack, tcb.snd_una) {
             let acked = wire.ack.wrapping_sub(tcb.snd_una);
             let fin_now_acked = socket.tcb.fin_queued
@@ -1679,6 +1744,11 @@ impl World {
             self.process_tlp_ack(id, wire, false);
         }
         let tcb = &mut self.sockets[id as usize].tcb;
+        if had_outstanding {
+            // tcp_ack() ends in tcp_cong_control(), which sets the pacing rate from the
+            // window and srtt this ACK left (tcp_update_pacing_rate()).
+            update_pacing_rate(tcb);
+        }
         if seq_lt(tcb.snd_wl1, wire.seq) || (tcb.snd_wl1 == wire.seq && seq_le(tcb.snd_wl2, wire.ack)) {
             tcb.snd_wnd = window;
             // tcp_ack_update_window(): a larger window than ever raises max_window, and with it
@@ -2415,6 +2485,7 @@ fn ts_clock(now_us: u64, addr: crate::addr::Ipv4) -> u32 {
 /// RFC 6298 2.2-2.3: smoothed RTT and its variation.
 fn rtt_sample(tcb: &mut crate::socket::Tcb, sample_us: u64, tcp: &TcpSettings) {
     let sample = sample_us.max(1);
+    tcb.min_rtt_us = Some(tcb.min_rtt_us.map_or(sample, |min| min.min(sample)));
     match tcb.srtt_us {
         None => {
             tcb.srtt_us = Some(sample);

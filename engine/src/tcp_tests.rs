@@ -962,6 +962,56 @@ fn test_established_tso_packets_end_with_psh() {
     assert_eq!(h.sock(id).tcb.pushed_seq, LOCAL_ISS + 1, "the forced PSH is the packet's, not tcp_mark_push()'s");
 }
 
+/// `tcp_tso_autosize()` caps a TSO packet by the pacing rate as well as by `tcp_cwnd_test()`.
+/// After a handshake with a 20 ms round trip the rate is mss * 10 / 20 ms * 200%, about one
+/// segment per millisecond, and the min-RTT bonus is gone (20000 >> 9 is 39 halvings), so
+/// each packet holds `tcp_min_tso_segs` = 2 segments and Linux's forced PSH lands on every
+/// second segment of the flight (`__tcp_transmit_skb()`).
+#[test]
+fn test_established_tso_packets_at_20_ms_hold_two_segments() {
+    let (mut h, id) = socket_syn_sent();
+    // The injected SYN+ACK takes the harness link's 1 ms on top.
+    h.advance(20_000 - LATENCY_US);
+    h.inject(Seg {
+        flags: Flags::SYN_ACK,
+        seq: REMOTE_ISS,
+        ack: LOCAL_ISS + 1,
+        win: 64_240,
+        options: remote_syn_options(),
+        ..Seg::default()
+    });
+    assert_eq!(h.state(id), State::Established);
+    let tcb = &h.sock(id).tcb;
+    assert_eq!((tcb.srtt_us, tcb.min_rtt_us), (Some(20_000), Some(20_000)));
+    assert_eq!(tcb.pacing_rate, Some(1460 * 10 * 2 * 1_000_000 / 20_000));
+    h.take_sent();
+    assert_eq!(h.send(id, &[b'x'; 14_600 * 2]), Ret::Value(29_200));
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 10, "the initial congestion window");
+    let pushed: Vec<usize> = (0..sent.len()).filter(|&index| sent[index].seg.flags.psh).collect();
+    assert_eq!(pushed, vec![1, 3, 5, 7, 9]);
+}
+
+/// `tcp_tso_autosize()`'s numbers: about 1 ms of the pacing rate (rate >> 10) plus 64 KB
+/// halved per 512 us of min RTT, at most `sk_gso_max_size` (65215), at least 2 segments.
+#[test]
+fn tso_autosize_follows_pacing_rate_and_min_rtt() {
+    let tcb = |rate: Option<u64>, min_rtt: Option<u64>| crate::socket::Tcb {
+        pacing_rate: rate,
+        min_rtt_us: min_rtt,
+        ..Default::default()
+    };
+    // No RTT sample yet: unlimited, so as many segments as 64 KB holds.
+    assert_eq!(super::tso_autosize(&tcb(None, None), 1460), 44);
+    // 20 ms: 1460 * 10 * 2 / 20 ms = 1.46 MB/s, 1425 bytes a millisecond, no bonus.
+    assert_eq!(super::tso_autosize(&tcb(Some(1_460_000), Some(20_000)), 1460), 2);
+    // 2 ms: 14.6 MB/s gives 14257 bytes, the bonus 65215 >> 3 = 8151 more: 15 segments.
+    assert_eq!(super::tso_autosize(&tcb(Some(14_600_000), Some(2_000)), 1460), 15);
+    // Loopback, 30 us: the full bonus, capped at 65215 bytes, whatever the rate.
+    assert_eq!(super::tso_autosize(&tcb(Some(1_000), Some(30)), 1460), 44);
+    assert_eq!(super::tso_autosize(&tcb(Some(1_000), Some(30)), 65_483), 2);
+}
+
 // ===== FIN_WAIT_1 =====
 
 /// RFC 9293 3.10.7.4 (FIN-WAIT-1: "if the FIN segment is now acknowledged, then enter
