@@ -81,6 +81,12 @@ const TCP_MAX_WSCALE: u32 = 14;
 /// The `reason` a tail loss probe carries in the trace, for the narration.
 const LOSS_PROBE_REASON: &str = "tail loss probe";
 
+/// Milliseconds from the scenario in microseconds. The scenario check bounds every such
+/// setting; saturating keeps a value that slipped past it from overflowing.
+fn ms_to_us(ms: u64) -> u64 {
+    ms.saturating_mul(1_000)
+}
+
 /// A delay rounded up to whole jiffies, as `usecs_to_jiffies()` does.
 fn whole_jiffies(us: u64) -> u64 {
     us.div_ceil(JIFFY_US) * JIFFY_US
@@ -215,7 +221,7 @@ impl World {
     }
 
     fn us(ms: u64) -> u64 {
-        ms * 1_000
+        ms_to_us(ms)
     }
 
     // ===== system calls =====
@@ -716,7 +722,7 @@ impl World {
                 (full.ilog2().saturating_sub(15).min(TCP_MAX_WSCALE) as u8).min(tcp.wscale)
             }
         };
-        tcb.rto_us = tcp.rto_initial_ms * 1000;
+        tcb.rto_us = ms_to_us(tcp.rto_initial_ms);
         tcb.ssthresh = u32::MAX;
     }
 
@@ -2154,7 +2160,7 @@ impl World {
                     return;
                 }
                 let idle = self.now.saturating_sub(socket.tcb.last_heard_at);
-                let keepalive_time = tcp.keepalive_time_ms * 1000;
+                let keepalive_time = ms_to_us(tcp.keepalive_time_ms);
                 let sent = socket.tcb.probes;
                 if idle < keepalive_time && sent == 0 {
                     let at = socket.tcb.last_heard_at + keepalive_time;
@@ -2162,7 +2168,7 @@ impl World {
                 } else if socket.send_q() > 0 {
                     // Data waiting or in flight has its own timers to find a dead peer:
                     // tcp_keepalive_timer() only checks again an interval later.
-                    self.arm_timer(id, TimerKind::Keepalive, self.now + tcp.keepalive_intvl_ms * 1000);
+                    self.arm_timer(id, TimerKind::Keepalive, self.now + ms_to_us(tcp.keepalive_intvl_ms));
                 } else if sent >= tcp.keepalive_probes {
                     // tcp_keepalive_timer() resets the connection (tcp_send_active_reset())
                     // in case the peer is alive but unreachable, then reports ETIMEDOUT.
@@ -2178,7 +2184,7 @@ impl World {
                     self.emit(EventKind::Note { pid: None, text });
                     self.send_probe(id);
                     self.sockets[id as usize].tcb.probes = sent + 1;
-                    self.arm_timer(id, TimerKind::Keepalive, self.now + tcp.keepalive_intvl_ms * 1000);
+                    self.arm_timer(id, TimerKind::Keepalive, self.now + ms_to_us(tcp.keepalive_intvl_ms));
                 }
             }
             TimerKind::TimeWait => self.set_state(id, State::Closed, "2MSL has passed: TIME_WAIT ends"),
@@ -2202,7 +2208,7 @@ impl World {
     /// is taken at its default, 3 (probes on).
     fn schedule_loss_probe(&mut self, id: SocketId, advancing_rto: bool) -> bool {
         let tcp = self.settings(id);
-        let (rto_min, timeout_init) = (tcp.rto_min_ms * 1000, tcp.rto_initial_ms * 1000);
+        let (rto_min, timeout_init) = (ms_to_us(tcp.rto_min_ms), ms_to_us(tcp.rto_initial_ms));
         let socket = &self.sockets[id as usize];
         let tcb = &socket.tcb;
         let packets_out = tcb.unacked_segments.len();
@@ -2217,7 +2223,10 @@ impl World {
             return false;
         }
         let mut timeout = match tcb.srtt_us {
-            Some(srtt) => whole_jiffies(2 * srtt + if packets_out == 1 { rto_min } else { TCP_TIMEOUT_MIN_US }),
+            Some(srtt) => {
+                let slack = if packets_out == 1 { rto_min } else { TCP_TIMEOUT_MIN_US };
+                whole_jiffies(srtt.saturating_mul(2).saturating_add(slack))
+            }
             None => timeout_init,
         };
         let rto_left = if advancing_rto { tcb.rto_us as i64 } else { self.rto_left_us(id) };
@@ -2344,8 +2353,8 @@ impl World {
     fn probe_interval(&self, id: SocketId) -> u64 {
         let tcp = self.settings(id);
         let tcb = &self.sockets[id as usize].tcb;
-        let base = tcb.rto_us.max(tcp.rto_min_ms * 1000);
-        base.saturating_mul(1 << tcb.probe_backoff.min(20)).min(tcp.rto_max_ms * 1000)
+        let base = tcb.rto_us.max(ms_to_us(tcp.rto_min_ms));
+        base.saturating_mul(1 << tcb.probe_backoff.min(20)).min(ms_to_us(tcp.rto_max_ms))
     }
 
     /// The connection is given up with ETIMEDOUT (turmoil-net and Linux surface it so).
@@ -2361,7 +2370,7 @@ impl World {
         let now = self.now;
         let state = self.sockets[id as usize].state;
         let listener = self.sockets[id as usize].listener;
-        let rto_initial = tcp.rto_initial_ms * 1000;
+        let rto_initial = ms_to_us(tcp.rto_initial_ms);
         match state {
             State::SynSent => {
                 // tcp_syn_retries with tcp_syn_linear_timeouts: the first retransmissions keep
@@ -2379,7 +2388,7 @@ impl World {
                 } else {
                     rto_initial << (retransmits - tcp.syn_linear_timeouts).min(20)
                 };
-                let delay = delay.min(tcp.rto_max_ms * 1000);
+                let delay = delay.min(ms_to_us(tcp.rto_max_ms));
                 self.sockets[id as usize].tcb.rto_us = delay;
                 self.arm_timer(id, TimerKind::Retransmit, now + delay);
             }
@@ -2402,7 +2411,7 @@ impl World {
                 let retransmits = done + 1;
                 self.sockets[id as usize].tcb.retransmits = retransmits;
                 self.send_syn(id, true, true);
-                let delay = (rto_initial << retransmits.min(20)).min(tcp.rto_max_ms * 1000);
+                let delay = (rto_initial << retransmits.min(20)).min(ms_to_us(tcp.rto_max_ms));
                 self.arm_timer(id, TimerKind::Retransmit, now + delay);
             }
             _ if self.sockets[id as usize].tcb.snd_una == self.sockets[id as usize].tcb.snd_max => {}
@@ -2410,7 +2419,7 @@ impl World {
             _ => {
                 let tcb = &mut self.sockets[id as usize].tcb;
                 let first = *tcb.first_retransmit_at.get_or_insert(now.saturating_sub(tcb.rto_us));
-                let limit = retransmission_budget(tcp.retries2, tcp.rto_min_ms * 1000, tcp.rto_max_ms * 1000);
+                let limit = retransmission_budget(tcp.retries2, ms_to_us(tcp.rto_min_ms), ms_to_us(tcp.rto_max_ms));
                 if now.saturating_sub(first) >= limit {
                     self.give_up(id, "retransmissions went unanswered (tcp_retries2): the connection times out");
                     return;
@@ -2429,7 +2438,7 @@ impl World {
                 tcb.rtt_probe = None;
                 // Go back to the oldest unacknowledged byte (RFC 6298 5.4-5.6).
                 tcb.snd_nxt = tcb.snd_una;
-                tcb.rto_us = (tcb.rto_us * 2).min(tcp.rto_max_ms * 1000);
+                tcb.rto_us = tcb.rto_us.saturating_mul(2).min(ms_to_us(tcp.rto_max_ms));
                 self.tcp_output(id);
                 let tcb = &self.sockets[id as usize].tcb;
                 if tcb.snd_nxt == tcb.snd_una {
@@ -2503,11 +2512,11 @@ fn rtt_sample(tcb: &mut crate::socket::Tcb, sample_us: u64, tcp: &TcpSettings) {
 /// Linux's RTO: srtt plus the larger of 4*rttvar and rto_min, within [rto_min, rto_max]
 /// (`tcp_set_rto()`, `TCP_RTO_MIN`, `TCP_RTO_MAX`).
 fn rto_from_estimate(tcb: &crate::socket::Tcb, tcp: &TcpSettings) -> u64 {
-    let min = tcp.rto_min_ms * 1000;
-    let max = tcp.rto_max_ms * 1000;
+    let min = ms_to_us(tcp.rto_min_ms);
+    let max = ms_to_us(tcp.rto_max_ms);
     match tcb.srtt_us {
-        None => tcp.rto_initial_ms * 1000,
-        Some(srtt) => (srtt + (4 * tcb.rttvar_us).max(min)).clamp(min, max),
+        None => ms_to_us(tcp.rto_initial_ms),
+        Some(srtt) => srtt.saturating_add(tcb.rttvar_us.saturating_mul(4).max(min)).clamp(min, max),
     }
 }
 
