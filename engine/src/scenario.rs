@@ -1205,6 +1205,12 @@ fn check_fault(fault: &Fault, path: &str, hosts: &BTreeSet<&str>) -> Result<(), 
     }
 }
 
+/// The largest `rto_initial_ms`, `rto_min_ms` and `rto_max_ms` a scenario may set: one hour.
+const MAX_RTO_MS: u64 = 3_600_000;
+/// The largest other millisecond setting of a host's TCP (MSL, delayed ACK, FIN_WAIT2 and
+/// keepalive times): the same 1e10 ms that bounds times in steps and faults.
+const MAX_TIMER_MS: u64 = 10_000_000_000;
+
 fn check_tcp(tcp: &TcpSettings, path: &str) -> Result<(), ScenarioError> {
     if tcp.wscale > 14 {
         return Err(error(format!("{path}.wscale"), "RFC 7323 allows shifts of 0 to 14"));
@@ -1219,6 +1225,27 @@ fn check_tcp(tcp: &TcpSettings, path: &str) -> Result<(), ScenarioError> {
     }
     if tcp.rcvbuf > (1 << 30) || tcp.sndbuf > (1 << 30) {
         return Err(error(path, "buffer sizes above 1 GiB are not supported"));
+    }
+    // The engine counts time in microseconds: bounding every millisecond setting keeps the
+    // conversions and the sums built on them (2*srtt + rto_min, doubled RTOs) far from u64's
+    // limit. An hour is longer than any RTO Linux allows (TCP_RTO_MAX is 120 s).
+    for (field, value) in
+        [("rto_initial_ms", tcp.rto_initial_ms), ("rto_min_ms", tcp.rto_min_ms), ("rto_max_ms", tcp.rto_max_ms)]
+    {
+        if value > MAX_RTO_MS {
+            return Err(error(format!("{path}.{field}"), format!("at most {MAX_RTO_MS} ms (one hour) is supported")));
+        }
+    }
+    for (field, value) in [
+        ("msl_ms", tcp.msl_ms),
+        ("delack_ms", tcp.delack_ms),
+        ("fin_timeout_ms", tcp.fin_timeout_ms),
+        ("keepalive_time_ms", tcp.keepalive_time_ms),
+        ("keepalive_intvl_ms", tcp.keepalive_intvl_ms),
+    ] {
+        if value > MAX_TIMER_MS {
+            return Err(error(format!("{path}.{field}"), format!("at most {MAX_TIMER_MS} ms is supported")));
+        }
     }
     if tcp.rto_min_ms == 0 || tcp.rto_initial_ms == 0 || tcp.rto_max_ms < tcp.rto_min_ms {
         return Err(error(path, "RTO bounds must be positive and rto_max_ms at least rto_min_ms"));
@@ -1406,6 +1433,32 @@ mod fault_tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    /// Millisecond settings are bounded so that their microsecond forms (and 2*srtt + rto_min,
+    /// doubled RTOs) cannot overflow; before the bounds, a run of such a scenario panicked in
+    /// a debug build.
+    #[test]
+    fn huge_tcp_times_are_rejected_with_their_field() {
+        let with_tcp = |tcp: &str| {
+            parse(&format!(
+                r#"{{"hosts":[{{"name":"a","addr":"10.0.0.1","tcp":{tcp}}},{{"name":"b","addr":"10.0.0.2"}}],"processes":[]}}"#
+            ))
+        };
+        for (tcp, field) in [
+            (r#"{"rto_initial_ms":3600001}"#, "rto_initial_ms"),
+            (r#"{"rto_min_ms":3600001,"rto_max_ms":3600000}"#, "rto_min_ms"),
+            (r#"{"rto_max_ms":3600001}"#, "rto_max_ms"),
+        ] {
+            let err = with_tcp(tcp).unwrap_err();
+            assert_eq!(err.path, format!("hosts[0].tcp.{field}"), "{err}");
+            assert!(err.reason.contains("3600000"), "{err}");
+        }
+        let err = with_tcp(r#"{"rto_min_ms":18446744073709551,"rto_max_ms":18446744073709551}"#).unwrap_err();
+        assert!(err.path.ends_with(".rto_min_ms"), "{err}");
+        let err = with_tcp(r#"{"keepalive_time_ms":18446744073709551615}"#).unwrap_err();
+        assert!(err.path.ends_with(".keepalive_time_ms"), "{err}");
+        assert!(with_tcp(r#"{"rto_min_ms":3600000,"rto_initial_ms":3600000,"rto_max_ms":3600000}"#).is_ok());
     }
 
     #[test]

@@ -196,6 +196,14 @@ pub(crate) struct Tcb {
     pub ack_pushed: u8,
 
     pub srtt_us: Option<u64>,
+    /// The smallest RTT sample so far (`tcp_min_rtt()`). Linux keeps a windowed minimum over
+    /// `tcp_min_rtt_wlen` (300 s); the scenarios are far shorter, so a plain minimum of the
+    /// samples gives the same value.
+    pub min_rtt_us: Option<u64>,
+    /// `sk_pacing_rate` in bytes per second, as `tcp_update_pacing_rate()` last set it; None
+    /// (unlimited) before the first RTT sample. It only sizes TSO packets here: like Linux
+    /// without the fq qdisc or BBR, nothing is actually paced.
+    pub pacing_rate: Option<u64>,
     pub rttvar_us: u64,
     pub rto_us: u64,
     /// Retransmissions of the current head segment (drives backoff and give-up).
@@ -203,8 +211,13 @@ pub(crate) struct Tcb {
     pub first_retransmit_at: Option<u64>,
     /// (sequence number whose ACK ends the measurement, time sent).
     pub rtt_probe: Option<(u32, u64)>,
+    /// The congestion window in bytes: Linux's `snd_cwnd` (counted in segments) times the MSS.
     pub cwnd: u32,
     pub ssthresh: u32,
+    /// Linux's `snd_cwnd_cnt`: segments acknowledged in congestion avoidance since the
+    /// window last grew; the window grows by one segment per window's worth of them
+    /// (`tcp_cong_avoid_ai()`).
+    pub snd_cwnd_cnt: u32,
     pub dupacks: u32,
     /// Zero-window or keepalive probes sent without an answer.
     pub probes: u32,

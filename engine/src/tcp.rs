@@ -11,10 +11,16 @@
 //! pacing; SACK is negotiated but its blocks are not modelled (a loss recovers by go-back-N
 //! after the RTO, or by one fast retransmission), except the D-SACK that ends a tail loss
 //! probe. With SACK on, a sender sends tail loss probes as Linux 6.x does (RACK-TLP, RFC 8985
-//! section 7; RACK's reordering timer is not modelled). Segments leave in TSO packets of at
-//! most half the congestion window (`tcp_cwnd_test()`), each of more than one segment marked
-//! PSH on its last segment as Linux does; packet boundaries that Linux's pacing adds are not
-//! modelled. The delayed-ACK timeout stays at its 40 ms minimum instead of adapting;
+//! section 7; RACK's reordering timer is not modelled). Segments leave in TSO packets, each of
+//! more than one segment marked PSH on its last segment as Linux does. A packet holds at most
+//! half the congestion window (`tcp_cwnd_test()`), no more than one skb (`tcp_sendmsg()`
+//! fills skbs to 64 KB, `tcp_xmit_size_goal()`; they are assumed full), and no more than
+//! `tcp_tso_autosize()` allows: about 1 ms at the pacing rate (`tcp_update_pacing_rate()`:
+//! mss * cwnd / srtt, times 2 in early slow start, else 1.2), plus 64 KB halved per 512 us of
+//! the minimum RTT, at least 2 segments. So after a 20 ms handshake packets hold 2 segments,
+//! more as the window grows, and on loopback up to 64 KB. The pacing rate only sizes packets: nothing is paced
+//! in time, as in Linux without the fq qdisc or BBR. The delayed-ACK timeout stays at its
+//! 40 ms minimum instead of adapting;
 //! there is no receive-buffer autotuning (SO_RCVBUF stays what it was set to).
 //!
 //! Receive windows follow Linux 6.x. A window is buffer *memory* turned into payload bytes by
@@ -75,6 +81,12 @@ const TCP_MAX_WSCALE: u32 = 14;
 /// The `reason` a tail loss probe carries in the trace, for the narration.
 const LOSS_PROBE_REASON: &str = "tail loss probe";
 
+/// Milliseconds from the scenario in microseconds. The scenario check bounds every such
+/// setting; saturating keeps a value that slipped past it from overflowing.
+fn ms_to_us(ms: u64) -> u64 {
+    ms.saturating_mul(1_000)
+}
+
 /// A delay rounded up to whole jiffies, as `usecs_to_jiffies()` does.
 fn whole_jiffies(us: u64) -> u64 {
     us.div_ceil(JIFFY_US) * JIFFY_US
@@ -104,10 +116,56 @@ impl crate::socket::Tcb {
     /// as fit in a 64 KB GSO packet and in half of the peer's largest window.
     pub(crate) fn size_goal(&self) -> u32 {
         let mss_now = bound_to_half_window(self.max_window, self.mss, self.timestamps).max(1);
-        // sk_gso_max_size (65536) less one and MAX_TCP_HEADER (320).
-        let limit = bound_to_half_window(self.max_window, 65_536 - 1 - 320, self.timestamps);
+        let limit = bound_to_half_window(self.max_window, SK_GSO_MAX_SIZE, self.timestamps);
         (limit / mss_now).max(1) * mss_now
     }
+}
+
+/// `sk_gso_max_size` as `sk_setup_caps()` sets it: the device's 64 KB GSO limit less
+/// `MAX_TCP_HEADER` (320) and one byte. Neither an skb nor a TSO packet is larger.
+const SK_GSO_MAX_SIZE: u32 = 65_536 - 320 - 1;
+/// `sk_pacing_shift`'s default (10): a TSO packet should take about 1 ms (1/1024 s) at the
+/// pacing rate (`tcp_tso_autosize()`).
+const SK_PACING_SHIFT: u32 = 10;
+/// `tcp_tso_rtt_log` (9): the min-RTT bonus of `tcp_tso_autosize()` halves every 512 us.
+const TCP_TSO_RTT_LOG: u32 = 9;
+/// `tcp_min_tso_segs` (2): the fewest segments a TSO packet may be sized for.
+const TCP_MIN_TSO_SEGS: u32 = 2;
+/// `tcp_pacing_ss_ratio` (200%) and `tcp_pacing_ca_ratio` (120%).
+const TCP_PACING_SS_RATIO: u64 = 200;
+const TCP_PACING_CA_RATIO: u64 = 120;
+
+/// `tcp_update_pacing_rate()`: the current rate, mss * max(cwnd, packets_out) / srtt, times
+/// 200% in slow start while the window is below half of ssthresh, else 120%. Without an RTT
+/// sample the rate stays unlimited (Linux starts `sk_pacing_rate` at ~0UL).
+fn update_pacing_rate(tcb: &mut crate::socket::Tcb) {
+    let Some(srtt) = tcb.srtt_us else {
+        tcb.pacing_rate = None;
+        return;
+    };
+    let mss = u64::from(tcb.mss.max(1));
+    let cwnd = u64::from(tcb.cwnd) / mss;
+    let ssthresh = u64::from(tcb.ssthresh) / mss;
+    let ratio = if cwnd < ssthresh / 2 { TCP_PACING_SS_RATIO } else { TCP_PACING_CA_RATIO };
+    let segments = cwnd.max(tcb.unacked_segments.len() as u64);
+    // mss * ratio% * segments per srtt microseconds, in bytes per second.
+    let rate = mss.saturating_mul(ratio * 10_000).saturating_mul(segments) / srtt.max(1);
+    tcb.pacing_rate = Some(rate);
+}
+
+/// `tcp_tso_autosize()` with `tcp_min_tso_segs`: how many segments of `mss_now` one TSO
+/// packet may hold, so that it takes about 1 ms at the pacing rate, plus a bonus for close
+/// peers (64 KB halved for every 512 us of min RTT), at most `sk_gso_max_size`, at least 2.
+fn tso_autosize(tcb: &crate::socket::Tcb, mss_now: u32) -> u32 {
+    let mut bytes = tcb.pacing_rate.map_or(u64::MAX, |rate| rate >> SK_PACING_SHIFT);
+    if let Some(min_rtt) = tcb.min_rtt_us {
+        let halvings = min_rtt >> TCP_TSO_RTT_LOG;
+        if halvings < 32 {
+            bytes = bytes.saturating_add(u64::from(SK_GSO_MAX_SIZE >> halvings));
+        }
+    }
+    let bytes = bytes.min(u64::from(SK_GSO_MAX_SIZE)) as u32;
+    (bytes / mss_now.max(1)).max(TCP_MIN_TSO_SEGS)
 }
 
 /// `len` bytes of a queue from `start`, copied slice by slice rather than byte by byte.
@@ -163,7 +221,7 @@ impl World {
     }
 
     fn us(ms: u64) -> u64 {
-        ms * 1_000
+        ms_to_us(ms)
     }
 
     // ===== system calls =====
@@ -664,7 +722,7 @@ impl World {
                 (full.ilog2().saturating_sub(15).min(TCP_MAX_WSCALE) as u8).min(tcp.wscale)
             }
         };
-        tcb.rto_us = tcp.rto_initial_ms * 1000;
+        tcb.rto_us = ms_to_us(tcp.rto_initial_ms);
         tcb.ssthresh = u32::MAX;
     }
 
@@ -1139,14 +1197,22 @@ impl World {
         sent_new
     }
 
-    /// How many segments the next TSO packet may carry (`tcp_cwnd_test()`): what the
-    /// congestion window leaves, and at most half of it, so that at least two packets are in
-    /// flight. The window is counted in segments, as Linux's `snd_cwnd`.
+    /// How many segments the next TSO packet may carry. `tcp_write_xmit()` cuts a packet
+    /// from the head skb at min(`tcp_cwnd_test()`, `tcp_tso_segs()`) segments
+    /// (`tcp_mss_split_point()`): what the congestion window leaves, at most half of it so
+    /// that at least two packets are in flight, and the pacing-rate size of
+    /// `tcp_tso_autosize()` (2 segments at a 20 ms round trip, 64 KB on loopback). A packet
+    /// never spans two skbs, which `tcp_sendmsg()` fills to the size goal
+    /// (`tcp_xmit_size_goal()`); they are taken as full here. The window is counted in
+    /// segments, as Linux's `snd_cwnd`.
     fn tso_packet_quota(&self, id: SocketId) -> u32 {
         let tcb = &self.sockets[id as usize].tcb;
         let cwnd = (tcb.cwnd / tcb.mss.max(1)).max(1);
         let in_flight = tcb.unacked_segments.len() as u32;
-        (cwnd / 2).max(1).min(cwnd.saturating_sub(in_flight)).max(1)
+        let cwnd_quota = (cwnd / 2).max(1).min(cwnd.saturating_sub(in_flight)).max(1);
+        let mss_now = bound_to_half_window(tcb.max_window, tcb.mss, tcb.timestamps).max(1);
+        let skb_segments = (tcb.size_goal() / mss_now).max(1);
+        cwnd_quota.min(tso_autosize(tcb, mss_now)).min(skb_segments)
     }
 
     /// Puts the segments of one TSO packet on the wire, one per MSS as a device without
@@ -1172,11 +1238,24 @@ impl World {
     /// Notes that `[seq, end)` (a FIN counting one) was transmitted now: a new segment joins
     /// the unacknowledged ones and moves snd_max; a resent one gets a new transmission time.
     /// Returns whether the segment carried anything never sent before.
+    ///
+    /// Linux keeps its retransmission queue as an rbtree of skbs and stamps only the skb it
+    /// sends (`tcp_transmit_skb()` sets `skb_mstamp_ns`); here the queue is a deque sorted
+    /// by where each segment ends, so new data (at or beyond snd_max) touches nothing and a
+    /// retransmission finds its first segment by binary search and stops at its end. A
+    /// scan of the whole queue for every segment sent made bulk transfers with large
+    /// windows quadratic.
     fn record_transmission(&mut self, id: SocketId, seq: u32, end: u32) -> bool {
         let now = self.now;
         let tcb = &mut self.sockets[id as usize].tcb;
-        for (segment_end, sent_at) in tcb.unacked_segments.iter_mut() {
-            if seq_gt(*segment_end, seq) && seq_le(*segment_end, end) {
+        if seq_lt(seq, tcb.snd_max) {
+            // The queue's ends all lie within one window after snd_una, so "ends at or
+            // before seq" holds for a prefix of it.
+            let first = tcb.unacked_segments.partition_point(|&(segment_end, _)| seq_le(segment_end, seq));
+            for (segment_end, sent_at) in tcb.unacked_segments.range_mut(first..) {
+                if seq_gt(*segment_end, end) {
+                    break;
+                }
                 *sent_at = now;
             }
         }
@@ -1397,6 +1476,10 @@ impl World {
             }
         }
         tcb.retransmits = 0;
+        // The handshake's ACK sets the first pacing rate: tcp_ack() -> tcp_cong_control()
+        // for an active open, tcp_rcv_state_process() after tcp_synack_rtt_meas() for a
+        // passive one.
+        update_pacing_rate(tcb);
         self.cancel_timer(id, TimerKind::Retransmit);
         self.init_buffer_space(id);
         // tcp_init_buffer_space() sizes SendQ for the new connection.
@@ -1608,6 +1691,7 @@ impl World {
             return false;
         }
         let window = u32::from(wire.win) << tcb.snd_wscale;
+        let had_outstanding = tcb.snd_una != tcb.snd_max;
         if seq_gt(wire.ack, tcb.snd_una) {
             let acked = wire.ack.wrapping_sub(tcb.snd_una);
             let fin_now_acked = socket.tcb.fin_queued
@@ -1633,19 +1717,12 @@ impl World {
             tcb.dupacks = 0;
             tcb.rto_us = rto_from_estimate(tcb, &tcp);
             // The segments now acknowledged leave the retransmission queue.
-            let mut acked_segments = 0;
+            let mut acked_segments = 0u32;
             while tcb.unacked_segments.front().is_some_and(|&(end, _)| seq_le(end, wire.ack)) {
                 tcb.unacked_segments.pop_front();
                 acked_segments += 1;
             }
-            // Reno: slow start below ssthresh, then one MSS per window (RFC 5681). Linux
-            // counts its window in segments: slow start grows it by one per segment
-            // acknowledged, however small (tcp_slow_start()).
-            if tcb.cwnd < tcb.ssthresh {
-                tcb.cwnd = tcb.cwnd.saturating_add(acked_segments * tcb.mss);
-            } else {
-                tcb.cwnd = tcb.cwnd.saturating_add((tcb.mss * tcb.mss / tcb.cwnd.max(1)).max(1));
-            }
+            reno_cong_avoid(tcb, acked_segments);
             // Loss recovery ends once everything outstanding when it began is acknowledged
             // (the Loss or Recovery state returns to Open, tcp_fastretrans_alert()).
             if tcb.recovery_until.is_some_and(|until| seq_ge(wire.ack, until)) {
@@ -1673,6 +1750,11 @@ impl World {
             self.process_tlp_ack(id, wire, false);
         }
         let tcb = &mut self.sockets[id as usize].tcb;
+        if had_outstanding {
+            // tcp_ack() ends in tcp_cong_control(), which sets the pacing rate from the
+            // window and srtt this ACK left (tcp_update_pacing_rate()).
+            update_pacing_rate(tcb);
+        }
         if seq_lt(tcb.snd_wl1, wire.seq) || (tcb.snd_wl1 == wire.seq && seq_le(tcb.snd_wl2, wire.ack)) {
             tcb.snd_wnd = window;
             // tcp_ack_update_window(): a larger window than ever raises max_window, and with it
@@ -1713,6 +1795,7 @@ impl World {
             tcb.tlp_high_seq = None;
             tcb.ssthresh = (tcb.cwnd / 2).max(2 * tcb.mss);
             tcb.cwnd = tcb.ssthresh;
+            tcb.snd_cwnd_cnt = 0;
         } else if !advanced && wire.payload.is_empty() && !wire.flags.fin {
             tcb.tlp_high_seq = None;
         }
@@ -1741,7 +1824,15 @@ impl World {
         let flight = tcb.snd_nxt.wrapping_sub(tcb.snd_una);
         tcb.ssthresh = (flight / 2).max(2 * tcb.mss);
         tcb.cwnd = tcb.ssthresh + 3 * tcb.mss;
+        // tcp_init_cwnd_reduction() starts the growth count afresh.
+        tcb.snd_cwnd_cnt = 0;
         self.retransmit_head(id);
+        // tcp_xmit_retransmit_queue(): retransmitting the head resets the one transmission
+        // timer to the RTO from now (tcp_reset_xmit_timer(ICSK_TIME_RETRANS, icsk_rto)), so a
+        // loss probe that was pending is gone; none is scheduled again until recovery ends.
+        self.cancel_timer(id, TimerKind::LossProbe);
+        let rto = self.sockets[id as usize].tcb.rto_us;
+        self.arm_timer(id, TimerKind::Retransmit, self.now + rto);
     }
 
     /// Resends the oldest unacknowledged segment (data, or a lone FIN).
@@ -2069,7 +2160,7 @@ impl World {
                     return;
                 }
                 let idle = self.now.saturating_sub(socket.tcb.last_heard_at);
-                let keepalive_time = tcp.keepalive_time_ms * 1000;
+                let keepalive_time = ms_to_us(tcp.keepalive_time_ms);
                 let sent = socket.tcb.probes;
                 if idle < keepalive_time && sent == 0 {
                     let at = socket.tcb.last_heard_at + keepalive_time;
@@ -2077,7 +2168,7 @@ impl World {
                 } else if socket.send_q() > 0 {
                     // Data waiting or in flight has its own timers to find a dead peer:
                     // tcp_keepalive_timer() only checks again an interval later.
-                    self.arm_timer(id, TimerKind::Keepalive, self.now + tcp.keepalive_intvl_ms * 1000);
+                    self.arm_timer(id, TimerKind::Keepalive, self.now + ms_to_us(tcp.keepalive_intvl_ms));
                 } else if sent >= tcp.keepalive_probes {
                     // tcp_keepalive_timer() resets the connection (tcp_send_active_reset())
                     // in case the peer is alive but unreachable, then reports ETIMEDOUT.
@@ -2093,7 +2184,7 @@ impl World {
                     self.emit(EventKind::Note { pid: None, text });
                     self.send_probe(id);
                     self.sockets[id as usize].tcb.probes = sent + 1;
-                    self.arm_timer(id, TimerKind::Keepalive, self.now + tcp.keepalive_intvl_ms * 1000);
+                    self.arm_timer(id, TimerKind::Keepalive, self.now + ms_to_us(tcp.keepalive_intvl_ms));
                 }
             }
             TimerKind::TimeWait => self.set_state(id, State::Closed, "2MSL has passed: TIME_WAIT ends"),
@@ -2117,7 +2208,7 @@ impl World {
     /// is taken at its default, 3 (probes on).
     fn schedule_loss_probe(&mut self, id: SocketId, advancing_rto: bool) -> bool {
         let tcp = self.settings(id);
-        let (rto_min, timeout_init) = (tcp.rto_min_ms * 1000, tcp.rto_initial_ms * 1000);
+        let (rto_min, timeout_init) = (ms_to_us(tcp.rto_min_ms), ms_to_us(tcp.rto_initial_ms));
         let socket = &self.sockets[id as usize];
         let tcb = &socket.tcb;
         let packets_out = tcb.unacked_segments.len();
@@ -2132,7 +2223,10 @@ impl World {
             return false;
         }
         let mut timeout = match tcb.srtt_us {
-            Some(srtt) => whole_jiffies(2 * srtt + if packets_out == 1 { rto_min } else { TCP_TIMEOUT_MIN_US }),
+            Some(srtt) => {
+                let slack = if packets_out == 1 { rto_min } else { TCP_TIMEOUT_MIN_US };
+                whole_jiffies(srtt.saturating_mul(2).saturating_add(slack))
+            }
             None => timeout_init,
         };
         let rto_left = if advancing_rto { tcb.rto_us as i64 } else { self.rto_left_us(id) };
@@ -2191,8 +2285,10 @@ impl World {
         if socket.tcb.snd_una == socket.tcb.snd_max {
             return;
         }
-        if socket.tcb.tlp_high_seq.is_some() {
-            // At most one probe per tail loss episode.
+        if socket.tcb.tlp_high_seq.is_some() || socket.tcb.recovery_until.is_some() {
+            // At most one probe per tail loss episode, and none during loss recovery
+            // (tcp_schedule_loss_probe() only runs in the Open and CWR states): the
+            // retransmission timer takes over.
             self.rearm_rto(id);
             return;
         }
@@ -2257,8 +2353,8 @@ impl World {
     fn probe_interval(&self, id: SocketId) -> u64 {
         let tcp = self.settings(id);
         let tcb = &self.sockets[id as usize].tcb;
-        let base = tcb.rto_us.max(tcp.rto_min_ms * 1000);
-        base.saturating_mul(1 << tcb.probe_backoff.min(20)).min(tcp.rto_max_ms * 1000)
+        let base = tcb.rto_us.max(ms_to_us(tcp.rto_min_ms));
+        base.saturating_mul(1 << tcb.probe_backoff.min(20)).min(ms_to_us(tcp.rto_max_ms))
     }
 
     /// The connection is given up with ETIMEDOUT (turmoil-net and Linux surface it so).
@@ -2274,7 +2370,7 @@ impl World {
         let now = self.now;
         let state = self.sockets[id as usize].state;
         let listener = self.sockets[id as usize].listener;
-        let rto_initial = tcp.rto_initial_ms * 1000;
+        let rto_initial = ms_to_us(tcp.rto_initial_ms);
         match state {
             State::SynSent => {
                 // tcp_syn_retries with tcp_syn_linear_timeouts: the first retransmissions keep
@@ -2292,7 +2388,7 @@ impl World {
                 } else {
                     rto_initial << (retransmits - tcp.syn_linear_timeouts).min(20)
                 };
-                let delay = delay.min(tcp.rto_max_ms * 1000);
+                let delay = delay.min(ms_to_us(tcp.rto_max_ms));
                 self.sockets[id as usize].tcb.rto_us = delay;
                 self.arm_timer(id, TimerKind::Retransmit, now + delay);
             }
@@ -2315,7 +2411,7 @@ impl World {
                 let retransmits = done + 1;
                 self.sockets[id as usize].tcb.retransmits = retransmits;
                 self.send_syn(id, true, true);
-                let delay = (rto_initial << retransmits.min(20)).min(tcp.rto_max_ms * 1000);
+                let delay = (rto_initial << retransmits.min(20)).min(ms_to_us(tcp.rto_max_ms));
                 self.arm_timer(id, TimerKind::Retransmit, now + delay);
             }
             _ if self.sockets[id as usize].tcb.snd_una == self.sockets[id as usize].tcb.snd_max => {}
@@ -2323,7 +2419,7 @@ impl World {
             _ => {
                 let tcb = &mut self.sockets[id as usize].tcb;
                 let first = *tcb.first_retransmit_at.get_or_insert(now.saturating_sub(tcb.rto_us));
-                let limit = retransmission_budget(tcp.retries2, tcp.rto_min_ms * 1000, tcp.rto_max_ms * 1000);
+                let limit = retransmission_budget(tcp.retries2, ms_to_us(tcp.rto_min_ms), ms_to_us(tcp.rto_max_ms));
                 if now.saturating_sub(first) >= limit {
                     self.give_up(id, "retransmissions went unanswered (tcp_retries2): the connection times out");
                     return;
@@ -2336,11 +2432,13 @@ impl World {
                 let flight = tcb.snd_max.wrapping_sub(tcb.snd_una);
                 tcb.ssthresh = (flight / 2).max(2 * tcb.mss);
                 tcb.cwnd = tcb.mss;
+                // tcp_enter_loss() clears snd_cwnd_cnt.
+                tcb.snd_cwnd_cnt = 0;
                 tcb.dupacks = 0;
                 tcb.rtt_probe = None;
                 // Go back to the oldest unacknowledged byte (RFC 6298 5.4-5.6).
                 tcb.snd_nxt = tcb.snd_una;
-                tcb.rto_us = (tcb.rto_us * 2).min(tcp.rto_max_ms * 1000);
+                tcb.rto_us = tcb.rto_us.saturating_mul(2).min(ms_to_us(tcp.rto_max_ms));
                 self.tcp_output(id);
                 let tcb = &self.sockets[id as usize].tcb;
                 if tcb.snd_nxt == tcb.snd_una {
@@ -2354,6 +2452,39 @@ impl World {
     }
 }
 
+/// Reno's window growth for an ACK of `acked` segments, counted in segments as Linux does
+/// (`tcp_reno_cong_avoid()`): below ssthresh slow start adds one segment per segment
+/// acknowledged, however small, but stops at ssthresh (`tcp_slow_start()`); the segments
+/// left over, and all of them above ssthresh, count towards congestion avoidance, which
+/// adds one segment per window's worth of acknowledged segments (`tcp_cong_avoid_ai()`
+/// with `snd_cwnd_cnt`). The window stays below 4 GB (saturating arithmetic).
+fn reno_cong_avoid(tcb: &mut crate::socket::Tcb, acked: u32) {
+    let mss = tcb.mss.max(1);
+    let mut acked = acked;
+    if tcb.cwnd < tcb.ssthresh {
+        let to_ssthresh = (tcb.ssthresh - tcb.cwnd).div_ceil(mss);
+        let used = acked.min(to_ssthresh);
+        let grown = u64::from(tcb.cwnd) + u64::from(used) * u64::from(mss);
+        tcb.cwnd = grown.min(u64::from(tcb.ssthresh)) as u32;
+        acked -= used;
+        if acked == 0 {
+            return;
+        }
+    }
+    let window = (tcb.cwnd / mss).max(1);
+    if tcb.snd_cwnd_cnt >= window {
+        // Credit gathered while the window was larger is applied gently now.
+        tcb.snd_cwnd_cnt = 0;
+        tcb.cwnd = tcb.cwnd.saturating_add(mss);
+    }
+    tcb.snd_cwnd_cnt = tcb.snd_cwnd_cnt.saturating_add(acked);
+    if tcb.snd_cwnd_cnt >= window {
+        let delta = tcb.snd_cwnd_cnt / window;
+        tcb.snd_cwnd_cnt -= delta * window;
+        tcb.cwnd = tcb.cwnd.saturating_add(delta.saturating_mul(mss));
+    }
+}
+
 /// A host's timestamp clock in milliseconds, offset per host as real clocks are.
 fn ts_clock(now_us: u64, addr: crate::addr::Ipv4) -> u32 {
     let offset = u32::from_be_bytes(addr.0).wrapping_mul(2_654_435_761);
@@ -2363,6 +2494,7 @@ fn ts_clock(now_us: u64, addr: crate::addr::Ipv4) -> u32 {
 /// RFC 6298 2.2-2.3: smoothed RTT and its variation.
 fn rtt_sample(tcb: &mut crate::socket::Tcb, sample_us: u64, tcp: &TcpSettings) {
     let sample = sample_us.max(1);
+    tcb.min_rtt_us = Some(tcb.min_rtt_us.map_or(sample, |min| min.min(sample)));
     match tcb.srtt_us {
         None => {
             tcb.srtt_us = Some(sample);
@@ -2380,11 +2512,11 @@ fn rtt_sample(tcb: &mut crate::socket::Tcb, sample_us: u64, tcp: &TcpSettings) {
 /// Linux's RTO: srtt plus the larger of 4*rttvar and rto_min, within [rto_min, rto_max]
 /// (`tcp_set_rto()`, `TCP_RTO_MIN`, `TCP_RTO_MAX`).
 fn rto_from_estimate(tcb: &crate::socket::Tcb, tcp: &TcpSettings) -> u64 {
-    let min = tcp.rto_min_ms * 1000;
-    let max = tcp.rto_max_ms * 1000;
+    let min = ms_to_us(tcp.rto_min_ms);
+    let max = ms_to_us(tcp.rto_max_ms);
     match tcb.srtt_us {
-        None => tcp.rto_initial_ms * 1000,
-        Some(srtt) => (srtt + (4 * tcb.rttvar_us).max(min)).clamp(min, max),
+        None => ms_to_us(tcp.rto_initial_ms),
+        Some(srtt) => srtt.saturating_add(tcb.rttvar_us.saturating_mul(4).max(min)).clamp(min, max),
     }
 }
 

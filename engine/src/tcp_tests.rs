@@ -824,6 +824,76 @@ fn test_established_one_loss_probe_per_episode() {
     assert!(rto > again, "the RTO counts from the oldest segment's last transmission");
 }
 
+/// Fast recovery takes the one transmission timer from a pending loss probe: Linux's
+/// `tcp_xmit_retransmit_queue()` resets it to the RTO when it retransmits the head
+/// (`tcp_reset_xmit_timer(ICSK_TIME_RETRANS, icsk_rto)`), and `tcp_schedule_loss_probe()`
+/// schedules no probe outside the Open and CWR states. So if the fast retransmission is
+/// lost too, the next thing sent is the RTO's retransmission, not a tail loss probe.
+#[test]
+fn test_established_fast_retransmit_replaces_a_pending_loss_probe() {
+    let (mut h, id) = socket_established_sack();
+    assert_eq!(h.send(id, &[b'x'; 14_600]), Ret::Value(14_600));
+    assert_eq!(h.take_sent().len(), 10);
+    h.advance(2 * LATENCY_US);
+    h.inject(remote(Flags::ACK, 0, 1460));
+    assert!(h.timer(id, TimerKind::LossProbe).is_some(), "the first ACK schedules a probe");
+    for _ in 0..3 {
+        h.inject(remote(Flags::ACK, 0, 1460));
+    }
+    let fast = only(h.take_sent());
+    assert_eq!((fast.seg.seq, fast.seg.len, fast.seg.reason.as_deref()), (LOCAL_ISS + 1461, 1460, None));
+    let rto = h.sock(id).tcb.rto_us;
+    assert_eq!(h.timer(id, TimerKind::LossProbe), None, "fast recovery cancels the probe");
+    assert_eq!(h.timer(id, TimerKind::Retransmit), Some(h.now() + rto));
+    let deadline = h.now() + rto;
+    h.advance_to(deadline - 1);
+    assert!(h.take_sent().is_empty(), "no tail loss probe during fast recovery");
+    h.advance_to(deadline);
+    let resent = only(h.take_sent());
+    assert_eq!((resent.seg.seq, resent.seg.reason), (LOCAL_ISS + 1461, None));
+}
+
+/// `tcp_slow_start()`: an ACK of five segments with the window two segments below ssthresh
+/// grows it to ssthresh only; the three segments left over count towards congestion
+/// avoidance (`tcp_cong_avoid_ai()`), where twelve acknowledged segments make one more.
+#[test]
+fn test_established_slow_start_stops_at_ssthresh() {
+    let (mut h, id) = socket_established();
+    let mss = h.sock(id).tcb.mss;
+    h.world.sockets[id as usize].tcb.ssthresh = 12 * mss;
+    h.send(id, &[b'x'; 29_200]);
+    assert_eq!(h.take_sent().len(), 10);
+    h.inject(remote(Flags::ACK, 0, 5 * 1460));
+    let tcb = &h.sock(id).tcb;
+    assert_eq!((tcb.cwnd, tcb.snd_cwnd_cnt), (12 * mss, 3));
+    // Nine more segments acknowledged one by one: 3 + 9 = 12, one window's worth.
+    for acked in 6..=14u32 {
+        h.inject(remote(Flags::ACK, 0, acked * 1460));
+    }
+    let tcb = &h.sock(id).tcb;
+    assert_eq!((tcb.cwnd, tcb.snd_cwnd_cnt), (13 * mss, 0));
+}
+
+/// An ACK that covers an enormous number of segments must not overflow the window's
+/// arithmetic (tcp_slow_start() works in segments; here the window saturates).
+#[test]
+fn test_established_huge_ack_does_not_overflow_the_window() {
+    let (mut h, id) = socket_established();
+    let count = 70_000u32;
+    let tcb = &mut h.world.sockets[id as usize].tcb;
+    tcb.mss = 65_000;
+    tcb.cwnd = 10 * 65_000;
+    for index in 1..=count {
+        tcb.unacked_segments.push_back((LOCAL_ISS + 1 + index, 0));
+    }
+    tcb.snd_nxt = LOCAL_ISS + 1 + count;
+    tcb.snd_max = tcb.snd_nxt;
+    tcb.write_seq = tcb.snd_nxt;
+    h.inject(remote(Flags::ACK, 0, count));
+    assert_eq!(h.sock(id).tcb.snd_una, LOCAL_ISS + 1 + count);
+    assert_eq!(h.sock(id).tcb.cwnd, u32::MAX);
+}
+
 /// Tail loss probes need SACK (`tcp_is_sack()` in `tcp_schedule_loss_probe()`): without it
 /// only the retransmission timer runs, and its expiry repeats the oldest segment.
 #[test]
@@ -839,6 +909,26 @@ fn test_established_no_loss_probe_without_sack() {
     let resent = only(h.take_sent());
     assert_segment(&resent, Flags::ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
     assert_eq!(resent.seg.reason, None);
+}
+
+/// `tcp_transmit_skb()` stamps only the skb it sends: a retransmission of the head restamps
+/// the head alone, and new data sent afterwards joins the queue without touching the
+/// segments before it (the engine finds the resent range by binary search).
+#[test]
+fn test_established_retransmission_restamps_only_the_resent_segment() {
+    let (mut h, id) = socket_established();
+    let sent_at = h.now();
+    h.send(id, &[b'x'; 3000]);
+    assert_eq!(h.take_sent().len(), 3);
+    h.advance_to(sent_at + RTO_AFTER_HANDSHAKE_US);
+    let resent = only(h.take_sent());
+    assert_eq!((resent.seg.seq, resent.seg.len), (LOCAL_ISS + 1, 1460));
+    let rto_at = h.now();
+    let ends = [LOCAL_ISS + 1461, LOCAL_ISS + 2921, LOCAL_ISS + 3001];
+    assert_eq!(
+        h.sock(id).tcb.unacked_segments.iter().copied().collect::<Vec<_>>(),
+        vec![(ends[0], rto_at), (ends[1], sent_at), (ends[2], sent_at)]
+    );
 }
 
 /// `tcp_data_queue()`: a segment the receiver already has (a loss probe that crossed a
@@ -870,6 +960,56 @@ fn test_established_tso_packets_end_with_psh() {
     let pushed: Vec<usize> = (0..sent.len()).filter(|&index| sent[index].seg.flags.psh).collect();
     assert_eq!(pushed, vec![4, 9]);
     assert_eq!(h.sock(id).tcb.pushed_seq, LOCAL_ISS + 1, "the forced PSH is the packet's, not tcp_mark_push()'s");
+}
+
+/// `tcp_tso_autosize()` caps a TSO packet by the pacing rate as well as by `tcp_cwnd_test()`.
+/// After a handshake with a 20 ms round trip the rate is mss * 10 / 20 ms * 200%, about one
+/// segment per millisecond, and the min-RTT bonus is gone (20000 >> 9 is 39 halvings), so
+/// each packet holds `tcp_min_tso_segs` = 2 segments and Linux's forced PSH lands on every
+/// second segment of the flight (`__tcp_transmit_skb()`).
+#[test]
+fn test_established_tso_packets_at_20_ms_hold_two_segments() {
+    let (mut h, id) = socket_syn_sent();
+    // The injected SYN+ACK takes the harness link's 1 ms on top.
+    h.advance(20_000 - LATENCY_US);
+    h.inject(Seg {
+        flags: Flags::SYN_ACK,
+        seq: REMOTE_ISS,
+        ack: LOCAL_ISS + 1,
+        win: 64_240,
+        options: remote_syn_options(),
+        ..Seg::default()
+    });
+    assert_eq!(h.state(id), State::Established);
+    let tcb = &h.sock(id).tcb;
+    assert_eq!((tcb.srtt_us, tcb.min_rtt_us), (Some(20_000), Some(20_000)));
+    assert_eq!(tcb.pacing_rate, Some(1460 * 10 * 2 * 1_000_000 / 20_000));
+    h.take_sent();
+    assert_eq!(h.send(id, &[b'x'; 14_600 * 2]), Ret::Value(29_200));
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 10, "the initial congestion window");
+    let pushed: Vec<usize> = (0..sent.len()).filter(|&index| sent[index].seg.flags.psh).collect();
+    assert_eq!(pushed, vec![1, 3, 5, 7, 9]);
+}
+
+/// `tcp_tso_autosize()`'s numbers: about 1 ms of the pacing rate (rate >> 10) plus 64 KB
+/// halved per 512 us of min RTT, at most `sk_gso_max_size` (65215), at least 2 segments.
+#[test]
+fn tso_autosize_follows_pacing_rate_and_min_rtt() {
+    let tcb = |rate: Option<u64>, min_rtt: Option<u64>| crate::socket::Tcb {
+        pacing_rate: rate,
+        min_rtt_us: min_rtt,
+        ..Default::default()
+    };
+    // No RTT sample yet: unlimited, so as many segments as 64 KB holds.
+    assert_eq!(super::tso_autosize(&tcb(None, None), 1460), 44);
+    // 20 ms: 1460 * 10 * 2 / 20 ms = 1.46 MB/s, 1425 bytes a millisecond, no bonus.
+    assert_eq!(super::tso_autosize(&tcb(Some(1_460_000), Some(20_000)), 1460), 2);
+    // 2 ms: 14.6 MB/s gives 14257 bytes, the bonus 65215 >> 3 = 8151 more: 15 segments.
+    assert_eq!(super::tso_autosize(&tcb(Some(14_600_000), Some(2_000)), 1460), 15);
+    // Loopback, 30 us: the full bonus, capped at 65215 bytes, whatever the rate.
+    assert_eq!(super::tso_autosize(&tcb(Some(1_000), Some(30)), 1460), 44);
+    assert_eq!(super::tso_autosize(&tcb(Some(1_000), Some(30)), 65_483), 2);
 }
 
 // ===== FIN_WAIT_1 =====
