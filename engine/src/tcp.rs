@@ -1905,20 +1905,23 @@ impl World {
         tcb.recv_buf.extend(&data[..take]);
         tcb.recv_skbs.push_back(take as u32);
         tcb.rcv_nxt = tcb.rcv_nxt.wrapping_add(take as u32);
-        let mut filled_gap = false;
-        while let Some((&start, _)) = tcb.ooo.first_key_value() {
+        // The out-of-order segments the new data reaches move to the queue in order; they are
+        // taken off the front of the map in one go, so a long run of them costs linear time.
+        let mut drained = 0;
+        for (&start, chunk) in tcb.ooo.iter() {
             if seq_gt(start, tcb.rcv_nxt) {
                 break;
             }
-            let chunk = tcb.ooo.remove(&start).unwrap_or_default();
             let skip = tcb.rcv_nxt.wrapping_sub(start) as usize;
             if skip < chunk.len() {
                 tcb.recv_buf.extend(&chunk[skip..]);
                 tcb.recv_skbs.push_back((chunk.len() - skip) as u32);
                 tcb.rcv_nxt = tcb.rcv_nxt.wrapping_add((chunk.len() - skip) as u32);
             }
-            filled_gap = true;
+            drained += 1;
         }
+        tcb.ooo.remove_first(drained);
+        let filled_gap = drained > 0;
         // tcp_event_data_recv(): measure the segment, then perhaps let the window grow.
         let segment_len = wire.payload.len() as u32;
         // TCP_REMNANT: flags a full-sized segment would not carry (URG is not modelled).

@@ -128,6 +128,11 @@ impl<K, V> VecMap<K, V> {
         self.entries.iter_mut().map(|(_, value)| value)
     }
 
+    /// Removes the `count` entries with the smallest keys (all of them if there are fewer).
+    pub fn remove_first(&mut self, count: usize) {
+        self.entries.drain(..count.min(self.entries.len()));
+    }
+
     pub fn clear(&mut self) {
         self.entries.clear();
     }
@@ -220,6 +225,10 @@ mod tests {
         assert_eq!(ours.first_key_value(), theirs.first_key_value());
         ours.retain(|key, _| key % 2 == 0);
         theirs.retain(|key, _| key % 2 == 0);
+        ours.remove_first(2);
+        for _ in 0..2 {
+            theirs.pop_first();
+        }
         assert!(ours.keys().eq(theirs.keys()));
         assert_eq!(serde_json::to_string(&ours).unwrap(), serde_json::to_string(&theirs).unwrap());
         assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
