@@ -91,11 +91,6 @@ impl<K: Ord, V> VecMap<K, V> {
         };
         &mut self.entries[index].1
     }
-
-    /// Keeps the entries for which `keep` holds.
-    pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
-        self.entries.retain_mut(|(key, value)| keep(key, value));
-    }
 }
 
 impl<K, V> VecMap<K, V> {
@@ -109,11 +104,7 @@ impl<K, V> VecMap<K, V> {
 
     /// Entries in key order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&K, &V)> + ExactSizeIterator {
-        self.entries.iter().map(|(key, value)| (key, value))
-    }
-
-    pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = (&K, &mut V)> + ExactSizeIterator {
-        self.entries.iter_mut().map(|(key, value)| (&*key, value))
+        self.into_iter()
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &K> + ExactSizeIterator {
@@ -124,10 +115,6 @@ impl<K, V> VecMap<K, V> {
         self.entries.iter().map(|(_, value)| value)
     }
 
-    pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut V> + ExactSizeIterator {
-        self.entries.iter_mut().map(|(_, value)| value)
-    }
-
     /// Removes the `count` entries with the smallest keys (all of them if there are fewer).
     pub fn remove_first(&mut self, count: usize) {
         self.entries.drain(..count.min(self.entries.len()));
@@ -135,16 +122,6 @@ impl<K, V> VecMap<K, V> {
 
     pub fn clear(&mut self) {
         self.entries.clear();
-    }
-
-    /// The entry with the smallest key.
-    pub fn first_key_value(&self) -> Option<(&K, &V)> {
-        self.entries.first().map(|(key, value)| (key, value))
-    }
-
-    /// The entry with the largest key.
-    pub fn last_key_value(&self) -> Option<(&K, &V)> {
-        self.entries.last().map(|(key, value)| (key, value))
     }
 }
 
@@ -155,15 +132,6 @@ impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
             map.insert(key, value);
         }
         map
-    }
-}
-
-impl<K, V> IntoIterator for VecMap<K, V> {
-    type Item = (K, V);
-    type IntoIter = std::vec::IntoIter<(K, V)>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
     }
 }
 
@@ -221,10 +189,6 @@ mod tests {
         }
         assert!(ours.iter().eq(theirs.iter()));
         assert_eq!(ours.len(), theirs.len());
-        assert_eq!(ours.last_key_value(), theirs.last_key_value());
-        assert_eq!(ours.first_key_value(), theirs.first_key_value());
-        ours.retain(|key, _| key % 2 == 0);
-        theirs.retain(|key, _| key % 2 == 0);
         ours.remove_first(2);
         for _ in 0..2 {
             theirs.pop_first();
@@ -233,6 +197,6 @@ mod tests {
         assert_eq!(serde_json::to_string(&ours).unwrap(), serde_json::to_string(&theirs).unwrap());
         assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
         let collected: VecMap<u32, u32> = theirs.clone().into_iter().collect();
-        assert!(collected.into_iter().eq(theirs));
+        assert!(collected.iter().eq(theirs.iter()));
     }
 }

@@ -79,16 +79,17 @@ pub fn begin(root: web_sys::Element) {
             }
         },
     };
-    fetch::text(&catalogue::file(&name), move |text| {
-        let loaded =
-            text.map_err(|why| unreachable_file(&name, &why)).and_then(|text| model::load_builtin(&name, text));
-        mount(root, startup(loaded, None, &query, notices, fell_back));
-    });
+    fetch_builtin(name, move |loaded| mount(root, startup(loaded, None, &query, notices, fell_back)));
 }
 
-/// Why a built-in scenario's file could not be had.
-fn unreachable_file(name: &str, why: &str) -> String {
-    format!("The scenario “{name}” could not be loaded from {} ({why}).", catalogue::file(name))
+/// Fetches the built-in scenario `name`'s file and loads it; an error says which file could
+/// not be had, or why it did not load.
+fn fetch_builtin(name: String, done: impl FnOnce(Result<Loaded, String>) + 'static) {
+    fetch::text(&catalogue::file(&name), move |text| {
+        let unreachable =
+            |why| format!("The scenario “{name}” could not be loaded from {} ({why}).", catalogue::file(&name));
+        done(text.map_err(unreachable).and_then(|text| model::load_builtin(&name, text)))
+    });
 }
 
 fn mount(root: web_sys::Element, start: Startup) {
@@ -158,11 +159,15 @@ fn is_narrow() -> bool {
 
 fn copy_to_clipboard(text: String, status: UseStateHandle<Option<String>>, done: &'static str) {
     let promise = gloo::utils::window().navigator().clipboard().write_text(&text);
-    let copied = status.clone();
     fetch::settle(
         &promise,
-        move |_| copied.set(Some(done.to_string())),
-        move |_| status.set(Some("The browser did not allow copying; select the text below and copy it.".to_string())),
+        |_| Ok(()),
+        move |copied| {
+            status.set(Some(match copied {
+                Ok(()) => done.to_string(),
+                Err(_) => "The browser did not allow copying; select the text below and copy it.".to_string(),
+            }))
+        },
     );
 }
 
@@ -379,15 +384,12 @@ pub fn app(props: &AppProps) -> Html {
             status.set(Some(format!("Opening “{name}”…")));
             let still_wanted = new_request();
             let (open, notices, status) = (open.clone(), notices.clone(), status.clone());
-            fetch::text(&catalogue::file(&name), move |text| {
+            fetch_builtin(name, move |loaded| {
                 if !still_wanted() {
                     return;
                 }
                 status.set(None);
-                match text
-                    .map_err(|why| unreachable_file(&name, &why))
-                    .and_then(|text| model::load_builtin(&name, text))
-                {
+                match loaded {
                     Ok(next) => open.emit((next, None)),
                     Err(err) => notices.set(vec![err]),
                 }

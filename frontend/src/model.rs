@@ -5,13 +5,13 @@
 //! and the sequence diagram's arrows are computed here once per scenario, so that moving the
 //! cursor only looks things up.
 
-use sockscope_engine::vecmap::VecMap;
 use std::rc::Rc;
 
 use sockscope_engine::addr::SockAddr;
 use sockscope_engine::format;
 use sockscope_engine::replay::Timeline;
 use sockscope_engine::trace::{EventKind, Fate, Proto, Segment, SocketId, Trace};
+use sockscope_engine::vecmap::VecMap;
 use sockscope_engine::{RunError, Scenario};
 
 use crate::state::Timing;

@@ -40,20 +40,10 @@ pub fn pack(text: &str, done: impl FnOnce(Result<String, String>) + 'static) {
         Ok(promise) => promise,
         Err(_) => return done(Err("this browser cannot compress the scenario for a link".to_string())),
     };
-    let done = std::rc::Rc::new(std::cell::RefCell::new(Some(done)));
-    let failed = done.clone();
     crate::fetch::settle(
         &promise,
-        move |buffer| {
-            if let Some(done) = done.borrow_mut().take() {
-                done(Ok(base64url_encode(&js_sys::Uint8Array::new(&buffer).to_vec())));
-            }
-        },
-        move |_| {
-            if let Some(done) = failed.borrow_mut().take() {
-                done(Err("the browser could not compress the scenario for a link".to_string()));
-            }
-        },
+        |buffer| Ok(base64url_encode(&js_sys::Uint8Array::new(&buffer).to_vec())),
+        move |packed| done(packed.map_err(|_| "the browser could not compress the scenario for a link".to_string())),
     );
 }
 
