@@ -2,13 +2,13 @@
 //!
 //! Each reads only the trace (and snapshots rebuilt from it).
 
-use crate::vecmap::VecMap;
 use std::fmt::Write as _;
 
 use crate::addr::SockAddr;
 use crate::replay::Snapshot;
 use crate::state::State;
 use crate::trace::{Event, EventKind, Fate, Phase, ProcessAction, Proto, Segment, TimerAction, TimerKind, Trace};
+use crate::vecmap::VecMap;
 
 /// `HH:MM:SS.uuuuuu` from simulated microseconds, as tcpdump prints wall-clock time.
 pub fn clock(t_us: u64) -> String {

@@ -5,8 +5,6 @@
 //! the segments in flight. [`Timeline`] keeps a snapshot every [`CHECKPOINT_EVERY`] events
 //! so that seeking anywhere, forwards or backwards, replays at most that many events.
 
-use crate::vecmap::VecMap;
-
 use serde::Serialize;
 
 use crate::addr::{Ipv4, SockAddr};
@@ -16,6 +14,7 @@ use crate::trace::{
     Event, EventKind, FdAction, Phase, Pid, ProcessAction, Proto, Segment, SocketAction, SocketId, TimerAction,
     TimerKind, Trace,
 };
+use crate::vecmap::VecMap;
 
 /// Events between two stored snapshots.
 pub const CHECKPOINT_EVERY: usize = 256;

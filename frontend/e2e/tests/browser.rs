@@ -46,6 +46,17 @@ fn step_until(browser: &Browser, what: &str, condition: &str) -> Result<()> {
     }
 }
 
+/// Picks each of `values` in turn in the `<select>` with this `data-testid`, in one script, as
+/// a reader's quick successive choices would (each fires `change`).
+fn choose(browser: &Browser, testid: &str, values: &[&str]) -> Result<()> {
+    browser.run(
+        "const s = document.querySelector(`[data-testid=${arguments[0]}]`); \
+         for (const value of arguments[1]) { s.value = value; s.dispatchEvent(new Event('change', { bubbles: true })); }",
+        json!([testid, values]),
+    )?;
+    Ok(())
+}
+
 #[test]
 fn three_way_handshake_fills_the_syn_queue_and_establishes() {
     run("three_way_handshake", 1280, 1000, |browser, base| {
@@ -162,11 +173,7 @@ fn bad_addresses_explain_themselves_and_fall_back_to_the_picker() {
         }
         // From the picker a reader opens another scenario: its file is fetched, it runs, and
         // the address names it.
-        browser.run(
-            "const s = document.querySelector('[data-testid=picker]'); s.value = 'four-way-close'; \
-             s.dispatchEvent(new Event('change', { bubbles: true }))",
-            json!([]),
-        )?;
+        choose(browser, "picker", &["four-way-close"])?;
         browser.wait_for(
             "the picked scenario to open",
             "return document.querySelector('h1[data-testid=title]').textContent.includes('Closing a connection: FIN, ACK, FIN, ACK') \
@@ -175,12 +182,7 @@ fn bad_addresses_explain_themselves_and_fall_back_to_the_picker() {
         )?;
         assert_eq!(browser.cursor()?, 0, "a picked scenario opens at its start");
         // Two picks in a row: the second is what opens, whichever file arrives first.
-        browser.run(
-            "const s = document.querySelector('[data-testid=picker]'); \
-             s.value = 'nagle'; s.dispatchEvent(new Event('change', { bubbles: true })); \
-             s.value = 'half-close'; s.dispatchEvent(new Event('change', { bubbles: true }))",
-            json!([]),
-        )?;
+        choose(browser, "picker", &["nagle", "half-close"])?;
         browser.wait_for(
             "the second pick to open",
             "return location.search.includes('s=half-close') && !document.querySelector('[role=status].status')",
@@ -252,11 +254,7 @@ fn keyboard_steps_plays_and_shows_focus() {
             json!([]),
         )?;
         // The speed control and the +/− keys set the same speed.
-        browser.run(
-            "const s = document.querySelector('[data-testid=speed]'); s.value = '0.25'; \
-             s.dispatchEvent(new Event('change', { bubbles: true }))",
-            json!([]),
-        )?;
+        choose(browser, "speed", &["0.25"])?;
         browser.press("+", false)?;
         browser.wait_for(
             "the picked speed, then + to double it",
