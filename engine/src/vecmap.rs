@@ -6,9 +6,11 @@
 //! descriptors, a socket's timers, the segments in flight); the largest are a host's
 //! connections and ports, up to tens of thousands in the engine's benchmark, where an insert
 //! moves part of the vector but a lookup is a binary search; the benchmark's lifecycle rate
-//! stayed within its run-to-run noise when the world's maps changed over. The reason for it is size: every key and value type of a `BTreeMap` brings
-//! its own copy of the tree's node code, about 2 to 4 KB of WebAssembly each, while a sorted
-//! vector's code is a binary search and a `Vec::insert`.
+//! stayed within its run-to-run noise when the world's maps changed over.
+//!
+//! The reason for it is size: every key and value type of a `BTreeMap` brings its own copy of
+//! the tree's node code, about 2 to 4 KB of WebAssembly each, while a sorted vector's code is
+//! a binary search and a `Vec::insert`.
 
 use std::borrow::Borrow;
 use std::fmt;
