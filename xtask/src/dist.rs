@@ -90,13 +90,20 @@ pub fn gzipped_size(file: &Path) -> Option<u64> {
 }
 
 /// Prints the folder, then one line per file with its raw and gzipped sizes, then the totals.
+/// The sizes of one part of the folder.
+struct Total {
+    size: u64,
+    gz: Option<u64>,
+    files: usize,
+}
+
 pub fn report(dir: &Path) -> Result {
     let files = files_under(dir)?;
     println!("dist written to {}", dir.display());
     println!("{:>12}  {:>12}  file", "size", "gzipped");
     // Totals per part: the files at the top are the page itself; each folder (the built-in
     // scenarios) is fetched a file at a time, so it is counted apart.
-    let mut parts: Vec<(String, u64, Option<u64>, usize)> = Vec::new();
+    let mut parts: Vec<(String, Total)> = Vec::new();
     for file in &files {
         let size = std::fs::metadata(file).map_err(|e| format!("cannot stat {}: {e}", file.display()))?.len();
         let gz = gzipped_size(file);
@@ -111,20 +118,22 @@ pub fn report(dir: &Path) -> Result {
             1 => "the page (files at the top)".to_string(),
             _ => format!("{}/", shown.components().next().map_or("?".into(), |c| c.as_os_str().to_string_lossy())),
         };
-        let index = parts.iter().position(|(name, ..)| *name == part).unwrap_or_else(|| {
-            parts.push((part, 0, Some(0), 0));
+        let index = parts.iter().position(|(name, _)| *name == part).unwrap_or_else(|| {
+            parts.push((part, Total { size: 0, gz: Some(0), files: 0 }));
             parts.len() - 1
         });
-        let entry = &mut parts[index];
-        entry.1 += size;
-        entry.2 = entry.2.zip(gz).map(|(total, gz)| total + gz);
-        entry.3 += 1;
+        let total = &mut parts[index].1;
+        total.size += size;
+        // One file whose gzipped size is unknown makes its part's gzipped total unknown.
+        total.gz = total.gz.zip(gz).map(|(sum, gz)| sum + gz);
+        total.files += 1;
     }
-    for (part, size, gz, count) in &parts {
+    for (part, total) in &parts {
         println!(
-            "{:>12}  {:>12}  total of {part} ({count} files)",
-            human_size(*size),
-            gz.map_or_else(|| "n/a".to_string(), human_size)
+            "{:>12}  {:>12}  total of {part} ({} files)",
+            human_size(total.size),
+            total.gz.map_or_else(|| "n/a".to_string(), human_size),
+            total.files
         );
     }
     Ok(())
