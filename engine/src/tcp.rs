@@ -87,6 +87,11 @@ fn ms_to_us(ms: u64) -> u64 {
     ms.saturating_mul(1_000)
 }
 
+/// TIME_WAIT's length, 2MSL, in microseconds.
+pub(crate) fn two_msl_us(tcp: &TcpSettings) -> u64 {
+    ms_to_us(tcp.msl_ms).saturating_mul(2)
+}
+
 /// A delay rounded up to whole jiffies, as `usecs_to_jiffies()` does.
 fn whole_jiffies(us: u64) -> u64 {
     us.div_ceil(JIFFY_US) * JIFFY_US
@@ -111,11 +116,34 @@ fn bound_to_half_window(max_window: u32, size: u32, timestamps: bool) -> u32 {
     }
 }
 
+/// The states in which a socket sends data or a FIN: it has a peer and has not yet sent
+/// everything it will ever send.
+fn may_transmit(state: State) -> bool {
+    matches!(state, State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck)
+}
+
 impl crate::socket::Tcb {
+    /// Bytes written by the application and not yet sent (negative once a FIN has been sent
+    /// past them, as the FIN takes a sequence number).
+    fn unsent(&self) -> i32 {
+        self.write_seq.wrapping_sub(self.snd_nxt) as i32
+    }
+
+    /// Whether a FIN is queued and not yet sent.
+    fn fin_unsent(&self) -> bool {
+        self.fin_queued && seq_le(self.snd_nxt, self.write_seq)
+    }
+
+    /// The segment size the sender uses now (`tcp_current_mss()`): the MSS, bounded by half
+    /// the peer's largest window.
+    pub(crate) fn mss_now(&self) -> u32 {
+        bound_to_half_window(self.max_window, self.mss, self.timestamps)
+    }
+
     /// How much one send buffer (skb) holds (`tcp_xmit_size_goal()`): as many whole segments
     /// as fit in a 64 KB GSO packet and in half of the peer's largest window.
     pub(crate) fn size_goal(&self) -> u32 {
-        let mss_now = bound_to_half_window(self.max_window, self.mss, self.timestamps).max(1);
+        let mss_now = self.mss_now().max(1);
         let limit = bound_to_half_window(self.max_window, SK_GSO_MAX_SIZE, self.timestamps);
         (limit / mss_now).max(1) * mss_now
     }
@@ -218,10 +246,6 @@ impl World {
 
     fn host_of(&self, id: SocketId) -> usize {
         self.sockets[id as usize].host
-    }
-
-    fn us(ms: u64) -> u64 {
-        ms_to_us(ms)
     }
 
     // ===== system calls =====
@@ -360,7 +384,7 @@ impl World {
         self.init_sender(id, iss, mtu);
         self.set_state(id, State::SynSent, "connect() sends a SYN");
         self.send_syn(id, false, false);
-        let rto = Self::us(self.settings(id).rto_initial_ms);
+        let rto = ms_to_us(self.settings(id).rto_initial_ms);
         self.sockets[id as usize].tcb.rto_us = rto;
         self.arm_timer(id, TimerKind::Retransmit, self.now + rto);
         if self.sockets[id as usize].nonblocking {
@@ -593,7 +617,7 @@ impl World {
             SockOpt::KeepAlive(on) => {
                 socket.keepalive = on;
                 if on && socket.state == State::Established {
-                    let idle = Self::us(self.settings(id).keepalive_time_ms);
+                    let idle = ms_to_us(self.settings(id).keepalive_time_ms);
                     self.arm_timer(id, TimerKind::Keepalive, self.now + idle);
                 } else if !on {
                     self.cancel_timer(id, TimerKind::Keepalive);
@@ -677,7 +701,7 @@ impl World {
     fn orphan_fin_wait2(&mut self, id: SocketId) {
         let socket = &self.sockets[id as usize];
         if socket.refs == 0 && socket.state == State::FinWait2 && socket.timer(TimerKind::FinWait2).is_none() {
-            let timeout = Self::us(self.settings(id).fin_timeout_ms);
+            let timeout = ms_to_us(self.settings(id).fin_timeout_ms);
             self.arm_timer(id, TimerKind::FinWait2, self.now + timeout);
         }
     }
@@ -1070,10 +1094,7 @@ impl World {
     /// (`tcp_send_loss_probe()` calls it with `push_one` = 2 and `TCP_NAGLE_OFF`). Returns
     /// whether it sent anything.
     fn write_xmit(&mut self, id: SocketId, loss_probe: bool) -> bool {
-        if !matches!(
-            self.sockets[id as usize].state,
-            State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
-        ) {
+        if !may_transmit(self.sockets[id as usize].state) {
             return false;
         }
         let mut sent_new = false;
@@ -1082,14 +1103,13 @@ impl World {
         let mut packet_quota = 1;
         loop {
             let now = self.now;
-            let delack = Self::us(self.settings(id).delack_ms);
+            let delack = ms_to_us(self.settings(id).delack_ms);
             let socket = &self.sockets[id as usize];
             let tcb = &socket.tcb;
-            let unsent = tcb.write_seq.wrapping_sub(tcb.snd_nxt) as i32;
+            let (unsent, fin_unsent) = (tcb.unsent(), tcb.fin_unsent());
             let in_flight = socket.in_flight();
-            let fin_unsent = tcb.fin_queued && seq_le(tcb.snd_nxt, tcb.write_seq);
             // Linux's mss_now: our MSS toward the peer, at most half its largest window.
-            let mss_now = bound_to_half_window(tcb.max_window, tcb.mss, tcb.timestamps);
+            let mss_now = tcb.mss_now();
             if unsent > 0 {
                 let unsent = unsent as u32;
                 let room = tcb.snd_wnd.saturating_sub(in_flight);
@@ -1098,7 +1118,7 @@ impl World {
                 let len = unsent.min(mss_now).min(room).min(cwnd_room);
                 if len == 0 {
                     if room == 0 && in_flight == 0 {
-                        let backoff = tcb.rto_us.max(Self::us(self.settings(id).rto_min_ms));
+                        let backoff = tcb.rto_us.max(ms_to_us(self.settings(id).rto_min_ms));
                         self.ensure_timer(id, TimerKind::Persist, now + backoff);
                     }
                     break;
@@ -1210,7 +1230,7 @@ impl World {
         let cwnd = (tcb.cwnd / tcb.mss.max(1)).max(1);
         let in_flight = tcb.unacked_segments.len() as u32;
         let cwnd_quota = (cwnd / 2).max(1).min(cwnd.saturating_sub(in_flight)).max(1);
-        let mss_now = bound_to_half_window(tcb.max_window, tcb.mss, tcb.timestamps).max(1);
+        let mss_now = tcb.mss_now().max(1);
         let skb_segments = (tcb.size_goal() / mss_now).max(1);
         cwnd_quota.min(tso_autosize(tcb, mss_now)).min(skb_segments)
     }
@@ -1367,7 +1387,7 @@ impl World {
         self.set_state(child, State::SynRecv, "a SYN reached the listener: the new connection waits in its SYN queue");
         self.queues_changed(listener);
         self.send_syn(child, true, false);
-        let rto = Self::us(self.settings(child).rto_initial_ms);
+        let rto = ms_to_us(self.settings(child).rto_initial_ms);
         self.arm_timer(child, TimerKind::Retransmit, self.now + rto);
     }
 
@@ -1488,7 +1508,7 @@ impl World {
 
     fn start_keepalive(&mut self, id: SocketId) {
         if self.sockets[id as usize].keepalive {
-            let idle = Self::us(self.settings(id).keepalive_time_ms);
+            let idle = ms_to_us(self.settings(id).keepalive_time_ms);
             self.arm_timer(id, TimerKind::Keepalive, self.now + idle);
         }
     }
@@ -1496,7 +1516,7 @@ impl World {
     /// A segment for a TIME_WAIT socket, handled as Linux's `tcp_timewait_state_process()`.
     fn time_wait_input(&mut self, id: SocketId, wire: &Wire) {
         let rcv_nxt = self.sockets[id as usize].tcb.rcv_nxt;
-        let two_msl = Self::us(self.settings(id).msl_ms) * 2;
+        let two_msl = two_msl_us(self.settings(id));
         if wire.seq == rcv_nxt && (wire.seq_len() == 0 || wire.flags.rst) {
             // Exactly at rcv_nxt only an RST or a bare ACK can come: the RST ends TIME_WAIT
             // (tcp_rfc1337 = 0, Linux's default), the ACK restarts it, neither is answered.
@@ -1670,7 +1690,7 @@ impl World {
             AckNeed::Now => self.send_ack(id),
             AckNeed::Delayed => {
                 self.sockets[id as usize].tcb.ack_pending = true;
-                let delay = Self::us(self.settings(id).delack_ms);
+                let delay = ms_to_us(self.settings(id).delack_ms);
                 self.ensure_timer(id, TimerKind::DelayedAck, self.now + delay);
             }
             AckNeed::Quick | AckNeed::None => {}
@@ -1745,10 +1765,8 @@ impl World {
             if tcb.dupacks == 3 {
                 self.fast_retransmit(id);
             }
-            self.process_tlp_ack(id, wire, false);
-        } else {
-            self.process_tlp_ack(id, wire, false);
         }
+        self.process_tlp_ack(id, wire, false);
         let tcb = &mut self.sockets[id as usize].tcb;
         if had_outstanding {
             // tcp_ack() ends in tcp_cong_control(), which sets the pacing rate from the
@@ -1828,8 +1846,14 @@ impl World {
         tcb.snd_cwnd_cnt = 0;
         self.retransmit_head(id);
         // tcp_xmit_retransmit_queue(): retransmitting the head resets the one transmission
-        // timer to the RTO from now (tcp_reset_xmit_timer(ICSK_TIME_RETRANS, icsk_rto)), so a
-        // loss probe that was pending is gone; none is scheduled again until recovery ends.
+        // timer to the RTO from now, so a loss probe that was pending is gone; none is
+        // scheduled again until recovery ends.
+        self.reset_rto_timer(id);
+    }
+
+    /// `tcp_reset_xmit_timer(ICSK_TIME_RETRANS, icsk_rto)`: the one transmission timer becomes
+    /// the retransmission timer, due one RTO from now, replacing a pending loss probe.
+    fn reset_rto_timer(&mut self, id: SocketId) {
         self.cancel_timer(id, TimerKind::LossProbe);
         let rto = self.sockets[id as usize].tcb.rto_us;
         self.arm_timer(id, TimerKind::Retransmit, self.now + rto);
@@ -1839,7 +1863,7 @@ impl World {
     fn retransmit_head(&mut self, id: SocketId) {
         let tcb = &self.sockets[id as usize].tcb;
         let seq = tcb.snd_una;
-        let mss_now = bound_to_half_window(tcb.max_window, tcb.mss, tcb.timestamps);
+        let mss_now = tcb.mss_now();
         let len = (tcb.send_buf.len() as u32).min(mss_now).min(tcb.snd_max.wrapping_sub(seq));
         let payload = copy_range(&tcb.send_buf, 0, len as usize);
         let end = seq.wrapping_add(len);
@@ -2215,14 +2239,7 @@ impl World {
         let socket = &self.sockets[id as usize];
         let tcb = &socket.tcb;
         let packets_out = tcb.unacked_segments.len();
-        if !tcb.sack_ok
-            || packets_out == 0
-            || tcb.recovery_until.is_some()
-            || !matches!(
-                socket.state,
-                State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
-            )
-        {
+        if !tcb.sack_ok || packets_out == 0 || tcb.recovery_until.is_some() || !may_transmit(socket.state) {
             return false;
         }
         let mut timeout = match tcb.srtt_us {
@@ -2296,9 +2313,8 @@ impl World {
             return;
         }
         let tcb = &socket.tcb;
-        let mss_now = bound_to_half_window(tcb.max_window, tcb.mss, tcb.timestamps);
-        let unsent = tcb.write_seq.wrapping_sub(tcb.snd_nxt) as i32;
-        let fin_unsent = tcb.fin_queued && seq_le(tcb.snd_nxt, tcb.write_seq);
+        let mss_now = tcb.mss_now();
+        let (unsent, fin_unsent) = (tcb.unsent(), tcb.fin_unsent());
         // tcp_snd_wnd_test(): the next new segment must fit the peer's window.
         let fits = if unsent > 0 {
             (unsent as u32).min(mss_now) <= tcb.snd_wnd.saturating_sub(socket.in_flight())
@@ -2320,9 +2336,7 @@ impl World {
         let tcb = &mut self.sockets[id as usize].tcb;
         tcb.tlp_high_seq = Some(tcb.snd_max);
         // The probe resets the timer's owner, so the retransmission timeout restarts from now.
-        self.cancel_timer(id, TimerKind::LossProbe);
-        let rto = self.sockets[id as usize].tcb.rto_us;
-        self.arm_timer(id, TimerKind::Retransmit, self.now + rto);
+        self.reset_rto_timer(id);
     }
 
     /// Sends the last unacknowledged segment again, as it was first sent (data and PSH, or

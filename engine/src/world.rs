@@ -461,7 +461,7 @@ impl World {
                     self.cancel_timer(id, kind);
                 }
                 let host = self.sockets[id as usize].host;
-                let two_msl = self.hosts[host].tcp.msl_ms.saturating_mul(2_000);
+                let two_msl = crate::tcp::two_msl_us(&self.hosts[host].tcp);
                 self.arm_timer(id, TimerKind::TimeWait, self.now + two_msl);
             }
             State::Closed => {
