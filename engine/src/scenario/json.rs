@@ -41,6 +41,11 @@ pub(crate) enum Number {
 }
 
 impl Number {
+    /// A float whose text `Parser::number` fills in once the whole number has been read.
+    fn float(value: f64) -> Number {
+        Number::F64(value, Box::default())
+    }
+
     /// serde_json's `Number::as_u64`.
     pub fn as_u64(&self) -> Option<u64> {
         match *self {
@@ -149,7 +154,7 @@ pub(crate) struct Document {
 /// Reads the first JSON value of `text`; whatever follows it is ignored, as the streaming parse
 /// that this replaces ignored it.
 pub(crate) fn parse(text: &str) -> Document {
-    let mut parser = Parser { text, bytes: text.as_bytes(), pos: 0, depth: 0, error: None };
+    let mut parser = Parser { text, pos: 0, depth: 0, error: None };
     let root = parser.value();
     let syntax_error = parser.error.map(|(code, at)| {
         let (line, column) = line_column(text, at);
@@ -172,7 +177,6 @@ pub(crate) fn line_column(text: &str, at: usize) -> (usize, usize) {
 
 struct Parser<'t> {
     text: &'t str,
-    bytes: &'t [u8],
     pos: usize,
     depth: usize,
     /// The first syntax error and the offset serde_json reports it at; reading stops there.
@@ -190,7 +194,7 @@ where
 
 impl Parser<'_> {
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
+        self.text.as_bytes().get(self.pos).copied()
     }
 
     /// The next byte, consumed.
@@ -269,7 +273,7 @@ impl Parser<'_> {
     }
 
     fn integer(&mut self, positive: bool) -> Option<Number> {
-        let float = |value| Number::F64(value, Box::default());
+        let float = Number::float;
         match self.next() {
             None => self.fail_here(Syntax::EofWhileParsingValue),
             Some(b'0') => {
@@ -299,7 +303,7 @@ impl Parser<'_> {
     /// serde_json's `parse_number`: a fraction or exponent makes a float; otherwise a positive
     /// integer is a `u64`, and a negative one an `i64` unless it is `-0` or below `i64::MIN`.
     fn after_integer(&mut self, positive: bool, significand: u64) -> Option<Number> {
-        let float = |value| Number::F64(value, Box::default());
+        let float = Number::float;
         match self.peek() {
             Some(b'.') => self.decimal(positive, significand, 0).map(float),
             Some(b'e' | b'E') => self.exponent(positive, significand, 0).map(float),
@@ -532,8 +536,8 @@ impl Parser<'_> {
 
     /// serde_json's `decode_hex_escape`: four hex digits.
     fn hex_escape(&mut self) -> Option<u32> {
-        let Some(digits) = self.bytes.get(self.pos..self.pos + 4) else {
-            self.pos = self.bytes.len();
+        let Some(digits) = self.text.as_bytes().get(self.pos..self.pos + 4) else {
+            self.pos = self.text.len();
             return self.fail_here(Syntax::EofWhileParsingString);
         };
         self.pos += 4;

@@ -514,12 +514,8 @@ impl Reader<'_> {
             let field_path = json::join(path, &member.key);
             if tag_key(&member.key, member.key_end, &kind)? {
                 let value = &member.value;
-                let Kind::Str(name) = &value.kind else {
-                    return Err(self.invalid_type(stream, value, &field_path, "variant identifier"));
-                };
-                let Some(index) = KINDS.iter().position(|known| known == name) else {
-                    return Err(self.error(stream, &field_path, value.end, Fail::unknown_variant(name, KINDS)));
-                };
+                let index = value::variant_identifier(value, KINDS)
+                    .map_err(|fail| self.place(stream, value, &field_path, fail))?;
                 kind = Some(index);
             } else if json::broken_path(&member.value, &field_path).is_some() {
                 return Err(self.syntax(&member.value, &field_path));
