@@ -12,6 +12,13 @@ use serde_json::Value;
 use sockscope_engine::scenario::{validate, Scenario};
 use sockscope_engine::{builtin, parse_scenario, ScenarioError};
 
+/// A scenario with one host and one process running `steps` (JSON text of its step list).
+fn steps(steps: &str) -> String {
+    format!(
+        r#"{{"hosts":[{{"name":"a","addr":"10.0.0.1"}}],"processes":[{{"name":"p","host":"a","steps":[{steps}]}}]}}"#
+    )
+}
+
 fn old(text: &str) -> Result<Scenario, ScenarioError> {
     let de = &mut serde_json::Deserializer::from_str(text);
     let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|err| {
@@ -190,11 +197,6 @@ fn derive_and_reader_agree() {
 /// A text for each syntax error the reader words itself, as in `scenario_errors.rs`, so that
 /// their wording, position and path are checked against serde_json too.
 fn syntax_probes() -> Vec<String> {
-    let steps = |steps: &str| {
-        format!(
-            r#"{{"hosts":[{{"name":"a","addr":"10.0.0.1"}}],"processes":[{{"name":"p","host":"a","steps":[{steps}]}}]}}"#
-        )
-    };
     let mut texts: Vec<String> = [
         "",
         "{",
@@ -239,11 +241,6 @@ fn syntax_probes() -> Vec<String> {
 /// Floats where an error shows the number: the plain ones read the same on both sides, the
 /// others only differ in how the float is written.
 fn float_probes() -> Vec<String> {
-    let steps = |steps: &str| {
-        format!(
-            r#"{{"hosts":[{{"name":"a","addr":"10.0.0.1"}}],"processes":[{{"name":"p","host":"a","steps":[{steps}]}}]}}"#
-        )
-    };
     let mut texts = Vec::new();
     for number in ["1.5", "2.0", "-2.25", "1e3", "-0", "2.50", "1E-7", "18446744073709551616", "0.1", "1e300"] {
         texts.push(format!(r#"{{"seed":{number}}}"#));
