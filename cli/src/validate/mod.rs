@@ -239,7 +239,9 @@ pub fn prepare(scenario: &Scenario, facts: &KernelFacts) -> Prepared {
     let mut horizon = engine_horizon(&run.trace);
     let mut shortened = None;
     if horizon > MAX_REAL_RUN_US {
-        let Some((short, _, short_run)) = profile::shorten_retransmissions(&profiled, &run, MAX_REAL_RUN_US) else {
+        let Some((short, _, short_run, short_horizon)) =
+            profile::shorten_retransmissions(&profiled, &run, horizon, MAX_REAL_RUN_US)
+        else {
             return Err(format!(
                 "its last call returns {:.1} s into the run; a real run that long would make CI too slow \
                  (the limit is {} s)",
@@ -247,8 +249,7 @@ pub fn prepare(scenario: &Scenario, facts: &KernelFacts) -> Prepared {
                 MAX_REAL_RUN_US / 1_000_000
             ));
         };
-        horizon = engine_horizon(&short_run.trace);
-        (run, shortened) = (short_run, Some(short));
+        (run, horizon, shortened) = (short_run, short_horizon, Some(short));
     }
     if let Some(reason) = profile::racing_threads(&run.trace) {
         return Err(reason);

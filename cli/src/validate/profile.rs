@@ -82,8 +82,9 @@ impl Shortened {
 pub fn shorten_retransmissions(
     profiled: &Scenario,
     run: &sockscope_engine::Run,
+    horizon_us: u64,
     limit_us: u64,
-) -> Option<(Shortened, Scenario, sockscope_engine::Run)> {
+) -> Option<(Shortened, Scenario, sockscope_engine::Run, u64)> {
     let scenario_retries2 = profiled.hosts.first()?.tcp.retries2;
     if scenario_retries2 < 2 || profiled.hosts.iter().any(|host| host.tcp.retries2 != scenario_retries2) {
         return None;
@@ -102,9 +103,9 @@ pub fn shorten_retransmissions(
     if shortest > limit_us {
         return None;
     }
-    let (retries2, shorter, shorter_run) =
+    let (retries2, shorter, shorter_run, shorter_horizon) =
         (1..scenario_retries2).rev().find_map(|retries2| match with_retries2(retries2) {
-            Some((shorter, run, horizon)) if horizon <= limit_us => Some((retries2, shorter, run)),
+            Some((shorter, run, horizon)) if horizon <= limit_us => Some((retries2, shorter, run, horizon)),
             _ => None,
         })?;
     let sent = |trace: &sockscope_engine::Trace| -> Vec<(u64, sockscope_engine::trace::Segment)> {
@@ -125,9 +126,8 @@ pub fn shorten_retransmissions(
     if !original.starts_with(&shortened) {
         return None;
     }
-    let shortened =
-        Shortened { retries2, scenario_retries2, scenario_horizon_us: super::compare::engine_horizon(&run.trace) };
-    Some((shortened, shorter, shorter_run))
+    let shortened = Shortened { retries2, scenario_retries2, scenario_horizon_us: horizon_us };
+    Some((shortened, shorter, shorter_run, shorter_horizon))
 }
 
 /// What the validator learned about the running kernel before comparing.
@@ -675,14 +675,13 @@ mod tests {
         let crash = sockscope_engine::builtin::get("peer-crash").expect("peer-crash is built in");
         let (profiled, run, horizon) = profiled_run(&crash);
         assert!(horizon > MAX_REAL_RUN_US, "peer-crash's own run ends at {horizon} us");
-        let (short, shorter, short_run) =
-            shorten_retransmissions(&profiled, &run, MAX_REAL_RUN_US).expect("peer-crash can be shortened");
+        let (short, shorter, short_run, short_horizon) =
+            shorten_retransmissions(&profiled, &run, horizon, MAX_REAL_RUN_US).expect("peer-crash can be shortened");
         // Linux gives up once (2^(n+1) - 1) * 200 ms have passed since the first
         // retransmission: 102.2 s for 8, 204.6 s for 9, which is past the limit.
         assert_eq!(short.retries2, 8, "{short:?}");
         assert_eq!((short.scenario_retries2, short.scenario_horizon_us), (15, horizon));
         assert!(shorter.hosts.iter().all(|host| host.tcp.retries2 == 8));
-        let short_horizon = crate::validate::compare::engine_horizon(&short_run.trace);
         assert!(short_horizon <= MAX_REAL_RUN_US, "{short_horizon}");
         // One more would not fit, so 8 is the largest that does.
         let mut longer = shorter.clone();
@@ -706,7 +705,7 @@ mod tests {
             )
         );
         // Under a limit that even tcp_retries2 = 1 cannot meet there is nothing to check.
-        assert_eq!(shorten_retransmissions(&profiled, &run, 1_000_000).map(|found| found.0), None);
+        assert_eq!(shorten_retransmissions(&profiled, &run, horizon, 1_000_000).map(|found| found.0), None);
     }
 
     #[test]
@@ -717,11 +716,11 @@ mod tests {
         client.steps.last_mut().expect("steps").at_ms = Some(200_000.0);
         let (profiled, run, horizon) = profiled_run(&late);
         assert!(horizon > MAX_REAL_RUN_US, "{horizon}");
-        assert_eq!(shorten_retransmissions(&profiled, &run, MAX_REAL_RUN_US).map(|found| found.0), None);
+        assert_eq!(shorten_retransmissions(&profiled, &run, horizon, MAX_REAL_RUN_US).map(|found| found.0), None);
         // Hosts that disagree on tcp_retries2 cannot share one namespace's value.
         let crash = sockscope_engine::builtin::get("peer-crash").expect("peer-crash is built in");
-        let (mut profiled, run, _) = profiled_run(&crash);
+        let (mut profiled, run, horizon) = profiled_run(&crash);
         profiled.hosts[1].tcp.retries2 = 14;
-        assert_eq!(shorten_retransmissions(&profiled, &run, MAX_REAL_RUN_US).map(|found| found.0), None);
+        assert_eq!(shorten_retransmissions(&profiled, &run, horizon, MAX_REAL_RUN_US).map(|found| found.0), None);
     }
 }
