@@ -44,6 +44,18 @@ fn remote_syn() -> Seg {
     Seg { flags: Flags::SYN, seq: REMOTE_ISS, win: 64_240, options: remote_syn_options(), ..Seg::default() }
 }
 
+/// The remote server's SYN+ACK to our SYN (seq REMOTE_ISS, ack LOCAL_ISS+1).
+fn remote_syn_ack() -> Seg {
+    Seg {
+        flags: Flags::SYN_ACK,
+        seq: REMOTE_ISS,
+        ack: LOCAL_ISS + 1,
+        win: 64_240,
+        options: remote_syn_options(),
+        ..Seg::default()
+    }
+}
+
 /// A segment from the remote end of an established connection: `seq`/`ack` given in
 /// offsets from the two ISNs plus one (the first byte after each SYN).
 fn remote(flags: Flags, seq_off: u32, ack_off: u32) -> Seg {
@@ -127,16 +139,17 @@ fn socket_established() -> (Harness, SocketId) {
 }
 
 fn socket_established_with(tcp: TcpSettings) -> (Harness, SocketId) {
+    socket_established_after(tcp, 2 * LATENCY_US)
+}
+
+/// An established connection whose handshake took `rtt_us` (the injected SYN+ACK travels the
+/// harness link's latency on top of the wait); the peer agrees to SACK if `tcp` offers it.
+fn socket_established_after(tcp: TcpSettings, rtt_us: u64) -> (Harness, SocketId) {
+    let sack = tcp.sack;
     let (mut h, id) = socket_syn_sent_with(tcp);
-    h.advance(LATENCY_US);
-    h.inject(Seg {
-        flags: Flags::SYN_ACK,
-        seq: REMOTE_ISS,
-        ack: LOCAL_ISS + 1,
-        win: 64_240,
-        options: remote_syn_options(),
-        ..Seg::default()
-    });
+    h.advance(rtt_us - LATENCY_US);
+    let syn_ack = remote_syn_ack();
+    h.inject(Seg { options: TcpOptions { sack_ok: sack, ..syn_ack.options }, ..syn_ack });
     assert_eq!(h.state(id), State::Established);
     assert_eq!(h.connect_result(id), Ret::Value(0));
     h.take_sent();
@@ -341,14 +354,7 @@ fn test_syn_sent_syn_carries_options() {
 fn test_syn_sent_syn_ack() {
     let (mut h, id) = socket_syn_sent();
     h.advance(LATENCY_US);
-    h.inject(Seg {
-        flags: Flags::SYN_ACK,
-        seq: REMOTE_ISS,
-        ack: LOCAL_ISS + 1,
-        win: 64_240,
-        options: remote_syn_options(),
-        ..Seg::default()
-    });
+    h.inject(remote_syn_ack());
     assert_eq!(h.state(id), State::Established);
     let ack = only(h.take_sent());
     assert_segment(&ack, Flags::ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
@@ -434,14 +440,7 @@ fn test_syn_sent_syn_simultaneous_open() {
     assert_eq!(h.state(id), State::SynRecv);
     let synack = only(h.take_sent());
     assert_segment(&synack, Flags::SYN_ACK, LOCAL_ISS, REMOTE_ISS + 1);
-    h.inject(Seg {
-        flags: Flags::SYN_ACK,
-        seq: REMOTE_ISS,
-        ack: LOCAL_ISS + 1,
-        win: 64_240,
-        options: remote_syn_options(),
-        ..Seg::default()
-    });
+    h.inject(remote_syn_ack());
     assert_eq!(h.state(id), State::Established);
     assert!(h.take_sent().is_empty(), "both ends are synchronized: nothing more to say");
     assert_eq!(h.connect_result(id), Ret::Value(0));
@@ -739,19 +738,8 @@ const JIFFY_US: u64 = 4_000;
 /// apply (`tcp_schedule_loss_probe()` requires `tcp_is_sack()`). Its one RTT sample is the
 /// harness's 2 ms round trip.
 fn socket_established_sack() -> (Harness, SocketId) {
-    let (mut h, id) = socket_syn_sent_with(TcpSettings { sack: true, ..Harness::linux_settings() });
-    h.advance(LATENCY_US);
-    h.inject(Seg {
-        flags: Flags::SYN_ACK,
-        seq: REMOTE_ISS,
-        ack: LOCAL_ISS + 1,
-        win: 64_240,
-        options: TcpOptions { sack_ok: true, ..remote_syn_options() },
-        ..Seg::default()
-    });
-    assert_eq!(h.state(id), State::Established);
+    let (h, id) = socket_established_with(TcpSettings { sack: true, ..Harness::linux_settings() });
     assert!(h.sock(id).tcb.sack_ok);
-    h.take_sent();
     (h, id)
 }
 
@@ -969,18 +957,7 @@ fn test_established_tso_packets_end_with_psh() {
 /// second segment of the flight (`__tcp_transmit_skb()`).
 #[test]
 fn test_established_tso_packets_at_20_ms_hold_two_segments() {
-    let (mut h, id) = socket_syn_sent();
-    // The injected SYN+ACK takes the harness link's 1 ms on top.
-    h.advance(20_000 - LATENCY_US);
-    h.inject(Seg {
-        flags: Flags::SYN_ACK,
-        seq: REMOTE_ISS,
-        ack: LOCAL_ISS + 1,
-        win: 64_240,
-        options: remote_syn_options(),
-        ..Seg::default()
-    });
-    assert_eq!(h.state(id), State::Established);
+    let (mut h, id) = socket_established_after(Harness::linux_settings(), 20_000);
     let tcb = &h.sock(id).tcb;
     assert_eq!((tcb.srtt_us, tcb.min_rtt_us), (Some(20_000), Some(20_000)));
     assert_eq!(tcb.pacing_rate, Some(1460 * 10 * 2 * 1_000_000 / 20_000));
