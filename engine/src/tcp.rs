@@ -220,11 +220,16 @@ fn append_range(queue: &std::collections::VecDeque<u8>, start: usize, len: usize
 struct Outgoing {
     flags: Flags,
     seq: u32,
-    /// Where it ends in sequence space, a FIN counting one.
-    end: u32,
     payload: Vec<u8>,
     retransmission: bool,
     why: Option<&'static str>,
+}
+
+impl Outgoing {
+    /// Where it ends in sequence space, a FIN counting one.
+    fn end(&self) -> u32 {
+        self.seq.wrapping_add(self.payload.len() as u32).wrapping_add(u32::from(self.flags.fin))
+    }
 }
 
 /// What the receiver owes the sender after a segment.
@@ -968,33 +973,13 @@ impl World {
         options: TcpOptions,
         retransmission: bool,
     ) {
-        self.send_segment_with(id, flags, seq, payload, options, retransmission, None);
+        self.send_outgoing(id, Outgoing { flags, seq, payload, retransmission, why: None }, options);
     }
 
-    /// A data or FIN segment, with `why` it was sent when that is not the ordinary flow.
-    fn send_segment_why(
-        &mut self,
-        id: SocketId,
-        flags: Flags,
-        seq: u32,
-        payload: Vec<u8>,
-        retransmission: bool,
-        why: Option<&'static str>,
-    ) {
-        self.send_segment_with(id, flags, seq, payload, TcpOptions::default(), retransmission, why);
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn send_segment_with(
-        &mut self,
-        id: SocketId,
-        flags: Flags,
-        seq: u32,
-        payload: Vec<u8>,
-        mut options: TcpOptions,
-        retransmission: bool,
-        why: Option<&'static str>,
-    ) {
+    /// Transmits `segment` with `options` (the timestamp is added here), as
+    /// [`World::send_segment`] describes; its `why` goes into the trace.
+    fn send_outgoing(&mut self, id: SocketId, segment: Outgoing, mut options: TcpOptions) {
+        let Outgoing { flags, seq, payload, retransmission, why } = segment;
         let win = if flags.syn { self.syn_window(id, flags.ack) } else { self.select_window(id) };
         let host = self.host_of(id);
         let offer_ts = flags.syn && !flags.ack && self.hosts[host].tcp.timestamps;
@@ -1167,14 +1152,8 @@ impl World {
                     // ("pingpong") mode, so ACKs will ride on replies (tcp_event_data_sent()).
                     tcb.pingpong = true;
                 }
-                let segment = Outgoing {
-                    flags,
-                    seq,
-                    end: self.sockets[id as usize].tcb.snd_nxt,
-                    payload,
-                    retransmission,
-                    why: loss_probe.then_some(LOSS_PROBE_REASON),
-                };
+                let segment =
+                    Outgoing { flags, seq, payload, retransmission, why: loss_probe.then_some(LOSS_PROBE_REASON) };
                 if retransmission || loss_probe {
                     sent_new |= self.transmit_packet(id, &mut packet);
                     sent_new |= self.transmit_packet(id, &mut vec![segment]);
@@ -1200,11 +1179,14 @@ impl World {
                 let seq = tcb.snd_nxt;
                 let retransmission = seq_lt(seq, tcb.snd_max);
                 self.sockets[id as usize].tcb.snd_nxt = seq.wrapping_add(1);
-                let flags = Flags { fin: true, ack: true, ..Flags::default() };
-                let why = loss_probe.then_some(LOSS_PROBE_REASON);
-                sent_new |= self.record_transmission(id, seq, seq.wrapping_add(1));
-                self.send_segment_why(id, flags, seq, Vec::new(), retransmission, why);
-                self.retransmit_timer_after_send(id);
+                let fin = Outgoing {
+                    flags: Flags { fin: true, ack: true, ..Flags::default() },
+                    seq,
+                    payload: Vec::new(),
+                    retransmission,
+                    why: loss_probe.then_some(LOSS_PROBE_REASON),
+                };
+                sent_new |= self.transmit_packet(id, &mut vec![fin]);
             }
             break;
         }
@@ -1248,8 +1230,8 @@ impl World {
         }
         let mut sent_new = false;
         for segment in packet.drain(..) {
-            sent_new |= self.record_transmission(id, segment.seq, segment.end);
-            self.send_segment_why(id, segment.flags, segment.seq, segment.payload, segment.retransmission, segment.why);
+            sent_new |= self.record_transmission(id, segment.seq, segment.end());
+            self.send_outgoing(id, segment, TcpOptions::default());
             self.retransmit_timer_after_send(id);
         }
         sent_new
@@ -2361,7 +2343,8 @@ impl World {
         let flags = Flags { ack: true, psh, fin: with_fin, ..Flags::default() };
         self.sockets[id as usize].tcb.rtt_probe = None;
         self.record_transmission(id, start, end);
-        self.send_segment_why(id, flags, start, payload, true, Some(LOSS_PROBE_REASON));
+        let probe = Outgoing { flags, seq: start, payload, retransmission: true, why: Some(LOSS_PROBE_REASON) };
+        self.send_outgoing(id, probe, TcpOptions::default());
         true
     }
 
