@@ -12,7 +12,7 @@ use crate::errno::Errno;
 use crate::format;
 use crate::rng::Rng;
 use crate::scenario::{Call, Expect, LinkSpec, Scenario, Step, TcpSettings};
-use crate::socket::{timer_slot, Socket};
+use crate::socket::{timer_slot, Socket, TIMER_KINDS};
 use crate::state::State;
 use crate::trace::{
     Event, EventKind, FdAction, Flags, Phase, Pid, ProcessAction, Proto, SocketAction, SocketId, TcpOptions,
@@ -450,32 +450,14 @@ impl World {
         self.emit(kind);
         match to {
             State::TimeWait => {
-                for kind in [
-                    TimerKind::Retransmit,
-                    TimerKind::LossProbe,
-                    TimerKind::DelayedAck,
-                    TimerKind::Persist,
-                    TimerKind::Keepalive,
-                    TimerKind::FinWait2,
-                ] {
-                    self.cancel_timer(id, kind);
-                }
+                // Every timer but TIME_WAIT's own (armed below) and close()'s linger timer.
+                self.cancel_timers(id, &[TimerKind::TimeWait, TimerKind::Linger]);
                 let host = self.sockets[id as usize].host;
                 let two_msl = crate::tcp::two_msl_us(&self.hosts[host].tcp);
                 self.arm_timer(id, TimerKind::TimeWait, self.now + two_msl);
             }
             State::Closed => {
-                for kind in [
-                    TimerKind::Retransmit,
-                    TimerKind::LossProbe,
-                    TimerKind::DelayedAck,
-                    TimerKind::Persist,
-                    TimerKind::Keepalive,
-                    TimerKind::TimeWait,
-                    TimerKind::FinWait2,
-                ] {
-                    self.cancel_timer(id, kind);
-                }
+                self.cancel_timers(id, &[TimerKind::Linger]);
                 self.sockets[id as usize].tcb.send_buf.clear();
                 if self.sockets[id as usize].refs == 0 && self.sockets[id as usize].listener.is_none() {
                     self.free_socket(id);
@@ -547,6 +529,24 @@ impl World {
                 action: TimerAction::Cancelled,
                 deadline_us: deadline,
             });
+        }
+    }
+
+    /// Cancels every running timer of socket `id` except the kinds in `keep`, in one fixed
+    /// order (the order of their cancel events in the trace).
+    pub fn cancel_timers(&mut self, id: SocketId, keep: &[TimerKind]) {
+        const ORDER: [TimerKind; TIMER_KINDS] = [
+            TimerKind::Retransmit,
+            TimerKind::LossProbe,
+            TimerKind::DelayedAck,
+            TimerKind::Persist,
+            TimerKind::Keepalive,
+            TimerKind::TimeWait,
+            TimerKind::FinWait2,
+            TimerKind::Linger,
+        ];
+        for kind in ORDER.into_iter().filter(|kind| !keep.contains(kind)) {
+            self.cancel_timer(id, kind);
         }
     }
 
@@ -910,18 +910,7 @@ impl World {
         if self.sockets[id as usize].freed {
             return;
         }
-        for kind in [
-            TimerKind::Retransmit,
-            TimerKind::LossProbe,
-            TimerKind::DelayedAck,
-            TimerKind::Persist,
-            TimerKind::Keepalive,
-            TimerKind::TimeWait,
-            TimerKind::FinWait2,
-            TimerKind::Linger,
-        ] {
-            self.cancel_timer(id, kind);
-        }
+        self.cancel_timers(id, &[]);
         self.emit_socket(id, SocketAction::Free);
         let socket = &mut self.sockets[id as usize];
         socket.freed = true;
