@@ -3,7 +3,7 @@
 //! Each scenario is a JSON file in `engine/scenarios/`. With the `embedded` feature (on by
 //! default, and what the CLI, the validator and the tests use) the files are compiled in. The
 //! web page turns the feature off: it ships the files beside itself and fetches only the one
-//! it shows, which keeps about 20 KB (gzipped) of scenarios it does not show out of its
+//! it shows, which keeps about 18 KB (gzipped) of scenarios it does not show out of its
 //! download; it knows the names, and draws its picker from a table its build writes (see
 //! `frontend/build.rs`). Names are part of the interface (CLI, `?s=` URLs, tests); the groups
 //! follow `shared/scenario-catalogue.md`.
