@@ -18,9 +18,12 @@ pub mod trace;
 pub mod validation;
 pub mod vecmap;
 
+mod outcome;
 mod rng;
 mod socket;
 mod tcp;
+mod time;
+mod wire;
 mod world;
 
 use std::fmt;

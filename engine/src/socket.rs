@@ -27,20 +27,7 @@ pub(crate) const SKB_OVERHEAD: u32 = 832;
 pub(crate) const TCP_DEFAULT_SCALING_RATIO: u32 = 128;
 
 /// Number of [`TimerKind`] variants; each socket has one deadline slot per kind.
-pub(crate) const TIMER_KINDS: usize = 8;
-
-pub(crate) fn timer_slot(kind: TimerKind) -> usize {
-    match kind {
-        TimerKind::Retransmit => 0,
-        TimerKind::DelayedAck => 1,
-        TimerKind::Persist => 2,
-        TimerKind::Keepalive => 3,
-        TimerKind::TimeWait => 4,
-        TimerKind::FinWait2 => 5,
-        TimerKind::Linger => 6,
-        TimerKind::LossProbe => 7,
-    }
-}
+pub(crate) const TIMER_KINDS: usize = TimerKind::ALL.len();
 
 /// Sequence-space comparisons modulo 2^32 (RFC 793 section 3.3).
 pub(crate) fn seq_lt(a: u32, b: u32) -> bool {
@@ -292,7 +279,7 @@ impl Socket {
     }
 
     pub fn timer(&self, kind: TimerKind) -> Option<u64> {
-        self.timers[timer_slot(kind)]
+        self.timers[kind.slot()]
     }
 
     /// Bytes written and not yet acknowledged (the `ss` Send-Q).

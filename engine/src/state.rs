@@ -103,6 +103,12 @@ impl State {
     pub fn can_send(self) -> bool {
         matches!(self, State::Established | State::CloseWait)
     }
+
+    /// The states in which a socket sends data or a FIN: it has a peer and has not yet sent
+    /// everything it will ever send.
+    pub(crate) fn may_transmit(self) -> bool {
+        matches!(self, State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck)
+    }
 }
 
 impl fmt::Display for State {

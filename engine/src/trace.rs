@@ -213,6 +213,36 @@ pub enum TimerKind {
 }
 
 impl TimerKind {
+    /// Every kind, in the order in which a socket's timers are cancelled together (the order
+    /// of their cancel events in the trace).
+    pub const ALL: [TimerKind; 8] = [
+        TimerKind::Retransmit,
+        TimerKind::LossProbe,
+        TimerKind::DelayedAck,
+        TimerKind::Persist,
+        TimerKind::Keepalive,
+        TimerKind::TimeWait,
+        TimerKind::FinWait2,
+        TimerKind::Linger,
+    ];
+
+    /// Whether this timer only sends probes that a live peer answers without changing
+    /// anything (zero-window and keepalive probes), which the deadlock check looks past.
+    pub fn only_probes(self) -> bool {
+        matches!(self, TimerKind::Persist | TimerKind::Keepalive)
+    }
+
+    /// Whether this timer, when it fires, can still move a connection along and so wake a
+    /// blocked process (the deadlock check waits for these). TIME_WAIT and FIN_WAIT2 timers
+    /// only end sockets that no process waits on.
+    pub fn moves_a_connection(self) -> bool {
+        matches!(self, TimerKind::Retransmit | TimerKind::LossProbe | TimerKind::DelayedAck | TimerKind::Linger)
+    }
+
+    /// The socket's deadline slot for this kind.
+    pub(crate) fn slot(self) -> usize {
+        self as usize
+    }
     pub fn label(self) -> &'static str {
         match self {
             TimerKind::Retransmit => "retransmission",

@@ -12,11 +12,14 @@
 
 use crate::addr::{Ipv4, SockAddr};
 use crate::errno::Errno;
+use crate::outcome::Outcome;
 use crate::scenario::{How, Scenario, TcpSettings};
 use crate::socket::Socket;
 use crate::state::State;
+use crate::tcp::ConnectAttempt;
 use crate::trace::{EventKind, Fate, Flags, Proto, Segment, SocketAction, SocketId, TcpOptions, TimerKind};
-use crate::world::{Outcome, Wire, World};
+use crate::wire::Wire;
+use crate::world::World;
 
 pub(crate) const LOCAL_IP: Ipv4 = Ipv4([10, 0, 0, 1]);
 pub(crate) const REMOTE_IP: Ipv4 = Ipv4([10, 0, 0, 2]);
@@ -39,9 +42,9 @@ pub(crate) enum Ret {
 impl From<Outcome> for Ret {
     fn from(outcome: Outcome) -> Ret {
         match outcome {
-            Outcome::Done(value, _) => Ret::Value(value),
+            Outcome::Done { value, .. } => Ret::Value(value),
             Outcome::Failed(errno) => Ret::Err(errno),
-            Outcome::Block(..) => Ret::Blocked,
+            Outcome::Block { .. } => Ret::Blocked,
         }
     }
 }
@@ -139,13 +142,13 @@ impl Harness {
 
     /// A blocking connect()'s first attempt: it sends the SYN and blocks.
     pub(crate) fn connect(&mut self, id: SocketId, addr: SockAddr) -> Ret {
-        self.world.sys_connect(id, addr, true).into()
+        self.world.sys_connect(id, addr, ConnectAttempt::First).into()
     }
 
     /// What a blocked connect() returns once woken: 0, an error, or still blocked.
     pub(crate) fn connect_result(&mut self, id: SocketId) -> Ret {
         let addr = self.world.sockets[id as usize].peer.unwrap_or_default();
-        self.world.sys_connect(id, addr, false).into()
+        self.world.sys_connect(id, addr, ConnectAttempt::Woken).into()
     }
 
     /// accept(): the connection it returns is held by one descriptor.
@@ -164,11 +167,11 @@ impl Harness {
     }
 
     pub(crate) fn setsockopt(&mut self, id: SocketId, opt: crate::scenario::SockOpt) -> Ret {
-        self.world.sys_setsockopt(id, opt).into()
+        self.world.with_tcp(id, |s, cx| crate::tcp::setsockopt(s, cx, opt)).into()
     }
 
     pub(crate) fn shutdown(&mut self, id: SocketId, how: How) -> Ret {
-        self.world.sys_shutdown(id, how).into()
+        self.world.with_tcp(id, |s, cx| crate::tcp::shutdown(s, cx, how)).into()
     }
 
     /// close() of the socket's only descriptor: the kernel's tcp_close() runs.

@@ -6,12 +6,12 @@
 //! injects one segment or makes one call and checks what the socket sent, which state it
 //! reached and what the calls return. The remote host is always played by the test.
 
-#[path = "world_testing.rs"]
+#[path = "harness.rs"]
 mod harness;
 
 use harness::{Harness, Ret, Seg, Sent, LATENCY_US, LOCAL_EPHEMERAL_PORT, LOCAL_IP, LOCAL_ISS, REMOTE_IP};
 
-use super::retransmission_budget;
+use super::congestion::retransmission_budget;
 use crate::addr::SockAddr;
 use crate::errno::Errno;
 use crate::scenario::{How, SockOpt, TcpSettings};
@@ -19,33 +19,33 @@ use crate::state::State;
 use crate::trace::{Fate, Flags, SocketId, TcpOptions, TimerKind};
 
 /// The remote host's initial sequence number.
-const REMOTE_ISS: u32 = 7_000_000;
+pub(crate) const REMOTE_ISS: u32 = 7_000_000;
 /// The port a listener under test listens on, and the port the remote client uses.
-const SERVER_PORT: u16 = 80;
-const CLIENT_PORT: u16 = 50_000;
+pub(crate) const SERVER_PORT: u16 = 80;
+pub(crate) const CLIENT_PORT: u16 = 50_000;
 /// The remote host's window field after the handshake (scaled by 7: 64256 bytes).
-const REMOTE_WIN: u16 = 502;
+pub(crate) const REMOTE_WIN: u16 = 502;
 /// Linux's delayed-ACK timeout, `TCP_DELACK_MIN`.
-const DELACK_US: u64 = 40_000;
+pub(crate) const DELACK_US: u64 = 40_000;
 /// RTO of a socket whose one RTT sample is the 2 ms round trip of the harness link:
 /// srtt + max(4 * rttvar, rto_min) = 2 ms + 200 ms (`tcp_set_rto()`).
-const RTO_AFTER_HANDSHAKE_US: u64 = 202_000;
-const SECOND: u64 = 1_000_000;
+pub(crate) const RTO_AFTER_HANDSHAKE_US: u64 = 202_000;
+pub(crate) const SECOND: u64 = 1_000_000;
 
-const FIN_ACK: Flags = Flags { fin: true, ack: true, syn: false, rst: false, psh: false };
-const PSH_ACK: Flags = Flags { psh: true, ack: true, syn: false, fin: false, rst: false };
+pub(crate) const FIN_ACK: Flags = Flags { fin: true, ack: true, syn: false, rst: false, psh: false };
+pub(crate) const PSH_ACK: Flags = Flags { psh: true, ack: true, syn: false, fin: false, rst: false };
 
-fn remote_syn_options() -> TcpOptions {
+pub(crate) fn remote_syn_options() -> TcpOptions {
     TcpOptions { mss: Some(1460), wscale: Some(7), ..TcpOptions::default() }
 }
 
 /// The remote client's SYN to the local listener.
-fn remote_syn() -> Seg {
+pub(crate) fn remote_syn() -> Seg {
     Seg { flags: Flags::SYN, seq: REMOTE_ISS, win: 64_240, options: remote_syn_options(), ..Seg::default() }
 }
 
 /// The remote server's SYN+ACK to our SYN (seq REMOTE_ISS, ack LOCAL_ISS+1).
-fn remote_syn_ack() -> Seg {
+pub(crate) fn remote_syn_ack() -> Seg {
     Seg {
         flags: Flags::SYN_ACK,
         seq: REMOTE_ISS,
@@ -58,7 +58,7 @@ fn remote_syn_ack() -> Seg {
 
 /// A segment from the remote end of an established connection: `seq`/`ack` given in
 /// offsets from the two ISNs plus one (the first byte after each SYN).
-fn remote(flags: Flags, seq_off: u32, ack_off: u32) -> Seg {
+pub(crate) fn remote(flags: Flags, seq_off: u32, ack_off: u32) -> Seg {
     Seg {
         flags,
         seq: REMOTE_ISS.wrapping_add(1 + seq_off),
@@ -68,13 +68,13 @@ fn remote(flags: Flags, seq_off: u32, ack_off: u32) -> Seg {
     }
 }
 
-fn remote_data(seq_off: u32, ack_off: u32, payload: &[u8]) -> Seg {
+pub(crate) fn remote_data(seq_off: u32, ack_off: u32, payload: &[u8]) -> Seg {
     Seg { payload: payload.to_vec(), ..remote(PSH_ACK, seq_off, ack_off) }
 }
 
 /// Checks one sent segment's flags, sequence and acknowledgement numbers.
 #[track_caller]
-fn assert_segment(sent: &Sent, flags: Flags, seq: u32, ack: u32) {
+pub(crate) fn assert_segment(sent: &Sent, flags: Flags, seq: u32, ack: u32) {
     assert_eq!(
         (sent.seg.flags, sent.seg.seq, sent.seg.ack),
         (flags, seq, ack),
@@ -85,7 +85,7 @@ fn assert_segment(sent: &Sent, flags: Flags, seq: u32, ack: u32) {
 }
 
 #[track_caller]
-fn only(sent: Vec<Sent>) -> Sent {
+pub(crate) fn only(sent: Vec<Sent>) -> Sent {
     assert_eq!(sent.len(), 1, "expected exactly one segment, got {sent:#?}");
     sent.into_iter().next().expect("one segment")
 }
@@ -93,7 +93,7 @@ fn only(sent: Vec<Sent>) -> Sent {
 // ----- fixtures: one per state -----
 
 /// A listener on *:80 with listen(fd, 1).
-fn socket_listen() -> (Harness, SocketId) {
+pub(crate) fn socket_listen() -> (Harness, SocketId) {
     let mut h = Harness::new(Harness::linux_settings());
     let id = h.socket();
     assert_eq!(h.bind(id, SockAddr::new(crate::addr::Ipv4::UNSPECIFIED, SERVER_PORT)), Ret::Value(0));
@@ -106,11 +106,11 @@ fn socket_listen() -> (Harness, SocketId) {
 }
 
 /// A connecting socket: connect() has sent its SYN (seq LOCAL_ISS) at time 0.
-fn socket_syn_sent() -> (Harness, SocketId) {
+pub(crate) fn socket_syn_sent() -> (Harness, SocketId) {
     socket_syn_sent_with(Harness::linux_settings())
 }
 
-fn socket_syn_sent_with(tcp: TcpSettings) -> (Harness, SocketId) {
+pub(crate) fn socket_syn_sent_with(tcp: TcpSettings) -> (Harness, SocketId) {
     let mut h = Harness::new(tcp);
     let id = h.socket();
     let server = SockAddr::new(REMOTE_IP, SERVER_PORT);
@@ -124,7 +124,7 @@ fn socket_syn_sent_with(tcp: TcpSettings) -> (Harness, SocketId) {
 
 /// A connection the listener made for the remote client's SYN, answered by SYN+ACK
 /// (seq LOCAL_ISS); the returned socket is the child, its listener is `h.sock(child).listener`.
-fn socket_syn_recv() -> (Harness, SocketId) {
+pub(crate) fn socket_syn_recv() -> (Harness, SocketId) {
     let (mut h, listener) = socket_listen();
     h.inject(remote_syn());
     let child = *h.sock(listener).syn_queue.first().expect("the SYN made a child");
@@ -134,17 +134,17 @@ fn socket_syn_recv() -> (Harness, SocketId) {
 }
 
 /// An established connection, opened actively: SYN at 0 ms, SYN+ACK back at 2 ms.
-fn socket_established() -> (Harness, SocketId) {
+pub(crate) fn socket_established() -> (Harness, SocketId) {
     socket_established_with(Harness::linux_settings())
 }
 
-fn socket_established_with(tcp: TcpSettings) -> (Harness, SocketId) {
+pub(crate) fn socket_established_with(tcp: TcpSettings) -> (Harness, SocketId) {
     socket_established_after(tcp, 2 * LATENCY_US)
 }
 
 /// An established connection whose handshake took `rtt_us` (the injected SYN+ACK travels the
 /// harness link's latency on top of the wait); the peer agrees to SACK if `tcp` offers it.
-fn socket_established_after(tcp: TcpSettings, rtt_us: u64) -> (Harness, SocketId) {
+pub(crate) fn socket_established_after(tcp: TcpSettings, rtt_us: u64) -> (Harness, SocketId) {
     let sack = tcp.sack;
     let (mut h, id) = socket_syn_sent_with(tcp);
     h.advance(rtt_us - LATENCY_US);
@@ -157,7 +157,7 @@ fn socket_established_after(tcp: TcpSettings, rtt_us: u64) -> (Harness, SocketId
 }
 
 /// close() on an established connection: FIN (seq LOCAL_ISS+1) sent, not yet acknowledged.
-fn socket_fin_wait_1() -> (Harness, SocketId) {
+pub(crate) fn socket_fin_wait_1() -> (Harness, SocketId) {
     let (mut h, id) = socket_established();
     h.close(id);
     assert_eq!(h.state(id), State::FinWait1);
@@ -166,7 +166,7 @@ fn socket_fin_wait_1() -> (Harness, SocketId) {
 }
 
 /// The orphaned socket's FIN is acknowledged; the peer has not closed yet.
-fn socket_fin_wait_2() -> (Harness, SocketId) {
+pub(crate) fn socket_fin_wait_2() -> (Harness, SocketId) {
     let (mut h, id) = socket_fin_wait_1();
     h.inject(remote(Flags::ACK, 0, 1));
     assert_eq!(h.state(id), State::FinWait2);
@@ -175,7 +175,7 @@ fn socket_fin_wait_2() -> (Harness, SocketId) {
 }
 
 /// The peer closed first; our (delayed) ACK of its FIN has gone out.
-fn socket_close_wait() -> (Harness, SocketId) {
+pub(crate) fn socket_close_wait() -> (Harness, SocketId) {
     let (mut h, id) = socket_established();
     h.inject(remote(FIN_ACK, 0, 0));
     assert_eq!(h.state(id), State::CloseWait);
@@ -185,7 +185,7 @@ fn socket_close_wait() -> (Harness, SocketId) {
 }
 
 /// Both FINs crossed: ours (seq LOCAL_ISS+1) is unacknowledged, theirs is acked.
-fn socket_closing() -> (Harness, SocketId) {
+pub(crate) fn socket_closing() -> (Harness, SocketId) {
     let (mut h, id) = socket_fin_wait_1();
     h.inject(remote(FIN_ACK, 0, 0));
     assert_eq!(h.state(id), State::Closing);
@@ -194,7 +194,7 @@ fn socket_closing() -> (Harness, SocketId) {
 }
 
 /// close() in CLOSE_WAIT: our FIN (seq LOCAL_ISS+1) is out, unacknowledged.
-fn socket_last_ack() -> (Harness, SocketId) {
+pub(crate) fn socket_last_ack() -> (Harness, SocketId) {
     let (mut h, id) = socket_close_wait();
     h.close(id);
     assert_eq!(h.state(id), State::LastAck);
@@ -203,11 +203,11 @@ fn socket_last_ack() -> (Harness, SocketId) {
 }
 
 /// The active closer after the peer's FIN: our last ACK is out.
-fn socket_time_wait() -> (Harness, SocketId) {
+pub(crate) fn socket_time_wait() -> (Harness, SocketId) {
     socket_time_wait_with(Harness::linux_settings())
 }
 
-fn socket_time_wait_with(tcp: TcpSettings) -> (Harness, SocketId) {
+pub(crate) fn socket_time_wait_with(tcp: TcpSettings) -> (Harness, SocketId) {
     let (mut h, id) = socket_established_with(tcp);
     h.close(id);
     h.inject(remote(Flags::ACK, 0, 1));
@@ -218,7 +218,7 @@ fn socket_time_wait_with(tcp: TcpSettings) -> (Harness, SocketId) {
 }
 
 /// A socket bound to 10.0.0.1:80 that does not listen: port 80 is closed to TCP.
-fn socket_closed() -> (Harness, SocketId) {
+pub(crate) fn socket_closed() -> (Harness, SocketId) {
     let mut h = Harness::new(Harness::linux_settings());
     let id = h.socket();
     assert_eq!(h.bind(id, SockAddr::new(LOCAL_IP, SERVER_PORT)), Ret::Value(0));
@@ -233,7 +233,7 @@ fn socket_closed() -> (Harness, SocketId) {
 /// RFC 9293 3.10.7.2 and Linux `tcp_conn_request()`: a SYN makes a SYN_RECV request in
 /// the listener's SYN queue, answered by a SYN+ACK with our MSS and window scale.
 #[test]
-fn test_listen_syn_creates_syn_recv_child() {
+pub(crate) fn test_listen_syn_creates_syn_recv_child() {
     let (mut h, listener) = socket_listen();
     h.inject(remote_syn());
     let queue = h.sock(listener).syn_queue.clone();
@@ -254,7 +254,7 @@ fn test_listen_syn_creates_syn_recv_child() {
 /// window on a SYN or SYN+ACK is the receive space rounded down to a multiple of the MSS,
 /// 64240 = 44 * 1460 on Ethernet (65495 and 65483 on lo, see linux-tcp-facts.md).
 #[test]
-fn test_listen_syn_ack_window_is_a_multiple_of_mss() {
+pub(crate) fn test_listen_syn_ack_window_is_a_multiple_of_mss() {
     let (mut h, _) = socket_listen();
     h.inject(remote_syn());
     let synack = only(h.take_sent());
@@ -266,7 +266,7 @@ fn test_listen_syn_ack_window_is_a_multiple_of_mss() {
 /// RFC 7323 1.3: window scaling is used only when both SYNs carry the option, so a SYN
 /// without it gets a SYN+ACK without it.
 #[test]
-fn test_listen_syn_without_wscale_gets_no_wscale() {
+pub(crate) fn test_listen_syn_without_wscale_gets_no_wscale() {
     let (mut h, _) = socket_listen();
     h.inject(Seg { options: TcpOptions { mss: Some(1460), ..TcpOptions::default() }, ..remote_syn() });
     let synack = only(h.take_sent());
@@ -277,7 +277,7 @@ fn test_listen_syn_without_wscale_gets_no_wscale() {
 /// RFC 9293 3.10.7.2 ("any acknowledgment is bad if it arrives on a connection still in
 /// the LISTEN state") and `tcp_v4_send_reset()`: an ACK draws `<SEQ=SEG.ACK><CTL=RST>`.
 #[test]
-fn test_listen_ack_draws_rst() {
+pub(crate) fn test_listen_ack_draws_rst() {
     let (mut h, listener) = socket_listen();
     h.inject(Seg { flags: Flags::ACK, seq: REMOTE_ISS + 1, ack: 123_456, win: REMOTE_WIN, ..Seg::default() });
     let rst = only(h.take_sent());
@@ -288,7 +288,7 @@ fn test_listen_ack_draws_rst() {
 
 /// RFC 9293 3.10.7.2: an RST reaching a listener is ignored, never answered.
 #[test]
-fn test_listen_rst_ignored() {
+pub(crate) fn test_listen_rst_ignored() {
     let (mut h, listener) = socket_listen();
     h.inject(Seg { flags: Flags::RST, seq: REMOTE_ISS, ..Seg::default() });
     assert!(h.take_sent().is_empty());
@@ -296,7 +296,7 @@ fn test_listen_rst_ignored() {
 }
 
 /// Completes a handshake from the remote port `port` and returns the new connection.
-fn handshake_from(h: &mut Harness, listener: SocketId, port: u16) -> SocketId {
+pub(crate) fn handshake_from(h: &mut Harness, listener: SocketId, port: u16) -> SocketId {
     let from = SockAddr::new(REMOTE_IP, port);
     let to = SockAddr::new(LOCAL_IP, SERVER_PORT);
     h.inject_between(from, to, remote_syn());
@@ -314,7 +314,7 @@ fn handshake_from(h: &mut Harness, listener: SocketId, port: u16) -> SocketId {
 /// holds two completed connections; a third SYN is dropped without an answer, and once
 /// accept() makes room the client's retransmitted SYN is answered.
 #[test]
-fn test_listen_syn_dropped_when_accept_queue_full() {
+pub(crate) fn test_listen_syn_dropped_when_accept_queue_full() {
     let (mut h, listener) = socket_listen();
     handshake_from(&mut h, listener, CLIENT_PORT);
     handshake_from(&mut h, listener, CLIENT_PORT + 1);
@@ -339,7 +339,7 @@ fn test_listen_syn_dropped_when_accept_queue_full() {
 /// RFC 9293 3.10.7.3 and `tcp_connect()`: connect() sends a SYN with our MSS and window
 /// scale and arms the retransmission timer with the initial RTO of 1 s (`TCP_TIMEOUT_INIT`).
 #[test]
-fn test_syn_sent_syn_carries_options() {
+pub(crate) fn test_syn_sent_syn_carries_options() {
     let (h, id) = socket_syn_sent();
     let syn = only(h.all_sent());
     assert_segment(&syn, Flags::SYN, LOCAL_ISS, 0);
@@ -351,7 +351,7 @@ fn test_syn_sent_syn_carries_options() {
 /// RFC 9293 3.10.7.3 and `tcp_rcv_synsent_state_process()`: a SYN+ACK that acknowledges
 /// our SYN establishes the connection, is acknowledged at once and connect() returns 0.
 #[test]
-fn test_syn_sent_syn_ack() {
+pub(crate) fn test_syn_sent_syn_ack() {
     let (mut h, id) = socket_syn_sent();
     h.advance(LATENCY_US);
     h.inject(remote_syn_ack());
@@ -367,7 +367,7 @@ fn test_syn_sent_syn_ack() {
 /// RFC 9293 3.10.7.3 and `tcp_reset()`: an RST whose ACK acknowledges our SYN means
 /// nobody listens; the connection closes and connect() fails with ECONNREFUSED.
 #[test]
-fn test_syn_sent_rst_ack_refused() {
+pub(crate) fn test_syn_sent_rst_ack_refused() {
     let (mut h, id) = socket_syn_sent();
     h.inject(Seg { flags: Flags::RST_ACK, seq: 0, ack: LOCAL_ISS + 1, ..Seg::default() });
     assert_eq!(h.state(id), State::Closed);
@@ -377,7 +377,7 @@ fn test_syn_sent_rst_ack_refused() {
 
 /// RFC 9293 3.10.7.3: in SYN_SENT an RST without an ACK is dropped.
 #[test]
-fn test_syn_sent_rst_no_ack() {
+pub(crate) fn test_syn_sent_rst_no_ack() {
     let (mut h, id) = socket_syn_sent();
     h.inject(Seg { flags: Flags::RST, seq: REMOTE_ISS, ..Seg::default() });
     assert_eq!(h.state(id), State::SynSent);
@@ -387,7 +387,7 @@ fn test_syn_sent_rst_no_ack() {
 /// RFC 9293 3.10.7.3 ("If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset") and
 /// `tcp_v4_send_reset()`: an unacceptable ACK draws `<SEQ=SEG.ACK><CTL=RST>`, no state change.
 #[test]
-fn test_syn_sent_rst_bad_ack() {
+pub(crate) fn test_syn_sent_rst_bad_ack() {
     let (mut h, id) = socket_syn_sent();
     h.inject(Seg { flags: Flags::ACK, seq: REMOTE_ISS, ack: LOCAL_ISS + 1000, win: REMOTE_WIN, ..Seg::default() });
     let rst = only(h.take_sent());
@@ -404,7 +404,7 @@ fn test_syn_sent_rst_bad_ack() {
 /// connection our RST clears away) a SYN not yet resent is resent after `TCP_TIMEOUT_MIN`
 /// (8 ms at HZ=250) instead of the full initial RTO; later resends keep the 1 s schedule.
 #[test]
-fn test_syn_sent_bad_ack_resends_syn_soon() {
+pub(crate) fn test_syn_sent_bad_ack_resends_syn_soon() {
     let (mut h, id) = socket_syn_sent();
     let arrival = h.now() + LATENCY_US;
     h.inject(Seg { flags: Flags::ACK, seq: REMOTE_ISS, ack: LOCAL_ISS + 1000, win: REMOTE_WIN, ..Seg::default() });
@@ -421,7 +421,7 @@ fn test_syn_sent_bad_ack_resends_syn_soon() {
 
 /// RFC 9293 3.10.7.3: an RST with an unacceptable ACK is dropped, not answered.
 #[test]
-fn test_syn_sent_rst_with_bad_ack_ignored() {
+pub(crate) fn test_syn_sent_rst_with_bad_ack_ignored() {
     let (mut h, id) = socket_syn_sent();
     h.inject(Seg { flags: Flags::RST_ACK, seq: 0, ack: LOCAL_ISS + 1000, ..Seg::default() });
     assert!(h.take_sent().is_empty());
@@ -434,7 +434,7 @@ fn test_syn_sent_rst_with_bad_ack_ignored() {
 /// (`tcp_validate_incoming()` lets it pass, `tcp_rcv_state_process()` consumes it), draws
 /// no further ACK.
 #[test]
-fn test_syn_sent_syn_simultaneous_open() {
+pub(crate) fn test_syn_sent_syn_simultaneous_open() {
     let (mut h, id) = socket_syn_sent();
     h.inject(remote_syn());
     assert_eq!(h.state(id), State::SynRecv);
@@ -449,7 +449,7 @@ fn test_syn_sent_syn_simultaneous_open() {
 /// `tcp_syn_retries` = 6 with `tcp_syn_linear_timeouts` = 4 (`tcp_retransmit_timer()`,
 /// `tcp_write_timeout()`): SYNs at 0,1,2,3,4,5,7,11,19,35,67 s, then ETIMEDOUT at 131 s.
 #[test]
-fn test_syn_sent_retransmission_schedule_and_timeout() {
+pub(crate) fn test_syn_sent_retransmission_schedule_and_timeout() {
     let (mut h, id) = socket_syn_sent();
     h.advance(140 * SECOND);
     let sent = h.take_sent();
@@ -470,7 +470,7 @@ fn test_syn_sent_retransmission_schedule_and_timeout() {
 /// RFC 9293 3.10.7.4 and `tcp_check_req()`: the handshake's final ACK establishes the
 /// connection and moves it from the SYN queue to the accept queue, where accept() finds it.
 #[test]
-fn test_syn_recv_ack_established() {
+pub(crate) fn test_syn_recv_ack_established() {
     let (mut h, child) = socket_syn_recv();
     let listener = h.sock(child).listener.expect("a child of the listener");
     h.inject(remote(Flags::ACK, 0, 0));
@@ -486,7 +486,7 @@ fn test_syn_recv_ack_established() {
 /// `tcp_check_req()`: a retransmitted SYN (same ISN) draws the SYN+ACK again, marked as a
 /// retransmission, and makes no second connection.
 #[test]
-fn test_syn_recv_syn_retransmitted() {
+pub(crate) fn test_syn_recv_syn_retransmitted() {
     let (mut h, child) = socket_syn_recv();
     let listener = h.sock(child).listener.expect("a child of the listener");
     h.inject(remote_syn());
@@ -501,7 +501,7 @@ fn test_syn_recv_syn_retransmitted() {
 /// this connection to the LISTEN state") and `tcp_check_req()` (`embryonic_reset`): an RST
 /// removes the request silently.
 #[test]
-fn test_syn_recv_rst() {
+pub(crate) fn test_syn_recv_rst() {
     let (mut h, child) = socket_syn_recv();
     let listener = h.sock(child).listener.expect("a child of the listener");
     h.inject(remote(Flags::RST, 0, 0));
@@ -516,7 +516,7 @@ fn test_syn_recv_rst() {
 /// `tcp_synack_retries` = 5 (`reqsk_timer_handler()`): the SYN+ACK is resent after 1, 3,
 /// 7, 15 and 31 s (doubling from 1 s) and the request is dropped at 63 s.
 #[test]
-fn test_syn_recv_synack_retransmissions() {
+pub(crate) fn test_syn_recv_synack_retransmissions() {
     let (mut h, child) = socket_syn_recv();
     let listener = h.sock(child).listener.expect("a child of the listener");
     let start = h.now();
@@ -537,7 +537,7 @@ fn test_syn_recv_synack_retransmissions() {
 /// `__tcp_ack_snd_check()`: the first 16 data segments are acknowledged at once, the next
 /// one after the 40 ms delayed-ACK timeout (`TCP_DELACK_MIN`).
 #[test]
-fn test_established_quick_acks_then_delayed_ack() {
+pub(crate) fn test_established_quick_acks_then_delayed_ack() {
     let (mut h, id) = socket_established();
     for index in 0..16u32 {
         let arrival = h.now() + LATENCY_US;
@@ -563,7 +563,7 @@ fn test_established_quick_acks_then_delayed_ack() {
 /// segment already waits for the delayed-ACK timer. (On loopback a first segment of 24 KB
 /// does the same to a 64 KB window; see the nagle-off scenario.)
 #[test]
-fn test_established_quick_acks_count_in_the_measured_segment_size() {
+pub(crate) fn test_established_quick_acks_count_in_the_measured_segment_size() {
     let mut tcp = Harness::linux_settings();
     tcp.rcvbuf = 8192;
     tcp.window_scaling = false;
@@ -587,7 +587,7 @@ fn test_established_quick_acks_count_in_the_measured_segment_size() {
 /// smaller than the one already promised, and the ACK waits for the delayed-ACK timer (or for
 /// the read, `tcp_cleanup_rbuf()`, whichever comes first).
 #[test]
-fn test_established_full_segments_into_a_filling_queue_wait_for_the_delayed_ack() {
+pub(crate) fn test_established_full_segments_into_a_filling_queue_wait_for_the_delayed_ack() {
     let mut tcp = Harness::linux_settings();
     tcp.rcvbuf = 65_536;
     tcp.window_scaling = false;
@@ -611,7 +611,7 @@ fn test_established_full_segments_into_a_filling_queue_wait_for_the_delayed_ack(
 /// within the ACK delay the connection is interactive (pingpong) and data is acknowledged
 /// by the reply or, failing one, after 40 ms, although quick-ACKs remain.
 #[test]
-fn test_established_pingpong_delays_ack() {
+pub(crate) fn test_established_pingpong_delays_ack() {
     let (mut h, id) = socket_established();
     h.inject(remote_data(0, 0, b"ping"));
     let quick = only(h.take_sent());
@@ -635,7 +635,7 @@ fn test_established_pingpong_delays_ack() {
 /// aside and draws an immediate duplicate ACK; the segment that fills the gap is
 /// acknowledged at once, up to the end of both.
 #[test]
-fn test_established_out_of_order_dup_ack_then_fill() {
+pub(crate) fn test_established_out_of_order_dup_ack_then_fill() {
     let (mut h, id) = socket_established();
     h.inject(remote_data(100, 0, &[b'b'; 100]));
     let dup = only(h.take_sent());
@@ -651,7 +651,7 @@ fn test_established_out_of_order_dup_ack_then_fill() {
 /// `tcp_fin()`: after data, the peer's FIN moves ESTABLISHED to CLOSE_WAIT and enters
 /// pingpong mode, so its ACK waits the 40 ms delayed-ACK timeout (measured on Linux 6.18).
 #[test]
-fn test_established_fin_close_wait_delayed_ack() {
+pub(crate) fn test_established_fin_close_wait_delayed_ack() {
     let (mut h, id) = socket_established();
     h.inject(remote_data(0, 0, b"hello"));
     only(h.take_sent());
@@ -670,7 +670,7 @@ fn test_established_fin_close_wait_delayed_ack() {
 /// `tcp_fin()` (pingpong) and `tcp_send_fin()`: when the application closes within the
 /// ACK delay, its FIN carries the ACK of the peer's FIN and no lone ACK is sent.
 #[test]
-fn test_established_fin_then_close_three_segment_close() {
+pub(crate) fn test_established_fin_then_close_three_segment_close() {
     let (mut h, id) = socket_established();
     h.inject(remote(FIN_ACK, 0, 0));
     h.advance(10_000);
@@ -684,7 +684,7 @@ fn test_established_fin_then_close_three_segment_close() {
 /// RFC 9293 3.10.7.4 (RST in a synchronized state) and `tcp_reset()`: the connection is
 /// closed at once; the next recv() fails with ECONNRESET and the send() after it with EPIPE.
 #[test]
-fn test_established_rst() {
+pub(crate) fn test_established_rst() {
     let (mut h, id) = socket_established();
     h.inject(remote(Flags::RST, 0, 0));
     assert_eq!(h.state(id), State::Closed);
@@ -697,7 +697,7 @@ fn test_established_rst() {
 /// each ACK offers less window, down to 0; data sent into a zero window is dropped and the
 /// ACK repeated; a read that frees the buffer is announced by a window update.
 #[test]
-fn test_established_window_shrinks_to_zero() {
+pub(crate) fn test_established_window_shrinks_to_zero() {
     let mut tcp = Harness::linux_settings();
     tcp.rcvbuf = 4096;
     tcp.window_scaling = false;
@@ -732,12 +732,12 @@ fn test_established_window_shrinks_to_zero() {
 // ----- tail loss probes (RACK-TLP) and TSO packets -----
 
 /// One jiffy at HZ=250: the kernel's timers count in these.
-const JIFFY_US: u64 = 4_000;
+pub(crate) const JIFFY_US: u64 = 4_000;
 
 /// An established connection on which both ends negotiated SACK, so that tail loss probes
 /// apply (`tcp_schedule_loss_probe()` requires `tcp_is_sack()`). Its one RTT sample is the
 /// harness's 2 ms round trip.
-fn socket_established_sack() -> (Harness, SocketId) {
+pub(crate) fn socket_established_sack() -> (Harness, SocketId) {
     let (h, id) = socket_established_with(TcpSettings { sack: true, ..Harness::linux_settings() });
     assert!(h.sock(id).tcb.sack_ok);
     (h, id)
@@ -749,7 +749,7 @@ fn socket_established_sack() -> (Harness, SocketId) {
 /// repeats the segment, marked as a tail loss probe, and the RTO restarts from now with no
 /// backoff (`tcp_send_loss_probe()`, `tcp_rearm_rto()`).
 #[test]
-fn test_established_loss_probe_with_one_segment_out() {
+pub(crate) fn test_established_loss_probe_with_one_segment_out() {
     let (mut h, id) = socket_established_sack();
     let sent_at = h.now();
     assert_eq!(h.send(id, &[b'x'; 100]), Ret::Value(100));
@@ -775,7 +775,7 @@ fn test_established_loss_probe_with_one_segment_out() {
 /// then sends the last segment again, not the first: the tail whose loss nothing else would
 /// reveal before the RTO.
 #[test]
-fn test_established_loss_probe_repeats_the_tail() {
+pub(crate) fn test_established_loss_probe_repeats_the_tail() {
     let (mut h, id) = socket_established_sack();
     let sent_at = h.now();
     assert_eq!(h.send(id, &[b'x'; 3000]), Ret::Value(3000));
@@ -796,7 +796,7 @@ fn test_established_loss_probe_repeats_the_tail() {
 /// while `tlp_high_seq` is set; the retransmission timer takes over, counted from the oldest
 /// outstanding segment's transmission (`tcp_rearm_rto()`).
 #[test]
-fn test_established_one_loss_probe_per_episode() {
+pub(crate) fn test_established_one_loss_probe_per_episode() {
     let (mut h, id) = socket_established_sack();
     let sent_at = h.now();
     h.send(id, &[b'x'; 3000]);
@@ -818,7 +818,7 @@ fn test_established_one_loss_probe_per_episode() {
 /// schedules no probe outside the Open and CWR states. So if the fast retransmission is
 /// lost too, the next thing sent is the RTO's retransmission, not a tail loss probe.
 #[test]
-fn test_established_fast_retransmit_replaces_a_pending_loss_probe() {
+pub(crate) fn test_established_fast_retransmit_replaces_a_pending_loss_probe() {
     let (mut h, id) = socket_established_sack();
     assert_eq!(h.send(id, &[b'x'; 14_600]), Ret::Value(14_600));
     assert_eq!(h.take_sent().len(), 10);
@@ -845,7 +845,7 @@ fn test_established_fast_retransmit_replaces_a_pending_loss_probe() {
 /// grows it to ssthresh only; the three segments left over count towards congestion
 /// avoidance (`tcp_cong_avoid_ai()`), where twelve acknowledged segments make one more.
 #[test]
-fn test_established_slow_start_stops_at_ssthresh() {
+pub(crate) fn test_established_slow_start_stops_at_ssthresh() {
     let (mut h, id) = socket_established();
     let mss = h.sock(id).tcb.mss;
     h.world.sockets[id as usize].tcb.ssthresh = 12 * mss;
@@ -865,7 +865,7 @@ fn test_established_slow_start_stops_at_ssthresh() {
 /// An ACK that covers an enormous number of segments must not overflow the window's
 /// arithmetic (tcp_slow_start() works in segments; here the window saturates).
 #[test]
-fn test_established_huge_ack_does_not_overflow_the_window() {
+pub(crate) fn test_established_huge_ack_does_not_overflow_the_window() {
     let (mut h, id) = socket_established();
     let count = 70_000u32;
     let tcb = &mut h.world.sockets[id as usize].tcb;
@@ -885,7 +885,7 @@ fn test_established_huge_ack_does_not_overflow_the_window() {
 /// Tail loss probes need SACK (`tcp_is_sack()` in `tcp_schedule_loss_probe()`): without it
 /// only the retransmission timer runs, and its expiry repeats the oldest segment.
 #[test]
-fn test_established_no_loss_probe_without_sack() {
+pub(crate) fn test_established_no_loss_probe_without_sack() {
     let (mut h, id) = socket_established();
     assert!(!h.sock(id).tcb.sack_ok);
     let sent_at = h.now();
@@ -903,7 +903,7 @@ fn test_established_no_loss_probe_without_sack() {
 /// the head alone, and new data sent afterwards joins the queue without touching the
 /// segments before it (the engine finds the resent range by binary search).
 #[test]
-fn test_established_retransmission_restamps_only_the_resent_segment() {
+pub(crate) fn test_established_retransmission_restamps_only_the_resent_segment() {
     let (mut h, id) = socket_established();
     let sent_at = h.now();
     h.send(id, &[b'x'; 3000]);
@@ -923,7 +923,7 @@ fn test_established_retransmission_restamps_only_the_resent_segment() {
 /// delayed ACK) is acknowledged at once, reported as a D-SACK when SACK is on, and puts the
 /// receiver in quick-ACK mode, out of pingpong mode (`tcp_enter_quickack_mode()`).
 #[test]
-fn test_established_duplicate_segment_acked_at_once_in_quick_ack_mode() {
+pub(crate) fn test_established_duplicate_segment_acked_at_once_in_quick_ack_mode() {
     let (mut h, id) = socket_established_sack();
     h.world.sockets[id as usize].tcb.pingpong = true;
     h.inject(remote_data(0, 0, &[b'x'; 100]));
@@ -940,7 +940,7 @@ fn test_established_duplicate_segment_acked_at_once_in_quick_ack_mode() {
 /// after segmentation shows on its last segment. With the initial window of ten segments a
 /// 20-segment write leaves as two packets of five, PSH on the 5th and the 10th segment.
 #[test]
-fn test_established_tso_packets_end_with_psh() {
+pub(crate) fn test_established_tso_packets_end_with_psh() {
     let (mut h, id) = socket_established();
     assert_eq!(h.send(id, &[b'x'; 14_600 * 2]), Ret::Value(29_200));
     let sent = h.take_sent();
@@ -956,7 +956,7 @@ fn test_established_tso_packets_end_with_psh() {
 /// each packet holds `tcp_min_tso_segs` = 2 segments and Linux's forced PSH lands on every
 /// second segment of the flight (`__tcp_transmit_skb()`).
 #[test]
-fn test_established_tso_packets_at_20_ms_hold_two_segments() {
+pub(crate) fn test_established_tso_packets_at_20_ms_hold_two_segments() {
     let (mut h, id) = socket_established_after(Harness::linux_settings(), 20_000);
     let tcb = &h.sock(id).tcb;
     assert_eq!((tcb.srtt_us, tcb.min_rtt_us), (Some(20_000), Some(20_000)));
@@ -972,21 +972,21 @@ fn test_established_tso_packets_at_20_ms_hold_two_segments() {
 /// `tcp_tso_autosize()`'s numbers: about 1 ms of the pacing rate (rate >> 10) plus 64 KB
 /// halved per 512 us of min RTT, at most `sk_gso_max_size` (65215), at least 2 segments.
 #[test]
-fn tso_autosize_follows_pacing_rate_and_min_rtt() {
+pub(crate) fn tso_autosize_follows_pacing_rate_and_min_rtt() {
     let tcb = |rate: Option<u64>, min_rtt: Option<u64>| crate::socket::Tcb {
         pacing_rate: rate,
         min_rtt_us: min_rtt,
         ..Default::default()
     };
     // No RTT sample yet: unlimited, so as many segments as 64 KB holds.
-    assert_eq!(super::tso_autosize(&tcb(None, None), 1460), 44);
+    assert_eq!(super::congestion::tso_autosize(&tcb(None, None), 1460), 44);
     // 20 ms: 1460 * 10 * 2 / 20 ms = 1.46 MB/s, 1425 bytes a millisecond, no bonus.
-    assert_eq!(super::tso_autosize(&tcb(Some(1_460_000), Some(20_000)), 1460), 2);
+    assert_eq!(super::congestion::tso_autosize(&tcb(Some(1_460_000), Some(20_000)), 1460), 2);
     // 2 ms: 14.6 MB/s gives 14257 bytes, the bonus 65215 >> 3 = 8151 more: 15 segments.
-    assert_eq!(super::tso_autosize(&tcb(Some(14_600_000), Some(2_000)), 1460), 15);
+    assert_eq!(super::congestion::tso_autosize(&tcb(Some(14_600_000), Some(2_000)), 1460), 15);
     // Loopback, 30 us: the full bonus, capped at 65215 bytes, whatever the rate.
-    assert_eq!(super::tso_autosize(&tcb(Some(1_000), Some(30)), 1460), 44);
-    assert_eq!(super::tso_autosize(&tcb(Some(1_000), Some(30)), 65_483), 2);
+    assert_eq!(super::congestion::tso_autosize(&tcb(Some(1_000), Some(30)), 1460), 44);
+    assert_eq!(super::congestion::tso_autosize(&tcb(Some(1_000), Some(30)), 65_483), 2);
 }
 
 // ===== FIN_WAIT_1 =====
@@ -994,7 +994,7 @@ fn tso_autosize_follows_pacing_rate_and_min_rtt() {
 /// RFC 9293 3.10.7.4 (FIN-WAIT-1: "if the FIN segment is now acknowledged, then enter
 /// FIN-WAIT-2") and `tcp_rcv_state_process()`.
 #[test]
-fn test_fin_wait_1_ack_of_fin() {
+pub(crate) fn test_fin_wait_1_ack_of_fin() {
     let (mut h, id) = socket_fin_wait_1();
     let fin = only(h.all_sent().into_iter().filter(|sent| sent.seg.flags.fin).collect());
     assert_segment(&fin, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 1);
@@ -1008,7 +1008,7 @@ fn test_fin_wait_1_ack_of_fin() {
 /// `tcp_fin()`: a FIN that does not acknowledge ours means a simultaneous close; it is
 /// acknowledged at once.
 #[test]
-fn test_fin_wait_1_fin_without_ack_closing() {
+pub(crate) fn test_fin_wait_1_fin_without_ack_closing() {
     let (mut h, id) = socket_fin_wait_1();
     let arrival = h.now() + LATENCY_US;
     h.inject(remote(FIN_ACK, 0, 0));
@@ -1021,7 +1021,7 @@ fn test_fin_wait_1_fin_without_ack_closing() {
 /// RFC 9293 3.10.7.4 (FIN bit, FIN-WAIT-1: "If our FIN has been ACKed ... enter
 /// TIME-WAIT") and `tcp_fin()`: a FIN that also acknowledges ours leads to TIME_WAIT.
 #[test]
-fn test_fin_wait_1_fin_ack_time_wait() {
+pub(crate) fn test_fin_wait_1_fin_ack_time_wait() {
     let (mut h, id) = socket_fin_wait_1();
     h.inject(remote(FIN_ACK, 0, 1));
     assert_eq!(h.state(id), State::TimeWait);
@@ -1034,7 +1034,7 @@ fn test_fin_wait_1_fin_ack_time_wait() {
 /// RFC 9293 3.10.7.4 and the retransmission timer (RFC 6298 5.4): an unacknowledged FIN
 /// is sent again after the RTO.
 #[test]
-fn test_fin_wait_1_fin_retransmitted() {
+pub(crate) fn test_fin_wait_1_fin_retransmitted() {
     let (mut h, id) = socket_fin_wait_1();
     let sent_at = h.now();
     h.advance(RTO_AFTER_HANDSHAKE_US);
@@ -1050,7 +1050,7 @@ fn test_fin_wait_1_fin_retransmitted() {
 /// RFC 9293 3.10.7.4 (FIN bit, FIN-WAIT-2: "Enter the TIME-WAIT state") and `tcp_fin()`:
 /// the FIN is acknowledged at once and TIME_WAIT's 2MSL timer starts.
 #[test]
-fn test_fin_wait_2_fin_time_wait() {
+pub(crate) fn test_fin_wait_2_fin_time_wait() {
     let (mut h, id) = socket_fin_wait_2();
     let arrival = h.now() + LATENCY_US;
     h.inject(remote(FIN_ACK, 0, 1));
@@ -1065,7 +1065,7 @@ fn test_fin_wait_2_fin_time_wait() {
 /// `tcp_fin_timeout` (tcp(7)) and `tcp_time_wait(sk, TCP_FIN_WAIT2, tmo)`: an orphaned
 /// FIN_WAIT2 socket whose peer never closes is dropped silently after 60 s.
 #[test]
-fn test_fin_wait_2_orphan_times_out() {
+pub(crate) fn test_fin_wait_2_orphan_times_out() {
     let (mut h, id) = socket_fin_wait_2();
     let entered = h.now();
     assert_eq!(h.timer(id, TimerKind::FinWait2), Some(entered + 60 * SECOND));
@@ -1080,7 +1080,7 @@ fn test_fin_wait_2_orphan_times_out() {
 /// tcp(7) on `tcp_fin_timeout`: only orphans time out; after shutdown(SHUT_WR) the owner
 /// may still read, so FIN_WAIT2 lasts as long as the peer keeps its side open.
 #[test]
-fn test_fin_wait_2_not_orphaned_stays() {
+pub(crate) fn test_fin_wait_2_not_orphaned_stays() {
     let (mut h, id) = socket_established();
     assert_eq!(h.shutdown(id, How::Write), Ret::Value(0));
     assert_eq!(h.state(id), State::FinWait1);
@@ -1096,7 +1096,7 @@ fn test_fin_wait_2_not_orphaned_stays() {
 /// `LINUX_MIB_TCPABORTONDATA`) and `tcp_v4_send_reset()`: new data for a socket its owner
 /// has closed resets the connection with `<SEQ=SEG.ACK><CTL=RST>`.
 #[test]
-fn test_fin_wait_2_data_after_close_rst() {
+pub(crate) fn test_fin_wait_2_data_after_close_rst() {
     let (mut h, id) = socket_fin_wait_2();
     h.inject(remote_data(0, 1, b"too late"));
     let rst = only(h.take_sent());
@@ -1110,7 +1110,7 @@ fn test_fin_wait_2_data_after_close_rst() {
 /// RFC 9293 3.10.7.4 (CLOSE-WAIT) and `tcp_recvmsg()`: once the peer's FIN is in, recv()
 /// returns 0 (end of file) without blocking.
 #[test]
-fn test_close_wait_recv_returns_zero() {
+pub(crate) fn test_close_wait_recv_returns_zero() {
     let (mut h, id) = socket_close_wait();
     assert_eq!(h.recv(id, 100), Ret::Value(0));
     assert_eq!(h.recv(id, 100), Ret::Value(0));
@@ -1118,7 +1118,7 @@ fn test_close_wait_recv_returns_zero() {
 
 /// RFC 9293 3.5 (half-close): in CLOSE_WAIT our side may still send.
 #[test]
-fn test_close_wait_send_still_allowed() {
+pub(crate) fn test_close_wait_send_still_allowed() {
     let (mut h, id) = socket_close_wait();
     assert_eq!(h.send(id, b"bye"), Ret::Value(3));
     let data = only(h.take_sent());
@@ -1129,7 +1129,7 @@ fn test_close_wait_send_still_allowed() {
 /// RFC 9293 3.10.4 (CLOSE in CLOSE-WAIT: "enter LAST-ACK") and `tcp_close()`: close()
 /// sends our FIN at once.
 #[test]
-fn test_close_wait_close_last_ack() {
+pub(crate) fn test_close_wait_close_last_ack() {
     let (mut h, id) = socket_close_wait();
     h.close(id);
     assert_eq!(h.state(id), State::LastAck);
@@ -1143,7 +1143,7 @@ fn test_close_wait_close_last_ack() {
 /// RFC 9293 3.10.7.4 (CLOSING: "if the ACK acknowledges our FIN, then enter the TIME-WAIT
 /// state") and `tcp_rcv_state_process()`.
 #[test]
-fn test_closing_ack_time_wait() {
+pub(crate) fn test_closing_ack_time_wait() {
     let (mut h, id) = socket_closing();
     let arrival = h.now() + LATENCY_US;
     h.inject(remote(Flags::ACK, 1, 1));
@@ -1157,7 +1157,7 @@ fn test_closing_ack_time_wait() {
 /// RFC 9293 3.10.7.4 (LAST-ACK: "If our FIN is now acknowledged, delete the TCB") and
 /// `tcp_rcv_state_process()`: the socket closes and is freed, no TIME_WAIT.
 #[test]
-fn test_last_ack_ack_closed_and_freed() {
+pub(crate) fn test_last_ack_ack_closed_and_freed() {
     let (mut h, id) = socket_last_ack();
     h.inject(remote(Flags::ACK, 1, 1));
     assert_eq!(h.state(id), State::Closed);
@@ -1169,7 +1169,7 @@ fn test_last_ack_ack_closed_and_freed() {
 /// RFC 6298 5.4-5.5 and `tcp_retransmit_timer()`: when the last ACK is lost the FIN is
 /// resent after the RTO, then after twice the RTO.
 #[test]
-fn test_last_ack_fin_retransmitted_after_rto() {
+pub(crate) fn test_last_ack_fin_retransmitted_after_rto() {
     let (mut h, id) = socket_last_ack();
     let fin_at = h.now();
     h.advance(3 * RTO_AFTER_HANDSHAKE_US + 1);
@@ -1189,7 +1189,7 @@ fn test_last_ack_fin_retransmitted_after_rto() {
 /// RFC 9293 3.10.8 and `TCP_TIMEWAIT_LEN`: TIME_WAIT lasts 2MSL = 60 s, then the socket
 /// closes and is freed without sending anything.
 #[test]
-fn test_time_wait_lasts_2msl() {
+pub(crate) fn test_time_wait_lasts_2msl() {
     let (mut h, id) = socket_time_wait();
     let (at, _, _) = h.transitions(id).last().copied().expect("a state change");
     assert_eq!(h.timer(id, TimerKind::TimeWait), Some(at + 60 * SECOND));
@@ -1205,7 +1205,7 @@ fn test_time_wait_lasts_2msl() {
 /// `tcp_timewait_state_process()`: a retransmitted FIN is acknowledged again and TIME_WAIT
 /// starts over.
 #[test]
-fn test_time_wait_fin_retransmitted_reacked() {
+pub(crate) fn test_time_wait_fin_retransmitted_reacked() {
     let (mut h, id) = socket_time_wait();
     h.advance(10 * SECOND);
     let arrival = h.now() + LATENCY_US;
@@ -1222,7 +1222,7 @@ fn test_time_wait_fin_retransmitted_reacked() {
 /// `tcp_timewait_state_process()` with `tcp_rfc1337` = 0 (Linux's default, RFC 1337 1.
 /// "TIME-WAIT assassination"): an RST at the expected sequence number ends TIME_WAIT.
 #[test]
-fn test_time_wait_rst_kills() {
+pub(crate) fn test_time_wait_rst_kills() {
     let (mut h, id) = socket_time_wait();
     h.inject(remote(Flags::RST, 1, 0));
     assert_eq!(h.state(id), State::Closed);
@@ -1233,7 +1233,7 @@ fn test_time_wait_rst_kills() {
 /// `tcp_timewait_state_process()`: only an RST at rcv_nxt kills a TIME_WAIT socket; one
 /// with any other sequence number is ignored.
 #[test]
-fn test_time_wait_rst_out_of_window_ignored() {
+pub(crate) fn test_time_wait_rst_out_of_window_ignored() {
     let (mut h, id) = socket_time_wait();
     h.inject(remote(Flags::RST, 5000, 0));
     assert_eq!(h.state(id), State::TimeWait);
@@ -1243,7 +1243,7 @@ fn test_time_wait_rst_out_of_window_ignored() {
 /// `tcp_timewait_state_process()` ("In window segment, it may be only reset or bare ack"):
 /// a bare ACK at rcv_nxt restarts the TIME_WAIT timer and is not answered.
 #[test]
-fn test_time_wait_bare_ack_restarts_timer() {
+pub(crate) fn test_time_wait_bare_ack_restarts_timer() {
     let (mut h, id) = socket_time_wait();
     h.advance(10 * SECOND);
     let arrival = h.now() + LATENCY_US;
@@ -1254,7 +1254,7 @@ fn test_time_wait_bare_ack_restarts_timer() {
 
 /// TIME_WAIT lasts twice the MSL a scenario sets (RFC 9293 3.4.2; e.g. BSD's 30 s MSL).
 #[test]
-fn test_time_wait_length_follows_msl() {
+pub(crate) fn test_time_wait_length_follows_msl() {
     let tcp = TcpSettings { msl_ms: 15_000, ..Harness::linux_settings() };
     let (mut h, id) = socket_time_wait_with(tcp);
     let (at, _, _) = h.transitions(id).last().copied().expect("a state change");
@@ -1268,7 +1268,7 @@ fn test_time_wait_length_follows_msl() {
 /// RFC 9293 3.10.7.1 and `tcp_v4_send_reset()`: a SYN to a port nobody listens on draws
 /// `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>` with window 0.
 #[test]
-fn test_closed_syn_draws_rst_ack() {
+pub(crate) fn test_closed_syn_draws_rst_ack() {
     let (mut h, id) = socket_closed();
     h.inject(remote_syn());
     let rst = only(h.take_sent());
@@ -1281,7 +1281,7 @@ fn test_closed_syn_draws_rst_ack() {
 /// RFC 9293 3.10.7.1 ("If the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>"): a stray ACK to a
 /// closed port is answered by a plain RST carrying its acknowledgement number.
 #[test]
-fn test_closed_ack_draws_rst_seq_ack() {
+pub(crate) fn test_closed_ack_draws_rst_seq_ack() {
     let (mut h, _) = socket_closed();
     h.inject(Seg { flags: Flags::ACK, seq: 42, ack: 987_654, win: REMOTE_WIN, ..Seg::default() });
     let rst = only(h.take_sent());
@@ -1290,7 +1290,7 @@ fn test_closed_ack_draws_rst_seq_ack() {
 
 /// RFC 9293 3.10.7.1: data without ACK is counted in the RST's acknowledgement number.
 #[test]
-fn test_closed_data_without_ack_counts_length() {
+pub(crate) fn test_closed_data_without_ack_counts_length() {
     let (mut h, _) = socket_closed();
     h.inject(Seg { flags: Flags { psh: true, ..Flags::default() }, seq: 42, payload: vec![0; 10], ..Seg::default() });
     let rst = only(h.take_sent());
@@ -1300,7 +1300,7 @@ fn test_closed_data_without_ack_counts_length() {
 /// RFC 9293 3.10.7.1 ("An incoming segment containing a RST is discarded"): an RST is
 /// never answered.
 #[test]
-fn test_closed_rst_ignored() {
+pub(crate) fn test_closed_rst_ignored() {
     let (mut h, _) = socket_closed();
     h.inject(Seg { flags: Flags::RST_ACK, seq: 42, ack: 1, ..Seg::default() });
     assert!(h.take_sent().is_empty());
@@ -1312,7 +1312,7 @@ fn test_closed_rst_ignored() {
 /// never acknowledged is resent after the RTO, and each expiry doubles the timeout, up to
 /// 120 s.
 #[test]
-fn test_established_rto_backoff_doubles_up_to_rto_max() {
+pub(crate) fn test_established_rto_backoff_doubles_up_to_rto_max() {
     let (mut h, id) = socket_established();
     let sent_at = h.now();
     assert_eq!(h.send(id, b"lost"), Ret::Value(4));
@@ -1333,7 +1333,7 @@ fn test_established_rto_backoff_doubles_up_to_rto_max() {
 /// is given up at the first expiry at least 924.6 s (`tcp_model_timeout()`) after the first
 /// transmission, and the error is ETIMEDOUT.
 #[test]
-fn test_established_retransmissions_give_up_with_etimedout() {
+pub(crate) fn test_established_retransmissions_give_up_with_etimedout() {
     let (mut h, id) = socket_established();
     let sent_at = h.now();
     assert_eq!(h.send(id, b"lost"), Ret::Value(4));
@@ -1350,7 +1350,7 @@ fn test_established_retransmissions_give_up_with_etimedout() {
 /// sequence number (a keepalive or zero-window probe, seq = SND.UNA - 1) is answered at once
 /// with an ACK that shows rcv_nxt and the window.
 #[test]
-fn test_established_probe_with_old_seq_is_answered() {
+pub(crate) fn test_established_probe_with_old_seq_is_answered() {
     let (mut h, _) = socket_established();
     let arrival = h.now() + LATENCY_US;
     h.inject(Seg { seq: REMOTE_ISS, ..remote(Flags::ACK, 0, 0) });
@@ -1364,7 +1364,7 @@ fn test_established_probe_with_old_seq_is_answered() {
 /// keepalive_intvl; an answered probe keeps the connection, and after keepalive_probes
 /// unanswered ones the connection is reset (`tcp_send_active_reset()`) with ETIMEDOUT.
 #[test]
-fn test_established_keepalive_probes_then_reset() {
+pub(crate) fn test_established_keepalive_probes_then_reset() {
     let tcp = TcpSettings {
         keepalive_time_ms: 10_000,
         keepalive_intvl_ms: 1_000,
@@ -1401,7 +1401,7 @@ fn test_established_keepalive_probes_then_reset() {
 /// that still shows a zero window re-arms the timer with the interval doubled, counted from
 /// the answer; after tcp_retries2 probes in a row with no answer the connection is given up.
 #[test]
-fn test_established_zero_window_probes_back_off_and_give_up() {
+pub(crate) fn test_established_zero_window_probes_back_off_and_give_up() {
     let tcp = TcpSettings { retries2: 3, ..Harness::linux_settings() };
     let (mut h, id) = socket_established_with(tcp);
     h.inject(Seg { win: 0, ..remote(Flags::ACK, 0, 0) });
@@ -1431,7 +1431,7 @@ fn test_established_zero_window_probes_back_off_and_give_up() {
 /// a FIN, even in quick-ACK mode, is acknowledged only after the ACK delay, because the FIN
 /// has put the socket in pingpong mode; a close() in between carries the ACK on its FIN.
 #[test]
-fn test_established_data_with_fin_ack_waits_for_close() {
+pub(crate) fn test_established_data_with_fin_ack_waits_for_close() {
     let (mut h, id) = socket_established();
     h.inject(Seg { flags: Flags { fin: true, ..PSH_ACK }, ..remote_data(0, 0, b"bye") });
     assert_eq!(h.state(id), State::CloseWait);
@@ -1449,7 +1449,7 @@ fn test_established_data_with_fin_ack_waits_for_close() {
 /// a port held by a TIME_WAIT socket can be bound again only if both the new socket and
 /// the one in TIME_WAIT set SO_REUSEADDR (TLPI 61.10).
 #[test]
-fn test_time_wait_blocks_bind_unless_both_set_reuseaddr() {
+pub(crate) fn test_time_wait_blocks_bind_unless_both_set_reuseaddr() {
     let (mut h, time_wait) = socket_time_wait();
     let port = SockAddr::new(crate::addr::Ipv4::UNSPECIFIED, LOCAL_EPHEMERAL_PORT);
     let fresh = h.socket();
@@ -1467,7 +1467,7 @@ fn test_time_wait_blocks_bind_unless_both_set_reuseaddr() {
 /// share a port with a listener, and of two SO_REUSEADDR sockets bound to one port only
 /// the first may listen.
 #[test]
-fn test_listen_reuseaddr_never_shares_with_a_listener() {
+pub(crate) fn test_listen_reuseaddr_never_shares_with_a_listener() {
     let (mut h, _) = socket_listen();
     let other = h.socket();
     assert_eq!(h.setsockopt(other, SockOpt::ReuseAddr(true)), Ret::Value(0));
@@ -1486,7 +1486,7 @@ fn test_listen_reuseaddr_never_shares_with_a_listener() {
 
 /// `tcp_model_timeout()`: with tcp_retries2 = 15 data retransmissions go on for 924.6 s.
 #[test]
-fn retransmission_budget_matches_linux_for_retries2_15() {
+pub(crate) fn retransmission_budget_matches_linux_for_retries2_15() {
     // 0.2 s * (2^10 - 1) + 6 * 120 s = 924.6 s.
     assert_eq!(retransmission_budget(15, 200_000, 120_000_000), 924_600_000);
     assert_eq!(retransmission_budget(3, 200_000, 120_000_000), 3_000_000);

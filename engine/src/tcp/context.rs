@@ -1,0 +1,130 @@
+//! What the TCP machine may see and touch besides its own socket: the time, its host's
+//! settings and name, and a sink for effects that the world applies once the call returns.
+//!
+//! The TCP code never reaches another socket, the event queue or the network. Everything it
+//! wants done beyond its socket is an [`Effect`], recorded in order and applied in that
+//! order by the world, so the trace is the same as if each had happened on the spot: no
+//! effect changes anything the TCP code reads during the same call.
+
+use crate::addr::{Ipv4, SockAddr};
+use crate::scenario::TcpSettings;
+use crate::socket::Socket;
+use crate::trace::{EventKind, Pid, SocketAction, SocketId, TimerKind};
+use crate::wire::Wire;
+
+/// Something for the world to do after a TCP call, in the order the TCP code asked for it.
+pub(crate) enum Effect {
+    /// Record a trace event.
+    Trace(EventKind),
+    /// Put a segment on the wire from the socket's host.
+    Transmit(Wire),
+    /// Queue the expiry of a timer whose deadline the socket now holds.
+    ScheduleTimer { socket: SocketId, kind: TimerKind, deadline: u64 },
+    /// Make these processes runnable if they are still blocked.
+    Wake(Vec<Pid>),
+    /// The socket was freed: drop it from its host's port and connection tables and from
+    /// its listener's queues.
+    Forget { socket: SocketId, local: Option<SockAddr>, peer: Option<SockAddr>, listener: Option<SocketId> },
+    /// A connection completed its handshake: it moves from its listener's SYN queue to the
+    /// accept queue.
+    JoinAcceptQueue { listener: SocketId, child: SocketId },
+}
+
+/// Whether a connection made by a listener may join its accept queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AcceptQueue {
+    /// The socket has no listener (an active open, or already accepted).
+    NoListener,
+    HasRoom,
+    /// `sk_acceptq_is_full()`: more than backlog connections wait already.
+    Full,
+}
+
+/// The narrow context of one TCP call.
+pub(crate) struct Cx<'a> {
+    pub now: u64,
+    /// The TCP settings of the socket's host.
+    pub tcp: &'a TcpSettings,
+    pub host_name: &'a str,
+    pub host_addr: Ipv4,
+    /// The MTU of the path towards the peer (or towards a SYN's sender).
+    pub path_mtu: u32,
+    /// For a SYN_RECV connection of a listener: whether the accept queue has room.
+    pub accept_queue: AcceptQueue,
+    effects: &'a mut Vec<Effect>,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(
+        now: u64,
+        tcp: &'a TcpSettings,
+        host_name: &'a str,
+        host_addr: Ipv4,
+        effects: &'a mut Vec<Effect>,
+    ) -> Self {
+        Cx { now, tcp, host_name, host_addr, path_mtu: 0, accept_queue: AcceptQueue::NoListener, effects }
+    }
+
+    pub fn emit(&mut self, kind: EventKind) {
+        self.effects.push(Effect::Trace(kind));
+    }
+
+    pub fn transmit(&mut self, wire: Wire) {
+        self.effects.push(Effect::Transmit(wire));
+    }
+
+    pub fn push(&mut self, effect: Effect) {
+        self.effects.push(effect);
+    }
+
+    /// Wakes every process waiting on the socket.
+    pub fn wake(&mut self, socket: &mut Socket) {
+        if !socket.waiters.is_empty() {
+            self.effects.push(Effect::Wake(std::mem::take(&mut socket.waiters)));
+        }
+    }
+
+    /// Records a socket's queue levels and wakes whoever waits on it (the one place a queue
+    /// change is traced).
+    pub fn queues_changed(&mut self, socket: &mut Socket) {
+        let kind = queues_event(socket, self.host_name);
+        self.emit(kind);
+        self.wake(socket);
+    }
+
+    /// Traces a socket's creation, address or release.
+    pub fn emit_socket(&mut self, socket: &Socket, action: SocketAction) {
+        let kind = socket_event(socket, self.host_name, action);
+        self.emit(kind);
+    }
+}
+
+/// The trace event that shows a socket's queue levels.
+pub(crate) fn queues_event(socket: &Socket, host_name: &str) -> EventKind {
+    EventKind::Queues {
+        host: host_name.to_string(),
+        socket: socket.id,
+        send_q: socket.send_q(),
+        recv_q: socket.recv_q(),
+        delivered: socket.tcb.delivered,
+        send_cap: socket.sndbuf,
+        recv_cap: socket.rcvbuf,
+        syn_q: socket.syn_queue.len() as u32,
+        accept_q: socket.accept_queue.len() as u32,
+        backlog: socket.backlog,
+        rcv_fin: socket.tcb.fin_rcvd,
+    }
+}
+
+/// The trace event for a socket's creation, address or release.
+pub(crate) fn socket_event(socket: &Socket, host_name: &str, action: SocketAction) -> EventKind {
+    EventKind::Socket {
+        host: host_name.to_string(),
+        socket: socket.id,
+        action,
+        proto: socket.proto,
+        local: socket.local,
+        peer: socket.peer,
+        listener: socket.listener,
+    }
+}

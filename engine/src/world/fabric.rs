@@ -1,0 +1,103 @@
+//! The fabric between hosts: which host holds an address, the links and their latency and
+//! MTU, whether a host is up, and the fault rules that decide each segment's fate
+//! (turmoil-net's fabric and rules). It knows nothing of TCP.
+
+use crate::addr::Ipv4;
+use crate::rng::Rng;
+use crate::scenario::{Fault, Scenario};
+use crate::vecmap::VecMap;
+use crate::wire::Wire;
+use crate::world::fault_rule::{FaultRule, Hop, Verdict};
+
+/// One-way latency between two sockets of the same host.
+pub(crate) const LOOPBACK_LATENCY_US: u64 = 5;
+/// MTU of a host's own loopback path (Linux `lo`).
+pub const LOOPBACK_MTU: u32 = 65_536;
+
+#[derive(Clone, Copy)]
+pub(crate) struct Link {
+    pub latency_us: u64,
+    pub mtu: u32,
+}
+
+/// Where a segment goes: the destination host, the one-way latency and the path's MTU.
+#[derive(Clone, Copy)]
+pub(crate) struct Route {
+    pub to: usize,
+    pub latency_us: u64,
+    pub mtu: u32,
+}
+
+pub(crate) struct Fabric {
+    host_by_addr: VecMap<Ipv4, usize>,
+    links: VecMap<(usize, usize), Link>,
+    rules: Vec<FaultRule>,
+    host_down: Vec<bool>,
+}
+
+impl Fabric {
+    pub fn new(scenario: &Scenario) -> Fabric {
+        let hosts = &scenario.hosts;
+        let host_by_addr = hosts.iter().enumerate().map(|(index, host)| (host.addr, index)).collect();
+        let index_of = |name: &str| hosts.iter().position(|host| host.name == name);
+        let mut links = VecMap::new();
+        if scenario.links.is_empty() {
+            // Without links every pair of hosts is joined by the default link.
+            let link = Link { latency_us: crate::scenario::default_latency_us(), mtu: crate::scenario::default_mtu() };
+            for a in 0..hosts.len() {
+                for b in a + 1..hosts.len() {
+                    links.insert((a, b), link);
+                }
+            }
+        } else {
+            for spec in &scenario.links {
+                // validate() has checked that both names exist.
+                if let (Some(a), Some(b)) = (index_of(&spec.a), index_of(&spec.b)) {
+                    links.insert((a.min(b), a.max(b)), Link { latency_us: spec.latency_us, mtu: spec.mtu });
+                }
+            }
+        }
+        let rules = scenario
+            .faults
+            .iter()
+            .enumerate()
+            .filter(|(_, fault)| !matches!(fault, Fault::Crash { .. } | Fault::Reboot { .. }))
+            .map(|(index, fault)| FaultRule::new(fault.clone(), index))
+            .collect();
+        Fabric { host_by_addr, links, rules, host_down: vec![false; hosts.len()] }
+    }
+
+    /// The host that holds `addr`.
+    pub fn host_of(&self, addr: Ipv4) -> Option<usize> {
+        self.host_by_addr.get(&addr).copied()
+    }
+
+    /// Where a segment from `host` to `dst` goes.
+    pub fn route(&self, host: usize, dst: Ipv4) -> Option<Route> {
+        let to = self.host_of(dst)?;
+        if to == host {
+            return Some(Route { to, latency_us: LOOPBACK_LATENCY_US, mtu: LOOPBACK_MTU });
+        }
+        let link = self.links.get(&(host.min(to), host.max(to)))?;
+        Some(Route { to, latency_us: link.latency_us, mtu: link.mtu })
+    }
+
+    /// The MTU of the path from `host` towards `dst` (the loopback MTU when there is no route,
+    /// which only a segment that already arrived can ask about).
+    pub fn path_mtu(&self, host: usize, dst: Ipv4) -> u32 {
+        self.route(host, dst).map_or(LOOPBACK_MTU, |route| route.mtu)
+    }
+
+    /// The first rule that has a verdict decides a segment's fate (turmoil-net's `Verdict`).
+    pub fn verdict(&mut self, hop: &Hop<'_>, wire: &Wire, now: u64, rng: &mut Rng) -> Verdict {
+        self.rules.iter_mut().find_map(|rule| rule.on_segment(hop, wire, now, rng)).unwrap_or(Verdict::UNTOUCHED)
+    }
+
+    pub fn is_down(&self, host: usize) -> bool {
+        self.host_down[host]
+    }
+
+    pub fn set_down(&mut self, host: usize, down: bool) {
+        self.host_down[host] = down;
+    }
+}

@@ -1,0 +1,338 @@
+//! Processes as the scheduler sees them: starting and forking, running their steps one
+//! call at a time, blocking and waking, descriptors, expectations, and the system-call
+//! lines of the trace.
+
+use crate::errno::Errno;
+use crate::outcome::Outcome;
+use crate::scenario::{Call, Expect, Step};
+use crate::trace::{EventKind, FdAction, Phase, Pid, ProcessAction, SocketId};
+use crate::vecmap::VecMap;
+use crate::world::process::{payload_len, InCall, Process, Status};
+use crate::world::queue::Pending;
+use crate::world::World;
+
+impl World {
+    /// Linux's sk_stream_is_writeable(): free SendQ space is at least half of what is
+    /// queued, i.e. a third of the buffer; a socket with an error or shut down also counts,
+    /// so that the writer sees the error.
+    pub(super) fn writable(&self, id: SocketId) -> bool {
+        let socket = &self.sockets[id as usize];
+        let queued = socket.send_q();
+        socket.freed
+            || socket.error.is_some()
+            || !socket.state.can_send()
+            || socket.shut_wr
+            || socket.sndbuf.saturating_sub(queued) >= queued / 2
+    }
+
+    // ----- processes -----
+    pub(super) fn spawn(
+        &mut self,
+        name: String,
+        host: usize,
+        steps: Vec<Step>,
+        parent: Option<Pid>,
+        fds: VecMap<i32, SocketId>,
+        names: VecMap<String, i32>,
+    ) -> Pid {
+        let pid = self.processes.len() as Pid;
+        let host_name = self.hosts[host].name.clone();
+        self.processes.push(Process {
+            name: name.clone(),
+            host,
+            steps: steps.into(),
+            pc: 0,
+            fds: fds.clone(),
+            names,
+            status: Status::Ready,
+            call: None,
+            wake_token: 0,
+        });
+        let action = if parent.is_some() { ProcessAction::Fork } else { ProcessAction::Start };
+        self.emit(EventKind::Process { pid, host: host_name, name, action, parent });
+        for (&fd, &socket) in &fds {
+            self.sockets[socket as usize].refs += 1;
+            self.emit(EventKind::Fd { pid, fd, socket, action: FdAction::Open });
+        }
+        self.ready.insert(pid);
+        pid
+    }
+
+    pub(super) fn run_ready(&mut self) {
+        loop {
+            if self.overflow || self.due_now() {
+                // Events of this instant come first (see step_process).
+                return;
+            }
+            let pid = match self.resuming.take() {
+                Some(pid) if self.ready.remove(&pid) => pid,
+                _ => match self.ready.pop_first() {
+                    Some(pid) => pid,
+                    None => return,
+                },
+            };
+            self.step_process(pid);
+        }
+    }
+
+    /// After a call returned: if something it set off is due at this very instant (only a link
+    /// without latency does that), the process steps aside so that it happens first, as on
+    /// Linux's loopback a segment and the peer's answer to it are handled inside the call that
+    /// sent it, before the program's next call. The process then goes on before the ones those
+    /// events woke (`resuming`). Returns whether it stepped aside.
+    pub(super) fn step_aside(&mut self, pid: Pid) -> bool {
+        if !self.due_now() {
+            return false;
+        }
+        self.ready.insert(pid);
+        self.resuming = Some(pid);
+        true
+    }
+
+    /// Whether an event (a delivery over a link without latency, most often) is due at the
+    /// current instant.
+    pub(super) fn due_now(&self) -> bool {
+        self.queue.next_time() == Some(self.now)
+    }
+
+    pub(super) fn sleep_until(&mut self, pid: Pid, until: u64) {
+        let process = &mut self.processes[pid as usize];
+        process.status = Status::Sleeping;
+        process.wake_token += 1;
+        let token = process.wake_token;
+        self.queue.schedule(until, Pending::Wake { pid, token });
+    }
+
+    pub(super) fn step_process(&mut self, pid: Pid) {
+        loop {
+            if self.overflow {
+                return;
+            }
+            let process = &mut self.processes[pid as usize];
+            if process.status == Status::Exited {
+                return;
+            }
+            process.status = Status::Ready;
+            let steps = process.steps.clone();
+            let Some(step) = steps.get(process.pc) else {
+                self.exit_process(pid);
+                return;
+            };
+            if process.call.is_none() {
+                if let Some(at) = step.at_ms {
+                    let at = (at * 1000.0).round() as u64;
+                    if self.now < at {
+                        self.sleep_until(pid, at);
+                        return;
+                    }
+                }
+                self.processes[pid as usize].call = Some(InCall::default());
+                if let Some(note) = &step.note {
+                    self.emit(EventKind::Note { pid: Some(pid), text: note.clone() });
+                }
+            }
+            if let Some(id) = self.processes[pid as usize].call.as_ref().and_then(|call| call.wait_writable) {
+                if !self.writable(id) {
+                    // Still not writable: keep waiting without calling again.
+                    self.processes[pid as usize].status = Status::Blocked;
+                    self.sockets[id as usize].waiters.push(pid);
+                    return;
+                }
+                if let Some(call) = self.processes[pid as usize].call.as_mut() {
+                    call.wait_writable = None;
+                }
+            }
+            if !self.processes[pid as usize].call.as_ref().is_some_and(|call| call.entered) {
+                if let Some(call) = self.processes[pid as usize].call.as_mut() {
+                    call.entered = true;
+                }
+                self.emit_syscall(pid, &step.call, Phase::Enter, None);
+            }
+            let outcome = self.execute(pid, &step.call);
+            match outcome {
+                Outcome::Block { socket, reason } => {
+                    let process = &mut self.processes[pid as usize];
+                    let call = process.call.get_or_insert_with(InCall::default);
+                    let first = !call.blocked;
+                    call.blocked = true;
+                    call.reason = Some(reason.clone());
+                    let until = call.until;
+                    if matches!(step.call, Call::Send { .. } | Call::SendAll { .. } | Call::Sendto { .. }) {
+                        // A blocked writer sleeps until SendQ is at least a third free
+                        // (sk_stream_wait_memory(), sk_stream_is_writeable()).
+                        call.wait_writable = socket;
+                    }
+                    process.status = if socket.is_some() { Status::Blocked } else { Status::Sleeping };
+                    if first {
+                        self.emit_syscall(pid, &step.call, Phase::Block, Some(Outcome::Block { socket, reason }));
+                    }
+                    if let Some(id) = socket {
+                        // A lingering close() is also woken by its socket's linger timer.
+                        self.sockets[id as usize].waiters.push(pid);
+                    } else if let Some(until) = until {
+                        self.sleep_until(pid, until);
+                    }
+                    return;
+                }
+                outcome => {
+                    self.emit_syscall(pid, &step.call, Phase::Return, Some(outcome.clone()));
+                    let repeat = match (&step.call, &outcome) {
+                        (Call::RecvToEof { .. }, Outcome::Done { value, .. }) => *value > 0,
+                        (Call::SendAll { .. }, Outcome::Done { .. }) => {
+                            let call = self.processes[pid as usize].call.as_ref();
+                            let total = payload_len(&step.call);
+                            call.is_some_and(|call| call.progress < total)
+                        }
+                        (Call::SendAll { .. }, Outcome::Failed(Errno::EAGAIN)) => true,
+                        _ => false,
+                    };
+                    if let Some(expect) = &step.expect {
+                        if !repeat {
+                            self.check_expectation(pid, step, expect, &outcome);
+                        }
+                    }
+                    let process = &mut self.processes[pid as usize];
+                    if repeat {
+                        // The loop calls again: a fresh call that keeps the byte count.
+                        let progress = process.call.as_ref().map_or(0, |call| call.progress);
+                        let data = process.call.as_mut().and_then(|call| call.data.take());
+                        process.call = Some(InCall { progress, data, start: progress, ..InCall::default() });
+                        if matches!(outcome, Outcome::Failed(Errno::EAGAIN)) {
+                            // A writen() loop on a nonblocking socket waits in poll() until
+                            // the socket is writable again.
+                            let fd = step.call.fd().unwrap_or_default().to_string();
+                            if let Ok(id) = self.fd_socket(pid, &fd) {
+                                if let Some(call) = self.processes[pid as usize].call.as_mut() {
+                                    call.wait_writable = Some(id);
+                                }
+                            }
+                        }
+                        if self.step_aside(pid) {
+                            return;
+                        }
+                        continue;
+                    }
+                    process.call = None;
+                    process.pc += 1;
+                    if self.step_aside(pid) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn check_expectation(&mut self, pid: Pid, step: &Step, expect: &Expect, outcome: &Outcome) {
+        let matches = match (expect, outcome) {
+            (Expect::Value(value), Outcome::Done { value: result, .. }) => value == result,
+            (Expect::Errno(errno), Outcome::Failed(result)) => errno == result,
+            _ => false,
+        };
+        if !matches {
+            let got = match outcome {
+                Outcome::Done { value, .. } => value.to_string(),
+                Outcome::Failed(errno) => errno.to_string(),
+                Outcome::Block { .. } => "a block".to_string(),
+            };
+            let process = &self.processes[pid as usize];
+            let text = format!(
+                "expectation failed: {}'s step {} ({}) was expected to give {expect}, it gave {got}",
+                process.name,
+                process.pc + 1,
+                step.call.name()
+            );
+            self.failures.push(text.clone());
+            self.emit(EventKind::Note { pid: Some(pid), text });
+        }
+    }
+
+    pub(super) fn emit_syscall(&mut self, pid: Pid, call: &Call, phase: Phase, outcome: Option<Outcome>) {
+        let process = &self.processes[pid as usize];
+        let socket = call.fd().and_then(|name| process.names.get(name)).and_then(|fd| process.fds.get(fd)).copied();
+        let socket = socket.or_else(|| process.call.as_ref().and_then(|call| call.socket));
+        // The arguments are rendered once when the call enters and repeated on its block
+        // and return lines.
+        let cached = process.call.as_ref().and_then(|call| call.args.clone());
+        let args = match (phase, cached) {
+            (Phase::Enter, _) | (_, None) => {
+                let args = self.processes[pid as usize].render_args(call);
+                if let Some(in_call) = self.processes[pid as usize].call.as_mut() {
+                    in_call.args = Some(args.clone());
+                }
+                args
+            }
+            (_, Some(args)) => args,
+        };
+        let process = &self.processes[pid as usize];
+        let (mut result, mut errno, mut reason, mut value) = (None, None, None, None);
+        match outcome {
+            Some(Outcome::Done { value: returned, shown }) => {
+                result = Some(returned);
+                value = shown;
+            }
+            Some(Outcome::Failed(e)) => errno = Some(e),
+            Some(Outcome::Block { reason: why, .. }) => reason = Some(why),
+            None => {}
+        }
+        let kind = EventKind::Syscall {
+            pid,
+            process: process.name.clone(),
+            host: self.hosts[process.host].name.clone(),
+            call: call.name().to_string(),
+            args,
+            phase,
+            socket,
+            result,
+            errno,
+            reason,
+            value,
+        };
+        self.emit(kind);
+    }
+
+    pub fn fd_socket(&self, pid: Pid, name: &str) -> Result<SocketId, Errno> {
+        let process = &self.processes[pid as usize];
+        let fd = process.names.get(name).ok_or(Errno::EBADF)?;
+        process.fds.get(fd).copied().ok_or(Errno::EBADF)
+    }
+
+    pub(super) fn alloc_fd(&mut self, pid: Pid, name: &str, socket: SocketId) -> i32 {
+        let process = &mut self.processes[pid as usize];
+        let fd = (3..).find(|fd| !process.fds.contains_key(fd)).unwrap_or(3);
+        process.fds.insert(fd, socket);
+        process.names.insert(name.to_string(), fd);
+        self.sockets[socket as usize].refs += 1;
+        self.emit(EventKind::Fd { pid, fd, socket, action: FdAction::Open });
+        fd
+    }
+
+    /// Closes one descriptor; the socket itself closes when its last descriptor goes.
+    pub(super) fn close_fd(&mut self, pid: Pid, fd: i32) -> Option<SocketId> {
+        let socket = self.processes[pid as usize].fds.remove(&fd)?;
+        self.emit(EventKind::Fd { pid, fd, socket, action: FdAction::Close });
+        let refs = &mut self.sockets[socket as usize].refs;
+        *refs = refs.saturating_sub(1);
+        if *refs == 0 {
+            self.last_close(socket);
+        }
+        Some(socket)
+    }
+
+    pub(super) fn exit_process(&mut self, pid: Pid) {
+        let fds: Vec<i32> = self.processes[pid as usize].fds.keys().copied().collect();
+        if !fds.is_empty() {
+            let name = self.processes[pid as usize].name.clone();
+            self.emit(EventKind::Note {
+                pid: Some(pid),
+                text: format!("{name} exits; the kernel closes its open descriptors"),
+            });
+        }
+        for fd in fds {
+            self.close_fd(pid, fd);
+        }
+        let process = &mut self.processes[pid as usize];
+        process.status = Status::Exited;
+        let (name, host) = (process.name.clone(), self.hosts[process.host].name.clone());
+        self.emit(EventKind::Process { pid, host, name, action: ProcessAction::Exit, parent: None });
+    }
+}
