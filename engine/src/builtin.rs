@@ -6,7 +6,7 @@
 //! it shows, which keeps about 18 KB (gzipped) of scenarios it does not show out of its
 //! download; it knows the names, and draws its picker from a table its build writes (see
 //! `frontend/build.rs`). Names are part of the interface (CLI, `?s=` URLs, tests); the groups
-//! follow `shared/scenario-catalogue.md`.
+//! follow `docs/scenarios.md`.
 
 #[cfg(feature = "embedded")]
 use crate::scenario::{self, Scenario};

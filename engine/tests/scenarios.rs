@@ -7,7 +7,7 @@
 //! them as text against the figure each scenario reproduces.
 //!
 //! The golden files make the whole run visible; the targeted tests below assert what the
-//! scenario catalogue says each scenario must show (`shared/scenario-catalogue.md`), so that a
+//! scenario catalogue says each scenario must show (`docs/scenarios.md`), so that a
 //! change that keeps a file plausible but breaks the lesson still fails.
 
 use std::collections::BTreeMap;
@@ -809,7 +809,7 @@ fn gaps(times: &[u64]) -> Vec<u64> {
 
 #[test]
 fn connect_timeout_follows_linux_syn_schedule_and_fails_at_131_s() {
-    // tcp_syn_retries = 6 plus tcp_syn_linear_timeouts = 4 (linux-tcp-facts.md).
+    // tcp_syn_retries = 6 plus tcp_syn_linear_timeouts = 4 (docs/linux-model.md, "Retries and refusals").
     let trace = run_builtin("connect-timeout").trace;
     let syns: Vec<u64> = sent(&trace).iter().filter(|(_, s)| s.flags.syn).map(|(t, _)| *t).collect();
     assert_eq!(syns, [0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67].map(|s| s * SECOND));

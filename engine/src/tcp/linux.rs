@@ -31,7 +31,7 @@ pub(crate) const TCP_TIMEOUT_MIN_JIFFIES_US: u64 = 8_000;
 /// several segments are outstanding (`tcp_schedule_loss_probe()`).
 pub(crate) const TCP_TIMEOUT_MIN_US: u64 = 2_000;
 
-/// One jiffy at the measured machine's HZ=250 (shared/linux-tcp-facts.md): the kernel's
+/// One jiffy at the measured machine's HZ=250 (docs/linux-model.md): the kernel's
 /// timers count in jiffies, and `usecs_to_jiffies()` rounds a delay up to whole ones.
 pub(crate) const JIFFY_US: u64 = 4_000;
 

@@ -252,7 +252,7 @@ pub(crate) fn test_listen_syn_creates_syn_recv_child() {
 
 /// `tcp_select_initial_window()` ("Quantize space offering to a multiple of mss"): the
 /// window on a SYN or SYN+ACK is the receive space rounded down to a multiple of the MSS,
-/// 64240 = 44 * 1460 on Ethernet (65495 and 65483 on lo, see linux-tcp-facts.md).
+/// 64240 = 44 * 1460 on Ethernet (65495 and 65483 on lo, see docs/linux-model.md, "Connection setup").
 #[test]
 pub(crate) fn test_listen_syn_ack_window_is_a_multiple_of_mss() {
     let (mut h, _) = socket_listen();
