@@ -212,5 +212,8 @@ proptest! {
         check_streams(&result, false);
         // 2MSL, a 924.6 s retransmission budget and the SYN schedule bound every life.
         check_all_closed(&result, 3 * 3600);
+        // Determinism holds under faults too: the seeded draws repeat exactly.
+        let second = run(&scenario).expect("second run");
+        prop_assert_eq!(result.trace.to_jsonl(), second.trace.to_jsonl());
     }
 }
