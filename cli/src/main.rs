@@ -1,11 +1,12 @@
 //! The `sockscope` command: list and run scenarios in the terminal, and validate them
 //! against the real Linux kernel.
 
+mod load;
 mod validate;
 
 use std::process::ExitCode;
 
-use sockscope_engine::{builtin, format, replay, Scenario, Trace};
+use sockscope_engine::{builtin, format, replay, Trace};
 
 const USAGE: &str = "\
 usage: sockscope list
@@ -59,18 +60,6 @@ fn list() -> String {
     out
 }
 
-fn load(target: &str) -> Result<Scenario, String> {
-    if let Some(scenario) = builtin::get(target) {
-        return Ok(scenario);
-    }
-    let looks_like_file = target.ends_with(".json") || target.contains('/') || std::path::Path::new(target).exists();
-    if !looks_like_file {
-        return Err(format!("no built-in scenario is named `{target}` (try `sockscope list`)"));
-    }
-    let text = std::fs::read_to_string(target).map_err(|err| format!("cannot read {target}: {err}"))?;
-    sockscope_engine::parse_scenario(&text).map_err(|err| format!("{target}: {err}"))
-}
-
 fn run_scenario(args: &[String]) -> Result<String, String> {
     let mut target = None;
     let mut format = "tcpdump".to_string();
@@ -93,7 +82,7 @@ fn run_scenario(args: &[String]) -> Result<String, String> {
         }
     }
     let target = target.ok_or("run needs a scenario name or file")?;
-    let scenario = load(&target)?;
+    let scenario = load::scenario(&target)?;
     let run = sockscope_engine::run(&scenario).map_err(|err| err.to_string())?;
     let trace = &run.trace;
     let mut output = match format.as_str() {

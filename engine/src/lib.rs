@@ -34,6 +34,10 @@ pub use scenario::{parse as parse_scenario, Scenario, ScenarioError};
 pub use state::State;
 pub use trace::{Event, EventKind, Trace};
 
+/// The MTU of Linux's `lo`, the path between two sockets of one host. The loopback validator
+/// gives every link of its profile this MTU.
+pub const LOOPBACK_MTU: u32 = world::LOOPBACK_MTU;
+
 /// Why a run did not finish normally.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RunError {

@@ -10,7 +10,27 @@ use serde::{Deserialize, Serialize};
 pub struct Report {
     /// The kernel the scenarios ran against, e.g. `Linux 6.18.0`.
     pub kernel: String,
+    /// The sockscope commit the report was made with (`git rev-parse HEAD`, followed by
+    /// `-dirty` when `engine/` or `cli/` had uncommitted changes), or `unknown` outside a git
+    /// checkout.
+    #[serde(default)]
+    pub engine_commit: String,
+    /// What the validator read from the kernel and gave the engine's loopback profile; with
+    /// it the engine's side of every check can be recomputed without a kernel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_facts: Option<ProfileFacts>,
     pub scenarios: Vec<ScenarioReport>,
+}
+
+/// The kernel's own choices that the loopback profile copies into every host's settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileFacts {
+    /// The window scale the kernel announces on its SYNs.
+    pub wscale: u8,
+    /// `net.ipv4.tcp_congestion_control`.
+    pub congestion_control: String,
+    /// `tcp_wmem[2]`: the largest send buffer the kernel grows a socket to.
+    pub wmem_max: u32,
 }
 
 /// How one scenario compared.
@@ -24,6 +44,12 @@ pub struct ScenarioReport {
     /// The compared aspects side by side.
     #[serde(default)]
     pub rows: Vec<DiffRow>,
+    /// A digest of the engine's side of the check: 16 hex digits of the 64-bit FNV-1a hash of
+    /// what the validator compared from the engine (its observation under the loopback
+    /// profile, the fault schedule and any shortening), or of the reason it could not be
+    /// checked. A test recomputes it with today's engine to tell a stale report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_fingerprint: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -599,7 +599,7 @@ pub fn compare(scenario: &Scenario, engine: &Observation, kernel: &Observation) 
         }
         (Verdict::Differs, Some(reason))
     };
-    ScenarioReport { name: scenario.name.clone(), verdict, reason, rows }
+    ScenarioReport { name: scenario.name.clone(), verdict, reason, rows, engine_fingerprint: None }
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@
 //! sequence numbers (a rule sees absolute ones, and the kernel draws its ISN only when it
 //! connects), and edges too close to traffic to be placed.
 
+use serde::Serialize;
 use sockscope_engine::scenario::{Call, Fault, Scenario, SegmentMatch, SockType, Step};
 use sockscope_engine::trace::{EventKind, Fate, Flags};
 use sockscope_engine::{Ipv4, Trace};
@@ -57,7 +58,7 @@ pub const EDGE_MARGIN_US: u64 = 50_000;
 const NTH_MODULUS: u64 = u32::MAX as u64;
 
 /// A change the controller makes to the rules.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Change {
     /// `faults[index]` (a drop or a dead link) starts to apply.
     Apply(usize),
@@ -72,7 +73,7 @@ pub enum Change {
 }
 
 /// A change and when the controller makes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Edge {
     /// Microseconds from the start of the real run; `None`: before any process starts.
     pub at_us: Option<u64>,
@@ -484,7 +485,7 @@ mod tests {
         for (fault, expected) in cases {
             let mut scenario = builtin("retransmission");
             scenario.faults = vec![serde_json::from_str(fault).expect("a fault")];
-            let reason = super::super::profile::engine_only_reason(&scenario).unwrap_or_default();
+            let reason = unsupported_reason(&scenario).unwrap_or_default();
             assert!(reason.starts_with(expected), "{fault}: {reason}");
         }
         // Flags "none" also match UDP datagrams in the engine, which a `tcp flags` rule misses.

@@ -25,7 +25,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -38,6 +38,23 @@ const TRACEFS: &str = "/sys/kernel/tracing";
 /// The trace instance's ring size per CPU: about 100,000 state-change events.
 const TRACE_BUFFER_KB: u32 = 8192;
 
+/// Mounts tracefs at `root` unless it is there: a fresh container has none, and mounting it
+/// needs root. Scenarios start tracing from several threads at once (the long runs go on in
+/// the background), so one thread mounts while the others wait, and tracefs counts as there
+/// once its `instances` folder is, whatever `mount` said (it fails on a second mount).
+fn mount_tracefs(root: &Path) -> io::Result<()> {
+    static MOUNTING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = MOUNTING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !root.join("instances").is_dir() {
+        let _ = std::process::Command::new("mount").args(["-t", "tracefs", "nodev"]).arg(root).status()?;
+    }
+    if root.join("instances").is_dir() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!("tracefs is not available at {}", root.display())))
+    }
+}
+
 /// A private trace instance recording `inet_sock_set_state`.
 pub struct StateTracer {
     dir: PathBuf,
@@ -46,13 +63,7 @@ pub struct StateTracer {
 impl StateTracer {
     pub fn start(tag: &str) -> io::Result<StateTracer> {
         let root = Path::new(TRACEFS);
-        if !root.join("instances").is_dir() {
-            // tracefs is not mounted in a fresh container; mounting it needs root.
-            let status = std::process::Command::new("mount").args(["-t", "tracefs", "nodev", TRACEFS]).status()?;
-            if !status.success() || !root.join("instances").is_dir() {
-                return Err(io::Error::other("tracefs is not available at /sys/kernel/tracing"));
-            }
-        }
+        mount_tracefs(root)?;
         let dir = root.join("instances").join(format!("sockscope-{}-{tag}", std::process::id()));
         if dir.exists() {
             let _ = fs::remove_dir(&dir);

@@ -16,17 +16,18 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use sockscope_engine::scenario::{Call, LinkSpec, Scenario, Step, TcpSettings};
+use sockscope_engine::validation::ProfileFacts;
 use sockscope_engine::{Ipv4, SockAddr};
 
-/// One-way latency of the loopback profile's links. A real loopback round trip takes 20-60 us,
-/// but it happens inside the call that sends: `loopback_xmit()` hands the segment to the
-/// receiving socket in the sender's own softirq, the peer's ACK comes back the same way, and
-/// the sender's socket processes it as the call releases the socket. With no latency the
-/// engine does the same: events due at the current instant run before a program's next call.
-pub const LOOPBACK_LATENCY_US: u64 = 0;
-/// `lo`'s MTU.
-pub const LOOPBACK_MTU: u32 = 65_536;
+/// One-way latency of the loopback profile's links between hosts. A real loopback round trip
+/// takes 20-60 us, but it happens inside the call that sends: `loopback_xmit()` hands the
+/// segment to the receiving socket in the sender's own softirq, the peer's ACK comes back the
+/// same way, and the sender's socket processes it as the call releases the socket. With no
+/// latency the engine does the same: events due at the current instant run before a
+/// program's next call.
+pub const PROFILE_LATENCY_US: u64 = 0;
 /// A scenario whose real run would last longer than this is reported engine-only. Runs longer
 /// than [`SERIAL_RUN_US`] go on in the background, side by side, while the short ones run, so
 /// the longest checked run (`connect-timeout`, ETIMEDOUT after 131.5 s) sets how long
@@ -40,7 +41,7 @@ pub const SERIAL_RUN_US: u64 = 20_000_000;
 /// A check made with a lower `tcp_retries2` than the scenario's, because with the scenario's
 /// own value the real run would go on for longer than [`MAX_REAL_RUN_US`] (see
 /// [`shorten_retransmissions`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Shortened {
     /// The value both sides use: every host's `tcp.retries2` in the engine, and
     /// `net.ipv4.tcp_retries2` of the run's own network namespace in the kernel.
@@ -144,6 +145,17 @@ pub struct KernelFacts {
     pub wmem_max: u32,
 }
 
+impl KernelFacts {
+    /// What a report keeps of these facts besides the release, which it keeps as `kernel`.
+    pub fn profile_facts(&self) -> ProfileFacts {
+        ProfileFacts {
+            wscale: self.wscale,
+            congestion_control: self.congestion_control.clone(),
+            wmem_max: self.wmem_max,
+        }
+    }
+}
+
 /// Maps each scenario host to a loopback address and back.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoopbackMap {
@@ -232,7 +244,7 @@ pub fn link_latency_us(scenario: &Scenario) -> u64 {
     if needs_crossing_delay(scenario) {
         CROSSING_DELAY_US
     } else {
-        LOOPBACK_LATENCY_US
+        PROFILE_LATENCY_US
     }
 }
 
@@ -258,7 +270,7 @@ pub fn loopback_profile(scenario: &Scenario, facts: &KernelFacts) -> Scenario {
                 a: a.name.clone(),
                 b: b.name.clone(),
                 latency_us: link_latency_us(scenario),
-                mtu: LOOPBACK_MTU,
+                mtu: sockscope_engine::LOOPBACK_MTU,
             });
         }
     }
@@ -313,13 +325,11 @@ pub fn keepalive_timing(tcp: &TcpSettings) -> Result<Option<(u32, u32, u32)>, St
 /// Each entry is an open task on the engine; a listed scenario that agrees is pointed out.
 pub const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];
 
-/// Why a scenario cannot be reproduced on loopback, judged from the scenario alone.
+/// Why a scenario cannot be reproduced on loopback, judged from the scenario alone; its faults
+/// are judged by `faults::unsupported_reason`.
 pub fn engine_only_reason(scenario: &Scenario) -> Option<String> {
     if scenario.hosts.len() > 254 {
         return Some("more than 254 hosts do not fit in 127.0.0.0/24".to_string());
-    }
-    if let Some(reason) = super::faults::unsupported_reason(scenario) {
-        return Some(reason);
     }
     let defaults = serde_json::to_value(TcpSettings::default()).unwrap_or_default();
     for host in &scenario.hosts {
