@@ -36,7 +36,7 @@ pub use trace::{Event, EventKind, Trace};
 
 /// The MTU of Linux's `lo`, the path between two sockets of one host. The loopback validator
 /// gives every link of its profile this MTU.
-pub const LOOPBACK_MTU: u32 = world::LOOPBACK_MTU;
+pub use world::fabric::LOOPBACK_MTU;
 
 /// Why a run did not finish normally.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Capturing the segments on `lo`: an AF_PACKET socket in the run's own network namespace.
 //!
 //! On `lo` every packet passes the packet taps twice, once leaving and once arriving;
-//! PACKET_IGNORE_OUTGOING keeps only the arriving copy (linux-tcp-facts.md, "Observing the
+//! PACKET_IGNORE_OUTGOING keeps only the arriving copy (docs/linux-model.md, "Observing a
 //! real kernel"). Frames carry a 14-byte all-zero Ethernet header. Only IPv4 TCP and UDP
 //! are kept; the namespace holds nothing but the scenario, so no port filter is needed.
 //! Parsing is by hand and never panics: a frame too short for what its headers claim is
