@@ -162,7 +162,7 @@ pub struct HostSpec {
     pub tcp: TcpSettings,
 }
 
-/// Per-host TCP settings. Every default is Linux's (see `shared/linux-tcp-facts.md`).
+/// Per-host TCP settings. Every default is Linux's (see `docs/linux-model.md`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TcpSettings {
@@ -496,16 +496,6 @@ impl SockOpt {
             SockOpt::QuickAck(_) => OptName::QuickAck,
         }
     }
-}
-
-/// The payload of a send(): literal text, or a number of filler bytes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Payload {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub len: Option<u32>,
 }
 
 /// The calls a step can make. Descriptors are named by the step that created them (`as`).
