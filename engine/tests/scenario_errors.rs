@@ -1,6 +1,6 @@
 //! How a malformed scenario is reported: one row per kind of mistake, with the JSON path and
 //! the exact reason (serde's wording and serde_json's "line L column C"), so the hand-written
-//! reader in `engine/src/scenario/read.rs` keeps the messages people see in the page and CLI.
+//! reader in `engine/src/scenario/read/` keeps the messages people see in the page and CLI.
 
 use sockscope_engine::parse_scenario;
 
@@ -68,7 +68,7 @@ fn each_mistake_names_its_path_and_reason() {
         (r#"{"hosts":5}"#.into(), "hosts", "invalid type: integer `5`, expected a sequence at line 1 column 10"),
         (r#"{"seed":-1}"#.into(), "seed", "invalid value: integer `-1`, expected u64 at line 1 column 10"),
         (r#"{"seed":2.0}"#.into(), "seed", "invalid type: floating point `2.0`, expected u64 at line 1 column 11"),
-        // A float is shown as written (serde printed `1000.0` and `-0.0` here; see read.rs).
+        // A float is shown as written (serde printed `1000.0` and `-0.0` here; see scenario/read/mod.rs).
         (r#"{"seed":1e3}"#.into(), "seed", "invalid type: floating point `1e3`, expected u64 at line 1 column 11"),
         (r#"{"seed":-0}"#.into(), "seed", "invalid type: floating point `-0`, expected u64 at line 1 column 10"),
         (

@@ -1,4 +1,4 @@
-//! `docs/scenario.schema.json` describes what `engine/src/scenario.rs` accepts.
+//! `docs/scenario.schema.json` describes what `engine/src/scenario/` accepts.
 //!
 //! The schema is checked by a small JSON Schema validator written below. It knows only the
 //! keywords the schema uses and refuses any other, so the schema cannot quietly rely on a
@@ -6,8 +6,8 @@
 //! every built-in scenario conforms to it; a table of small scenarios gets the same verdict
 //! from the schema and from `parse_scenario`; the field and variant lists that serde reports
 //! in its "unknown field" and "unknown variant" errors match the schema's, so a field or
-//! call added to `scenario.rs` fails this test until the schema has it; and every property
-//! of a closed object carries a description.
+//! call added to `engine/src/scenario/` fails this test until the schema has it; and every
+//! property of a closed object carries a description.
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -854,7 +854,7 @@ fn schema_lists_every_field_and_variant_the_engine_knows() {
             mismatches.push(format!("call `{call}` selects {hits} step alternatives"));
         }
     }
-    assert!(mismatches.is_empty(), "the schema is out of date with scenario.rs:\n{}", mismatches.join("\n"));
+    assert!(mismatches.is_empty(), "the schema is out of date with engine/src/scenario/:\n{}", mismatches.join("\n"));
 }
 
 /// Which value each socket option takes is decided by `SockOpt::new`, not by serde, so it is

@@ -1,0 +1,266 @@
+//! Programs: a process's ordered steps, each a system call (or a sleep) with its arguments,
+//! optional timing, narration and expected result; a fork's child program. `Step` and `Call`
+//! get their `Deserialize` from the hand-written reader in `read/program.rs`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::sockopt::{OptName, OptValue};
+use crate::addr::SockAddr;
+use crate::errno::Errno;
+
+/// A process: a name, the host it runs on and its program.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessSpec {
+    pub name: String,
+    pub host: String,
+    pub steps: Vec<Step>,
+}
+
+/// One step of a program: a system call (or sleep) plus optional timing, narration and
+/// expected result. In JSON the call's fields and these sit side by side in one object.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Step {
+    #[serde(flatten)]
+    pub call: Call,
+    /// Do not start this step before this absolute simulated time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<f64>,
+    /// A sentence the narration shows when this step starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The result this step must have; a different result is reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
+}
+
+/// What a step's call must return: a number or an errno name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Expect {
+    Value(i64),
+    Errno(Errno),
+}
+
+impl fmt::Display for Expect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expect::Value(value) => write!(f, "{value}"),
+            Expect::Errno(errno) => write!(f, "{errno}"),
+        }
+    }
+}
+
+/// The socket type argument of socket().
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SockType {
+    #[default]
+    Stream,
+    Dgram,
+}
+
+/// How shutdown() shuts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum How {
+    #[serde(rename = "SHUT_RD")]
+    Read,
+    #[serde(rename = "SHUT_WR")]
+    Write,
+    #[serde(rename = "SHUT_RDWR")]
+    Both,
+}
+
+impl How {
+    pub fn name(self) -> &'static str {
+        match self {
+            How::Read => "SHUT_RD",
+            How::Write => "SHUT_WR",
+            How::Both => "SHUT_RDWR",
+        }
+    }
+}
+
+/// The calls a step can make. Descriptors are named by the step that created them (`as`).
+///
+/// In JSON a call is an object tagged by `"call"`. Its `Deserialize` is written by hand (in
+/// `read/program.rs`) rather than derived: serde's derive for an internally tagged enum buffers
+/// the object and expands every variant's visitor twice, which made this one type about a
+/// sixth of the web page's code. The hand-written reader accepts exactly what the derive
+/// accepted and words its errors the same way.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "call", rename_all = "snake_case")]
+pub enum Call {
+    Socket {
+        #[serde(rename = "as")]
+        name: String,
+        #[serde(default, rename = "type")]
+        sock_type: SockType,
+    },
+    Bind {
+        fd: String,
+        addr: SockAddr,
+    },
+    Listen {
+        fd: String,
+        backlog: u32,
+    },
+    Connect {
+        fd: String,
+        addr: SockAddr,
+    },
+    Accept {
+        fd: String,
+        #[serde(rename = "as")]
+        name: String,
+    },
+    #[serde(alias = "write")]
+    Send {
+        fd: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        len: Option<u32>,
+    },
+    /// A writen()-style loop: send() again until every byte is queued (TLPI 61.1).
+    SendAll {
+        fd: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        len: Option<u32>,
+    },
+    /// sendto(): a datagram to `addr` (UDP); on a TCP socket the address is ignored.
+    Sendto {
+        fd: String,
+        addr: SockAddr,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        len: Option<u32>,
+    },
+    #[serde(alias = "read")]
+    Recv {
+        fd: String,
+        len: u32,
+    },
+    /// recvfrom(): like recv(), and the trace shows the sender's address.
+    Recvfrom {
+        fd: String,
+        len: u32,
+    },
+    /// A loop of recv(len) until it returns 0 (end of file) or fails.
+    RecvToEof {
+        fd: String,
+        len: u32,
+    },
+    Shutdown {
+        fd: String,
+        how: How,
+    },
+    Close {
+        fd: String,
+    },
+    Setsockopt {
+        fd: String,
+        opt: OptName,
+        value: OptValue,
+    },
+    Getsockopt {
+        fd: String,
+        opt: OptName,
+    },
+    /// fcntl(F_SETFL, O_NONBLOCK) on or off.
+    Fcntl {
+        fd: String,
+        nonblock: bool,
+    },
+    Getsockname {
+        fd: String,
+    },
+    Getpeername {
+        fd: String,
+    },
+    Dup {
+        fd: String,
+        #[serde(rename = "as")]
+        name: String,
+    },
+    /// fork(): the child runs `child` with copies of every descriptor.
+    Fork {
+        child: Box<ChildSpec>,
+    },
+    Sleep {
+        ms: f64,
+    },
+}
+
+/// The program of a forked child.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChildSpec {
+    pub name: String,
+    pub steps: Vec<Step>,
+}
+
+impl Call {
+    /// The system call's name as the trace shows it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Call::Socket { .. } => "socket",
+            Call::Bind { .. } => "bind",
+            Call::Listen { .. } => "listen",
+            Call::Connect { .. } => "connect",
+            Call::Accept { .. } => "accept",
+            Call::Send { .. } | Call::SendAll { .. } => "send",
+            Call::Sendto { .. } => "sendto",
+            Call::Recvfrom { .. } => "recvfrom",
+            Call::Recv { .. } | Call::RecvToEof { .. } => "recv",
+            Call::Shutdown { .. } => "shutdown",
+            Call::Close { .. } => "close",
+            Call::Setsockopt { .. } => "setsockopt",
+            Call::Getsockopt { .. } => "getsockopt",
+            Call::Fcntl { .. } => "fcntl",
+            Call::Getsockname { .. } => "getsockname",
+            Call::Getpeername { .. } => "getpeername",
+            Call::Dup { .. } => "dup",
+            Call::Fork { .. } => "fork",
+            Call::Sleep { .. } => "sleep",
+        }
+    }
+
+    /// The descriptor name this call uses, if any.
+    pub fn fd(&self) -> Option<&str> {
+        match self {
+            Call::Bind { fd, .. }
+            | Call::Listen { fd, .. }
+            | Call::Connect { fd, .. }
+            | Call::Accept { fd, .. }
+            | Call::Send { fd, .. }
+            | Call::SendAll { fd, .. }
+            | Call::Sendto { fd, .. }
+            | Call::Recvfrom { fd, .. }
+            | Call::Recv { fd, .. }
+            | Call::RecvToEof { fd, .. }
+            | Call::Shutdown { fd, .. }
+            | Call::Close { fd }
+            | Call::Setsockopt { fd, .. }
+            | Call::Getsockopt { fd, .. }
+            | Call::Fcntl { fd, .. }
+            | Call::Getsockname { fd }
+            | Call::Getpeername { fd }
+            | Call::Dup { fd, .. } => Some(fd),
+            Call::Socket { .. } | Call::Fork { .. } | Call::Sleep { .. } => None,
+        }
+    }
+
+    /// The descriptor name this call defines, if any.
+    pub fn defines(&self) -> Option<&str> {
+        match self {
+            Call::Socket { name, .. } | Call::Accept { name, .. } | Call::Dup { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Socket options: their names (for getsockopt() and setsockopt()), the values a scenario
+//! writes for them, and an option paired with its value.
+
+use serde::{Deserialize, Serialize};
+
+/// A socket option's value as a scenario writes it: a flag, a number or a linger pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OptValue {
+    Flag(bool),
+    Number(u32),
+    Linger(Linger),
+}
+
+/// A socket option with its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SockOpt {
+    ReuseAddr(bool),
+    /// `{ "onoff": true, "linger": 0 }`: seconds.
+    Linger(Linger),
+    RcvBuf(u32),
+    SndBuf(u32),
+    NoDelay(bool),
+    KeepAlive(bool),
+    /// SO_REUSEPORT: several sockets of one user may bind, and listen on, the same port.
+    ReusePort(bool),
+    /// TCP_QUICKACK: `false` enters delayed-ACK ("pingpong") mode, `true` leaves it.
+    QuickAck(bool),
+}
+
+impl SockOpt {
+    /// Pairs a name with a value, or says why they do not fit.
+    pub fn new(name: OptName, value: OptValue) -> Result<SockOpt, String> {
+        let flag = |value: OptValue| match value {
+            OptValue::Flag(flag) => Ok(flag),
+            OptValue::Number(number) => Ok(number != 0),
+            OptValue::Linger(_) => Err(format!("{} takes true/false or 0/1", name.name())),
+        };
+        let number = |value: OptValue| match value {
+            OptValue::Number(number) => Ok(number),
+            _ => Err(format!("{} takes a number of bytes", name.name())),
+        };
+        Ok(match name {
+            OptName::ReuseAddr => SockOpt::ReuseAddr(flag(value)?),
+            OptName::NoDelay => SockOpt::NoDelay(flag(value)?),
+            OptName::KeepAlive => SockOpt::KeepAlive(flag(value)?),
+            OptName::ReusePort => SockOpt::ReusePort(flag(value)?),
+            OptName::QuickAck => SockOpt::QuickAck(flag(value)?),
+            OptName::RcvBuf => SockOpt::RcvBuf(number(value)?),
+            OptName::SndBuf => SockOpt::SndBuf(number(value)?),
+            OptName::Linger => match value {
+                OptValue::Linger(linger) => SockOpt::Linger(linger),
+                _ => return Err("SO_LINGER takes {\"onoff\": true, \"linger\": seconds}".to_string()),
+            },
+            OptName::Error => return Err("SO_ERROR can only be read".to_string()),
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Linger {
+    pub onoff: bool,
+    pub linger: u32,
+}
+
+/// A socket option's name, for getsockopt().
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OptName {
+    #[serde(rename = "SO_REUSEADDR")]
+    ReuseAddr,
+    #[serde(rename = "SO_LINGER")]
+    Linger,
+    #[serde(rename = "SO_RCVBUF")]
+    RcvBuf,
+    #[serde(rename = "SO_SNDBUF")]
+    SndBuf,
+    #[serde(rename = "TCP_NODELAY")]
+    NoDelay,
+    #[serde(rename = "SO_KEEPALIVE")]
+    KeepAlive,
+    #[serde(rename = "SO_REUSEPORT")]
+    ReusePort,
+    #[serde(rename = "TCP_QUICKACK")]
+    QuickAck,
+    #[serde(rename = "SO_ERROR")]
+    Error,
+}
+
+impl OptName {
+    pub const fn name(self) -> &'static str {
+        match self {
+            OptName::ReuseAddr => "SO_REUSEADDR",
+            OptName::Linger => "SO_LINGER",
+            OptName::RcvBuf => "SO_RCVBUF",
+            OptName::SndBuf => "SO_SNDBUF",
+            OptName::NoDelay => "TCP_NODELAY",
+            OptName::KeepAlive => "SO_KEEPALIVE",
+            OptName::ReusePort => "SO_REUSEPORT",
+            OptName::QuickAck => "TCP_QUICKACK",
+            OptName::Error => "SO_ERROR",
+        }
+    }
+}
+
+impl SockOpt {
+    pub fn name(self) -> OptName {
+        match self {
+            SockOpt::ReuseAddr(_) => OptName::ReuseAddr,
+            SockOpt::Linger(_) => OptName::Linger,
+            SockOpt::RcvBuf(_) => OptName::RcvBuf,
+            SockOpt::SndBuf(_) => OptName::SndBuf,
+            SockOpt::NoDelay(_) => OptName::NoDelay,
+            SockOpt::KeepAlive(_) => OptName::KeepAlive,
+            SockOpt::ReusePort(_) => OptName::ReusePort,
+            SockOpt::QuickAck(_) => OptName::QuickAck,
+        }
+    }
+}
