@@ -417,15 +417,6 @@ fn errno_name(err: &io::Error) -> String {
     name.to_string()
 }
 
-fn payload(data: &Option<String>, len: &Option<u32>) -> Vec<u8> {
-    match (data, len) {
-        (Some(data), _) => data.as_bytes().to_vec(),
-        // The engine's filler: a repeating alphabet, so a reader can tell which bytes came.
-        (None, Some(len)) => (0..*len).map(|index| b'a' + (index % 26) as u8).collect(),
-        (None, None) => Vec::new(),
-    }
-}
-
 impl Process {
     fn socket(&self, name: &str) -> io::Result<Arc<Socket>> {
         self.fds.get(name).cloned().ok_or_else(|| io::Error::from_raw_os_error(libc::EBADF))
@@ -598,14 +589,14 @@ impl Process {
                 }
                 Err(err) => self.record(call, Err(err), None),
             },
-            Call::Send { fd, data, len } => {
+            Call::Send { fd, .. } => {
                 self.note_send_buffer(fd);
-                let bytes = payload(data, len);
+                let bytes = call.payload();
                 let outcome = self.socket(fd).and_then(|socket| socket.send_with_flags(&bytes, libc::MSG_NOSIGNAL));
                 self.record(call, outcome.map(|sent| sent as i64), None);
             }
-            Call::Sendto { fd, addr, data, len } => {
-                let bytes = payload(data, len);
+            Call::Sendto { fd, addr, .. } => {
+                let bytes = call.payload();
                 let outcome = self.socket(fd).and_then(|socket| {
                     let target = self.real_addr(*addr)?;
                     self.bind_to_host_if_unbound(&socket)?;
@@ -634,10 +625,10 @@ impl Process {
                     Err(err) => self.record(call, Err(err), None),
                 }
             }
-            Call::SendAll { fd, data, len } => {
+            Call::SendAll { fd, .. } => {
                 // A writen() loop: send the rest until all is queued; on EAGAIN wait for room.
                 self.note_send_buffer(fd);
-                let bytes = payload(data, len);
+                let bytes = call.payload();
                 let mut done = 0;
                 while done < bytes.len() && !self.shared.stopped(self.host_ip) {
                     let outcome =

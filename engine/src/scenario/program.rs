@@ -206,6 +206,40 @@ pub struct ChildSpec {
 }
 
 impl Call {
+    /// How many bytes a send() of this call writes (0 for other calls).
+    pub fn payload_len(&self) -> u32 {
+        match self {
+            Call::Send { data, len, .. } | Call::SendAll { data, len, .. } | Call::Sendto { data, len, .. } => {
+                match (data, len) {
+                    (Some(data), _) => data.len() as u32,
+                    (None, Some(len)) => *len,
+                    (None, None) => 0,
+                }
+            }
+            _ => 0,
+        }
+    }
+
+    /// The bytes a send() of this call writes: the literal text, or `len` bytes of a
+    /// repeating alphabet so that a reader can tell which bytes arrived. The engine and the
+    /// validator's real programs both write these.
+    pub fn payload(&self) -> Vec<u8> {
+        const ALPHABET: &[u8; 26] = b"abcdefghijklmnopqrstuvwxyz";
+        match self {
+            Call::Send { data: Some(data), .. }
+            | Call::SendAll { data: Some(data), .. }
+            | Call::Sendto { data: Some(data), .. } => data.as_bytes().to_vec(),
+            _ => {
+                let len = self.payload_len() as usize;
+                let mut bytes = Vec::with_capacity(len);
+                while bytes.len() < len {
+                    bytes.extend_from_slice(&ALPHABET[..(len - bytes.len()).min(ALPHABET.len())]);
+                }
+                bytes
+            }
+        }
+    }
+
     /// The system call's name as the trace shows it.
     pub fn name(&self) -> &'static str {
         match self {

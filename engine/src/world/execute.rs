@@ -9,7 +9,7 @@ use crate::state::State;
 use crate::tcp;
 use crate::time::fractional_ms_to_us;
 use crate::trace::{Pid, Proto, SocketAction, TimerKind};
-use crate::world::process::{payload_bytes, InCall};
+use crate::world::process::InCall;
 use crate::world::World;
 
 impl World {
@@ -68,7 +68,7 @@ impl World {
                 let process = &mut self.processes[pid as usize];
                 let in_call = process.call.get_or_insert_with(InCall::default);
                 if in_call.data.is_none() {
-                    in_call.data = Some(payload_bytes(call));
+                    in_call.data = Some(call.payload());
                 }
                 let data = in_call.data.take().unwrap_or_default();
                 let (progress, start) = (in_call.progress, in_call.start);
@@ -81,10 +81,10 @@ impl World {
             Call::Sendto { fd, addr, .. } => {
                 let id = socket!(fd);
                 if self.sockets[id as usize].proto == Proto::Udp {
-                    let data = payload_bytes(call);
+                    let data = call.payload();
                     self.send_datagram(id, *addr, &data)
                 } else {
-                    let data = payload_bytes(call);
+                    let data = call.payload();
                     self.sys_send(id, &data, 0, 0).0
                 }
             }

@@ -64,10 +64,10 @@ impl Process {
             Call::Bind { fd: name, addr } | Call::Connect { fd: name, addr } => format!("{}, {}", fd(name), addr),
             Call::Listen { fd: name, backlog } => format!("{}, {backlog}", fd(name)),
             Call::Accept { fd: name, .. } => fd(name),
-            Call::Sendto { fd: name, addr, .. } => format!("{}, {} bytes, {addr}", fd(name), payload_len(call)),
+            Call::Sendto { fd: name, addr, .. } => format!("{}, {} bytes, {addr}", fd(name), call.payload_len()),
             Call::Recvfrom { fd: name, len } => format!("{}, {len}", fd(name)),
             Call::Send { fd: name, .. } | Call::SendAll { fd: name, .. } => {
-                let total = payload_len(call);
+                let total = call.payload_len();
                 let done = process.call.as_ref().map_or(0, |call| call.progress);
                 format!("{}, {} bytes", fd(name), total - done.min(total))
             }
@@ -93,38 +93,6 @@ impl Process {
             }
             Call::Fork { .. } => String::new(),
             Call::Sleep { ms } => format!("{} ms", format::decimal(*ms)),
-        }
-    }
-}
-
-pub(crate) fn payload_len(call: &Call) -> u32 {
-    match call {
-        Call::Send { data, len, .. } | Call::SendAll { data, len, .. } | Call::Sendto { data, len, .. } => {
-            match (data, len) {
-                (Some(data), _) => data.len() as u32,
-                (None, Some(len)) => *len,
-                (None, None) => 0,
-            }
-        }
-        _ => 0,
-    }
-}
-
-/// The bytes a send() writes: the literal text, or `len` bytes of a repeating alphabet so
-/// that a reader can tell which bytes arrived.
-pub(crate) fn payload_bytes(call: &Call) -> Vec<u8> {
-    const ALPHABET: &[u8; 26] = b"abcdefghijklmnopqrstuvwxyz";
-    match call {
-        Call::Send { data: Some(data), .. }
-        | Call::SendAll { data: Some(data), .. }
-        | Call::Sendto { data: Some(data), .. } => data.as_bytes().to_vec(),
-        _ => {
-            let len = payload_len(call) as usize;
-            let mut bytes = Vec::with_capacity(len);
-            while bytes.len() < len {
-                bytes.extend_from_slice(&ALPHABET[..(len - bytes.len()).min(ALPHABET.len())]);
-            }
-            bytes
         }
     }
 }

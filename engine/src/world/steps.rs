@@ -7,7 +7,7 @@ use crate::outcome::Outcome;
 use crate::scenario::{Call, Expect, Step};
 use crate::trace::{EventKind, FdAction, Phase, Pid, ProcessAction, SocketId};
 use crate::vecmap::VecMap;
-use crate::world::process::{payload_len, InCall, Process, Status};
+use crate::world::process::{InCall, Process, Status};
 use crate::world::queue::Pending;
 use crate::world::World;
 
@@ -180,7 +180,7 @@ impl World {
                         (Call::RecvToEof { .. }, Outcome::Done { value, .. }) => *value > 0,
                         (Call::SendAll { .. }, Outcome::Done { .. }) => {
                             let call = self.processes[pid as usize].call.as_ref();
-                            let total = payload_len(&step.call);
+                            let total = step.call.payload_len();
                             call.is_some_and(|call| call.progress < total)
                         }
                         (Call::SendAll { .. }, Outcome::Failed(Errno::EAGAIN)) => true,
