@@ -17,10 +17,10 @@ use web_sys::{HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent};
 use yew::prelude::*;
 
 use crate::catalogue;
-use crate::fetch;
 use crate::model::{self, Loaded, Shared};
+use crate::playback::{Action, Playback};
+use crate::promise;
 use crate::share;
-use crate::state::{Action, Playback};
 use crate::url::{self, Choice};
 use crate::view::controls::Controls;
 use crate::view::hosts::HostPanel;
@@ -85,7 +85,7 @@ pub fn begin(root: web_sys::Element) {
 /// Fetches the built-in scenario `name`'s file and loads it; an error says which file could
 /// not be had, or why it did not load.
 fn fetch_builtin(name: String, done: impl FnOnce(Result<Loaded, String>) + 'static) {
-    fetch::text(&catalogue::file(&name), move |text| {
+    promise::text(&catalogue::file(&name), move |text| {
         let unreachable =
             |why| format!("The scenario “{name}” could not be loaded from {} ({why}).", catalogue::file(&name));
         done(text.map_err(unreachable).and_then(|text| model::load_builtin(&name, text)))
@@ -159,7 +159,7 @@ fn is_narrow() -> bool {
 
 fn copy_to_clipboard(text: String, status: UseStateHandle<Option<String>>, done: &'static str) {
     let promise = gloo::utils::window().navigator().clipboard().write_text(&text);
-    fetch::settle(
+    promise::settle(
         &promise,
         |_| Ok(()),
         move |copied| {

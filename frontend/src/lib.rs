@@ -1,20 +1,21 @@
 //! sockscope's web page: a Yew app that replays the engine's trace.
 //!
-//! Code map: [`pace`] turns simulated time into watching time; [`state`] is the pure playback
+//! Code map: [`pace`] turns simulated time into watching time; [`playback`] is the pure playback
 //! reducer; [`url`] and [`share`] read and write the page's address; [`catalogue`] lists the
-//! built-in scenarios, whose files `fetch` gets; [`model`] runs a scenario and indexes its trace; [`validation`] holds the loopback validator's report when the build
-//! found one; the `view` modules draw. Only `start` touches the browser at startup.
+//! built-in scenarios, whose files `promise` gets; [`model`] runs a scenario and indexes its
+//! trace; [`validation`] holds the loopback validator's report when the build found one; the
+//! `view` modules draw. Only `start` touches the browser at startup.
 
 mod app;
 pub mod catalogue;
-mod fetch;
 pub mod inflate;
 pub mod model;
 pub mod pace;
+pub mod playback;
+mod promise;
 #[cfg(test)]
 mod report_source;
 pub mod share;
-pub mod state;
 pub mod url;
 pub mod validation;
 pub mod view;
