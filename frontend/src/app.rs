@@ -21,7 +21,7 @@ use crate::model::{self, Loaded, Shared};
 use crate::playback::{Action, Playback};
 use crate::promise;
 use crate::share;
-use crate::url::{self, Choice};
+use crate::url::{self, Choice, Layout};
 use crate::view::controls::Controls;
 use crate::view::hosts::HostPanel;
 use crate::view::machine::{FollowedSocket, StateMachine};
@@ -37,7 +37,7 @@ pub struct Startup {
     loaded: Shared,
     cursor: usize,
     notices: Vec<String>,
-    embed: bool,
+    layout: Layout,
     packed: Option<String>,
 }
 
@@ -111,7 +111,7 @@ fn startup(
         url::start_cursor(query.t.as_deref(), len)
     };
     notices.extend(notice.map(|notice| notice.0));
-    Startup { loaded: Shared(Rc::new(loaded)), cursor, notices, embed: query.embed, packed }
+    Startup { loaded: Shared(Rc::new(loaded)), cursor, notices, layout: query.layout, packed }
 }
 
 /// The followed socket for the state diagram: `(id, description, state, last change)` and the
@@ -191,7 +191,8 @@ pub fn app(props: &AppProps) -> Html {
         let start = start.clone();
         use_state(move || start.notices.clone())
     };
-    let embed = start.embed;
+    let layout = start.layout;
+    let embed = layout == Layout::Embedded;
     let packed = {
         let start = start.clone();
         use_state(move || start.packed.clone())
@@ -303,11 +304,11 @@ pub fn app(props: &AppProps) -> Html {
         let builtin_name = loaded.builtin.clone();
         let packed = (*packed).clone();
         use_effect_with(
-            (builtin_name, packed, cursor, playback.playing, embed),
-            |(name, packed, cursor, playing, embed)| {
+            (builtin_name, packed, cursor, playback.playing, layout),
+            |(name, packed, cursor, playing, layout)| {
                 let pending = (!*playing).then(|| {
                     let fragment = packed.as_ref().map_or_else(String::new, |packed| format!("#scenario={packed}"));
-                    let query = url::query_for(name.as_deref(), *cursor, *embed);
+                    let query = url::query_for(name.as_deref(), *cursor, *layout);
                     Timeout::new(ADDRESS_REST_MS, move || {
                         let window = gloo::utils::window();
                         let address = format!("{}{query}{fragment}", window.location().pathname().unwrap_or_default());
@@ -427,8 +428,12 @@ pub fn app(props: &AppProps) -> Html {
         let packed = packed.clone();
         Callback::from(move |_: MouseEvent| {
             let fragment = (*packed).as_ref().map_or_else(String::new, |packed| format!("#scenario={packed}"));
-            let link =
-                format!("{}{}{}", page_url(), url::query_for(loaded.builtin.as_deref(), cursor, false), fragment);
+            let link = format!(
+                "{}{}{}",
+                page_url(),
+                url::query_for(loaded.builtin.as_deref(), cursor, Layout::Full),
+                fragment
+            );
             copy_to_clipboard(link, copy_status.clone(), "Link copied: it opens this scenario at this moment.");
         })
     };
@@ -501,7 +506,7 @@ pub fn app(props: &AppProps) -> Html {
     let narration = html! { <Narration loaded={(*loaded).clone()} cursor={cursor} /> };
 
     if embed {
-        let full = format!("{}{}", page_url(), url::query_for(loaded.builtin.as_deref(), cursor, false));
+        let full = format!("{}{}", page_url(), url::query_for(loaded.builtin.as_deref(), cursor, Layout::Full));
         return html! {
             <div class="app embed" data-testid="app">
                 <header class="embed-head">
