@@ -5,6 +5,9 @@
 //! it is shown. The picker's titles, sources and groups come from a table the build writes
 //! (see `build.rs`), so listing them needs no download.
 
+use crate::model::{self, Loaded};
+use crate::promise;
+
 /// What the picker shows of a built-in scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -33,6 +36,15 @@ pub fn default_scenario() -> &'static str {
 /// The address of a built-in scenario's file, relative to the page.
 pub fn file(name: &str) -> String {
     format!("scenarios/{name}.json")
+}
+
+/// Fetches the built-in scenario `name`'s file and loads it; an error says which file could
+/// not be had, or why it did not load.
+pub fn fetch(name: String, done: impl FnOnce(Result<Loaded, String>) + 'static) {
+    promise::text(&file(&name), move |text| {
+        let unreachable = |why| format!("The scenario “{name}” could not be loaded from {} ({why}).", file(&name));
+        done(text.map_err(unreachable).and_then(|text| model::load_builtin(&name, text)))
+    });
 }
 
 #[cfg(test)]

@@ -1,20 +1,25 @@
 //! sockscope's web page: a Yew app that replays the engine's trace.
 //!
-//! Code map: [`pace`] turns simulated time into watching time; [`state`] is the pure playback
-//! reducer; [`url`] and [`share`] read and write the page's address; [`catalogue`] lists the
-//! built-in scenarios, whose files `fetch` gets; [`model`] runs a scenario and indexes its trace; [`validation`] holds the loopback validator's report when the build
-//! found one; the `view` modules draw. Only `start` touches the browser at startup.
+//! Code map: [`page_state`] is the page's one pure reducer (what is open, its link, notices,
+//! playback), holding [`playback`]'s; `hooks` runs the effects and `app` lays out the page;
+//! [`pace`] turns simulated time into watching time; [`url`] and [`share`] read and write the
+//! page's address; [`catalogue`] lists the built-in scenarios and fetches their files, through
+//! `promise`, which settles the browser's promises; [`model`] runs a scenario and indexes its
+//! trace; [`validation`] holds the loopback validator's report when the build found one; the
+//! `view` modules draw. Only `start` touches the browser at startup.
 
 mod app;
 pub mod catalogue;
-mod fetch;
+mod hooks;
 pub mod inflate;
 pub mod model;
 pub mod pace;
+pub mod page_state;
+pub mod playback;
+mod promise;
 #[cfg(test)]
 mod report_source;
 pub mod share;
-pub mod state;
 pub mod url;
 pub mod validation;
 pub mod view;

@@ -14,7 +14,7 @@ use sockscope_engine::trace::{EventKind, Fate, Proto, Segment, SocketId, Trace};
 use sockscope_engine::vecmap::VecMap;
 use sockscope_engine::{RunError, Scenario};
 
-use crate::state::Timing;
+use crate::playback::Timing;
 
 /// The page runs custom scenarios with at most this many events, so a link cannot make the
 /// page compute for minutes; the engine stops there and the page shows what happened so far.

@@ -40,7 +40,7 @@ pub fn pack(text: &str, done: impl FnOnce(Result<String, String>) + 'static) {
         Ok(promise) => promise,
         Err(_) => return done(Err("this browser cannot compress the scenario for a link".to_string())),
     };
-    crate::fetch::settle(
+    crate::promise::settle(
         &promise,
         |buffer| Ok(base64url_encode(&js_sys::Uint8Array::new(&buffer).to_vec())),
         move |packed| done(packed.map_err(|_| "the browser could not compress the scenario for a link".to_string())),

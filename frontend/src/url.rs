@@ -9,9 +9,18 @@
 pub struct PageQuery {
     pub scenario: Option<String>,
     pub t: Option<String>,
-    pub embed: bool,
+    pub layout: Layout,
     /// The packed custom scenario from `#scenario=...`, if any.
     pub packed: Option<String>,
+}
+
+/// How the page is laid out: the whole page, or the compact view made for an iframe
+/// (`embed=1`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layout {
+    #[default]
+    Full,
+    Embedded,
 }
 
 /// A message for the reader about their address.
@@ -35,7 +44,8 @@ pub fn parse_query(search: &str, hash: &str) -> PageQuery {
         match percent_decode(key).as_str() {
             "s" => query.scenario = Some(value),
             "t" => query.t = Some(value),
-            "embed" => query.embed = !matches!(value.as_str(), "0" | "false" | "no"),
+            "embed" if matches!(value.as_str(), "0" | "false" | "no") => query.layout = Layout::Full,
+            "embed" => query.layout = Layout::Embedded,
             _ => {}
         }
     }
@@ -88,8 +98,8 @@ pub fn start_cursor(t: Option<&str>, len: usize) -> (usize, Option<Notice>) {
     (wanted.min(len), None)
 }
 
-/// The query string for a moment: `?s=name&t=42` (plus `&embed=1`).
-pub fn query_for(scenario: Option<&str>, cursor: usize, embed: bool) -> String {
+/// The query string for a moment: `?s=name&t=42` (plus `&embed=1` for the compact view).
+pub fn query_for(scenario: Option<&str>, cursor: usize, layout: Layout) -> String {
     let mut query = String::from("?");
     if let Some(name) = scenario {
         query.push_str("s=");
@@ -97,7 +107,7 @@ pub fn query_for(scenario: Option<&str>, cursor: usize, embed: bool) -> String {
         query.push('&');
     }
     query.push_str(&format!("t={cursor}"));
-    if embed {
+    if layout == Layout::Embedded {
         query.push_str("&embed=1");
     }
     query
@@ -109,7 +119,7 @@ pub fn embed_snippet(page: &str, scenario: Option<&str>, cursor: usize, fragment
     format!(
         "<iframe src=\"{page}{}{fragment}\" width=\"800\" height=\"500\" style=\"border:1px solid #8888;border-radius:6px\" \
          title=\"sockscope: {title}\" loading=\"lazy\"></iframe>",
-        query_for(scenario, cursor, true).replace('&', "&amp;")
+        query_for(scenario, cursor, Layout::Embedded).replace('&', "&amp;")
     )
 }
 
@@ -171,7 +181,11 @@ mod tests {
                 "",
                 PageQuery { scenario: Some("four-way-close".into()), t: Some("12".into()), ..PageQuery::default() },
             ),
-            ("?embed=1&s=a%20b", "", PageQuery { scenario: Some("a b".into()), embed: true, ..PageQuery::default() }),
+            (
+                "?embed=1&s=a%20b",
+                "",
+                PageQuery { scenario: Some("a b".into()), layout: Layout::Embedded, ..PageQuery::default() },
+            ),
             ("?embed=0", "#scenario=abc", PageQuery { packed: Some("abc".into()), ..PageQuery::default() }),
             ("s=x&&junk&t=", "#", PageQuery { scenario: Some("x".into()), t: Some("".into()), ..PageQuery::default() }),
             ("?s=%", "", PageQuery { scenario: Some("%".into()), ..PageQuery::default() }),
@@ -218,9 +232,9 @@ mod tests {
 
     #[test]
     fn builds_links_and_embed_snippets() {
-        assert_eq!(query_for(Some("four-way-close"), 7, false), "?s=four-way-close&t=7");
-        assert_eq!(query_for(None, 0, true), "?t=0&embed=1");
-        assert_eq!(query_for(Some("a b"), 1, false), "?s=a%20b&t=1");
+        assert_eq!(query_for(Some("four-way-close"), 7, Layout::Full), "?s=four-way-close&t=7");
+        assert_eq!(query_for(None, 0, Layout::Embedded), "?t=0&embed=1");
+        assert_eq!(query_for(Some("a b"), 1, Layout::Full), "?s=a%20b&t=1");
         let snippet = embed_snippet("https://x.org/", Some("lifecycle"), 3, "", "A <b> \"t\"");
         assert!(snippet.starts_with("<iframe src=\"https://x.org/?s=lifecycle&amp;t=3&amp;embed=1\""), "{snippet}");
         assert!(snippet.contains("title=\"sockscope: A &lt;b&gt; &quot;t&quot;\""), "{snippet}");

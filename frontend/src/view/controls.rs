@@ -3,7 +3,7 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::state::{Action, SPEEDS, SPEED_TEXT};
+use crate::playback::{Action, SPEEDS, SPEED_TEXT};
 
 #[derive(Properties, PartialEq, Clone)]
 pub struct ControlsProps {

@@ -1,10 +1,13 @@
 //! The TCP state transition diagram, laid out like RFC 793 Fig. 6 and TLPI Fig. 61-4, with
 //! the followed socket's state highlighted and its last transition drawn and labelled.
 
+use sockscope_engine::replay::Snapshot;
 use sockscope_engine::state::State;
+use sockscope_engine::trace::EventKind;
 use yew::prelude::*;
 
 use super::{state_class, state_shape};
+use crate::model::Loaded;
 
 /// Box centres, in the figure's coordinates (640 x 560).
 fn place(state: State, closed_at_bottom: bool) -> (f64, f64) {
@@ -52,6 +55,48 @@ const EDGES: &[(State, State, &str)] = &[
 /// The socket the diagram follows: id, a description, its state and its last change
 /// (from, to, cause).
 pub type FollowedSocket = (u32, String, State, Option<(State, State, String)>);
+
+/// The socket the state diagram follows after `cursor` events, and the index of the event of
+/// its last change: the `selected` socket, or else the last socket whose state changed.
+pub fn followed_socket(
+    loaded: &Loaded,
+    snapshot: &Snapshot,
+    cursor: usize,
+    selected: Option<u32>,
+) -> (Option<FollowedSocket>, Option<usize>) {
+    let changes = &loaded.timing.changes;
+    let applied = changes.partition_point(|&change| change < cursor);
+    let socket_of = |index: usize| match &loaded.trace.events[index].kind {
+        EventKind::State { socket, .. } => Some(*socket),
+        _ => None,
+    };
+    let Some(id) = selected.or_else(|| applied.checked_sub(1).and_then(|last| socket_of(changes[last]))) else {
+        return (None, None);
+    };
+    let last_change = changes[..applied].iter().rev().find(|&&index| socket_of(index) == Some(id)).copied();
+    let last = last_change.and_then(|index| match &loaded.trace.events[index].kind {
+        EventKind::State { from, to, cause, host, local, peer, .. } => {
+            Some((*from, *to, cause.clone(), host.clone(), *local, *peer))
+        }
+        _ => None,
+    });
+    let view = snapshot.sockets.get(&id);
+    let state = view.map(|socket| socket.state).or(last.as_ref().map(|last| last.1)).unwrap_or(State::Closed);
+    let describe = match (&last, view) {
+        (_, Some(socket)) => format!(
+            "{}, {}{}",
+            socket.host,
+            socket.local.map_or_else(|| "unbound".to_string(), |addr| addr.ss()),
+            socket.peer.map_or_else(String::new, |peer| format!(" → {peer}"))
+        ),
+        (Some((_, _, _, host, local, peer)), None) => {
+            format!("{host}, {}{}, now freed", local.ss(), peer.map_or_else(String::new, |peer| format!(" → {peer}")))
+        }
+        (None, None) => "not created yet".to_string(),
+    };
+    let change = last.map(|(from, to, cause, ..)| (from, to, cause));
+    (Some((id, describe, state, change)), last_change)
+}
 
 #[derive(Properties, PartialEq, Clone)]
 pub struct MachineProps {

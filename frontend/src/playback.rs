@@ -1,17 +1,15 @@
-//! The playback state of the page: a pure reducer, tested natively.
+//! The playback of a trace: a pure reducer, tested natively.
 //!
 //! [`Playback`] says how far into the trace the reader is (`cursor`: events applied), where
 //! the display clock stands while playing, how fast it runs and which socket the state
 //! diagram follows. Every change is an [`Action`]; [`Playback::apply`] is a pure function of
-//! the state and the action, and `impl Reducible` lets Yew's `use_reducer` drive it. Timers
-//! and keys only dispatch actions (see `app.rs`).
+//! the state and the action. The page's reducer (`page_state.rs`) holds a `Playback` and
+//! hands these actions on; animation frames and keys only dispatch them (see `hooks.rs`).
 
 use std::rc::Rc;
 
-use sockscope_engine::trace::{EventKind, SocketId, Trace};
-use yew::Reducible;
-
 use crate::pace::Pace;
+use sockscope_engine::trace::{EventKind, SocketId, Trace};
 
 /// The speeds the speed control offers, slowest first.
 pub const SPEEDS: [f64; 7] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
@@ -74,11 +72,6 @@ impl PartialEq for Playback {
 
 #[derive(Clone, Debug)]
 pub enum Action {
-    /// A new trace: start it at `cursor` (clamped), paused.
-    Load {
-        timing: Rc<Timing>,
-        cursor: usize,
-    },
     Play,
     Pause,
     TogglePlay,
@@ -111,6 +104,11 @@ impl Playback {
         }
     }
 
+    /// The playback of another trace: at its start, paused, at the speed the reader chose.
+    pub fn with_trace(&self, timing: Rc<Timing>) -> Playback {
+        Playback { speed: self.speed, ..Playback::new(timing, 0) }
+    }
+
     pub fn len(&self) -> usize {
         self.timing.len()
     }
@@ -138,11 +136,6 @@ impl Playback {
     pub fn apply(&self, action: Action) -> Playback {
         let mut next = self.clone();
         match action {
-            Action::Load { timing, cursor } => {
-                let speed = self.speed;
-                next = Playback::new(timing, cursor);
-                next.speed = speed;
-            }
             Action::Play => next = self.clone().start(),
             Action::Pause => next.playing = false,
             Action::TogglePlay => {
@@ -226,19 +219,6 @@ pub fn nearest_speed(speed: f64) -> f64 {
 fn step_speed(speed: f64, direction: i32) -> f64 {
     let index = SPEEDS.iter().position(|&candidate| candidate == nearest_speed(speed)).unwrap_or(2) as i32;
     SPEEDS[(index + direction).clamp(0, SPEEDS.len() as i32 - 1) as usize]
-}
-
-impl Reducible for Playback {
-    type Action = Action;
-
-    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let next = self.apply(action);
-        if next == *self {
-            self
-        } else {
-            Rc::new(next)
-        }
-    }
 }
 
 #[cfg(test)]
@@ -359,11 +339,16 @@ mod tests {
     }
 
     #[test]
-    fn reducer_keeps_the_same_rc_when_nothing_changes() {
-        let state = Rc::new(tlpi());
-        let same = state.clone().reduce(Action::StepBack);
-        assert!(Rc::ptr_eq(&state, &same));
-        let moved = state.clone().reduce(Action::StepForward);
-        assert!(!Rc::ptr_eq(&state, &moved));
+    fn another_trace_starts_paused_at_its_beginning_at_the_chosen_speed() {
+        let playing = tlpi()
+            .apply(Action::SetSpeed(4.0))
+            .apply(Action::Select(Some(1)))
+            .apply(Action::Seek(30))
+            .apply(Action::Play);
+        let scenario = builtin::get("three-way-handshake").expect("three-way-handshake is built in");
+        let other = Rc::new(Timing::new(&sockscope_engine::run(&scenario).expect("three-way-handshake runs").trace));
+        let next = playing.with_trace(other.clone());
+        assert!(Rc::ptr_eq(&next.timing, &other));
+        assert_eq!((next.cursor, next.position, next.playing, next.speed, next.selected), (0, 0.0, false, 4.0, None));
     }
 }

@@ -1,0 +1,316 @@
+//! The page's effects: custom hooks for everything that listens to the browser or writes to
+//! it (keys, animation frames, the address, the title, the editor), and the handlers that
+//! fetch, pack or copy. Each talks to the page's state only by reading it and dispatching
+//! actions, so the state itself stays a pure reducer (`page_state.rs`); what happens here is
+//! what the browser tests exercise.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use gloo::events::{EventListener, EventListenerOptions};
+use gloo::render::{request_animation_frame, AnimationFrame};
+use gloo::timers::callback::Timeout;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent};
+use yew::prelude::*;
+
+use crate::catalogue;
+use crate::model::{self, Shared};
+use crate::page_state::{Action, Answer, Copied, Link, PageState, RequestId};
+use crate::playback;
+use crate::promise;
+use crate::share;
+use crate::url::Layout;
+
+/// The page's state handle, as `use_reducer` gives it.
+pub type Page = UseReducerHandle<PageState>;
+
+/// How long the cursor must rest before the address is rewritten to match it, in ms.
+const ADDRESS_REST_MS: u32 = 200;
+
+/// Drops the loading indicator once the first render is on screen, and marks that moment
+/// (`sockscope-first-frame`) for the web benchmark.
+#[hook]
+pub fn use_first_frame_mark() {
+    use_effect_with((), |_| {
+        if let Some(loading) = gloo::utils::document().get_element_by_id("loading") {
+            loading.remove();
+        }
+        let frame = request_animation_frame(|_| {
+            if let Some(performance) = gloo::utils::window().performance() {
+                let _ = performance.mark("sockscope-first-frame");
+            }
+        });
+        // The frame handle must outlive this effect; it is a one-shot, so leaking it is fine.
+        std::mem::forget(frame);
+    });
+}
+
+/// Whether the window is narrow, which decides the sequence diagram's layout; kept current as
+/// the window is resized.
+#[hook]
+pub fn use_narrow_window() -> bool {
+    let narrow = use_state(is_narrow);
+    {
+        let narrow = narrow.clone();
+        use_effect_with((), move |_| {
+            let listener = EventListener::new(&gloo::utils::window(), "resize", move |_| narrow.set(is_narrow()));
+            move || drop(listener)
+        });
+    }
+    *narrow
+}
+
+fn is_narrow() -> bool {
+    gloo::utils::window().inner_width().ok().and_then(|width| width.as_f64()).is_some_and(|width| width < 760.0)
+}
+
+/// Starts the page again when only the address's fragment changes.
+///
+/// A link that differs from the open one only after `#` (another custom scenario pasted into
+/// the address bar) is a same-document navigation: the browser keeps the page and fires
+/// `hashchange`. The page's own address updates use `replaceState`, which never fires it.
+#[hook]
+pub fn use_reload_on_new_fragment() {
+    use_effect_with((), |_| {
+        let listener = EventListener::new(&gloo::utils::window(), "hashchange", |_| {
+            let _ = gloo::utils::window().location().reload();
+        });
+        move || drop(listener)
+    });
+}
+
+/// While the page plays, one `Tick` per animation frame; dropping the frame handle stops it.
+#[hook]
+pub fn use_animation_frames(page: &Page) {
+    let dispatcher = page.dispatcher();
+    use_effect_with(page.playback.playing, move |playing| {
+        let slot: Rc<RefCell<Option<AnimationFrame>>> = Rc::new(RefCell::new(None));
+        if *playing {
+            schedule_frame(slot.clone(), Rc::new(Cell::new(None)), dispatcher);
+        }
+        move || {
+            slot.borrow_mut().take();
+        }
+    });
+}
+
+/// Asks for the next frame; it dispatches the time since the previous one and asks again.
+fn schedule_frame(
+    slot: Rc<RefCell<Option<AnimationFrame>>>,
+    last: Rc<Cell<Option<f64>>>,
+    dispatcher: UseReducerDispatcher<PageState>,
+) {
+    let next_slot = slot.clone();
+    let frame = request_animation_frame(move |timestamp| {
+        if let Some(previous) = last.get() {
+            dispatcher.dispatch(Action::Playback(playback::Action::Tick(timestamp - previous)));
+        }
+        last.set(Some(timestamp));
+        schedule_frame(next_slot, last, dispatcher);
+    });
+    *slot.borrow_mut() = Some(frame);
+}
+
+/// The playback keys: Space, ←/→, Shift+←/→, Home/End, +/−. Keys typed into a text field, a
+/// list or a control that uses them itself are left alone.
+#[hook]
+pub fn use_playback_keys(page: &Page) {
+    let dispatcher = page.dispatcher();
+    use_effect_with((), move |_| {
+        // Not passive: the handled keys must not also scroll the page.
+        let options = EventListenerOptions::enable_prevent_default();
+        let listener = EventListener::new_with_options(&gloo::utils::document(), "keydown", options, move |event| {
+            let Some(event) = event.dyn_ref::<KeyboardEvent>() else { return };
+            if let Some(action) = playback_key(event) {
+                event.prevent_default();
+                dispatcher.dispatch(Action::Playback(action));
+            }
+        });
+        move || drop(listener)
+    });
+}
+
+/// The playback action of a key press, or `None` when the page should leave it alone.
+fn playback_key(event: &KeyboardEvent) -> Option<playback::Action> {
+    if event.default_prevented() || event.ctrl_key() || event.meta_key() || event.alt_key() {
+        return None;
+    }
+    let target = event.target().and_then(|target| target.dyn_into::<web_sys::Element>().ok());
+    let tag = target.as_ref().map(|element| element.tag_name().to_ascii_lowercase()).unwrap_or_default();
+    let on_range = target.as_ref().and_then(|element| element.get_attribute("type")).as_deref() == Some("range");
+    if tag == "textarea" || tag == "select" || (tag == "input" && !on_range) {
+        return None;
+    }
+    let action = match event.key().as_str() {
+        " " if tag == "button" || tag == "a" || tag == "summary" => return None,
+        " " => playback::Action::TogglePlay,
+        "ArrowRight" | "ArrowLeft" | "Home" | "End" if on_range => return None,
+        "ArrowRight" if event.shift_key() => playback::Action::NextChange,
+        "ArrowLeft" if event.shift_key() => playback::Action::PreviousChange,
+        "ArrowRight" => playback::Action::StepForward,
+        "ArrowLeft" => playback::Action::StepBack,
+        "Home" => playback::Action::Home,
+        "End" => playback::Action::End,
+        "+" | "=" => playback::Action::Faster,
+        "-" => playback::Action::Slower,
+        _ => return None,
+    };
+    Some(action)
+}
+
+/// The address follows the moment shown, though not while playing, to keep history calm.
+///
+/// It is written once the cursor has rested for a moment: `history.replaceState` is a
+/// synchronous call into the browser that costs milliseconds (about 14 ms each in headless
+/// Chromium), so writing it on every seek of a scrub would cost more than the seek itself.
+/// "Copy link" reads the state, not the address, so it is never behind.
+#[hook]
+pub fn use_address_sync(page: &Page, layout: Layout) {
+    let resting_at = (!page.playback.playing).then(|| page.address(layout));
+    use_effect_with(resting_at, |address| {
+        let pending = address.clone().map(|address| {
+            Timeout::new(ADDRESS_REST_MS, move || {
+                let window = gloo::utils::window();
+                let address = format!("{}{address}", window.location().pathname().unwrap_or_default());
+                if let Ok(history) = window.history() {
+                    let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&address));
+                }
+            })
+        });
+        // A newer moment (or playing) cancels the write that has not happened yet.
+        move || drop(pending)
+    });
+}
+
+/// The browser tab's title names the open scenario.
+#[hook]
+pub fn use_document_title(page: &Page) {
+    use_effect_with(page.loaded.title.clone(), |title| {
+        gloo::utils::document().set_title(&format!("{title} — sockscope"))
+    });
+}
+
+/// Fills the editor when a scenario opens and otherwise leaves it alone: binding its value
+/// would copy the whole scenario text between Rust and the page on every frame.
+#[hook]
+pub fn use_editor_text(page: &Page, editor: &NodeRef) {
+    let editor = editor.clone();
+    use_effect_with(page.loaded.clone(), move |loaded| {
+        if let Some(area) = editor.cast::<HtmlTextAreaElement>() {
+            area.set_value(&loaded.text);
+        }
+    });
+}
+
+/// The handlers that open another scenario.
+pub struct OpenHandlers {
+    /// The picker's: fetches the picked built-in scenario's file.
+    pub on_pick: Callback<Event>,
+    /// The editor's "Run": runs its text, then has the browser pack it for the link.
+    pub on_run_custom: Callback<MouseEvent>,
+}
+
+/// Opening waits for the browser, so each request takes the next number here and the answer
+/// carries it back; the reducer drops an answer to any but the latest request. The numbers
+/// are counted here, not read back from the state, because two requests can be made before
+/// the page renders again (two quick picks).
+#[hook]
+pub fn use_open_handlers(page: &Page, editor: &NodeRef) -> OpenHandlers {
+    let requests = use_mut_ref(RequestId::default);
+    let take_number = move || {
+        let mut latest = requests.borrow_mut();
+        *latest = latest.next();
+        *latest
+    };
+    // Made once: they hold only the dispatcher and the editor's node, which never change, so
+    // the picker and the editor (compared by their props) are skipped on a seek.
+    let on_pick = {
+        let (dispatcher, take_number) = (page.dispatcher(), take_number.clone());
+        use_callback((), move |event: Event, _| {
+            let select: HtmlSelectElement = event.target_unchecked_into();
+            let name = select.value();
+            let request = take_number();
+            dispatcher.dispatch(Action::Fetching { request, name: name.clone() });
+            let dispatcher = dispatcher.clone();
+            catalogue::fetch(name, move |loaded| {
+                let answer = match loaded {
+                    Ok(loaded) => Answer::Open { loaded: Shared(Rc::new(loaded)), link: Link::Builtin },
+                    Err(why) => Answer::Failed(why),
+                };
+                dispatcher.dispatch(Action::Answered { request, answer });
+            });
+        })
+    };
+    let on_run_custom = {
+        let (dispatcher, editor) = (page.dispatcher(), editor.clone());
+        use_callback((), move |_: MouseEvent, _| {
+            let Some(area) = editor.cast::<HtmlTextAreaElement>() else { return };
+            let text = area.value();
+            match model::load_text(&text) {
+                // The link's fragment is compressed by the browser, which answers a moment
+                // later; the scenario opens then, with a link to share.
+                Ok(loaded) => {
+                    let request = take_number();
+                    dispatcher.dispatch(Action::Packing { request });
+                    let (dispatcher, loaded) = (dispatcher.clone(), Shared(Rc::new(loaded)));
+                    share::pack(&text, move |packed| {
+                        let link = packed.map_or_else(Link::CannotPack, Link::Packed);
+                        dispatcher.dispatch(Action::Answered { request, answer: Answer::Open { loaded, link } });
+                    });
+                }
+                Err(why) => dispatcher.dispatch(Action::EditorRejected(why)),
+            }
+        })
+    };
+    OpenHandlers { on_pick, on_run_custom }
+}
+
+/// The handlers of "Copy link" and "Copy embed code".
+pub struct ShareHandlers {
+    pub on_copy_link: Callback<MouseEvent>,
+    pub on_copy_embed: Callback<MouseEvent>,
+}
+
+/// Both copy the moment shown. They are made on every render, with that render's handle:
+/// a handler made once would keep each state it ever read alive (Yew's handle remembers them).
+pub fn share_handlers(page: &Page) -> ShareHandlers {
+    let on_copy_link = {
+        let page = page.clone();
+        Callback::from(move |_: MouseEvent| {
+            let link = format!("{}{}", page_url(), page.address(Layout::Full));
+            copy_to_clipboard(&link, page.dispatcher(), Copied::Link);
+        })
+    };
+    let on_copy_embed = {
+        let page = page.clone();
+        Callback::from(move |_: MouseEvent| {
+            let code = page.embed_code_for(&page_url());
+            page.dispatch(Action::ShowEmbedCode(code.clone()));
+            copy_to_clipboard(&code, page.dispatcher(), Copied::EmbedCode);
+        })
+    };
+    ShareHandlers { on_copy_link, on_copy_embed }
+}
+
+/// Writes `text` to the clipboard; the status line then says whether the browser allowed it.
+fn copy_to_clipboard(text: &str, dispatcher: UseReducerDispatcher<PageState>, what: Copied) {
+    let written = gloo::utils::window().navigator().clipboard().write_text(text);
+    promise::settle(
+        &written,
+        |_| Ok(()),
+        move |copied| {
+            dispatcher.dispatch(match copied {
+                Ok(()) => Action::Copied(what),
+                Err(_) => Action::CopyRefused,
+            })
+        },
+    );
+}
+
+/// The page's own address, without its query and fragment.
+pub fn page_url() -> String {
+    let location = gloo::utils::window().location();
+    format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default())
+}

@@ -1,0 +1,352 @@
+//! The page's state in one pure reducer, tested natively: the scenario on screen, the link
+//! that carries it, what the page tells the reader, and the playback.
+//!
+//! Every change the page makes is an [`Action`]; [`PageState::apply`] is a pure function of
+//! the state and the action, and `impl Reducible` lets Yew's `use_reducer` drive it. Opening a
+//! scenario may wait for the browser (a built-in scenario's file, a custom one's packed link),
+//! so each request carries a [`RequestId`] and the answer to any but the latest request is
+//! dropped: the last thing the reader asked for is what opens. The effects that dispatch the
+//! actions (keys, animation frames, fetching, the clipboard) live in `hooks.rs`.
+
+use std::rc::Rc;
+
+use yew::Reducible;
+
+use crate::model::Shared;
+use crate::playback::{self, Playback};
+use crate::url::{self, Layout};
+
+/// A request to open a scenario; a later request has a larger number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+impl RequestId {
+    pub fn next(self) -> RequestId {
+        RequestId(self.0 + 1)
+    }
+}
+
+#[derive(Clone, PartialEq)]
+pub struct PageState {
+    /// First, so that comparing two states (once per action) usually stops at the field that
+    /// changes most often.
+    pub playback: Playback,
+    /// The scenario on screen; `playback.timing` is always its timing.
+    pub loaded: Shared,
+    /// The open custom scenario packed for the link's `#scenario=` fragment; `None` for a
+    /// built-in scenario, or for a custom one that no link can carry.
+    pub packed: Option<String>,
+    /// Messages about the address or a failed open, shown until dismissed or until another
+    /// scenario opens.
+    pub notices: Vec<String>,
+    /// One line on what the page is doing or has just done: opening a scenario, copying.
+    pub status: Option<String>,
+    /// The embed code last made, shown so that it can also be copied by hand.
+    pub embed_code: Option<String>,
+    /// Why the editor's text could not be run, or could not be put in a link.
+    pub editor_error: Option<String>,
+    /// The latest request to open a scenario.
+    pub latest_request: RequestId,
+}
+
+#[derive(Clone)]
+pub enum Action {
+    /// The reader picked the built-in scenario `name`; its file is on its way.
+    Fetching {
+        request: RequestId,
+        name: String,
+    },
+    /// The reader ran the editor's text; the browser is packing it for the link.
+    Packing {
+        request: RequestId,
+    },
+    /// The browser's answer to `request`, dropped when a newer request has been made since.
+    Answered {
+        request: RequestId,
+        answer: Answer,
+    },
+    /// The editor's text is not a scenario, for this reason; the open scenario stays.
+    EditorRejected(String),
+    /// The embed code for the moment shown was made (and is being copied).
+    ShowEmbedCode(String),
+    /// The clipboard took the link or the embed code.
+    Copied(Copied),
+    /// The browser did not allow writing to the clipboard.
+    CopyRefused,
+    DismissNotices,
+    Playback(playback::Action),
+}
+
+/// What a request to open a scenario came to.
+#[derive(Clone)]
+pub enum Answer {
+    /// Open this scenario at its start.
+    Open { loaded: Shared, link: Link },
+    /// The built-in scenario could not be had, for this reason; the open scenario stays.
+    Failed(String),
+}
+
+/// How a link names the scenario being opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// A built-in scenario: the query names it (`?s=`).
+    Builtin,
+    /// A custom scenario, packed into the fragment (`#scenario=`).
+    Packed(String),
+    /// A custom scenario the browser could not pack, for this reason.
+    CannotPack(String),
+}
+
+/// What was put on the clipboard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Copied {
+    Link,
+    EmbedCode,
+}
+
+impl PageState {
+    /// The page as its address opened it: `loaded` after `cursor` events, paused.
+    pub fn new(loaded: Shared, cursor: usize, packed: Option<String>, notices: Vec<String>) -> PageState {
+        PageState {
+            playback: Playback::new(loaded.timing.clone(), cursor),
+            loaded,
+            packed,
+            notices,
+            status: None,
+            embed_code: None,
+            editor_error: None,
+            latest_request: RequestId::default(),
+        }
+    }
+
+    /// The state after `action`; the input is not changed.
+    pub fn apply(&self, action: Action) -> PageState {
+        let mut next = self.clone();
+        match action {
+            Action::Fetching { request, name } => {
+                next.latest_request = request;
+                next.status = Some(format!("Opening “{name}”…"));
+            }
+            Action::Packing { request } => next.latest_request = request,
+            Action::Answered { request, .. } if request != self.latest_request => {}
+            Action::Answered { answer: Answer::Open { loaded, link }, .. } => {
+                // A new scenario starts clean: what was said about the old one no longer holds.
+                next.playback = self.playback.with_trace(loaded.timing.clone());
+                next.loaded = loaded;
+                next.notices = Vec::new();
+                next.status = None;
+                next.embed_code = None;
+                (next.packed, next.editor_error) = match link {
+                    Link::Builtin => (None, None),
+                    Link::Packed(packed) => (Some(packed), None),
+                    Link::CannotPack(why) => {
+                        (None, Some(format!("The scenario runs, but a link cannot carry it: {why}.")))
+                    }
+                };
+            }
+            Action::Answered { answer: Answer::Failed(why), .. } => {
+                next.status = None;
+                next.notices = vec![why];
+            }
+            Action::EditorRejected(why) => next.editor_error = Some(why),
+            Action::ShowEmbedCode(code) => next.embed_code = Some(code),
+            Action::Copied(Copied::Link) => {
+                next.status = Some("Link copied: it opens this scenario at this moment.".to_string())
+            }
+            Action::Copied(Copied::EmbedCode) => {
+                next.status = Some("Embed code copied: paste it into your course page.".to_string())
+            }
+            Action::CopyRefused => {
+                next.status = Some("The browser did not allow copying; select the text below and copy it.".to_string())
+            }
+            Action::DismissNotices => next.notices = Vec::new(),
+            Action::Playback(action) => next.playback = self.playback.apply(action),
+        }
+        next
+    }
+
+    /// The address of the moment shown, relative to the page: `?s=name&t=42`, or `?t=42`
+    /// and the packed scenario's `#scenario=…` for a custom one.
+    pub fn address(&self, layout: Layout) -> String {
+        let query = url::query_for(self.loaded.builtin.as_deref(), self.playback.cursor, layout);
+        format!("{query}{}", self.fragment())
+    }
+
+    /// The code of an iframe that shows the moment shown, for the page at `page`.
+    pub fn embed_code_for(&self, page: &str) -> String {
+        let builtin = self.loaded.builtin.as_deref();
+        url::embed_snippet(page, builtin, self.playback.cursor, &self.fragment(), &self.loaded.title)
+    }
+
+    fn fragment(&self) -> String {
+        self.packed.as_ref().map_or_else(String::new, |packed| format!("#scenario={packed}"))
+    }
+}
+
+impl Reducible for PageState {
+    type Action = Action;
+
+    /// Keeps the same `Rc` when nothing changed (a frame while paused, a late answer), so
+    /// that Yew does not render the page again.
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let next = self.apply(action);
+        if next == *self {
+            self
+        } else {
+            Rc::new(next)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model;
+    use sockscope_engine::builtin;
+
+    /// A built-in scenario as the page loads it once its file has arrived.
+    fn loaded(name: &str) -> Shared {
+        let text = builtin::source(name).expect("a built-in scenario").to_string();
+        Shared(Rc::new(model::load_builtin(name, text).expect("the built-in scenario loads")))
+    }
+
+    /// The page opened on tlpi-tcpdump after 40 events, with a notice about its address.
+    fn page_at_40() -> PageState {
+        PageState::new(loaded("tlpi-tcpdump"), 40, None, vec!["about the address".to_string()])
+    }
+
+    fn open(request: RequestId, loaded: &Shared, link: Link) -> Action {
+        Action::Answered { request, answer: Answer::Open { loaded: loaded.clone(), link } }
+    }
+
+    #[test]
+    fn a_new_page_starts_paused_at_its_cursor() {
+        let page = page_at_40();
+        assert_eq!((page.playback.cursor, page.playback.playing), (40, false));
+        assert!(Rc::ptr_eq(&page.playback.timing, &page.loaded.timing));
+        assert_eq!(page.notices, ["about the address"]);
+        let past_the_end = PageState::new(loaded("tlpi-tcpdump"), usize::MAX, None, Vec::new());
+        assert_eq!(past_the_end.playback.cursor, past_the_end.loaded.trace.events.len());
+    }
+
+    #[test]
+    fn opening_a_scenario_starts_it_clean_and_keeps_the_speed() {
+        let handshake = loaded("three-way-handshake");
+        let request = RequestId(1);
+        let before = page_at_40()
+            .apply(Action::Playback(playback::Action::SetSpeed(4.0)))
+            .apply(Action::Playback(playback::Action::Play))
+            .apply(Action::ShowEmbedCode("<iframe>".to_string()))
+            .apply(Action::EditorRejected("does not parse".to_string()))
+            .apply(Action::Fetching { request, name: "three-way-handshake".to_string() });
+        assert_eq!(before.status.as_deref(), Some("Opening “three-way-handshake”…"));
+        let after = before.apply(open(request, &handshake, Link::Builtin));
+        assert!(after.loaded == handshake);
+        assert!(Rc::ptr_eq(&after.playback.timing, &handshake.timing));
+        let playback = &after.playback;
+        assert_eq!((playback.cursor, playback.playing, playback.speed), (0, false, 4.0));
+        assert!(after.notices.is_empty());
+        assert_eq!((after.status, after.embed_code, after.editor_error, after.packed), (None, None, None, None));
+    }
+
+    #[test]
+    fn only_the_latest_request_opens() {
+        let (nagle, half_close) = (loaded("nagle"), loaded("half-close"));
+        let (first, second) = (RequestId(1), RequestId(1).next());
+        let asked_twice = page_at_40()
+            .apply(Action::Fetching { request: first, name: "nagle".to_string() })
+            .apply(Action::Fetching { request: second, name: "half-close".to_string() });
+        // The second file arrives first and opens; the first, arriving late, changes nothing.
+        let opened = asked_twice.apply(open(second, &half_close, Link::Builtin));
+        assert!(opened.loaded == half_close);
+        assert!(opened.apply(open(first, &nagle, Link::Builtin)) == opened);
+        // The other way round, the late answer to the first request is dropped before it
+        // could show, and the status still says what is being opened.
+        let early = asked_twice.apply(open(first, &nagle, Link::Builtin));
+        assert!(early == asked_twice);
+        assert_eq!(early.status.as_deref(), Some("Opening “half-close”…"));
+        let failed = asked_twice.apply(Action::Answered { request: first, answer: Answer::Failed("404".to_string()) });
+        assert!(failed == asked_twice);
+        // A custom run is a request too: it makes an earlier pick's answer late.
+        let ran = asked_twice.apply(Action::Packing { request: second.next() });
+        assert!(ran.apply(open(second, &half_close, Link::Builtin)) == ran);
+    }
+
+    #[test]
+    fn a_late_answer_keeps_the_same_rc() {
+        let page = Rc::new(page_at_40().apply(Action::Packing { request: RequestId(2) }));
+        let late = page.clone().reduce(open(RequestId(1), &loaded("nagle"), Link::Builtin));
+        assert!(Rc::ptr_eq(&page, &late));
+        let paused_frame = page.clone().reduce(Action::Playback(playback::Action::Tick(16.0)));
+        assert!(Rc::ptr_eq(&page, &paused_frame), "a frame while paused changes nothing");
+        let stepped = page.clone().reduce(Action::Playback(playback::Action::StepForward));
+        assert_eq!(stepped.playback.cursor, 41);
+    }
+
+    #[test]
+    fn a_failed_fetch_keeps_the_scenario_and_says_why() {
+        let page = page_at_40().apply(Action::Fetching { request: RequestId(1), name: "nagle".to_string() });
+        let why = "The scenario “nagle” could not be loaded from scenarios/nagle.json (Failed to fetch).";
+        let failed = page.apply(Action::Answered { request: RequestId(1), answer: Answer::Failed(why.to_string()) });
+        assert!(failed.loaded == page.loaded);
+        assert_eq!(failed.playback.cursor, 40);
+        assert_eq!(failed.notices, [why], "the failure replaces the earlier notices");
+        assert_eq!(failed.status, None);
+    }
+
+    #[test]
+    fn notices_stay_until_dismissed() {
+        let page = page_at_40();
+        let stepped = page.apply(Action::Playback(playback::Action::StepForward));
+        assert_eq!(stepped.notices, ["about the address"]);
+        assert!(stepped.apply(Action::DismissNotices).notices.is_empty());
+    }
+
+    #[test]
+    fn a_custom_scenario_carries_its_packed_link() {
+        let custom = Shared(Rc::new(
+            model::load_text(builtin::source("three-way-handshake").expect("built in")).expect("the text loads"),
+        ));
+        let page = page_at_40().apply(Action::Packing { request: RequestId(1) });
+        let packed = page.apply(open(RequestId(1), &custom, Link::Packed("abc".to_string())));
+        assert_eq!(packed.packed.as_deref(), Some("abc"));
+        assert_eq!(packed.address(Layout::Full), "?t=0#scenario=abc");
+        let moved = packed.apply(Action::Playback(playback::Action::Seek(3)));
+        assert_eq!(moved.address(Layout::Embedded), "?t=3&embed=1#scenario=abc");
+        assert!(moved
+            .embed_code_for("https://x.org/")
+            .starts_with("<iframe src=\"https://x.org/?t=3&amp;embed=1#scenario=abc\""));
+        // A custom scenario that no link can carry still opens, and the editor says why.
+        let unpacked = page.apply(open(RequestId(1), &custom, Link::CannotPack("no CompressionStream".to_string())));
+        assert!(unpacked.loaded == custom);
+        assert_eq!(unpacked.packed, None);
+        assert_eq!(
+            unpacked.editor_error.as_deref(),
+            Some("The scenario runs, but a link cannot carry it: no CompressionStream.")
+        );
+        // A built-in scenario opened after it drops the fragment.
+        let builtin = unpacked
+            .apply(Action::Fetching { request: RequestId(2), name: "nagle".to_string() })
+            .apply(open(RequestId(2), &loaded("nagle"), Link::Builtin));
+        assert_eq!(builtin.address(Layout::Full), "?s=nagle&t=0");
+    }
+
+    #[test]
+    fn the_editor_and_the_clipboard_answer_in_their_own_lines() {
+        let page = page_at_40();
+        let rejected = page.apply(Action::EditorRejected("This scenario does not parse: …".to_string()));
+        assert_eq!(rejected.editor_error.as_deref(), Some("This scenario does not parse: …"));
+        assert!(rejected.loaded == page.loaded && rejected.playback == page.playback);
+        let cases = [
+            (Action::Copied(Copied::Link), "Link copied: it opens this scenario at this moment."),
+            (Action::Copied(Copied::EmbedCode), "Embed code copied: paste it into your course page."),
+            (Action::CopyRefused, "The browser did not allow copying; select the text below and copy it."),
+        ];
+        for (action, status) in cases {
+            assert_eq!(page.apply(action).status.as_deref(), Some(status));
+        }
+        let shown = page.apply(Action::ShowEmbedCode("<iframe …>".to_string()));
+        assert_eq!(shown.embed_code.as_deref(), Some("<iframe …>"));
+        assert_eq!(shown.address(Layout::Full), "?s=tlpi-tcpdump&t=40");
+    }
+}
