@@ -144,8 +144,6 @@ pub(crate) struct Tcb {
     /// rcv_nxt when we last advertised a window, and that window: the right edge we promised.
     pub rcv_wup: u32,
     pub rcv_wnd: u32,
-    /// The largest window (in bytes) advertised so far.
-    pub rcv_wnd_max: u32,
     /// Linux's `scaling_ratio`: the share of buffer memory (in 256ths) that is offered as
     /// window, from len/truesize of the peer's full-sized segments (`tcp_measure_rcv_mss()`).
     pub scaling_ratio: u32,

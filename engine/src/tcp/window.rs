@@ -73,7 +73,6 @@ pub(crate) fn syn_window(s: &mut Socket, cx: &Cx<'_>, kind: SynKind) -> u16 {
         choose_initial_window(s, cx, kind);
     }
     let tcb = &mut s.tcb;
-    tcb.rcv_wnd_max = tcb.rcv_wnd_max.max(tcb.rcv_wnd);
     tcb.rcv_wup = tcb.rcv_nxt;
     // tcp_transmit_skb(): a SYN carries min(rcv_wnd, 65535).
     tcb.rcv_wnd.min(65_535) as u16
@@ -207,7 +206,6 @@ pub(crate) fn select_window(s: &mut Socket) -> u16 {
     }
     window = window.min(65_535u32 << tcb.rcv_wscale);
     tcb.rcv_wnd = window;
-    tcb.rcv_wnd_max = tcb.rcv_wnd_max.max(window);
     tcb.rcv_wup = tcb.rcv_nxt;
     (window >> tcb.rcv_wscale) as u16
 }
