@@ -34,6 +34,8 @@ commands:
   bench                 cargo bench -p sockscope-engine
   bench-web             release build of the frontend, then the browser tests matching `bench`
                         with SOCKSCOPE_BENCH=1 and their output shown
+  e2e [FILTER]          release build of the frontend, then only the browser tests (those whose
+                        names contain FILTER, when given), with their output shown
   help                  print this message
 
 Tools (trunk, wasm-bindgen, wasm-opt, chromium, and nftables for `validate`) are installed on
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         "dist" => dist(&root, rest),
         "bench" => no_args(command, rest).and_then(|()| bench(&root)),
         "bench-web" => no_args(command, rest).and_then(|()| bench_web(&root)),
+        "e2e" => e2e_only(&root, rest),
         "help" | "--help" | "-h" => {
             // Ignore a closed pipe (e.g. `cargo xtask help | head`) instead of panicking.
             let _ = writeln!(std::io::stdout(), "{USAGE}");
@@ -272,6 +275,22 @@ fn bench(root: &Path) -> Result {
 }
 
 /// `cargo xtask bench-web`: the browser benchmarks, run through the end-to-end test machinery.
+/// The browser tests alone, for working on the page without the whole suite.
+fn e2e_only(root: &Path, rest: &[String]) -> Result {
+    let Some(frontend) = frontend_dir(root) else {
+        return Err("frontend/index.html does not exist: there is no page to test".into());
+    };
+    let web_tools = WebTools::ensure(root)?;
+    let dist = trunk_build(&web_tools, &frontend, true)?;
+    let mut test_args: Vec<String> = rest.to_vec();
+    test_args.push("--nocapture".into());
+    let options = E2eOptions { test_args, env: Vec::new() };
+    match e2e::run_e2e_with(&dist, &options)? {
+        E2eOutcome::NoTests => Err("frontend/e2e/Cargo.toml does not exist: there are no browser tests".into()),
+        _ => Ok(()),
+    }
+}
+
 fn bench_web(root: &Path) -> Result {
     let Some(frontend) = frontend_dir(root) else {
         println!(
