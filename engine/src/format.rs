@@ -323,7 +323,7 @@ pub fn narrate(trace: &Trace) -> String {
 /// Every socket's sequence of states, one line per socket: `client 10.0.0.1:60391: CLOSED
 /// SYN_SENT ESTABLISHED ...`. The data tests compare this with what the books draw.
 pub fn state_sequences(trace: &Trace) -> String {
-    let mut sequences: VecMap<u32, (String, String, Vec<State>)> = VecMap::new();
+    let mut sequences: VecMap<crate::trace::SocketId, (String, String, Vec<State>)> = VecMap::new();
     for event in &trace.events {
         if let EventKind::State { host, socket, local, from, to, .. } = &event.kind {
             let entry = sequences.get_or_insert_with(*socket, || (host.clone(), local.to_string(), vec![*from]));

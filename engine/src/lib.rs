@@ -18,6 +18,7 @@ pub mod trace;
 pub mod validation;
 pub mod vecmap;
 
+mod ids;
 mod outcome;
 mod rng;
 mod socket;

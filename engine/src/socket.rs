@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 
 use crate::addr::SockAddr;
 use crate::errno::Errno;
+use crate::ids::HostId;
 use crate::state::State;
 use crate::trace::{Pid, Proto, SocketId, TimerKind};
 use crate::vecmap::VecMap;
@@ -49,7 +50,7 @@ pub(crate) fn seq_ge(a: u32, b: u32) -> bool {
 #[derive(Clone, Debug)]
 pub(crate) struct Socket {
     pub id: SocketId,
-    pub host: usize,
+    pub host: HostId,
     pub proto: Proto,
     pub state: State,
     pub local: Option<SockAddr>,
@@ -239,7 +240,7 @@ pub(crate) struct Tcb {
 }
 
 impl Socket {
-    pub fn new(id: SocketId, host: usize, proto: Proto, sndbuf: u32, rcvbuf: u32) -> Self {
+    pub fn new(id: SocketId, host: HostId, proto: Proto, sndbuf: u32, rcvbuf: u32) -> Self {
         Socket {
             id,
             host,

@@ -11,10 +11,28 @@ use crate::addr::{Ipv4, SockAddr};
 use crate::errno::Errno;
 use crate::state::State;
 
-/// Identifies a socket for the whole run (sockets are never renumbered).
-pub type SocketId = u32;
-/// Identifies a process for the whole run.
-pub type Pid = u32;
+/// Identifies a socket for the whole run (sockets are never renumbered). In the trace it is
+/// a plain number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SocketId(pub u32);
+
+/// Identifies a process for the whole run. In the trace it is a plain number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Pid(pub u32);
+
+impl std::fmt::Display for SocketId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::fmt::Display for Pid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
 
 /// One thing that happened at one simulated moment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use sockscope_engine::trace::{Fate, Phase, Proto, Segment, SocketAction, SocketId};
+use sockscope_engine::trace::{Fate, Phase, Pid, Proto, Segment, SocketAction, SocketId};
 use sockscope_engine::{builtin, format, run, Errno, Event, EventKind, SockAddr, State, Trace};
 
 // ===== the data-test helper =====
@@ -27,7 +27,7 @@ fn run_builtin(name: &str) -> sockscope_engine::Run {
 
 /// One line per returned system call, with the arguments it was called with.
 fn syscall_lines(trace: &Trace) -> String {
-    let mut entered: BTreeMap<u32, String> = BTreeMap::new();
+    let mut entered: BTreeMap<Pid, String> = BTreeMap::new();
     let mut out = String::new();
     for event in &trace.events {
         let EventKind::Syscall { pid, process, call, args, phase, result, errno, value, .. } = &event.kind else {
@@ -701,7 +701,7 @@ fn shutdown_sends_fin_but_closing_a_duplicate_does_not() {
         .iter()
         .take_while(|event| event.t_us <= shutdown)
         .filter_map(|event| match &event.kind {
-            EventKind::Fd { pid: 1, action, .. } => Some(action),
+            EventKind::Fd { pid: Pid(1), action, .. } => Some(action),
             _ => None,
         })
         .fold(0i32, |open, action| match action {

@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use sockscope_engine::replay::Snapshot;
+use sockscope_engine::trace::SocketId;
 use yew::prelude::*;
 
 use crate::catalogue;
@@ -116,7 +117,7 @@ pub fn app(props: &AppProps) -> Html {
     // callback, are skipped on a seek unless their socket changed.
     let on_select = {
         let dispatcher = page.dispatcher();
-        use_callback(page.playback.selected, move |id: u32, selected| {
+        use_callback(page.playback.selected, move |id: SocketId, selected| {
             let socket = if *selected == Some(id) { None } else { Some(id) };
             dispatcher.dispatch(Action::Playback(playback::Action::Select(socket)))
         })

@@ -342,7 +342,7 @@ mod tests {
     fn another_trace_starts_paused_at_its_beginning_at_the_chosen_speed() {
         let playing = tlpi()
             .apply(Action::SetSpeed(4.0))
-            .apply(Action::Select(Some(1)))
+            .apply(Action::Select(Some(SocketId(1))))
             .apply(Action::Seek(30))
             .apply(Action::Play);
         let scenario = builtin::get("three-way-handshake").expect("three-way-handshake is built in");

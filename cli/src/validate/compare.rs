@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use sockscope_engine::scenario::{Call, Scenario, Step};
-use sockscope_engine::trace::{EventKind, Fate, Flags, Phase, Proto, SocketId, TcpOptions};
+use sockscope_engine::trace::{EventKind, Fate, Flags, Phase, Pid, Proto, SocketId, TcpOptions};
 use sockscope_engine::validation::{DiffRow, ScenarioReport, Verdict};
 use sockscope_engine::{SockAddr, State, Trace};
 
@@ -154,8 +154,8 @@ pub fn engine_observation(trace: &Trace, horizon_us: u64) -> Observation {
     let mut queues: BTreeMap<SocketId, (u32, u32, u32)> = BTreeMap::new();
     let mut send_caps: BTreeMap<SocketId, u32> = BTreeMap::new();
     let mut listeners: BTreeSet<SocketId> = BTreeSet::new();
-    let mut last_return: BTreeMap<u32, u64> = BTreeMap::new();
-    let mut open_calls: BTreeMap<u32, CallResult> = BTreeMap::new();
+    let mut last_return: BTreeMap<Pid, u64> = BTreeMap::new();
+    let mut open_calls: BTreeMap<Pid, CallResult> = BTreeMap::new();
     for event in &trace.events {
         let t_us = event.t_us;
         if t_us > horizon_us {

@@ -442,19 +442,19 @@ fn foreign_address(steps: &[Step], hosts: &[Ipv4]) -> Option<SockAddr> {
 /// The engine delivers such a burst as one instant, a real network with latency does the same,
 /// so the scenario stays true; it just cannot be checked on bare `lo`.
 pub fn racing_threads(trace: &sockscope_engine::Trace) -> Option<String> {
-    use sockscope_engine::trace::{EventKind, Fate, Phase};
+    use sockscope_engine::trace::{EventKind, Fate, Phase, Pid, SocketId};
     const WHY: &str = "on lo each segment reaches the socket inside the send that makes it, the kernel \
                        wakes the reader after the first, and how many bytes it finds depends on which \
                        core runs first (real runs return different counts)";
-    let mut ends: BTreeMap<u32, (SockAddr, Option<SockAddr>)> = BTreeMap::new();
+    let mut ends: BTreeMap<SocketId, (SockAddr, Option<SockAddr>)> = BTreeMap::new();
     // Where each segment was sent, by id (a segment is always sent before it arrives).
     let mut sent_at: BTreeMap<u64, usize> = BTreeMap::new();
-    let mut reading: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut writing: BTreeMap<u32, (u32, u64)> = BTreeMap::new();
+    let mut reading: BTreeMap<Pid, SocketId> = BTreeMap::new();
+    let mut writing: BTreeMap<Pid, (SocketId, u64)> = BTreeMap::new();
     // (process, socket, blocked since, returned at) of each send() that had to wait.
-    let mut waited_writes: Vec<(String, u32, u64, u64)> = Vec::new();
+    let mut waited_writes: Vec<(String, SocketId, u64, u64)> = Vec::new();
     // (process, socket, at) of each read that returned data.
-    let mut reads: Vec<(String, u32, u64)> = Vec::new();
+    let mut reads: Vec<(String, SocketId, u64)> = Vec::new();
     let events = &trace.events;
     for (index, event) in events.iter().enumerate() {
         let (pid, process, call, phase, socket, result) = match &event.kind {
@@ -553,7 +553,7 @@ pub fn racing_threads(trace: &sockscope_engine::Trace) -> Option<String> {
             _ => {}
         }
     }
-    let peers = |a: u32, b: u32| match (ends.get(&a), ends.get(&b)) {
+    let peers = |a: SocketId, b: SocketId| match (ends.get(&a), ends.get(&b)) {
         (Some((a_local, Some(a_peer))), Some((b_local, Some(b_peer)))) => a_local == b_peer && a_peer == b_local,
         _ => false,
     };

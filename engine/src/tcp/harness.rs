@@ -12,6 +12,7 @@
 
 use crate::addr::{Ipv4, SockAddr};
 use crate::errno::Errno;
+use crate::ids::HostId;
 use crate::outcome::Outcome;
 use crate::scenario::{How, Scenario, TcpSettings};
 use crate::socket::Socket;
@@ -70,8 +71,8 @@ pub(crate) struct Sent {
 
 pub(crate) struct Harness {
     pub world: World,
-    pub local_host: usize,
-    pub remote_host: usize,
+    pub local_host: HostId,
+    pub remote_host: HostId,
     /// The connection's two ends as the test sees them; fixtures set them.
     pub local: SockAddr,
     pub remote: SockAddr,
@@ -92,8 +93,8 @@ impl Harness {
         scenario.hosts[0].tcp = tcp;
         Harness {
             world: World::new(&scenario),
-            local_host: 0,
-            remote_host: 1,
+            local_host: HostId(0),
+            remote_host: HostId(1),
             local: SockAddr::new(LOCAL_IP, 0),
             remote: SockAddr::new(REMOTE_IP, 0),
             seen: 0,
@@ -128,7 +129,7 @@ impl Harness {
     pub(crate) fn socket(&mut self) -> SocketId {
         let id = self.world.new_socket(self.local_host, Proto::Tcp);
         self.world.emit_socket(id, SocketAction::Create);
-        self.world.sockets[id as usize].refs = 1;
+        self.world.sockets[id].refs = 1;
         id
     }
 
@@ -147,14 +148,14 @@ impl Harness {
 
     /// What a blocked connect() returns once woken: 0, an error, or still blocked.
     pub(crate) fn connect_result(&mut self, id: SocketId) -> Ret {
-        let addr = self.world.sockets[id as usize].peer.unwrap_or_default();
+        let addr = self.world.sockets[id].peer.unwrap_or_default();
         self.world.sys_connect(id, addr, ConnectAttempt::Woken).into()
     }
 
     /// accept(): the connection it returns is held by one descriptor.
     pub(crate) fn accept(&mut self, listener: SocketId) -> Result<SocketId, Ret> {
         let child = self.world.sys_accept(listener).map_err(Ret::from)?;
-        self.world.sockets[child as usize].refs += 1;
+        self.world.sockets[child].refs += 1;
         Ok(child)
     }
 
@@ -176,7 +177,7 @@ impl Harness {
 
     /// close() of the socket's only descriptor: the kernel's tcp_close() runs.
     pub(crate) fn close(&mut self, id: SocketId) {
-        let socket = &mut self.world.sockets[id as usize];
+        let socket = &mut self.world.sockets[id];
         socket.refs = socket.refs.saturating_sub(1);
         if socket.refs == 0 {
             self.world.last_close(id);
@@ -260,7 +261,7 @@ impl Harness {
     }
 
     pub(crate) fn sock(&self, id: SocketId) -> &Socket {
-        &self.world.sockets[id as usize]
+        &self.world.sockets[id]
     }
 
     pub(crate) fn state(&self, id: SocketId) -> State {

@@ -320,13 +320,13 @@ pub(crate) fn test_listen_syn_dropped_when_accept_queue_full() {
     handshake_from(&mut h, listener, CLIENT_PORT + 1);
     assert_eq!(h.sock(listener).accept_queue.len(), 2, "backlog 1 holds backlog+1 = 2");
     let third = SockAddr::new(REMOTE_IP, CLIENT_PORT + 2);
-    let sockets_before = h.world.sockets.len();
+    let sockets_before = h.world.sockets.next_id();
     let syn = h.inject_between(third, h.local, remote_syn());
     let (fate, reason) = h.fate(syn).expect("the SYN is traced");
     assert_eq!(fate, Fate::Dropped);
     assert!(reason.is_some_and(|reason| reason.contains("accept queue is full")));
     assert!(h.take_sent().is_empty(), "no SYN+ACK and no RST");
-    assert_eq!(h.world.sockets.len(), sockets_before, "no request socket was made");
+    assert_eq!(h.world.sockets.next_id(), sockets_before, "no request socket was made");
     assert!(h.accept(listener).is_ok());
     h.inject_between(third, h.local, remote_syn());
     let synack = only(h.take_sent());
@@ -848,7 +848,7 @@ pub(crate) fn test_established_fast_retransmit_replaces_a_pending_loss_probe() {
 pub(crate) fn test_established_slow_start_stops_at_ssthresh() {
     let (mut h, id) = socket_established();
     let mss = h.sock(id).tcb.mss;
-    h.world.sockets[id as usize].tcb.ssthresh = 12 * mss;
+    h.world.sockets[id].tcb.ssthresh = 12 * mss;
     h.send(id, &[b'x'; 29_200]);
     assert_eq!(h.take_sent().len(), 10);
     h.inject(remote(Flags::ACK, 0, 5 * 1460));
@@ -868,7 +868,7 @@ pub(crate) fn test_established_slow_start_stops_at_ssthresh() {
 pub(crate) fn test_established_huge_ack_does_not_overflow_the_window() {
     let (mut h, id) = socket_established();
     let count = 70_000u32;
-    let tcb = &mut h.world.sockets[id as usize].tcb;
+    let tcb = &mut h.world.sockets[id].tcb;
     tcb.mss = 65_000;
     tcb.cwnd = 10 * 65_000;
     for index in 1..=count {
@@ -925,7 +925,7 @@ pub(crate) fn test_established_retransmission_restamps_only_the_resent_segment()
 #[test]
 pub(crate) fn test_established_duplicate_segment_acked_at_once_in_quick_ack_mode() {
     let (mut h, id) = socket_established_sack();
-    h.world.sockets[id as usize].tcb.pingpong = true;
+    h.world.sockets[id].tcb.pingpong = true;
     h.inject(remote_data(0, 0, &[b'x'; 100]));
     assert!(h.take_sent().is_empty(), "in pingpong mode the first ACK waits");
     h.inject(remote_data(0, 0, &[b'x'; 100]));
@@ -1458,7 +1458,7 @@ pub(crate) fn test_time_wait_blocks_bind_unless_both_set_reuseaddr() {
     assert_eq!(h.bind(fresh, port), Ret::Err(Errno::EADDRINUSE), "only the new socket set SO_REUSEADDR");
     // The fixture cannot place a setsockopt() before its connect(); the flag is only read
     // when another socket binds, so setting it now is the same as having set it then.
-    h.world.sockets[time_wait as usize].reuseaddr = true;
+    h.world.sockets[time_wait].reuseaddr = true;
     assert_eq!(h.bind(fresh, port), Ret::Value(0), "both set SO_REUSEADDR");
     assert_eq!(h.state(time_wait), State::TimeWait);
 }

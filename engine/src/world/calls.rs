@@ -6,6 +6,7 @@
 
 use crate::addr::{Ipv4, SockAddr};
 use crate::errno::Errno;
+use crate::ids::HostId;
 use crate::outcome::Outcome;
 use crate::state::State;
 use crate::tcp;
@@ -17,8 +18,8 @@ use crate::world::World;
 
 impl World {
     pub(crate) fn sys_bind(&mut self, id: SocketId, addr: SockAddr) -> Outcome {
-        let host = self.sockets[id as usize].host;
-        if self.sockets[id as usize].local.is_some() {
+        let host = self.sockets[id].host;
+        if self.sockets[id].local.is_some() {
             return Outcome::Failed(Errno::EINVAL);
         }
         if !addr.ip.is_unspecified() && addr.ip != self.hosts[host].addr {
@@ -33,7 +34,7 @@ impl World {
         } else if self.bind_conflict(id, addr) {
             return Outcome::Failed(Errno::EADDRINUSE);
         }
-        self.sockets[id as usize].local = Some(addr);
+        self.sockets[id].local = Some(addr);
         self.claim_port(id, addr.port);
         self.emit_socket(id, SocketAction::Address);
         Outcome::done(0)
@@ -41,16 +42,16 @@ impl World {
 
     /// Binds an unbound socket to an ephemeral port (connect() or listen() without bind()).
     pub(super) fn autobind(&mut self, id: SocketId, ip: Ipv4) -> Result<(), Errno> {
-        let host = self.sockets[id as usize].host;
+        let host = self.sockets[id].host;
         let port = self.ephemeral_port(host).ok_or(Errno::EADDRNOTAVAIL)?;
-        self.sockets[id as usize].local = Some(SockAddr::new(ip, port));
+        self.sockets[id].local = Some(SockAddr::new(ip, port));
         self.claim_port(id, port);
         self.emit_socket(id, SocketAction::Address);
         Ok(())
     }
 
     pub(crate) fn sys_listen(&mut self, id: SocketId, backlog: u32) -> Outcome {
-        let socket = &self.sockets[id as usize];
+        let socket = &self.sockets[id];
         if socket.proto != Proto::Tcp {
             return Outcome::Failed(Errno::EOPNOTSUPP);
         }
@@ -63,12 +64,12 @@ impl World {
                 return Outcome::Failed(errno);
             }
         }
-        let socket = &self.sockets[id as usize];
+        let socket = &self.sockets[id];
         let local = socket.local.unwrap_or_default();
         // Two SO_REUSEADDR sockets may share a port, but only one of them may listen.
         let clash = self.hosts[socket.host].ports.get(&local.port).is_some_and(|users| {
             users.iter().any(|&other| {
-                let other = &self.sockets[other as usize];
+                let other = &self.sockets[other];
                 other.id != id
                     && other.state == State::Listen
                     // SO_REUSEPORT on both lets them listen together (inet_csk_bind_conflict()).
@@ -86,42 +87,42 @@ impl World {
 
     /// connect(); `attempt` tells a first call from a blocked one that was woken.
     pub(crate) fn sys_connect(&mut self, id: SocketId, addr: SockAddr, attempt: tcp::ConnectAttempt) -> Outcome {
-        let host = self.sockets[id as usize].host;
-        if self.sockets[id as usize].proto == Proto::Udp {
-            if self.sockets[id as usize].local.is_none() {
+        let host = self.sockets[id].host;
+        if self.sockets[id].proto == Proto::Udp {
+            if self.sockets[id].local.is_none() {
                 let ip = self.hosts[host].addr;
                 if let Err(errno) = self.autobind(id, ip) {
                     return Outcome::Failed(errno);
                 }
             }
-            self.sockets[id as usize].peer = Some(addr);
+            self.sockets[id].peer = Some(addr);
             self.emit_socket(id, SocketAction::Address);
             return Outcome::done(0);
         }
-        if let Some(outcome) = tcp::connect_in_progress(&mut self.sockets[id as usize], attempt) {
+        if let Some(outcome) = tcp::connect_in_progress(&mut self.sockets[id], attempt) {
             return outcome;
         }
         let Some(route) = self.fabric.route(host, addr.ip) else {
             return Outcome::Failed(Errno::ENETUNREACH);
         };
         let host_addr = self.hosts[host].addr;
-        match self.sockets[id as usize].local {
+        match self.sockets[id].local {
             None => {
                 if let Err(errno) = self.autobind(id, host_addr) {
                     return Outcome::Failed(errno);
                 }
             }
             Some(local) if local.ip.is_unspecified() => {
-                self.sockets[id as usize].local = Some(SockAddr::new(host_addr, local.port));
+                self.sockets[id].local = Some(SockAddr::new(host_addr, local.port));
             }
             Some(_) => {}
         }
-        let local = self.sockets[id as usize].local.unwrap_or_default();
+        let local = self.sockets[id].local.unwrap_or_default();
         if self.hosts[host].conns.contains_key(&(local, addr)) {
             return Outcome::Failed(Errno::EADDRNOTAVAIL);
         }
-        self.sockets[id as usize].peer = Some(addr);
-        self.sockets[id as usize].error = None;
+        self.sockets[id].peer = Some(addr);
+        self.sockets[id].error = None;
         self.register_conn(id);
         self.emit_socket(id, SocketAction::Address);
         let iss = self.next_isn(host);
@@ -129,14 +130,14 @@ impl World {
     }
 
     pub(crate) fn sys_accept(&mut self, id: SocketId) -> Result<SocketId, Outcome> {
-        let socket = &mut self.sockets[id as usize];
+        let socket = &mut self.sockets[id];
         if socket.state != State::Listen {
             return Err(Outcome::Failed(Errno::EINVAL));
         }
         match socket.accept_queue.pop_front() {
             Some(child) => {
                 self.emit_socket(child, SocketAction::Accepted);
-                self.sockets[child as usize].listener = None;
+                self.sockets[child].listener = None;
                 self.queues_changed(id);
                 Ok(child)
             }
@@ -149,7 +150,7 @@ impl World {
     /// `data` queued so far (`progress` carries over from earlier attempts of the same call,
     /// `start` is where this call began).
     pub(crate) fn sys_send(&mut self, id: SocketId, data: &[u8], progress: u32, start: u32) -> (Outcome, u32) {
-        let socket = &self.sockets[id as usize];
+        let socket = &self.sockets[id];
         if socket.proto == Proto::Udp {
             return match socket.peer {
                 Some(peer) => {
@@ -163,14 +164,14 @@ impl World {
     }
 
     pub(crate) fn send_datagram(&mut self, id: SocketId, to: SockAddr, data: &[u8]) -> Outcome {
-        let host = self.sockets[id as usize].host;
-        if self.sockets[id as usize].local.is_none() {
+        let host = self.sockets[id].host;
+        if self.sockets[id].local.is_none() {
             let ip = self.hosts[host].addr;
             if let Err(errno) = self.autobind(id, ip) {
                 return Outcome::Failed(errno);
             }
         }
-        let mut from = self.sockets[id as usize].local.unwrap_or_default();
+        let mut from = self.sockets[id].local.unwrap_or_default();
         if from.ip.is_unspecified() {
             from.ip = self.hosts[host].addr;
         }
@@ -181,7 +182,7 @@ impl World {
     }
 
     pub(crate) fn sys_recv(&mut self, id: SocketId, len: u32) -> Outcome {
-        let socket = &mut self.sockets[id as usize];
+        let socket = &mut self.sockets[id];
         if socket.proto == Proto::Udp {
             return match socket.datagrams.pop_front() {
                 Some((from, data)) => {
@@ -200,7 +201,7 @@ impl World {
 
     /// The last descriptor of a socket was closed (tcp_close()).
     pub(crate) fn last_close(&mut self, id: SocketId) {
-        let socket = &self.sockets[id as usize];
+        let socket = &self.sockets[id];
         if socket.freed {
             return;
         }
@@ -216,11 +217,11 @@ impl World {
         let mut children: Vec<SocketId> = socket.syn_queue.clone();
         children.extend(socket.accept_queue.iter().copied());
         for child in children {
-            self.sockets[child as usize].listener = None;
+            self.sockets[child].listener = None;
             self.with_tcp(child, tcp::reset_unaccepted);
         }
-        self.sockets[id as usize].syn_queue.clear();
-        self.sockets[id as usize].accept_queue.clear();
+        self.sockets[id].syn_queue.clear();
+        self.sockets[id].accept_queue.clear();
         self.with_tcp(id, |s, cx| {
             tcp::set_state(s, cx, State::Closed, "close() on the listener");
             tcp::release(s, cx);
@@ -229,14 +230,14 @@ impl World {
 
     /// A TCP segment reached `host`: its connection takes it, else a listener if it is a
     /// SYN, else the host answers with RST.
-    pub(crate) fn tcp_deliver(&mut self, host: usize, wire: Wire) {
+    pub(crate) fn tcp_deliver(&mut self, host: HostId, wire: Wire) {
         let conn = self.hosts[host].conns.get(&(wire.to, wire.from)).copied();
         if let Some(id) = conn {
             self.emit_segment(&wire, Fate::Delivered, None);
-            let accept_queue = match self.sockets[id as usize].listener {
+            let accept_queue = match self.sockets[id].listener {
                 None => AcceptQueue::NoListener,
                 Some(listener) => {
-                    let parent = &self.sockets[listener as usize];
+                    let parent = &self.sockets[listener];
                     if parent.accept_queue.len() as u32 > parent.backlog {
                         AcceptQueue::Full
                     } else {
@@ -251,7 +252,7 @@ impl World {
         let listener = self.lookup_bound(host, Proto::Tcp, wire.to, None);
         match listener {
             Some(listener) if wire.flags.syn && !wire.flags.ack && !wire.flags.rst => {
-                let socket = &self.sockets[listener as usize];
+                let socket = &self.sockets[listener];
                 if socket.accept_queue.len() as u32 > socket.backlog {
                     // sk_acceptq_is_full(): the SYN is dropped without an answer; the client
                     // will retransmit it after its RTO.
@@ -277,11 +278,11 @@ impl World {
 
     /// A SYN reached a listener: a new connection in SYN_RECV joins its SYN queue.
     pub(super) fn listen_syn(&mut self, listener: SocketId, syn: &Wire) {
-        let host = self.sockets[listener as usize].host;
+        let host = self.sockets[listener].host;
         let mtu = self.fabric.path_mtu(host, syn.from.ip);
         let child = self.new_socket(host, Proto::Tcp);
-        let parent = self.sockets[listener as usize].clone_options();
-        let socket = &mut self.sockets[child as usize];
+        let parent = self.sockets[listener].clone_options();
+        let socket = &mut self.sockets[child];
         parent.apply_to(socket);
         socket.listener = Some(listener);
         socket.local = Some(syn.to);
@@ -291,7 +292,7 @@ impl World {
         self.emit_socket(child, SocketAction::Create);
         self.queues_changed(child);
         let iss = self.next_isn(host);
-        self.sockets[listener as usize].syn_queue.push(child);
+        self.sockets[listener].syn_queue.push(child);
         self.with_tcp(child, |s, cx| tcp::syn_received(s, cx, iss, syn, mtu));
         self.queues_changed(listener);
         self.with_tcp(child, tcp::answer_syn);

@@ -18,7 +18,7 @@ impl World {
             return false;
         }
         let mut blocked = false;
-        for process in &self.processes {
+        for process in self.processes.iter() {
             match process.status {
                 Status::Exited => {}
                 Status::Blocked => blocked = true,
@@ -41,7 +41,7 @@ impl World {
         let (local, peer) = (socket.local?, socket.peer?);
         let host = self.fabric.host_of(peer.ip)?;
         let &other = self.hosts[host].conns.get(&(peer, local))?;
-        Some(tcp::compute_window(&self.sockets[other as usize]))
+        Some(tcp::compute_window(&self.sockets[other]))
     }
 
     /// Whether a probe from `socket` would be answered by a live peer that still has the

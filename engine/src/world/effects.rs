@@ -2,6 +2,7 @@
 //! world applies the effects it hands back, in the order it asked for them.
 
 use crate::addr::SockAddr;
+use crate::ids::HostId;
 use crate::socket::Socket;
 use crate::tcp::context::{queues_event, AcceptQueue, Cx, Effect};
 use crate::trace::SocketId;
@@ -40,7 +41,7 @@ impl World {
         call: impl FnOnce(&mut Socket, &mut Cx<'_>) -> R,
     ) -> R {
         let mut effects = std::mem::take(&mut self.effects);
-        let socket = &mut self.sockets[id as usize];
+        let socket = &mut self.sockets[id];
         let host_index = socket.host;
         let host = &self.hosts[host_index];
         let mut cx = Cx::new(self.now, &host.tcp, &host.name, host.addr, &mut effects);
@@ -54,7 +55,7 @@ impl World {
         result
     }
 
-    pub(super) fn apply_effects(&mut self, host: usize, effects: &mut Vec<Effect>) {
+    pub(super) fn apply_effects(&mut self, host: HostId, effects: &mut Vec<Effect>) {
         for effect in effects.drain(..) {
             match effect {
                 Effect::Trace(kind) => self.emit(kind),
@@ -65,7 +66,7 @@ impl World {
                 Effect::Wake(pids) => self.wake_processes(pids),
                 Effect::Forget { socket, local, peer, listener } => self.forget(host, socket, local, peer, listener),
                 Effect::JoinAcceptQueue { listener, child } => {
-                    let parent = &mut self.sockets[listener as usize];
+                    let parent = &mut self.sockets[listener];
                     parent.syn_queue.retain(|&queued| queued != child);
                     parent.accept_queue.push_back(child);
                     self.queues_changed(listener);
@@ -77,7 +78,7 @@ impl World {
     /// Makes runnable those of `pids` that are still blocked.
     pub(crate) fn wake_processes(&mut self, pids: Vec<crate::trace::Pid>) {
         for pid in pids {
-            if self.processes[pid as usize].status == Status::Blocked {
+            if self.processes[pid].status == Status::Blocked {
                 self.ready.insert(pid);
             }
         }
@@ -85,13 +86,13 @@ impl World {
 
     /// Wakes every process waiting on socket `id`.
     pub(crate) fn wake(&mut self, id: SocketId) {
-        let waiters = std::mem::take(&mut self.sockets[id as usize].waiters);
+        let waiters = std::mem::take(&mut self.sockets[id].waiters);
         self.wake_processes(waiters);
     }
 
     /// Records a socket's queue levels and wakes whoever waits on it.
     pub(crate) fn queues_changed(&mut self, id: SocketId) {
-        let socket = &self.sockets[id as usize];
+        let socket = &self.sockets[id];
         let kind = queues_event(socket, &self.hosts[socket.host].name);
         self.emit(kind);
         self.wake(id);
@@ -101,7 +102,7 @@ impl World {
     /// a listener's queues.
     pub(super) fn forget(
         &mut self,
-        host: usize,
+        host: HostId,
         id: SocketId,
         local: Option<SockAddr>,
         peer: Option<SockAddr>,
@@ -121,7 +122,7 @@ impl World {
             }
         }
         if let Some(listener) = listener {
-            let parent = &mut self.sockets[listener as usize];
+            let parent = &mut self.sockets[listener];
             parent.syn_queue.retain(|&child| child != id);
             parent.accept_queue.retain(|&child| child != id);
             if !parent.freed {

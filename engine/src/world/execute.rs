@@ -15,7 +15,7 @@ use crate::world::World;
 impl World {
     /// Runs (or re-tries, after a wake-up) the current step's call.
     pub(super) fn execute(&mut self, pid: Pid, call: &Call) -> Outcome {
-        let host = self.processes[pid as usize].host;
+        let host = self.processes[pid].host;
         let resolve = |world: &Self, name: &str| world.fd_socket(pid, name);
         macro_rules! socket {
             ($name:expr) => {
@@ -48,7 +48,7 @@ impl World {
             }
             Call::Connect { fd, addr } => {
                 let id = socket!(fd);
-                let woken = self.processes[pid as usize].call.as_ref().is_some_and(|call| call.blocked);
+                let woken = self.processes[pid].call.as_ref().is_some_and(|call| call.blocked);
                 let attempt = if woken { tcp::ConnectAttempt::Woken } else { tcp::ConnectAttempt::First };
                 self.sys_connect(id, *addr, attempt)
             }
@@ -57,7 +57,7 @@ impl World {
                 match self.sys_accept(id) {
                     Ok(child) => {
                         let fd = self.alloc_fd(pid, name, child);
-                        let peer = self.sockets[child as usize].peer.map(|peer| peer.to_string());
+                        let peer = self.sockets[child].peer.map(|peer| peer.to_string());
                         Outcome::Done { value: i64::from(fd), shown: peer }
                     }
                     Err(outcome) => outcome,
@@ -65,7 +65,7 @@ impl World {
             }
             Call::Send { fd, .. } | Call::SendAll { fd, .. } => {
                 let id = socket!(fd);
-                let process = &mut self.processes[pid as usize];
+                let process = &mut self.processes[pid];
                 let in_call = process.call.get_or_insert_with(InCall::default);
                 if in_call.data.is_none() {
                     in_call.data = Some(call.payload());
@@ -73,14 +73,14 @@ impl World {
                 let data = in_call.data.take().unwrap_or_default();
                 let (progress, start) = (in_call.progress, in_call.start);
                 let (outcome, queued) = self.sys_send(id, &data, progress, start);
-                let in_call = self.processes[pid as usize].call.get_or_insert_with(InCall::default);
+                let in_call = self.processes[pid].call.get_or_insert_with(InCall::default);
                 in_call.progress = queued;
                 in_call.data = Some(data);
                 outcome
             }
             Call::Sendto { fd, addr, .. } => {
                 let id = socket!(fd);
-                if self.sockets[id as usize].proto == Proto::Udp {
+                if self.sockets[id].proto == Proto::Udp {
                     let data = call.payload();
                     self.send_datagram(id, *addr, &data)
                 } else {
@@ -101,11 +101,11 @@ impl World {
                 self.with_tcp(id, |s, cx| tcp::shutdown(s, cx, *how))
             }
             Call::Close { fd } => {
-                let in_call = self.processes[pid as usize].call.clone().unwrap_or_default();
+                let in_call = self.processes[pid].call.clone().unwrap_or_default();
                 if let Some(id) = in_call.socket {
                     // A lingering close() that was woken: done once the FIN is acknowledged
                     // or the linger time is up (SO_LINGER, socket(7)).
-                    let socket = &self.sockets[id as usize];
+                    let socket = &self.sockets[id];
                     let done = socket.freed || socket.fin_acked() || socket.state == State::Closed;
                     let expired = in_call.until.is_some_and(|until| self.now >= until);
                     if done || expired {
@@ -117,16 +117,16 @@ impl World {
                     return Outcome::block_on(id, "lingering until the FIN is acknowledged (SO_LINGER)");
                 }
                 let name = fd.clone();
-                let Some(&number) = self.processes[pid as usize].names.get(&name) else {
+                let Some(&number) = self.processes[pid].names.get(&name) else {
                     return Outcome::Failed(Errno::EBADF);
                 };
                 let Some(id) = self.close_fd(pid, number) else { return Outcome::Failed(Errno::EBADF) };
-                self.processes[pid as usize].names.remove(&name);
-                let socket = &self.sockets[id as usize];
+                self.processes[pid].names.remove(&name);
+                let socket = &self.sockets[id];
                 if let Some(seconds) = socket.linger.filter(|&seconds| seconds > 0) {
                     if socket.refs == 0 && !socket.freed && socket.fin_seq().is_some() && !socket.fin_acked() {
                         let until = self.now + u64::from(seconds) * 1_000_000;
-                        let in_call = self.processes[pid as usize].call.get_or_insert_with(InCall::default);
+                        let in_call = self.processes[pid].call.get_or_insert_with(InCall::default);
                         in_call.socket = Some(id);
                         in_call.until = Some(until);
                         self.with_tcp(id, |s, cx| tcp::timers::arm_timer(s, cx, TimerKind::Linger, until));
@@ -148,17 +148,17 @@ impl World {
             }
             Call::Fcntl { fd, nonblock } => {
                 let id = socket!(fd);
-                self.sockets[id as usize].nonblocking = *nonblock;
+                self.sockets[id].nonblocking = *nonblock;
                 Outcome::done(0)
             }
             Call::Getsockname { fd } => {
                 let id = socket!(fd);
-                let local = self.sockets[id as usize].local.unwrap_or_default();
+                let local = self.sockets[id].local.unwrap_or_default();
                 Outcome::Done { value: 0, shown: Some(local.to_string()) }
             }
             Call::Getpeername { fd } => {
                 let id = socket!(fd);
-                let socket = &self.sockets[id as usize];
+                let socket = &self.sockets[id];
                 match socket.peer {
                     Some(peer) if socket.proto == Proto::Udp || socket.state.is_synchronized() => {
                         Outcome::Done { value: 0, shown: Some(peer.to_string()) }
@@ -172,13 +172,13 @@ impl World {
                 Outcome::done(i64::from(fd))
             }
             Call::Fork { child } => {
-                let process = &self.processes[pid as usize];
+                let process = &self.processes[pid];
                 let (fds, names) = (process.fds.clone(), process.names.clone());
                 let child = self.spawn(child.name.clone(), host, child.steps.clone(), Some(pid), fds, names);
-                Outcome::done(i64::from(child))
+                Outcome::done(i64::from(child.0))
             }
             Call::Sleep { ms } => {
-                let in_call = self.processes[pid as usize].call.get_or_insert_with(InCall::default);
+                let in_call = self.processes[pid].call.get_or_insert_with(InCall::default);
                 match in_call.until {
                     None => {
                         let until = self.now + fractional_ms_to_us(*ms);

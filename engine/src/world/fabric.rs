@@ -3,8 +3,9 @@
 //! (turmoil-net's fabric and rules). It knows nothing of TCP.
 
 use crate::addr::Ipv4;
+use crate::ids::{HostId, Table};
 use crate::rng::Rng;
-use crate::scenario::{Fault, Scenario};
+use crate::scenario::{Fault, HostSpec, Scenario};
 use crate::vecmap::VecMap;
 use crate::wire::Wire;
 use crate::world::fault_rule::{FaultRule, Hop, Verdict};
@@ -23,29 +24,29 @@ pub(crate) struct Link {
 /// Where a segment goes: the destination host, the one-way latency and the path's MTU.
 #[derive(Clone, Copy)]
 pub(crate) struct Route {
-    pub to: usize,
+    pub to: HostId,
     pub latency_us: u64,
     pub mtu: u32,
 }
 
 pub(crate) struct Fabric {
-    host_by_addr: VecMap<Ipv4, usize>,
-    links: VecMap<(usize, usize), Link>,
+    host_by_addr: VecMap<Ipv4, HostId>,
+    links: VecMap<(HostId, HostId), Link>,
     rules: Vec<FaultRule>,
-    host_down: Vec<bool>,
+    host_down: Table<HostId, bool>,
 }
 
 impl Fabric {
     pub fn new(scenario: &Scenario) -> Fabric {
-        let hosts = &scenario.hosts;
-        let host_by_addr = hosts.iter().enumerate().map(|(index, host)| (host.addr, index)).collect();
-        let index_of = |name: &str| hosts.iter().position(|host| host.name == name);
+        let hosts: Table<HostId, &HostSpec> = scenario.hosts.iter().collect();
+        let host_by_addr = hosts.with_ids().map(|(id, host)| (host.addr, id)).collect();
+        let index_of = |name: &str| hosts.find(|host| host.name == name);
         let mut links = VecMap::new();
         if scenario.links.is_empty() {
             // Without links every pair of hosts is joined by the default link.
             let link = Link { latency_us: crate::scenario::default_latency_us(), mtu: crate::scenario::default_mtu() };
-            for a in 0..hosts.len() {
-                for b in a + 1..hosts.len() {
+            for a in hosts.ids() {
+                for b in hosts.ids().filter(|&b| b > a) {
                     links.insert((a, b), link);
                 }
             }
@@ -64,16 +65,16 @@ impl Fabric {
             .filter(|(_, fault)| !matches!(fault, Fault::Crash { .. } | Fault::Reboot { .. }))
             .map(|(index, fault)| FaultRule::new(fault.clone(), index))
             .collect();
-        Fabric { host_by_addr, links, rules, host_down: vec![false; hosts.len()] }
+        Fabric { host_by_addr, links, rules, host_down: hosts.iter().map(|_| false).collect() }
     }
 
     /// The host that holds `addr`.
-    pub fn host_of(&self, addr: Ipv4) -> Option<usize> {
+    pub fn host_of(&self, addr: Ipv4) -> Option<HostId> {
         self.host_by_addr.get(&addr).copied()
     }
 
     /// Where a segment from `host` to `dst` goes.
-    pub fn route(&self, host: usize, dst: Ipv4) -> Option<Route> {
+    pub fn route(&self, host: HostId, dst: Ipv4) -> Option<Route> {
         let to = self.host_of(dst)?;
         if to == host {
             return Some(Route { to, latency_us: LOOPBACK_LATENCY_US, mtu: LOOPBACK_MTU });
@@ -84,7 +85,7 @@ impl Fabric {
 
     /// The MTU of the path from `host` towards `dst` (the loopback MTU when there is no route,
     /// which only a segment that already arrived can ask about).
-    pub fn path_mtu(&self, host: usize, dst: Ipv4) -> u32 {
+    pub fn path_mtu(&self, host: HostId, dst: Ipv4) -> u32 {
         self.route(host, dst).map_or(LOOPBACK_MTU, |route| route.mtu)
     }
 
@@ -93,11 +94,11 @@ impl Fabric {
         self.rules.iter_mut().find_map(|rule| rule.on_segment(hop, wire, now, rng)).unwrap_or(Verdict::UNTOUCHED)
     }
 
-    pub fn is_down(&self, host: usize) -> bool {
+    pub fn is_down(&self, host: HostId) -> bool {
         self.host_down[host]
     }
 
-    pub fn set_down(&mut self, host: usize, down: bool) {
+    pub fn set_down(&mut self, host: HostId, down: bool) {
         self.host_down[host] = down;
     }
 }

@@ -22,6 +22,7 @@ mod steps;
 use std::collections::BTreeSet;
 
 use crate::addr::{Ipv4, SockAddr};
+use crate::ids::{HostId, Table};
 use crate::rng::Rng;
 use crate::scenario::{Fault, Scenario, TcpSettings};
 use crate::socket::Socket;
@@ -51,9 +52,9 @@ pub(crate) struct Host {
 
 pub(crate) struct World {
     pub now: u64,
-    pub hosts: Vec<Host>,
-    pub sockets: Vec<Socket>,
-    processes: Vec<Process>,
+    pub hosts: Table<HostId, Host>,
+    pub sockets: Table<SocketId, Socket>,
+    processes: Table<Pid, Process>,
     queue: EventQueue,
     fabric: Fabric,
     pub rng: Rng,
@@ -72,12 +73,12 @@ pub(crate) struct World {
     /// Effects a TCP call handed back, kept to reuse the allocation.
     effects: Vec<Effect>,
     /// Unit tests only: segments for this host are traced as delivered and go no further.
-    absorb: Option<usize>,
+    absorb: Option<HostId>,
 }
 
 impl World {
     pub fn new(scenario: &Scenario) -> World {
-        let hosts: Vec<Host> = scenario
+        let hosts: Table<HostId, Host> = scenario
             .hosts
             .iter()
             .map(|spec| Host {
@@ -93,8 +94,8 @@ impl World {
         let mut world = World {
             now: 0,
             hosts,
-            sockets: Vec::new(),
-            processes: Vec::new(),
+            sockets: Table::default(),
+            processes: Table::default(),
             queue: EventQueue::default(),
             fabric: Fabric::new(scenario),
             rng: Rng::new(scenario.seed),
@@ -111,7 +112,7 @@ impl World {
             absorb: None,
         };
         for fault in &scenario.faults {
-            let index_of = |name: &str| world.hosts.iter().position(|host| host.name == name);
+            let index_of = |name: &str| world.hosts.find(|host| host.name == name);
             match fault {
                 Fault::Crash { host, at_ms } => {
                     if let Some(host) = index_of(host) {
@@ -126,13 +127,13 @@ impl World {
                 _ => {}
             }
         }
-        for index in 0..world.hosts.len() {
+        for index in world.hosts.ids().collect::<Vec<HostId>>() {
             let host = world.hosts[index].name.clone();
             let addr = world.hosts[index].addr;
             world.emit(EventKind::Host { host, addr });
         }
         for spec in &scenario.processes {
-            let host = world.hosts.iter().position(|host| host.name == spec.host).unwrap_or(0);
+            let host = world.hosts.find(|host| host.name == spec.host).unwrap_or_default();
             world.spawn(spec.name.clone(), host, spec.steps.clone(), None, VecMap::new(), VecMap::new());
         }
         world
@@ -193,7 +194,7 @@ impl World {
     /// sets the clock to `t_us`, so a unit test can act between events. Segments addressed
     /// to host `absorb` are traced as delivered and then kept from that host's TCP: the test
     /// plays that host's part by hand (smoltcp's `recv!` style of testing).
-    pub(crate) fn run_until(&mut self, t_us: u64, absorb: usize) {
+    pub(crate) fn run_until(&mut self, t_us: u64, absorb: HostId) {
         self.absorb = Some(absorb);
         self.run_ready();
         let _ = self.advance(t_us);

@@ -2,6 +2,7 @@
 //! call's arguments are shown in the trace.
 
 use crate::format;
+use crate::ids::HostId;
 use crate::scenario::{Call, Step};
 use crate::trace::SocketId;
 use crate::vecmap::VecMap;
@@ -40,7 +41,7 @@ pub(crate) struct InCall {
 
 pub(crate) struct Process {
     pub name: String,
-    pub host: usize,
+    pub host: HostId,
     /// Shared with the scenario's other copies of the program (a fork's child keeps its own).
     pub steps: std::rc::Rc<[Step]>,
     pub pc: usize,

@@ -4,13 +4,14 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use crate::ids::HostId;
 use crate::trace::{Pid, SocketId, TimerKind};
 use crate::wire::Wire;
 
 pub(crate) enum Pending {
     Deliver(Wire),
-    Crash(usize),
-    Reboot(usize),
+    Crash(HostId),
+    Reboot(HostId),
     Drop(Wire, String),
     Timer { socket: SocketId, kind: TimerKind, deadline: u64 },
     Wake { pid: Pid, token: u64 },

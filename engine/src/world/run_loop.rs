@@ -2,6 +2,7 @@
 //! (a delivery, a drop, a timer, a wake-up, a crash or a reboot). Linux handles every packet
 //! of a burst before the scheduler runs anyone, and so does the loop.
 
+use crate::ids::HostId;
 use crate::tcp;
 use crate::tcp::timers::timer_event;
 use crate::trace::{Event, EventKind, Pid, ProcessAction, Proto, SocketId, TimerAction, TimerKind};
@@ -77,7 +78,7 @@ impl World {
                 }
                 Some(Pending::Timer { socket, kind, deadline }) => self.timer_fired(socket, kind, deadline),
                 Some(Pending::Wake { pid, token }) => {
-                    let process = &self.processes[pid as usize];
+                    let process = &self.processes[pid];
                     if process.wake_token == token && process.status != Status::Exited {
                         self.ready.insert(pid);
                     }
@@ -104,18 +105,18 @@ impl World {
     }
 
     pub(super) fn timer_fired(&mut self, id: SocketId, kind: TimerKind, deadline: u64) {
-        let socket = &mut self.sockets[id as usize];
+        let socket = &mut self.sockets[id];
         // A timer that was cancelled or re-armed since leaves a stale queue entry behind.
         if socket.freed || socket.timers[kind.slot()] != Some(deadline) {
             return;
         }
         // The deadlock check runs while this timer still counts as armed.
-        if kind.only_probes() && self.peer_answers_probes(&self.sockets[id as usize]) && self.deadlocked() {
-            self.sockets[id as usize].timers[kind.slot()] = None;
+        if kind.only_probes() && self.peer_answers_probes(&self.sockets[id]) && self.deadlocked() {
+            self.sockets[id].timers[kind.slot()] = None;
             self.declare_deadlock();
             return;
         }
-        let socket = &mut self.sockets[id as usize];
+        let socket = &mut self.sockets[id];
         socket.timers[kind.slot()] = None;
         let event = timer_event(socket, &self.hosts[socket.host].name, kind, TimerAction::Fired, deadline);
         self.emit(event);
@@ -124,7 +125,7 @@ impl World {
 
     /// Puts a segment on the wire: traced as sent, then delivered after the link's latency
     /// or dropped, as the scenario's faults decide.
-    pub fn transmit(&mut self, host: usize, mut wire: Wire) {
+    pub fn transmit(&mut self, host: HostId, mut wire: Wire) {
         self.next_segment_id += 1;
         wire.id = self.next_segment_id;
         self.emit_segment(&wire, crate::trace::Fate::Sent, wire.why.map(str::to_string));
@@ -152,22 +153,22 @@ impl World {
 
     /// A host crashes: its processes stop and its sockets vanish; it sends nothing more
     /// and what reaches it is lost.
-    pub(super) fn crash(&mut self, host: usize) {
+    pub(super) fn crash(&mut self, host: HostId) {
         self.fabric.set_down(host, true);
         let name = self.hosts[host].name.clone();
         self.emit(EventKind::Note {
             pid: None,
             text: format!("{name} crashes: its processes and sockets vanish without sending a single segment"),
         });
-        for pid in 0..self.processes.len() {
+        for pid in self.processes.ids().collect::<Vec<Pid>>() {
             let process = &mut self.processes[pid];
             if process.host == host && process.status != Status::Exited {
                 process.status = Status::Exited;
                 process.fds.clear();
                 let process_name = process.name.clone();
-                self.ready.remove(&(pid as Pid));
+                self.ready.remove(&pid);
                 self.emit(EventKind::Process {
-                    pid: pid as Pid,
+                    pid,
                     host: name.clone(),
                     name: process_name,
                     action: ProcessAction::Exit,
@@ -178,8 +179,8 @@ impl World {
         let doomed: Vec<SocketId> =
             self.sockets.iter().filter(|socket| socket.host == host && !socket.freed).map(|socket| socket.id).collect();
         for id in doomed {
-            self.sockets[id as usize].refs = 0;
-            self.sockets[id as usize].listener = None;
+            self.sockets[id].refs = 0;
+            self.sockets[id].listener = None;
             self.with_tcp(id, tcp::release);
         }
         self.hosts[host].ports.clear();
@@ -205,12 +206,12 @@ impl World {
         }
     }
 
-    pub(super) fn udp_deliver(&mut self, host: usize, wire: Wire) {
+    pub(super) fn udp_deliver(&mut self, host: HostId, wire: Wire) {
         let target = self.lookup_bound(host, Proto::Udp, wire.to, Some(wire.from));
         match target {
             Some(id) => {
                 self.emit_segment(&wire, crate::trace::Fate::Delivered, None);
-                self.sockets[id as usize].datagrams.push_back((wire.from, wire.payload));
+                self.sockets[id].datagrams.push_back((wire.from, wire.payload));
                 self.queues_changed(id);
             }
             None => {

@@ -2,6 +2,7 @@
 //! is for, bind conflicts, ephemeral ports and initial sequence numbers.
 
 use crate::addr::SockAddr;
+use crate::ids::HostId;
 use crate::socket::Socket;
 use crate::state::State;
 use crate::tcp::context::socket_event;
@@ -14,11 +15,17 @@ pub(crate) const EPHEMERAL_PORTS: (u16, u16) = (32_768, 60_999);
 impl World {
     /// The socket on `host` a segment for `local` from `peer` goes to: an exact connected
     /// match first, then the bound socket with the fewest wildcards (Sockets-in-C 7.12).
-    pub fn lookup_bound(&self, host: usize, proto: Proto, local: SockAddr, peer: Option<SockAddr>) -> Option<SocketId> {
+    pub fn lookup_bound(
+        &self,
+        host: HostId,
+        proto: Proto,
+        local: SockAddr,
+        peer: Option<SockAddr>,
+    ) -> Option<SocketId> {
         let host_ref = &self.hosts[host];
         if let Some(peer) = peer {
             if let Some(&id) = host_ref.conns.get(&(local, peer)) {
-                if self.sockets[id as usize].proto == proto {
+                if self.sockets[id].proto == proto {
                     return Some(id);
                 }
             }
@@ -26,7 +33,7 @@ impl World {
         let users = host_ref.ports.get(&local.port)?;
         let mut best: Option<(u32, SocketId)> = None;
         for &id in users {
-            let socket = &self.sockets[id as usize];
+            let socket = &self.sockets[id];
             if socket.proto != proto || socket.freed {
                 continue;
             }
@@ -55,26 +62,26 @@ impl World {
     }
 
     // ----- sockets and ports -----
-    pub fn new_socket(&mut self, host: usize, proto: Proto) -> SocketId {
-        let id = self.sockets.len() as SocketId;
+    pub fn new_socket(&mut self, host: HostId, proto: Proto) -> SocketId {
+        let id = self.sockets.next_id();
         let tcp = &self.hosts[host].tcp;
         self.sockets.push(Socket::new(id, host, proto, tcp.sndbuf, tcp.rcvbuf));
         id
     }
 
     pub fn emit_socket(&mut self, id: SocketId, action: SocketAction) {
-        let socket = &self.sockets[id as usize];
+        let socket = &self.sockets[id];
         let kind = socket_event(socket, &self.hosts[socket.host].name, action);
         self.emit(kind);
     }
 
     pub fn claim_port(&mut self, id: SocketId, port: u16) {
-        let host = self.sockets[id as usize].host;
+        let host = self.sockets[id].host;
         self.hosts[host].ports.get_or_insert_with(port, Vec::new).push(id);
     }
 
     pub fn register_conn(&mut self, id: SocketId) {
-        let socket = &self.sockets[id as usize];
+        let socket = &self.sockets[id];
         if let (Some(local), Some(peer)) = (socket.local, socket.peer) {
             let host = socket.host;
             self.hosts[host].conns.insert((local, peer), id);
@@ -87,10 +94,10 @@ impl World {
     /// port whatever their state (same user assumed: `inet_bind_conflict()`, net/ipv4/
     /// inet_connection_sock.c).
     pub fn bind_conflict(&self, id: SocketId, addr: SockAddr) -> bool {
-        let socket = &self.sockets[id as usize];
+        let socket = &self.sockets[id];
         let Some(users) = self.hosts[socket.host].ports.get(&addr.port) else { return false };
         users.iter().any(|&other| {
-            let other = &self.sockets[other as usize];
+            let other = &self.sockets[other];
             if other.id == id || other.proto != socket.proto || other.freed {
                 return false;
             }
@@ -103,7 +110,7 @@ impl World {
     }
 
     /// Picks a free ephemeral port on `host`: from the scenario's list first, then at random.
-    pub fn ephemeral_port(&mut self, host: usize) -> Option<u16> {
+    pub fn ephemeral_port(&mut self, host: HostId) -> Option<u16> {
         while let Some(&port) = self.hosts[host].tcp.ephemeral_ports.get(self.hosts[host].next_port) {
             self.hosts[host].next_port += 1;
             if !self.hosts[host].ports.contains_key(&port) {
@@ -118,7 +125,7 @@ impl World {
             .find(|port| !self.hosts[host].ports.contains_key(port))
     }
 
-    pub fn next_isn(&mut self, host: usize) -> u32 {
+    pub fn next_isn(&mut self, host: HostId) -> u32 {
         let index = self.hosts[host].next_isn;
         match self.hosts[host].tcp.isn.get(index) {
             Some(&isn) => {

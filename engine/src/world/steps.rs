@@ -3,6 +3,7 @@
 //! lines of the trace.
 
 use crate::errno::Errno;
+use crate::ids::HostId;
 use crate::outcome::Outcome;
 use crate::scenario::{Call, Expect, Step};
 use crate::trace::{EventKind, FdAction, Phase, Pid, ProcessAction, SocketId};
@@ -16,7 +17,7 @@ impl World {
     /// queued, i.e. a third of the buffer; a socket with an error or shut down also counts,
     /// so that the writer sees the error.
     pub(super) fn writable(&self, id: SocketId) -> bool {
-        let socket = &self.sockets[id as usize];
+        let socket = &self.sockets[id];
         let queued = socket.send_q();
         socket.freed
             || socket.error.is_some()
@@ -29,13 +30,13 @@ impl World {
     pub(super) fn spawn(
         &mut self,
         name: String,
-        host: usize,
+        host: HostId,
         steps: Vec<Step>,
         parent: Option<Pid>,
         fds: VecMap<i32, SocketId>,
         names: VecMap<String, i32>,
     ) -> Pid {
-        let pid = self.processes.len() as Pid;
+        let pid = self.processes.next_id();
         let host_name = self.hosts[host].name.clone();
         self.processes.push(Process {
             name: name.clone(),
@@ -51,7 +52,7 @@ impl World {
         let action = if parent.is_some() { ProcessAction::Fork } else { ProcessAction::Start };
         self.emit(EventKind::Process { pid, host: host_name, name, action, parent });
         for (&fd, &socket) in &fds {
-            self.sockets[socket as usize].refs += 1;
+            self.sockets[socket].refs += 1;
             self.emit(EventKind::Fd { pid, fd, socket, action: FdAction::Open });
         }
         self.ready.insert(pid);
@@ -96,7 +97,7 @@ impl World {
     }
 
     pub(super) fn sleep_until(&mut self, pid: Pid, until: u64) {
-        let process = &mut self.processes[pid as usize];
+        let process = &mut self.processes[pid];
         process.status = Status::Sleeping;
         process.wake_token += 1;
         let token = process.wake_token;
@@ -108,7 +109,7 @@ impl World {
             if self.overflow {
                 return;
             }
-            let process = &mut self.processes[pid as usize];
+            let process = &mut self.processes[pid];
             if process.status == Status::Exited {
                 return;
             }
@@ -126,24 +127,24 @@ impl World {
                         return;
                     }
                 }
-                self.processes[pid as usize].call = Some(InCall::default());
+                self.processes[pid].call = Some(InCall::default());
                 if let Some(note) = &step.note {
                     self.emit(EventKind::Note { pid: Some(pid), text: note.clone() });
                 }
             }
-            if let Some(id) = self.processes[pid as usize].call.as_ref().and_then(|call| call.wait_writable) {
+            if let Some(id) = self.processes[pid].call.as_ref().and_then(|call| call.wait_writable) {
                 if !self.writable(id) {
                     // Still not writable: keep waiting without calling again.
-                    self.processes[pid as usize].status = Status::Blocked;
-                    self.sockets[id as usize].waiters.push(pid);
+                    self.processes[pid].status = Status::Blocked;
+                    self.sockets[id].waiters.push(pid);
                     return;
                 }
-                if let Some(call) = self.processes[pid as usize].call.as_mut() {
+                if let Some(call) = self.processes[pid].call.as_mut() {
                     call.wait_writable = None;
                 }
             }
-            if !self.processes[pid as usize].call.as_ref().is_some_and(|call| call.entered) {
-                if let Some(call) = self.processes[pid as usize].call.as_mut() {
+            if !self.processes[pid].call.as_ref().is_some_and(|call| call.entered) {
+                if let Some(call) = self.processes[pid].call.as_mut() {
                     call.entered = true;
                 }
                 self.emit_syscall(pid, &step.call, Phase::Enter, None);
@@ -151,7 +152,7 @@ impl World {
             let outcome = self.execute(pid, &step.call);
             match outcome {
                 Outcome::Block { socket, reason } => {
-                    let process = &mut self.processes[pid as usize];
+                    let process = &mut self.processes[pid];
                     let call = process.call.get_or_insert_with(InCall::default);
                     let first = !call.blocked;
                     call.blocked = true;
@@ -168,7 +169,7 @@ impl World {
                     }
                     if let Some(id) = socket {
                         // A lingering close() is also woken by its socket's linger timer.
-                        self.sockets[id as usize].waiters.push(pid);
+                        self.sockets[id].waiters.push(pid);
                     } else if let Some(until) = until {
                         self.sleep_until(pid, until);
                     }
@@ -179,7 +180,7 @@ impl World {
                     let repeat = match (&step.call, &outcome) {
                         (Call::RecvToEof { .. }, Outcome::Done { value, .. }) => *value > 0,
                         (Call::SendAll { .. }, Outcome::Done { .. }) => {
-                            let call = self.processes[pid as usize].call.as_ref();
+                            let call = self.processes[pid].call.as_ref();
                             let total = step.call.payload_len();
                             call.is_some_and(|call| call.progress < total)
                         }
@@ -191,7 +192,7 @@ impl World {
                             self.check_expectation(pid, step, expect, &outcome);
                         }
                     }
-                    let process = &mut self.processes[pid as usize];
+                    let process = &mut self.processes[pid];
                     if repeat {
                         // The loop calls again: a fresh call that keeps the byte count.
                         let progress = process.call.as_ref().map_or(0, |call| call.progress);
@@ -202,7 +203,7 @@ impl World {
                             // the socket is writable again.
                             let fd = step.call.fd().unwrap_or_default().to_string();
                             if let Ok(id) = self.fd_socket(pid, &fd) {
-                                if let Some(call) = self.processes[pid as usize].call.as_mut() {
+                                if let Some(call) = self.processes[pid].call.as_mut() {
                                     call.wait_writable = Some(id);
                                 }
                             }
@@ -234,7 +235,7 @@ impl World {
                 Outcome::Failed(errno) => errno.to_string(),
                 Outcome::Block { .. } => "a block".to_string(),
             };
-            let process = &self.processes[pid as usize];
+            let process = &self.processes[pid];
             let text = format!(
                 "expectation failed: {}'s step {} ({}) was expected to give {expect}, it gave {got}",
                 process.name,
@@ -247,7 +248,7 @@ impl World {
     }
 
     pub(super) fn emit_syscall(&mut self, pid: Pid, call: &Call, phase: Phase, outcome: Option<Outcome>) {
-        let process = &self.processes[pid as usize];
+        let process = &self.processes[pid];
         let socket = call.fd().and_then(|name| process.names.get(name)).and_then(|fd| process.fds.get(fd)).copied();
         let socket = socket.or_else(|| process.call.as_ref().and_then(|call| call.socket));
         // The arguments are rendered once when the call enters and repeated on its block
@@ -255,15 +256,15 @@ impl World {
         let cached = process.call.as_ref().and_then(|call| call.args.clone());
         let args = match (phase, cached) {
             (Phase::Enter, _) | (_, None) => {
-                let args = self.processes[pid as usize].render_args(call);
-                if let Some(in_call) = self.processes[pid as usize].call.as_mut() {
+                let args = self.processes[pid].render_args(call);
+                if let Some(in_call) = self.processes[pid].call.as_mut() {
                     in_call.args = Some(args.clone());
                 }
                 args
             }
             (_, Some(args)) => args,
         };
-        let process = &self.processes[pid as usize];
+        let process = &self.processes[pid];
         let (mut result, mut errno, mut reason, mut value) = (None, None, None, None);
         match outcome {
             Some(Outcome::Done { value: returned, shown }) => {
@@ -291,26 +292,26 @@ impl World {
     }
 
     pub fn fd_socket(&self, pid: Pid, name: &str) -> Result<SocketId, Errno> {
-        let process = &self.processes[pid as usize];
+        let process = &self.processes[pid];
         let fd = process.names.get(name).ok_or(Errno::EBADF)?;
         process.fds.get(fd).copied().ok_or(Errno::EBADF)
     }
 
     pub(super) fn alloc_fd(&mut self, pid: Pid, name: &str, socket: SocketId) -> i32 {
-        let process = &mut self.processes[pid as usize];
+        let process = &mut self.processes[pid];
         let fd = (3..).find(|fd| !process.fds.contains_key(fd)).unwrap_or(3);
         process.fds.insert(fd, socket);
         process.names.insert(name.to_string(), fd);
-        self.sockets[socket as usize].refs += 1;
+        self.sockets[socket].refs += 1;
         self.emit(EventKind::Fd { pid, fd, socket, action: FdAction::Open });
         fd
     }
 
     /// Closes one descriptor; the socket itself closes when its last descriptor goes.
     pub(super) fn close_fd(&mut self, pid: Pid, fd: i32) -> Option<SocketId> {
-        let socket = self.processes[pid as usize].fds.remove(&fd)?;
+        let socket = self.processes[pid].fds.remove(&fd)?;
         self.emit(EventKind::Fd { pid, fd, socket, action: FdAction::Close });
-        let refs = &mut self.sockets[socket as usize].refs;
+        let refs = &mut self.sockets[socket].refs;
         *refs = refs.saturating_sub(1);
         if *refs == 0 {
             self.last_close(socket);
@@ -319,9 +320,9 @@ impl World {
     }
 
     pub(super) fn exit_process(&mut self, pid: Pid) {
-        let fds: Vec<i32> = self.processes[pid as usize].fds.keys().copied().collect();
+        let fds: Vec<i32> = self.processes[pid].fds.keys().copied().collect();
         if !fds.is_empty() {
-            let name = self.processes[pid as usize].name.clone();
+            let name = self.processes[pid].name.clone();
             self.emit(EventKind::Note {
                 pid: Some(pid),
                 text: format!("{name} exits; the kernel closes its open descriptors"),
@@ -330,7 +331,7 @@ impl World {
         for fd in fds {
             self.close_fd(pid, fd);
         }
-        let process = &mut self.processes[pid as usize];
+        let process = &mut self.processes[pid];
         process.status = Status::Exited;
         let (name, host) = (process.name.clone(), self.hosts[process.host].name.clone());
         self.emit(EventKind::Process { pid, host, name, action: ProcessAction::Exit, parent: None });

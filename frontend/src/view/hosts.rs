@@ -49,7 +49,7 @@ pub fn host_panel(props: &HostPanelProps) -> Html {
             <div class="sockets">
                 { for sockets.iter().map(|socket| html! {
                     <SocketCard
-                        key={socket.id}
+                        key={socket.id.0}
                         socket={(*socket).clone()}
                         now_us={if socket.timers.is_empty() { 0 } else { props.now_us }}
                         selected={props.selected == Some(socket.id)}

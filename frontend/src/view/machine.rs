@@ -3,7 +3,7 @@
 
 use sockscope_engine::replay::Snapshot;
 use sockscope_engine::state::State;
-use sockscope_engine::trace::EventKind;
+use sockscope_engine::trace::{EventKind, SocketId};
 use yew::prelude::*;
 
 use super::{state_class, state_shape};
@@ -54,7 +54,7 @@ const EDGES: &[(State, State, &str)] = &[
 
 /// The socket the diagram follows: id, a description, its state and its last change
 /// (from, to, cause).
-pub type FollowedSocket = (u32, String, State, Option<(State, State, String)>);
+pub type FollowedSocket = (SocketId, String, State, Option<(State, State, String)>);
 
 /// The socket the state diagram follows after `cursor` events, and the index of the event of
 /// its last change: the `selected` socket, or else the last socket whose state changed.
@@ -62,7 +62,7 @@ pub fn followed_socket(
     loaded: &Loaded,
     snapshot: &Snapshot,
     cursor: usize,
-    selected: Option<u32>,
+    selected: Option<SocketId>,
 ) -> (Option<FollowedSocket>, Option<usize>) {
     let changes = &loaded.timing.changes;
     let applied = changes.partition_point(|&change| change < cursor);
