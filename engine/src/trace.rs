@@ -423,12 +423,10 @@ impl<'de> Deserialize<'de> for Flags {
     }
 }
 
-/// One segment as it was sent, delivered or dropped. A segment keeps its `id` from the
-/// moment it is sent to the moment it arrives or is dropped, so a view can draw one arrow.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Segment {
-    pub id: u64,
-    pub fate: Fate,
+/// What a segment's headers say, as a capture of the wire would show them: the one header
+/// type of the trace, the simulated wire and the validator's captures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentHeader {
     pub proto: Proto,
     pub from: SockAddr,
     pub to: SockAddr,
@@ -443,12 +441,31 @@ pub struct Segment {
     pub len: u32,
     #[serde(default, skip_serializing_if = "TcpOptions::is_empty")]
     pub options: TcpOptions,
+}
+
+/// One segment as it was sent, delivered or dropped. A segment keeps its `id` from the
+/// moment it is sent to the moment it arrives or is dropped, so a view can draw one arrow.
+/// In the JSON Lines its header's fields stand beside `id` and `fate`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub id: u64,
+    pub fate: Fate,
+    #[serde(flatten)]
+    pub header: SegmentHeader,
     /// Why a segment was dropped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// For a sent segment: true when it repeats bytes sent before.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub retransmission: bool,
+}
+
+/// A traced segment reads as its header (`segment.seq`), since that is most of what views ask.
+impl std::ops::Deref for Segment {
+    type Target = SegmentHeader;
+    fn deref(&self) -> &SegmentHeader {
+        &self.header
+    }
 }
 
 /// A whole run: the events plus the scenario's identity.
@@ -523,15 +540,17 @@ mod tests {
                     kind: EventKind::Segment(Segment {
                         id: 1,
                         fate: Fate::Sent,
-                        proto: Proto::Tcp,
-                        from: "10.0.0.1:1".parse().unwrap(),
-                        to: "10.0.0.2:2".parse().unwrap(),
-                        flags: Flags::SYN,
-                        seq: 7,
-                        ack: 0,
-                        win: 100,
-                        len: 0,
-                        options: TcpOptions { mss: Some(1460), wscale: Some(2), ..TcpOptions::default() },
+                        header: SegmentHeader {
+                            proto: Proto::Tcp,
+                            from: "10.0.0.1:1".parse().unwrap(),
+                            to: "10.0.0.2:2".parse().unwrap(),
+                            flags: Flags::SYN,
+                            seq: 7,
+                            ack: 0,
+                            win: 100,
+                            len: 0,
+                            options: TcpOptions { mss: Some(1460), wscale: Some(2), ..TcpOptions::default() },
+                        },
                         reason: None,
                         retransmission: false,
                     }),

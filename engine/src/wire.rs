@@ -1,22 +1,16 @@
 //! A segment as it crosses the simulated network, between the sender's TCP (or UDP) and the
-//! receiver's.
+//! receiver's: its header, its payload, and what the simulation keeps beside them.
 
 use crate::addr::SockAddr;
-use crate::trace::{Flags, Proto, TcpOptions};
+use crate::trace::{Fate, Flags, Proto, Segment, SegmentHeader, TcpOptions};
 
 /// A segment on the wire.
 #[derive(Clone, Debug)]
 pub(crate) struct Wire {
     pub id: u64,
-    pub proto: Proto,
-    pub from: SockAddr,
-    pub to: SockAddr,
-    pub flags: Flags,
-    pub seq: u32,
-    pub ack: u32,
-    pub win: u16,
-    pub payload: Vec<u8>,
-    pub options: TcpOptions,
+    /// The header; its `len` is always the payload's length (see [`Wire::set_payload`]).
+    header: SegmentHeader,
+    payload: Vec<u8>,
     pub retransmission: bool,
     /// The sender's initial sequence number, so faults can name relative sequence numbers.
     pub isn: Option<u32>,
@@ -31,45 +25,43 @@ pub(crate) struct Wire {
 impl Wire {
     /// A segment with no payload, options or history, to be filled in by the sender.
     pub fn bare(proto: Proto, from: SockAddr, to: SockAddr, flags: Flags) -> Wire {
-        Wire {
-            id: 0,
-            proto,
-            from,
-            to,
-            flags,
-            seq: 0,
-            ack: 0,
-            win: 0,
-            payload: Vec::new(),
-            options: TcpOptions::default(),
-            retransmission: false,
-            isn: None,
-            why: None,
-            dsack: false,
-        }
+        let header =
+            SegmentHeader { proto, from, to, flags, seq: 0, ack: 0, win: 0, len: 0, options: TcpOptions::default() };
+        Wire { id: 0, header, payload: Vec::new(), retransmission: false, isn: None, why: None, dsack: false }
+    }
+
+    pub fn header_mut(&mut self) -> &mut SegmentHeader {
+        &mut self.header
+    }
+
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    pub fn set_payload(&mut self, payload: Vec<u8>) {
+        self.header.len = payload.len() as u32;
+        self.payload = payload;
+    }
+
+    pub fn into_payload(self) -> Vec<u8> {
+        self.payload
     }
 
     /// Sequence space the segment occupies: payload plus one for SYN and one for FIN.
     pub fn seq_len(&self) -> u32 {
-        self.payload.len() as u32 + u32::from(self.flags.syn) + u32::from(self.flags.fin)
+        self.header.len + u32::from(self.header.flags.syn) + u32::from(self.header.flags.fin)
     }
 
     /// The segment as the trace shows it, with its fate.
-    pub fn traced(&self, fate: crate::trace::Fate, reason: Option<String>) -> crate::trace::Segment {
-        crate::trace::Segment {
-            id: self.id,
-            fate,
-            proto: self.proto,
-            from: self.from,
-            to: self.to,
-            flags: self.flags,
-            seq: self.seq,
-            ack: self.ack,
-            win: self.win,
-            len: self.payload.len() as u32,
-            options: self.options,
-            reason,
-            retransmission: self.retransmission,
-        }
+    pub fn traced(&self, fate: Fate, reason: Option<String>) -> Segment {
+        Segment { id: self.id, fate, header: self.header, reason, retransmission: self.retransmission }
+    }
+}
+
+/// A wire segment reads as its header (`wire.seq`), as the TCP code that handles it asks.
+impl std::ops::Deref for Wire {
+    type Target = SegmentHeader;
+    fn deref(&self) -> &SegmentHeader {
+        &self.header
     }
 }

@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
-use sockscope_engine::trace::{Flags, Proto, TcpOptions};
+use sockscope_engine::trace::{Flags, Proto, SegmentHeader, TcpOptions};
 use sockscope_engine::{Ipv4, SockAddr};
 
 use super::compare::WireSegment;
@@ -123,15 +123,17 @@ pub fn parse_frame(frame: &[u8], t_us: u64) -> Option<WireSegment> {
     match protocol {
         17 => Some(WireSegment {
             t_us,
-            proto: Proto::Udp,
-            from,
-            to,
-            flags: Flags::default(),
-            seq: 0,
-            ack: 0,
-            win: 0,
-            len: u32::from(be16(l4, 4)?).saturating_sub(8),
-            options: TcpOptions::default(),
+            header: SegmentHeader {
+                proto: Proto::Udp,
+                from,
+                to,
+                flags: Flags::default(),
+                seq: 0,
+                ack: 0,
+                win: 0,
+                len: u32::from(be16(l4, 4)?).saturating_sub(8),
+                options: TcpOptions::default(),
+            },
         }),
         6 => {
             let offset = usize::from(*l4.get(12)? >> 4) * 4;
@@ -149,15 +151,17 @@ pub fn parse_frame(frame: &[u8], t_us: u64) -> Option<WireSegment> {
             let options = parse_options(l4.get(20..offset)?);
             Some(WireSegment {
                 t_us,
-                proto: Proto::Tcp,
-                from,
-                to,
-                flags,
-                seq: be32(l4, 4)?,
-                ack: be32(l4, 8)?,
-                win: be16(l4, 14)?,
-                len: (total - ihl - offset) as u32,
-                options,
+                header: SegmentHeader {
+                    proto: Proto::Tcp,
+                    from,
+                    to,
+                    flags,
+                    seq: be32(l4, 4)?,
+                    ack: be32(l4, 8)?,
+                    win: be16(l4, 14)?,
+                    len: (total - ihl - offset) as u32,
+                    options,
+                },
             })
         }
         _ => None,

@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use sockscope_engine::scenario::{Call, Scenario, Step};
-use sockscope_engine::trace::{EventKind, Fate, Flags, Phase, Pid, Proto, SocketId, TcpOptions};
+use sockscope_engine::trace::{EventKind, Fate, Phase, Pid, Proto, SegmentHeader, SocketId};
 use sockscope_engine::validation::{DiffRow, ScenarioReport, Verdict};
 use sockscope_engine::{SockAddr, State, Trace};
 
@@ -66,20 +66,21 @@ pub struct SendBuffer {
     pub bytes: u32,
 }
 
-/// A segment (or datagram) as it crossed the wire.
+/// A segment (or datagram) as it crossed the wire, with the engine's header type; in the
+/// recorded fixtures its fields stand beside `t_us`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WireSegment {
     pub t_us: u64,
-    pub proto: Proto,
-    pub from: SockAddr,
-    pub to: SockAddr,
-    pub flags: Flags,
-    pub seq: u32,
-    pub ack: u32,
-    pub win: u16,
-    pub len: u32,
-    #[serde(default, skip_serializing_if = "TcpOptions::is_empty")]
-    pub options: TcpOptions,
+    #[serde(flatten)]
+    pub header: SegmentHeader,
+}
+
+/// A captured segment reads as its header (`segment.seq`).
+impl std::ops::Deref for WireSegment {
+    type Target = SegmentHeader;
+    fn deref(&self) -> &SegmentHeader {
+        &self.header
+    }
 }
 
 /// A TCP state change of one socket.
@@ -179,18 +180,7 @@ pub fn engine_observation(trace: &Trace, horizon_us: u64) -> Observation {
         }
         match &event.kind {
             EventKind::Segment(segment) if segment.fate == Fate::Sent => {
-                observation.segments.push(WireSegment {
-                    t_us,
-                    proto: segment.proto,
-                    from: segment.from,
-                    to: segment.to,
-                    flags: segment.flags,
-                    seq: segment.seq,
-                    ack: segment.ack,
-                    win: segment.win,
-                    len: segment.len,
-                    options: segment.options,
-                });
+                observation.segments.push(WireSegment { t_us, header: segment.header });
             }
             EventKind::State { socket, local, peer, from, to, .. } => {
                 if *to == State::Listen {

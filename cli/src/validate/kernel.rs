@@ -148,8 +148,8 @@ pub fn observe(
             if segment.t_us > horizon || given_up(segment.t_us) {
                 continue;
             }
-            segment.from = map.scenario(segment.from);
-            segment.to = map.scenario(segment.to);
+            segment.header.from = map.scenario(segment.from);
+            segment.header.to = map.scenario(segment.to);
             observation.segments.push(segment);
         }
         let torn_down = |change: &StateChange| {

@@ -532,7 +532,7 @@ mod tests {
     fn a_changed_window_is_a_mismatch() {
         let (scenario, mut kernel) = fixture("half-close");
         let ack = kernel.segments.iter_mut().find(|segment| !segment.flags.syn).expect("a segment after the SYNs");
-        ack.win += 1;
+        ack.header.win += 1;
         let report = compare_against(&scenario, &kernel, |_| {});
         assert_eq!(report.verdict, Verdict::Differs);
         let row = report.rows.iter().find(|row| !row.same).expect("a differing row");

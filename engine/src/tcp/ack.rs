@@ -73,7 +73,7 @@ pub(crate) fn process_ack(s: &mut Socket, cx: &mut Cx<'_>, wire: &Wire) -> bool 
             cx.queues_changed(s);
         }
     } else if wire.ack == tcb.snd_una
-        && wire.payload.is_empty()
+        && wire.payload().is_empty()
         && !wire.flags.fin
         && window == tcb.snd_wnd
         && tcb.snd_una != tcb.snd_max
@@ -131,7 +131,7 @@ pub(crate) fn process_tlp_ack(s: &mut Socket, _cx: &mut Cx<'_>, wire: &Wire, adv
         tcb.ssthresh = (tcb.cwnd / 2).max(2 * tcb.mss);
         tcb.cwnd = tcb.ssthresh;
         tcb.snd_cwnd_cnt = 0;
-    } else if !advanced && wire.payload.is_empty() && !wire.flags.fin {
+    } else if !advanced && wire.payload().is_empty() && !wire.flags.fin {
         tcb.tlp_high_seq = None;
     }
 }

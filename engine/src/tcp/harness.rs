@@ -195,22 +195,13 @@ impl Harness {
 
     /// As [`Harness::inject`], between addresses of the test's choosing.
     pub(crate) fn inject_between(&mut self, from: SockAddr, to: SockAddr, seg: Seg) -> u64 {
-        let wire = Wire {
-            id: 0,
-            proto: Proto::Tcp,
-            from,
-            to,
-            flags: seg.flags,
-            seq: seg.seq,
-            ack: seg.ack,
-            win: seg.win,
-            payload: seg.payload,
-            options: seg.options,
-            retransmission: false,
-            isn: None,
-            why: None,
-            dsack: false,
-        };
+        let mut wire = Wire::bare(Proto::Tcp, from, to, seg.flags);
+        let header = wire.header_mut();
+        header.seq = seg.seq;
+        header.ack = seg.ack;
+        header.win = seg.win;
+        header.options = seg.options;
+        wire.set_payload(seg.payload);
         self.world.transmit(self.remote_host, wire);
         let id = self
             .world

@@ -213,10 +213,10 @@ pub(crate) fn synchronized_input(s: &mut Socket, cx: &mut Cx<'_>, wire: &Wire) {
         return;
     }
     let mut need = AckNeed::None;
-    if !wire.payload.is_empty() {
+    if !wire.payload().is_empty() {
         let state = s.state;
         let socket = &*s;
-        let new_data = seq_gt(wire.seq.wrapping_add(wire.payload.len() as u32), socket.tcb.rcv_nxt);
+        let new_data = seq_gt(wire.seq.wrapping_add(wire.payload().len() as u32), socket.tcb.rcv_nxt);
         if matches!(state, State::FinWait1 | State::FinWait2) && socket.refs == 0 && new_data {
             // Data for a socket its owner has closed: nobody will ever read it, so Linux
             // resets the connection (LINUX_MIB_TCPABORTONDATA). The RST answers the
@@ -230,7 +230,7 @@ pub(crate) fn synchronized_input(s: &mut Socket, cx: &mut Cx<'_>, wire: &Wire) {
         }
     }
     if wire.flags.fin {
-        need = need.max(receive_fin(s, cx, wire.seq.wrapping_add(wire.payload.len() as u32)));
+        need = need.max(receive_fin(s, cx, wire.seq.wrapping_add(wire.payload().len() as u32)));
     }
     if s.freed || s.state == State::Closed {
         return;

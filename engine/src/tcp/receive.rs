@@ -30,7 +30,7 @@ pub(crate) fn receive_data(s: &mut Socket, cx: &mut Cx<'_>, wire: &Wire) -> AckN
     let used = socket.recv_used();
     let tcb = &mut socket.tcb;
     let mut seq = wire.seq;
-    let mut data = &wire.payload[..];
+    let mut data = wire.payload();
     if seq_lt(seq, tcb.rcv_nxt) {
         let skip = tcb.rcv_nxt.wrapping_sub(seq) as usize;
         if skip >= data.len() {
@@ -91,7 +91,7 @@ pub(crate) fn receive_data(s: &mut Socket, cx: &mut Cx<'_>, wire: &Wire) -> AckN
     tcb.ooo.remove_first(drained);
     let filled_gap = drained > 0;
     // tcp_event_data_recv(): measure the segment, then perhaps let the window grow.
-    let segment_len = wire.payload.len() as u32;
+    let segment_len = wire.payload().len() as u32;
     // TCP_REMNANT: flags a full-sized segment would not carry (URG is not modelled).
     let remnant = wire.flags.psh || wire.flags.fin || wire.flags.syn;
     measure_rcv_mss(s, cx, segment_len, remnant);
@@ -102,7 +102,7 @@ pub(crate) fn receive_data(s: &mut Socket, cx: &mut Cx<'_>, wire: &Wire) -> AckN
     // Quick-ACK mode at the start, and again after a long silence (tcp_event_data_recv()).
     let first = tcb.rcv_mss == 0;
     let gap = tcb.last_rcv_at.map_or(u64::MAX, |at| now.saturating_sub(at));
-    tcb.rcv_mss = tcb.rcv_mss.max(wire.payload.len() as u32);
+    tcb.rcv_mss = tcb.rcv_mss.max(wire.payload().len() as u32);
     if first || gap > tcb.rto_us {
         // tcp_incr_quickack(): half a window's worth of segments, 2 only when that comes
         // to zero, at most TCP_MAX_QUICKACKS. The segment size is icsk_ack.rcv_mss, which

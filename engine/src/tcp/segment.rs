@@ -120,11 +120,11 @@ pub(crate) fn send_outgoing(s: &mut Socket, cx: &mut Cx<'_>, segment: Outgoing, 
         tcb.quick = tcb.quick.saturating_sub(1);
     }
     let mut wire = Wire::bare(Proto::Tcp, socket.local.unwrap_or_default(), socket.peer.unwrap_or_default(), flags);
-    wire.seq = seq;
-    wire.ack = ack;
-    wire.win = win;
-    wire.payload = payload;
-    wire.options = options;
+    wire.header_mut().seq = seq;
+    wire.header_mut().ack = ack;
+    wire.header_mut().win = win;
+    wire.set_payload(payload);
+    wire.header_mut().options = options;
     wire.retransmission = transmission == Transmission::Retransmission;
     wire.isn = Some(tcb.iss);
     wire.why = why;
@@ -166,8 +166,8 @@ pub(crate) fn reset_for(to: &Wire) -> Option<Wire> {
     let (flags, seq, ack) =
         if to.flags.ack { (Flags::RST, to.ack, 0) } else { (Flags::RST_ACK, 0, to.seq.wrapping_add(to.seq_len())) };
     let mut wire = Wire::bare(Proto::Tcp, to.to, to.from, flags);
-    wire.seq = seq;
-    wire.ack = ack;
+    wire.header_mut().seq = seq;
+    wire.header_mut().ack = ack;
     Some(wire)
 }
 

@@ -176,7 +176,7 @@ impl World {
             from.ip = self.hosts[host].addr;
         }
         let mut wire = Wire::bare(Proto::Udp, from, to, Flags::default());
-        wire.payload = data.to_vec();
+        wire.set_payload(data.to_vec());
         self.transmit(host, wire);
         Outcome::done(data.len() as i64)
     }

@@ -94,7 +94,7 @@ fn segment_matches(matching: &SegmentMatch, hop: &Hop<'_>, wire: &Wire, now: u64
             return false;
         }
     }
-    if matching.data.is_some_and(|data| data == wire.payload.is_empty()) {
+    if matching.data.is_some_and(|data| data == wire.payload().is_empty()) {
         return false;
     }
     if let Some([first, last]) = matching.seq {

@@ -211,7 +211,8 @@ impl World {
         match target {
             Some(id) => {
                 self.emit_segment(&wire, crate::trace::Fate::Delivered, None);
-                self.sockets[id].datagrams.push_back((wire.from, wire.payload));
+                let from = wire.from;
+                self.sockets[id].datagrams.push_back((from, wire.into_payload()));
                 self.queues_changed(id);
             }
             None => {
