@@ -84,3 +84,9 @@ impl Report {
         self.scenarios.iter().find(|report| report.name == name)
     }
 }
+
+/// Separates the fields of a report row where the page embeds the report as text (ASCII
+/// unit separator); the page's build writes these and the page reads them.
+pub const EMBEDDED_FIELD: char = '\u{1f}';
+/// Ends a report row in the page's embedded text (ASCII record separator).
+pub const EMBEDDED_ROW: char = '\u{1e}';

@@ -9,12 +9,7 @@
 //! a row is `=` or `≠` (same or not), the aspect, sockscope's text and, only where it differs,
 //! the kernel's, separated by [`FIELD`] and ended by [`ROW`].
 
-use sockscope_engine::validation::{Report, Verdict};
-
-/// Separates the fields of a row in the embedded text (ASCII unit separator).
-pub const FIELD: char = '\u{1f}';
-/// Ends a row in the embedded text (ASCII record separator).
-pub const ROW: char = '\u{1e}';
+use sockscope_engine::validation::{Report, Verdict, EMBEDDED_FIELD as FIELD, EMBEDDED_ROW as ROW};
 
 /// The Rust source of `REPORT: Option<Report>` (see `validation.rs` for the types) for the
 /// report text, or `None` when there is no report. A report that does not parse is an error,

@@ -11,8 +11,8 @@ use wasm_bindgen::JsCast;
 
 use crate::inflate::{self, inflate};
 
-/// The largest scenario text a fragment may inflate to.
-pub const MAX_SCENARIO_BYTES: usize = 1 << 20;
+/// The largest scenario text a link may unpack to: the engine's own limit for a scenario.
+pub use sockscope_engine::scenario::MAX_SCENARIO_BYTES;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use serde_json::{json, Value};
 
 pub type Result<T> = std::result::Result<T, String>;
@@ -263,7 +264,9 @@ impl Browser {
     pub fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let value = self.request("GET", &self.session_path("/screenshot"), None)?;
         let encoded = value["value"].as_str().ok_or("the screenshot is not a string")?;
-        let png = base64_decode(encoded)?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|err| format!("the screenshot is not base64: {err}"))?;
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let path = dir.join(format!("{name}.png"));
@@ -325,44 +328,10 @@ fn dechunk(mut data: &[u8]) -> Result<Vec<u8>> {
     }
 }
 
-fn base64_decode(text: &str) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut buffer, mut bits) = (0u32, 0);
-    for byte in text.bytes() {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' | b'\n' | b'\r' => continue,
-            other => return Err(format!("`{}` is not base64", other as char)),
-        };
-        buffer = (buffer << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    Ok(out)
-}
-
 /// Packs scenario text for the page's `#scenario=` fragment: raw deflate, base64url.
 pub fn pack_scenario(text: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let bytes = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9);
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let value = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        for position in 0..chunk.len() + 1 {
-            out.push(ALPHABET[(value >> (18 - 6 * position) & 63) as usize] as char);
-        }
-    }
-    out
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Fetches a URL from the static server with a plain HTTP/1.1 GET and returns the body.
@@ -444,7 +413,6 @@ mod tests {
 
     #[test]
     fn helpers_decode_and_rank() {
-        assert_eq!(base64_decode("Zm9vYmFy").unwrap(), b"foobar");
         assert_eq!(dechunk(b"3\r\nfoo\r\n3\r\nbar\r\n0\r\n\r\n").unwrap(), b"foobar");
         let sorted: Vec<f64> = (1..=100).map(f64::from).collect();
         assert_eq!(percentile(&sorted, 99.0), 99.0);
