@@ -24,6 +24,7 @@ mod rng;
 mod socket;
 mod tcp;
 mod time;
+mod trace_sink;
 mod wire;
 mod world;
 
@@ -37,7 +38,7 @@ pub use trace::{Event, EventKind, Trace};
 
 /// The MTU of Linux's `lo`, the path between two sockets of one host. The loopback validator
 /// gives every link of its profile this MTU.
-pub use world::fabric::LOOPBACK_MTU;
+pub use wire::LOOPBACK_MTU;
 
 /// Why a run did not finish normally.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,7 +112,7 @@ pub mod bench_support {
             let mut world = World::new(scenario);
             world.start();
             let _ = world.advance(until_us);
-            world.events = Vec::new();
+            world.trace.events = Vec::new();
             PausedWorld { world }
         }
 

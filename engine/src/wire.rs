@@ -4,6 +4,9 @@
 use crate::addr::SockAddr;
 use crate::trace::{Fate, Flags, Proto, Segment, SegmentHeader, TcpOptions};
 
+/// MTU of a host's own loopback path (Linux `lo`).
+pub const LOOPBACK_MTU: u32 = 65_536;
+
 /// A segment on the wire.
 #[derive(Clone, Debug)]
 pub(crate) struct Wire {

@@ -1,23 +1,28 @@
 //! What the TCP machine may see and touch besides its own socket: the time, its host's
 //! settings and name, and a sink for effects that the world applies once the call returns.
 //!
-//! The TCP code never reaches another socket, the event queue or the network. Everything it
-//! wants done beyond its socket is an [`Effect`], recorded in order and applied in that
-//! order by the world, so the trace is the same as if each had happened on the spot: no
-//! effect changes anything the TCP code reads during the same call.
+//! The TCP code never reaches another socket, the event queue or the network. It writes
+//! trace events straight into the run's trace; everything else it wants done beyond its
+//! socket is an [`Effect`], recorded in order and applied in that order by the world once
+//! the call returns, so the run is the same as if each had happened on the spot: no effect
+//! changes anything the TCP code reads during the same call. The two effects that write to
+//! the trace themselves (a listener's queue levels) make every later event of the call wait
+//! behind them, so the trace keeps its order.
 
 use crate::addr::{Ipv4, SockAddr};
 use crate::scenario::TcpSettings;
 use crate::socket::Socket;
+use crate::trace::Fate;
 use crate::trace::{EventKind, Pid, SocketAction, SocketId, TimerKind};
+use crate::trace_sink::TraceSink;
 use crate::wire::Wire;
 
 /// Something for the world to do after a TCP call, in the order the TCP code asked for it.
 pub(crate) enum Effect {
-    /// Record a trace event.
+    /// Record a trace event (only after an effect that writes to the trace itself).
     Trace(EventKind),
-    /// Put a segment on the wire from the socket's host.
-    Transmit(Wire),
+    /// Send a segment, already numbered and traced as sent, on its way from the socket's host.
+    Route(Wire),
     /// Queue the expiry of a timer whose deadline the socket now holds.
     ScheduleTimer { socket: SocketId, kind: TimerKind, deadline: u64 },
     /// Make these processes runnable if they are still blocked.
@@ -47,33 +52,58 @@ pub(crate) struct Cx<'a> {
     pub tcp: &'a TcpSettings,
     pub host_name: &'a str,
     pub host_addr: Ipv4,
-    /// The MTU of the path towards the peer (or towards a SYN's sender).
-    pub path_mtu: u32,
+    /// For an arriving SYN: the MTU of the path back to its sender.
+    pub path_mtu: Option<u32>,
     /// For a SYN_RECV connection of a listener: whether the accept queue has room.
     pub accept_queue: AcceptQueue,
+    trace: &'a mut TraceSink,
     effects: &'a mut Vec<Effect>,
+    /// An effect that writes to the trace is pending: later events queue behind it.
+    trace_deferred: bool,
 }
 
 impl<'a> Cx<'a> {
+    /// The context of a call on a socket of the host named `host_name` at `host_addr`, whose
+    /// TCP settings are `tcp`.
     pub fn new(
         now: u64,
-        tcp: &'a TcpSettings,
-        host_name: &'a str,
-        host_addr: Ipv4,
+        host: (&'a str, Ipv4, &'a TcpSettings),
+        trace: &'a mut TraceSink,
         effects: &'a mut Vec<Effect>,
     ) -> Self {
-        Cx { now, tcp, host_name, host_addr, path_mtu: 0, accept_queue: AcceptQueue::NoListener, effects }
+        let (host_name, host_addr, tcp) = host;
+        Cx {
+            now,
+            tcp,
+            host_name,
+            host_addr,
+            path_mtu: None,
+            accept_queue: AcceptQueue::NoListener,
+            trace,
+            effects,
+            trace_deferred: false,
+        }
     }
 
     pub fn emit(&mut self, kind: EventKind) {
-        self.effects.push(Effect::Trace(kind));
+        if self.trace_deferred {
+            self.effects.push(Effect::Trace(kind));
+        } else {
+            self.trace.emit(self.now, kind);
+        }
     }
 
-    pub fn transmit(&mut self, wire: Wire) {
-        self.effects.push(Effect::Transmit(wire));
+    /// Numbers a segment, traces it as sent and sends it on its way.
+    pub fn transmit(&mut self, mut wire: Wire) {
+        wire.id = self.trace.next_segment_id();
+        self.emit(EventKind::Segment(wire.traced(Fate::Sent, wire.why.map(str::to_string))));
+        self.effects.push(Effect::Route(wire));
     }
 
     pub fn push(&mut self, effect: Effect) {
+        if matches!(effect, Effect::Forget { listener: Some(_), .. } | Effect::JoinAcceptQueue { .. }) {
+            self.trace_deferred = true;
+        }
         self.effects.push(effect);
     }
 

@@ -205,6 +205,7 @@ impl Harness {
         self.world.transmit(self.remote_host, wire);
         let id = self
             .world
+            .trace
             .events
             .iter()
             .rev()
@@ -219,7 +220,7 @@ impl Harness {
 
     /// The last fate the trace gives segment `id`, with the reason for a drop.
     pub(crate) fn fate(&self, id: u64) -> Option<(Fate, Option<String>)> {
-        self.world.events.iter().rev().find_map(|event| match &event.kind {
+        self.world.trace.events.iter().rev().find_map(|event| match &event.kind {
             EventKind::Segment(segment) if segment.id == id => Some((segment.fate, segment.reason.clone())),
             _ => None,
         })
@@ -229,18 +230,18 @@ impl Harness {
 
     /// Segments the local host has sent since the last call, oldest first.
     pub(crate) fn take_sent(&mut self) -> Vec<Sent> {
-        let sent = self.sent_in(self.seen..self.world.events.len());
-        self.seen = self.world.events.len();
+        let sent = self.sent_in(self.seen..self.world.trace.events.len());
+        self.seen = self.world.trace.events.len();
         sent
     }
 
     /// Every segment the local host has sent since the world began.
     pub(crate) fn all_sent(&self) -> Vec<Sent> {
-        self.sent_in(0..self.world.events.len())
+        self.sent_in(0..self.world.trace.events.len())
     }
 
     fn sent_in(&self, range: std::ops::Range<usize>) -> Vec<Sent> {
-        self.world.events[range]
+        self.world.trace.events[range]
             .iter()
             .filter_map(|event| match &event.kind {
                 EventKind::Segment(segment) if segment.fate == Fate::Sent && segment.from.ip == LOCAL_IP => {
@@ -266,6 +267,7 @@ impl Harness {
     /// Every state change of socket `id` so far: (time, from, to).
     pub(crate) fn transitions(&self, id: SocketId) -> Vec<(u64, State, State)> {
         self.world
+            .trace
             .events
             .iter()
             .filter_map(|event| match &event.kind {
@@ -277,7 +279,7 @@ impl Harness {
 
     /// Whether the trace records socket `id` as freed.
     pub(crate) fn freed_in_trace(&self, id: SocketId) -> bool {
-        self.world.events.iter().any(|event| {
+        self.world.trace.events.iter().any(|event| {
             matches!(&event.kind, EventKind::Socket { socket, action: SocketAction::Free, .. } if *socket == id)
         })
     }

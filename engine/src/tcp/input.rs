@@ -8,6 +8,7 @@ use crate::state::State;
 use crate::tcp::ack::process_ack;
 use crate::tcp::context::{AcceptQueue, Cx, Effect};
 use crate::tcp::linux::*;
+
 use crate::tcp::open::{handshake_acked, init_receiver, init_sender, start_keepalive};
 use crate::tcp::output::tcp_output;
 use crate::tcp::receive::{receive_data, receive_fin, AckNeed};
@@ -16,7 +17,7 @@ use crate::tcp::timers::{arm_timer, ensure_timer};
 use crate::tcp::transition::{release, set_state};
 use crate::time::ms_to_us;
 use crate::trace::{EventKind, TimerKind};
-use crate::wire::Wire;
+use crate::wire::{Wire, LOOPBACK_MTU};
 
 /// A segment arrived for this connection's socket.
 pub(crate) fn segment_arrives(s: &mut Socket, cx: &mut Cx<'_>, wire: &Wire) {
@@ -61,7 +62,7 @@ pub(crate) fn syn_sent_input(s: &mut Socket, cx: &mut Cx<'_>, wire: &Wire) {
     if !wire.flags.syn {
         return;
     }
-    let mtu = cx.path_mtu;
+    let mtu = cx.path_mtu.unwrap_or(LOOPBACK_MTU);
     init_receiver(s, cx, wire, mtu);
     if wire.flags.ack {
         handshake_acked(s, cx, wire);

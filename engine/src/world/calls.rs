@@ -245,7 +245,8 @@ impl World {
                     }
                 }
             };
-            let arrival = Arrival { path_mtu: self.fabric.path_mtu(host, wire.from.ip), accept_queue };
+            let path_mtu = wire.flags.syn.then(|| self.fabric.path_mtu(host, wire.from.ip));
+            let arrival = Arrival { path_mtu, accept_queue };
             self.with_tcp_arrival(id, arrival, |s, cx| tcp::segment_arrives(s, cx, &wire));
             return;
         }

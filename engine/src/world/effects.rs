@@ -13,7 +13,8 @@ use crate::world::World;
 /// What a TCP call that handles an arriving segment needs to know besides its socket.
 #[derive(Clone, Copy)]
 pub(crate) struct Arrival {
-    pub path_mtu: u32,
+    /// For a SYN, the MTU of the path back to its sender.
+    pub path_mtu: Option<u32>,
     pub accept_queue: AcceptQueue,
 }
 
@@ -44,7 +45,7 @@ impl World {
         let socket = &mut self.sockets[id];
         let host_index = socket.host;
         let host = &self.hosts[host_index];
-        let mut cx = Cx::new(self.now, &host.tcp, &host.name, host.addr, &mut effects);
+        let mut cx = Cx::new(self.now, (&host.name, host.addr, &host.tcp), &mut self.trace, &mut effects);
         if let Some(arrival) = arrival {
             cx.path_mtu = arrival.path_mtu;
             cx.accept_queue = arrival.accept_queue;
@@ -59,7 +60,7 @@ impl World {
         for effect in effects.drain(..) {
             match effect {
                 Effect::Trace(kind) => self.emit(kind),
-                Effect::Transmit(wire) => self.transmit(host, wire),
+                Effect::Route(wire) => self.route_segment(host, wire),
                 Effect::ScheduleTimer { socket, kind, deadline } => {
                     self.queue.schedule(deadline, Pending::Timer { socket, kind, deadline });
                 }

@@ -7,13 +7,11 @@ use crate::ids::{HostId, Table};
 use crate::rng::Rng;
 use crate::scenario::{Fault, HostSpec, Scenario};
 use crate::vecmap::VecMap;
-use crate::wire::Wire;
+use crate::wire::{Wire, LOOPBACK_MTU};
 use crate::world::fault_rule::{FaultRule, Hop, Verdict};
 
 /// One-way latency between two sockets of the same host.
 pub(crate) const LOOPBACK_LATENCY_US: u64 = 5;
-/// MTU of a host's own loopback path (Linux `lo`).
-pub const LOOPBACK_MTU: u32 = 65_536;
 
 #[derive(Clone, Copy)]
 pub(crate) struct Link {

@@ -11,7 +11,7 @@ mod calls;
 mod deadlock;
 mod effects;
 mod execute;
-pub(crate) mod fabric;
+mod fabric;
 mod fault_rule;
 mod process;
 mod queue;
@@ -29,6 +29,7 @@ use crate::socket::Socket;
 use crate::tcp::context::Effect;
 use crate::time::fractional_ms_to_us;
 use crate::trace::{Event, EventKind, Pid, Proto, SocketId, Trace};
+use crate::trace_sink::TraceSink;
 use crate::vecmap::VecMap;
 use crate::RunError;
 
@@ -63,12 +64,9 @@ pub(crate) struct World {
     /// goes on before the processes those events woke, as the running thread keeps its CPU
     /// while a woken one is still being scheduled on another.
     resuming: Option<Pid>,
-    pub events: Vec<Event>,
-    max_events: usize,
+    pub trace: TraceSink,
     max_time_us: u64,
-    next_segment_id: u64,
     pub failures: Vec<String>,
-    overflow: bool,
     deadlock: Option<String>,
     /// Effects a TCP call handed back, kept to reuse the allocation.
     effects: Vec<Effect>,
@@ -101,12 +99,9 @@ impl World {
             rng: Rng::new(scenario.seed),
             ready: BTreeSet::new(),
             resuming: None,
-            events: Vec::new(),
-            max_events: scenario.limits.max_events,
+            trace: TraceSink::new(scenario.limits.max_events),
             max_time_us: scenario.limits.max_time_ms.saturating_mul(1000),
-            next_segment_id: 0,
             failures: Vec::new(),
-            overflow: false,
             deadlock: None,
             effects: Vec::new(),
             absorb: None,
@@ -155,7 +150,7 @@ impl World {
         match reason {
             Some(reason) => {
                 // The closing event is always recorded, even by a run that used its whole budget.
-                self.events.push(Event { t_us: self.now, kind: EventKind::End { reason } });
+                self.trace.events.push(Event { t_us: self.now, kind: EventKind::End { reason } });
                 let failed_expectations = std::mem::take(&mut self.failures);
                 let streams = self
                     .sockets
@@ -169,12 +164,12 @@ impl World {
                         read: std::mem::take(&mut socket.read),
                     })
                     .collect();
-                Ok(crate::Run { trace: trace_meta(self.events), failed_expectations, streams })
+                Ok(crate::Run { trace: trace_meta(self.trace.events), failed_expectations, streams })
             }
             None => Err(RunError::EventLimit {
-                limit: self.max_events,
+                limit: self.trace.max_events(),
                 t_us: self.now,
-                partial: Box::new(trace_meta(self.events)),
+                partial: Box::new(trace_meta(self.trace.events)),
             }),
         }
     }

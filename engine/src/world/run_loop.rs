@@ -5,7 +5,7 @@
 use crate::ids::HostId;
 use crate::tcp;
 use crate::tcp::timers::timer_event;
-use crate::trace::{Event, EventKind, Pid, ProcessAction, Proto, SocketId, TimerAction, TimerKind};
+use crate::trace::{EventKind, Pid, ProcessAction, Proto, SocketId, TimerAction, TimerKind};
 use crate::wire::Wire;
 use crate::world::fabric::Route;
 use crate::world::fault_rule::{Copies, Hop, Verdict};
@@ -24,7 +24,7 @@ impl World {
     /// each. Returns why the run is over, or None if it can go on past `until_us`.
     pub(crate) fn advance(&mut self, until_us: u64) -> Option<Stop> {
         loop {
-            if self.overflow {
+            if self.trace.overflow {
                 return Some(Stop::EventLimit);
             }
             if let Some(reason) = self.deadlock.take() {
@@ -97,11 +97,7 @@ impl World {
 
     // ----- trace -----
     pub fn emit(&mut self, kind: EventKind) {
-        if self.events.len() >= self.max_events {
-            self.overflow = true;
-            return;
-        }
-        self.events.push(Event { t_us: self.now, kind });
+        self.trace.emit(self.now, kind);
     }
 
     pub(super) fn timer_fired(&mut self, id: SocketId, kind: TimerKind, deadline: u64) {
@@ -126,9 +122,14 @@ impl World {
     /// Puts a segment on the wire: traced as sent, then delivered after the link's latency
     /// or dropped, as the scenario's faults decide.
     pub fn transmit(&mut self, host: HostId, mut wire: Wire) {
-        self.next_segment_id += 1;
-        wire.id = self.next_segment_id;
+        wire.id = self.trace.next_segment_id();
         self.emit_segment(&wire, crate::trace::Fate::Sent, wire.why.map(str::to_string));
+        self.route_segment(host, wire);
+    }
+
+    /// Sends a numbered and traced segment on its way: delivered after the link's latency,
+    /// or dropped, as the fabric's rules decide.
+    pub(super) fn route_segment(&mut self, host: HostId, wire: Wire) {
         let Some(Route { to, latency_us: latency, .. }) = self.fabric.route(host, wire.to.ip) else {
             let at = self.now;
             self.queue.schedule(at, Pending::Drop(wire, "no route to the destination".to_string()));

@@ -61,7 +61,7 @@ impl World {
 
     pub(super) fn run_ready(&mut self) {
         loop {
-            if self.overflow || self.due_now() {
+            if self.trace.overflow || self.due_now() {
                 // Events of this instant come first (see step_process).
                 return;
             }
@@ -106,7 +106,7 @@ impl World {
 
     pub(super) fn step_process(&mut self, pid: Pid) {
         loop {
-            if self.overflow {
+            if self.trace.overflow {
                 return;
             }
             let process = &mut self.processes[pid];
@@ -252,17 +252,23 @@ impl World {
         let socket = call.fd().and_then(|name| process.names.get(name)).and_then(|fd| process.fds.get(fd)).copied();
         let socket = socket.or_else(|| process.call.as_ref().and_then(|call| call.socket));
         // The arguments are rendered once when the call enters and repeated on its block
-        // and return lines.
-        let cached = process.call.as_ref().and_then(|call| call.args.clone());
-        let args = match (phase, cached) {
-            (Phase::Enter, _) | (_, None) => {
+        // and return lines; the return line is their last use.
+        let cached = match phase {
+            Phase::Enter => None,
+            Phase::Block => process.call.as_ref().and_then(|call| call.args.clone()),
+            Phase::Return => self.processes[pid].call.as_mut().and_then(|call| call.args.take()),
+        };
+        let args = match cached {
+            Some(args) => args,
+            None => {
                 let args = self.processes[pid].render_args(call);
-                if let Some(in_call) = self.processes[pid].call.as_mut() {
-                    in_call.args = Some(args.clone());
+                if phase != Phase::Return {
+                    if let Some(in_call) = self.processes[pid].call.as_mut() {
+                        in_call.args = Some(args.clone());
+                    }
                 }
                 args
             }
-            (_, Some(args)) => args,
         };
         let process = &self.processes[pid];
         let (mut result, mut errno, mut reason, mut value) = (None, None, None, None);
