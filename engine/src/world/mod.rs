@@ -24,6 +24,7 @@ use std::collections::BTreeSet;
 use crate::addr::{Ipv4, SockAddr};
 use crate::ids::{HostId, Table};
 use crate::rng::Rng;
+use crate::run_result::{Run, RunError, Stream};
 use crate::scenario::{Fault, Scenario, TcpSettings};
 use crate::socket::Socket;
 use crate::tcp::context::Effect;
@@ -31,7 +32,6 @@ use crate::time::fractional_ms_to_us;
 use crate::trace::{Event, EventKind, Pid, Proto, SocketId, Trace};
 use crate::trace_sink::TraceSink;
 use crate::vecmap::VecMap;
-use crate::RunError;
 
 use fabric::Fabric;
 use process::Process;
@@ -135,7 +135,7 @@ impl World {
     }
 
     /// Runs to the end: no pending events, the time limit, or the event limit.
-    pub fn run(mut self, scenario: &Scenario) -> Result<crate::Run, RunError> {
+    pub fn run(mut self, scenario: &Scenario) -> Result<Run, RunError> {
         self.run_ready();
         let reason = match self.advance(u64::MAX) {
             Some(Stop::Finished(reason)) => Some(reason),
@@ -156,7 +156,7 @@ impl World {
                     .sockets
                     .iter_mut()
                     .filter(|socket| socket.proto == Proto::Tcp && socket.peer.is_some())
-                    .map(|socket| crate::Stream {
+                    .map(|socket| Stream {
                         socket: socket.id,
                         local: socket.local.unwrap_or_default(),
                         peer: socket.peer.unwrap_or_default(),
@@ -164,7 +164,7 @@ impl World {
                         read: std::mem::take(&mut socket.read),
                     })
                     .collect();
-                Ok(crate::Run { trace: trace_meta(self.trace.events), failed_expectations, streams })
+                Ok(Run { trace: trace_meta(self.trace.events), failed_expectations, streams })
             }
             None => Err(RunError::EventLimit {
                 limit: self.trace.max_events(),
