@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use crate::addr::SockAddr;
 use crate::replay::Snapshot;
 use crate::state::State;
-use crate::trace::{Event, EventKind, Fate, Phase, ProcessAction, Proto, Segment, TimerAction, TimerKind, Trace};
+use crate::trace::{
+    Event, EventKind, Fate, Phase, ProcessAction, Proto, Segment, SocketAction, TimerAction, TimerKind, Trace,
+};
 use crate::vecmap::VecMap;
 
 /// `HH:MM:SS.uuuuuu` from simulated microseconds, as tcpdump prints wall-clock time.
@@ -294,7 +296,37 @@ pub fn sentence(before: &Snapshot, event: &Event) -> Option<String> {
         },
         EventKind::Note { text, .. } => Some(text.clone()),
         EventKind::End { reason } => Some(format!("The run ends: {reason}.")),
-        EventKind::Fd { .. } | EventKind::Socket { .. } | EventKind::Queues { .. } => None,
+        // Taking a connection off the accept queue changes two cards (the listener's count
+        // and the connection's), so it is a step of its own rather than part of another.
+        EventKind::Socket { host, socket, action: SocketAction::Accepted, local, peer, listener, .. } => {
+            let connection = match (local, peer) {
+                (Some(local), Some(peer)) => format!("the connection {local} to {peer} (socket #{socket})"),
+                _ => format!("socket #{socket}"),
+            };
+            let queue =
+                listener.map_or_else(|| "its listener's".to_string(), |listener| format!("listener #{listener}'s"));
+            Some(format!("{host}: accept() takes {connection} off {queue} accept queue."))
+        }
+        // A writer blocked in send() that the run loop lets go on once SendQ has room copies
+        // more bytes without a new system call in the trace: this is the only sign of it.
+        EventKind::Queues { socket, send_q, send_cap, .. } => {
+            let old = before.sockets.get(socket)?;
+            let writer = before.processes.values().find(|process| {
+                process
+                    .call
+                    .as_ref()
+                    .is_some_and(|call| call.call == "send" && call.socket == Some(*socket) && call.blocked.is_some())
+            })?;
+            (*send_q > old.send_q).then(|| {
+                format!(
+                    "{}'s blocked send() wakes: SendQ has room, and it copies {} more bytes into it ({send_q} of \
+                     {send_cap} B).",
+                    writer.name,
+                    send_q - old.send_q
+                )
+            })
+        }
+        EventKind::Fd { .. } | EventKind::Socket { .. } => None,
     }
 }
 

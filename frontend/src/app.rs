@@ -122,6 +122,10 @@ pub fn app(props: &AppProps) -> Html {
             dispatcher.dispatch(Action::Playback(playback::Action::Select(socket)))
         })
     };
+    let on_unpin = {
+        let dispatcher = page.dispatcher();
+        use_callback((), move |_: MouseEvent, _| dispatcher.dispatch(Action::Playback(playback::Action::Select(None))))
+    };
     let on_dismiss = {
         let dispatcher = page.dispatcher();
         use_callback((), move |_: MouseEvent, _| dispatcher.dispatch(Action::DismissNotices))
@@ -138,14 +142,15 @@ pub fn app(props: &AppProps) -> Html {
     let (position, sim_us) = (playback.position, playback.sim_time());
     let now_us = (sim_us / 1000.0).floor() as u64 * 1000;
     let time_text = clock(sim_us);
-    let (followed, change_event) = followed_socket(&loaded, &snapshot, cursor, playback.selected);
+    let followed = followed_socket(&loaded, &snapshot, cursor, playback.selected);
+    let followed_id = followed.as_ref().map(|followed| followed.id);
     let host_addr = |name: &str| {
         snapshot.hosts.iter().find(|host| host.name == name).map_or_else(String::new, |host| host.addr.to_string())
     };
     let host_panel = |name: &String| {
         html! {
             <HostPanel key={name.clone()} host={name.clone()} addr={host_addr(name)} snapshot={snapshot.clone()} now_us={now_us}
-                selected={followed.as_ref().map(|followed| followed.0)} on_select={on_select.clone()} />
+                followed={followed_id} pinned={playback.selected} on_select={on_select.clone()} />
         }
     };
 
@@ -221,7 +226,7 @@ pub fn app(props: &AppProps) -> Html {
                 }
             </main>
             <div class="lower">
-                <StateMachine socket={followed.clone()} change_event={change_event} />
+                <StateMachine followed={followed.clone()} on_unpin={on_unpin} />
                 <div class="texts">
                     <TcpdumpPane loaded={loaded.clone()} cursor={cursor} />
                     { for loaded.hosts.iter().map(|host| html! { <SsPane key={host.clone()} host={host.clone()} snapshot={snapshot.clone()} /> }) }

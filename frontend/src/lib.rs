@@ -2,13 +2,15 @@
 //!
 //! Code map: [`page_state`] is the page's one pure reducer (what is open, its link, notices,
 //! playback), holding [`playback`]'s; `hooks` runs the effects and `app` lays out the page;
-//! [`pace`] turns simulated time into watching time; [`url`] and [`share`] read and write the
+//! [`steps`] groups the trace's events into the steps a reader moves by and says what each
+//! event is about; [`pace`] turns simulated time into watching time; [`url`] and [`share`] read and write the
 //! page's address; [`catalogue`] lists the built-in scenarios and fetches their files, through
 //! `promise`, which settles the browser's promises; [`model`] runs a scenario and indexes its
-//! trace; [`validation`] holds the loopback validator's report when the build found one; the
+//! trace; [`call_status`] says what a process card tells about its call; [`validation`] holds the loopback validator's report when the build found one; the
 //! `view` modules draw. Only `start` touches the browser at startup.
 
 mod app;
+pub mod call_status;
 pub mod catalogue;
 mod hooks;
 pub mod inflate;
@@ -20,6 +22,7 @@ mod promise;
 #[cfg(test)]
 mod report_source;
 pub mod share;
+pub mod steps;
 pub mod url;
 pub mod validation;
 pub mod view;

@@ -9,12 +9,13 @@ use std::rc::Rc;
 
 use sockscope_engine::addr::SockAddr;
 use sockscope_engine::format;
-use sockscope_engine::replay::Timeline;
+use sockscope_engine::replay::{Snapshot, Timeline};
 use sockscope_engine::trace::{EventKind, Fate, Proto, Segment, SocketId, Trace};
 use sockscope_engine::vecmap::VecMap;
 use sockscope_engine::{RunError, Scenario};
 
 use crate::playback::Timing;
+use crate::steps;
 
 /// The page runs custom scenarios with at most this many events, so a link cannot make the
 /// page compute for minutes; the engine stops there and the page shows what happened so far.
@@ -34,6 +35,9 @@ pub struct Loaded {
     pub timing: Rc<Timing>,
     pub tcpdump: Vec<(usize, String)>,
     pub story: Vec<(usize, String)>,
+    /// `(event, socket)` for every narrated event that is about a TCP socket, in event order:
+    /// the socket the state diagram follows while that event's step is on screen.
+    pub focus: Vec<(usize, SocketId)>,
     pub hosts: Vec<String>,
     pub diagram: Diagram,
     /// Things the reader should know about this run (failed expectations, a cut-off run).
@@ -85,9 +89,10 @@ pub fn empty(reason: &str) -> Loaded {
         source: String::new(),
         description: String::new(),
         timeline: Timeline::new(&trace),
-        timing: Rc::new(Timing::new(&trace)),
+        timing: Rc::new(Timing::new(&trace, &[])),
         tcpdump: Vec::new(),
         story: Vec::new(),
+        focus: Vec::new(),
         hosts: Vec::new(),
         diagram: Diagram::default(),
         warnings: vec![reason.to_string()],
@@ -111,9 +116,11 @@ fn load(scenario: Scenario, text: String, builtin: Option<String>) -> Loaded {
         }
     };
     let timeline = Timeline::new(&trace);
-    let timing = Rc::new(Timing::new(&trace));
     let tcpdump = format::tcpdump_lines(&trace);
     let story = format::story(&trace);
+    let narrated: Vec<usize> = story.iter().map(|(index, _)| *index).collect();
+    let timing = Rc::new(Timing::new(&trace, &narrated));
+    let focus = focus(&trace, &narrated);
     let hosts: Vec<String> = trace
         .events
         .iter()
@@ -134,10 +141,27 @@ fn load(scenario: Scenario, text: String, builtin: Option<String>) -> Loaded {
         timing,
         tcpdump,
         story,
+        focus,
         hosts,
         diagram,
         warnings,
     }
+}
+
+/// The TCP socket each narrated event is about (see [`Loaded::focus`]).
+fn focus(trace: &Trace, narrated: &[usize]) -> Vec<(usize, SocketId)> {
+    let mut snapshot = Snapshot::default();
+    let mut focus = Vec::new();
+    let mut next = narrated.iter().peekable();
+    for (index, event) in trace.events.iter().enumerate() {
+        if next.next_if_eq(&&index).is_some() {
+            if let Some(socket) = steps::concern(&snapshot, event).tcp_socket(&snapshot) {
+                focus.push((index, socket));
+            }
+        }
+        snapshot.apply(event);
+    }
+    focus
 }
 
 impl Loaded {
@@ -145,6 +169,27 @@ impl Loaded {
     pub fn narration(&self, cursor: usize) -> Option<(usize, &str)> {
         let index = self.story.partition_point(|(event, _)| *event < cursor);
         index.checked_sub(1).map(|found| (self.story[found].0, self.story[found].1.as_str()))
+    }
+
+    /// The socket the state diagram follows at `cursor` (a position between two steps), when
+    /// the reader has not pinned one: the socket the step on screen is about; after a step
+    /// about no socket (a note, a process starting), the socket the latest step was about
+    /// that still exists in `snapshot` (the world at `cursor`), or else the latest one.
+    pub fn followed(&self, cursor: usize, snapshot: &Snapshot) -> Option<SocketId> {
+        let opener = self.narration(cursor)?.0;
+        let known = self.focus.partition_point(|(event, _)| *event <= opener);
+        let &(event, socket) = self.focus.get(known.checked_sub(1)?)?;
+        if event == opener || snapshot.sockets.contains_key(&socket) {
+            return Some(socket);
+        }
+        // A bounded look back: a trace of many short connections need not be searched whole.
+        let alive = self.focus[..known - 1]
+            .iter()
+            .rev()
+            .take(512)
+            .map(|(_, socket)| *socket)
+            .find(|socket| snapshot.sockets.contains_key(socket));
+        Some(alive.unwrap_or(socket))
     }
 
     /// How many tcpdump lines have been printed after `cursor` events.

@@ -2,7 +2,8 @@
 //!
 //! Simulated time is a poor clock to watch: a segment crosses a 200 µs link, then nothing
 //! happens for the 60 s of TIME_WAIT. The page therefore plays on its own "display" clock.
-//! Every event that a reader should notice gets a short pause after it, and the simulated
+//! Every step (see [`crate::steps`]) that a reader should notice gets a short pause after it,
+//! the events of one step are applied together, and the simulated
 //! gap before the next event is shown for a time that grows with the logarithm of its
 //! length, capped at [`MAX_GAP_SECS`]. Gaps of at least [`IDLE_MARK_US`] are listed as idle
 //! stretches, so that the diagram can mark them as compressed; the countdowns keep showing
@@ -13,9 +14,9 @@
 
 use sockscope_engine::trace::{Event, EventKind, Phase, TimerAction};
 
-/// Pause after an event a reader should notice (a segment, a state change, a call).
+/// Pause after a step a reader should notice (a segment, a state change, a call).
 pub const NOTICE_PAUSE_SECS: f64 = 0.45;
-/// Pause after bookkeeping (queue levels, descriptors, armed timers).
+/// Pause after a step of bookkeeping only (a host, a process starting, a timer armed).
 pub const MINOR_PAUSE_SECS: f64 = 0.0;
 /// The longest that any simulated gap between two events is shown for, at 1x.
 pub const MAX_GAP_SECS: f64 = 2.6;
@@ -74,7 +75,10 @@ pub fn gap_secs(gap_us: u64) -> f64 {
 }
 
 impl Pace {
-    pub fn new(events: &[Event]) -> Pace {
+    /// The pace of `events`, whose steps begin at `stops` (ascending positions, as
+    /// [`crate::steps::Steps::stops`] gives them): the pause after a step comes before the
+    /// first event of the next one, so that a step's events are applied at one display time.
+    pub fn new(events: &[Event], stops: &[usize]) -> Pace {
         let mut pace = Pace {
             at: Vec::with_capacity(events.len()),
             moving_from: Vec::with_capacity(events.len()),
@@ -83,10 +87,18 @@ impl Pace {
             idle: Vec::new(),
         };
         let mut display = 0.0;
+        let mut next_stop = 0;
+        // Whether the step being laid out has an event a reader should notice.
+        let mut step_notable = false;
         for (index, event) in events.iter().enumerate() {
+            let starts_step = stops.get(next_stop) == Some(&index);
+            if starts_step {
+                next_stop += 1;
+            }
             if index > 0 {
                 let previous = &events[index - 1];
-                display += if is_notable(previous) { NOTICE_PAUSE_SECS } else { MINOR_PAUSE_SECS };
+                let pause = if step_notable { NOTICE_PAUSE_SECS } else { MINOR_PAUSE_SECS };
+                display += if starts_step { pause } else { 0.0 };
                 let moving_from = display;
                 let gap = event.t_us.saturating_sub(previous.t_us);
                 display += gap_secs(gap);
@@ -102,10 +114,14 @@ impl Pace {
             } else {
                 pace.moving_from.push(0.0);
             }
+            if starts_step {
+                step_notable = false;
+            }
+            step_notable |= is_notable(event);
             pace.at.push(display);
         }
-        if let Some(last) = events.last() {
-            display += if is_notable(last) { NOTICE_PAUSE_SECS } else { MINOR_PAUSE_SECS };
+        if !events.is_empty() {
+            display += if step_notable { NOTICE_PAUSE_SECS } else { MINOR_PAUSE_SECS };
         }
         pace.total = display;
         pace
@@ -160,6 +176,11 @@ mod tests {
         Event { t_us, kind: EventKind::Note { pid: None, text: "x".into() } }
     }
 
+    /// Every event a step of its own.
+    fn every_event(events: &[Event]) -> Vec<usize> {
+        (0..=events.len()).collect()
+    }
+
     #[test]
     fn gap_display_grows_slowly_and_is_capped() {
         let cases = [(0, 0.0), (200, 0.39), (1_000_000, 1.94), (60_000_000, MAX_GAP_SECS)];
@@ -172,7 +193,7 @@ mod tests {
     #[test]
     fn display_times_never_decrease_and_mark_idle_gaps() {
         let events = vec![note(0), note(0), note(200), note(60_000_200), note(60_000_400)];
-        let pace = Pace::new(&events);
+        let pace = Pace::new(&events, &every_event(&events));
         assert!(pace.at.windows(2).all(|pair| pair[0] <= pair[1]));
         assert_eq!(pace.idle.len(), 1);
         assert_eq!(pace.idle[0].before_event, 3);
@@ -183,7 +204,7 @@ mod tests {
     #[test]
     fn sim_clock_waits_through_the_pause_then_runs_linearly() {
         let events = vec![note(0), note(1_000_000)];
-        let pace = Pace::new(&events);
+        let pace = Pace::new(&events, &every_event(&events));
         // During the pause after event 0 the clock stands at 0.
         assert_eq!(pace.sim_time(1, NOTICE_PAUSE_SECS / 2.0), 0.0);
         // Half-way through the gap it reads half the gap.
@@ -192,5 +213,24 @@ mod tests {
         assert_eq!(pace.sim_time(2, pace.total), 1_000_000.0);
         assert_eq!(pace.applied_at(middle), 1);
         assert_eq!(pace.applied_at(pace.at[1]), 2);
+    }
+
+    #[test]
+    fn the_events_of_one_step_are_applied_together_and_the_pause_follows_the_step() {
+        let fd = Event {
+            t_us: 0,
+            kind: EventKind::Fd {
+                pid: sockscope_engine::trace::Pid(0),
+                fd: 3,
+                socket: sockscope_engine::trace::SocketId(0),
+                action: sockscope_engine::trace::FdAction::Open,
+            },
+        };
+        // Two steps: a note with the descriptor that belongs to it, then another note.
+        let events = vec![note(0), fd, note(0)];
+        let pace = Pace::new(&events, &[0, 2, 3]);
+        assert_eq!(pace.at[0], pace.at[1], "the descriptor shows with its note");
+        assert_eq!(pace.at[2] - pace.at[1], NOTICE_PAUSE_SECS, "the pause comes after the whole step");
+        assert_eq!(pace.applied_at(pace.at[0]), 2);
     }
 }

@@ -2,13 +2,16 @@
 //!
 //! [`Playback`] says how far into the trace the reader is (`cursor`: events applied), where
 //! the display clock stands while playing, how fast it runs and which socket the state
-//! diagram follows. Every change is an [`Action`]; [`Playback::apply`] is a pure function of
-//! the state and the action. The page's reducer (`page_state.rs`) holds a `Playback` and
+//! diagram is pinned to. Every change is an [`Action`]; [`Playback::apply`] is a pure function
+//! of the state and the action. The cursor only ever rests between two steps (see
+//! [`crate::steps`]): stepping moves by one step, and a seek or a frame that lands inside a
+//! step shows that step whole. The page's reducer (`page_state.rs`) holds a `Playback` and
 //! hands these actions on; animation frames and keys only dispatch them (see `hooks.rs`).
 
 use std::rc::Rc;
 
 use crate::pace::Pace;
+use crate::steps::Steps;
 use sockscope_engine::trace::{EventKind, SocketId, Trace};
 
 /// The speeds the speed control offers, slowest first.
@@ -16,16 +19,20 @@ pub const SPEEDS: [f64; 7] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
 /// [`SPEEDS`] as the speed control writes them (its option values and, with `×`, labels).
 pub const SPEED_TEXT: [&str; 7] = ["0.25", "0.5", "1", "2", "4", "8", "16"];
 
-/// What the reducer needs to know about a trace: its pace and where the state changes are.
+/// What the reducer needs to know about a trace: its steps, its pace and where the state
+/// changes are.
 #[derive(Debug, Default)]
 pub struct Timing {
+    pub steps: Steps,
     pub pace: Pace,
     /// Indices of the trace's state-change events, in order.
     pub changes: Vec<usize>,
 }
 
 impl Timing {
-    pub fn new(trace: &Trace) -> Timing {
+    /// The timing of `trace`, whose narrated events (those with a story sentence) are at
+    /// `narrated`, ascending.
+    pub fn new(trace: &Trace, narrated: &[usize]) -> Timing {
         let changes = trace
             .events
             .iter()
@@ -33,7 +40,8 @@ impl Timing {
             .filter(|(_, event)| matches!(event.kind, EventKind::State { .. }))
             .map(|(index, _)| index)
             .collect();
-        Timing { pace: Pace::new(&trace.events), changes }
+        let steps = Steps::new(trace, narrated);
+        Timing { pace: Pace::new(&trace.events, steps.stops()), steps, changes }
     }
 
     pub fn len(&self) -> usize {
@@ -55,7 +63,8 @@ pub struct Playback {
     pub playing: bool,
     /// A multiple of real time, one of [`SPEEDS`].
     pub speed: f64,
-    /// The socket the state diagram follows; `None` follows the last socket that changed.
+    /// The socket the reader pinned the state diagram to; `None` follows the socket each
+    /// step is about.
     pub selected: Option<SocketId>,
 }
 
@@ -92,8 +101,9 @@ pub enum Action {
 }
 
 impl Playback {
+    /// The playback at `cursor`, or at the end of the step `cursor` is inside.
     pub fn new(timing: Rc<Timing>, cursor: usize) -> Playback {
-        let cursor = cursor.min(timing.len());
+        let cursor = timing.steps.at_or_after(cursor.min(timing.len()));
         Playback {
             position: timing.pace.position_of(cursor),
             timing,
@@ -126,8 +136,9 @@ impl Playback {
         self.timing.pace.sim_time(self.cursor, self.position)
     }
 
+    /// Rests at `cursor`, or at the end of the step `cursor` is inside.
     fn seek(mut self, cursor: usize) -> Playback {
-        self.cursor = cursor.min(self.len());
+        self.cursor = self.timing.steps.at_or_after(cursor.min(self.len()));
         self.position = self.timing.pace.position_of(self.cursor);
         self
     }
@@ -141,19 +152,20 @@ impl Playback {
             Action::TogglePlay => {
                 next = if self.playing { Playback { playing: false, ..self.clone() } } else { self.clone().start() }
             }
-            Action::StepForward => next = self.clone().stopped().seek(self.cursor + 1),
-            Action::StepBack => next = self.clone().stopped().seek(self.cursor.saturating_sub(1)),
+            Action::StepForward => next = self.clone().stopped().seek(self.timing.steps.after(self.cursor)),
+            Action::StepBack => next = self.clone().stopped().seek(self.timing.steps.before(self.cursor)),
             Action::NextChange => {
-                // The first state change not yet applied is applied: the cursor lands on it.
+                // The first state change not yet applied is applied, with the rest of its step.
                 let changes = &self.timing.changes;
                 let index = changes.partition_point(|&change| change < self.cursor);
                 let target = changes.get(index).map_or(self.len(), |&change| change + 1);
                 next = self.clone().stopped().seek(target);
             }
             Action::PreviousChange => {
-                // The last change applied before the current one.
+                // The step of the last change before the one on screen.
+                let steps = &self.timing.steps;
                 let changes = &self.timing.changes;
-                let index = changes.partition_point(|&change| change + 1 < self.cursor);
+                let index = changes.partition_point(|&change| steps.at_or_after(change + 1) < self.cursor);
                 let target = if index == 0 { 0 } else { changes[index - 1] + 1 };
                 next = self.clone().stopped().seek(target);
             }
@@ -174,7 +186,7 @@ impl Playback {
                     let elapsed = (elapsed_ms / 1000.0).min(0.25) * self.speed;
                     next.position = self.position + elapsed;
                     let pace = &self.timing.pace;
-                    next.cursor = pace.applied_at(next.position).max(self.cursor);
+                    next.cursor = self.timing.steps.at_or_after(pace.applied_at(next.position)).max(self.cursor);
                     if next.position >= pace.total {
                         next.position = pace.total;
                         next.cursor = self.len();
@@ -226,10 +238,16 @@ mod tests {
     use super::*;
     use sockscope_engine::builtin;
 
+    fn timing(name: &str) -> Rc<Timing> {
+        let scenario = builtin::get(name).expect("a built-in scenario");
+        let trace = sockscope_engine::run(&scenario).expect("a built-in scenario runs").trace;
+        let narrated: Vec<usize> =
+            sockscope_engine::format::story(&trace).into_iter().map(|(index, _)| index).collect();
+        Rc::new(Timing::new(&trace, &narrated))
+    }
+
     fn tlpi() -> Playback {
-        let scenario = builtin::get("tlpi-tcpdump").expect("tlpi-tcpdump is built in");
-        let run = sockscope_engine::run(&scenario).expect("tlpi-tcpdump runs");
-        Playback::new(Rc::new(Timing::new(&run.trace)), 0)
+        Playback::new(timing("tlpi-tcpdump"), 0)
     }
 
     /// Applies actions in order and returns every intermediate cursor.
@@ -249,15 +267,52 @@ mod tests {
         let start = tlpi();
         let len = start.len();
         assert!(len > 50, "tlpi-tcpdump has {len} events");
+        let stops = start.timing.steps.stops().to_vec();
+        // A seek inside a step shows that step whole.
+        let inside = (1..len).find(|cursor| !start.timing.steps.is_stop(*cursor)).expect("a step of several events");
+        let end_of_inside = stops[stops.partition_point(|&stop| stop < inside)];
         let cases: Vec<(Vec<Action>, Vec<usize>)> = vec![
             (vec![Action::StepBack], vec![0]),
-            (vec![Action::StepForward, Action::StepForward, Action::StepBack], vec![1, 2, 1]),
-            (vec![Action::Seek(10), Action::Seek(usize::MAX), Action::StepForward], vec![10, len, len]),
+            (vec![Action::StepForward, Action::StepForward, Action::StepBack], vec![stops[1], stops[2], stops[1]]),
+            (vec![Action::Seek(stops[10]), Action::Seek(usize::MAX), Action::StepForward], vec![stops[10], len, len]),
             (vec![Action::End, Action::Home], vec![len, 0]),
-            (vec![Action::Seek(40), Action::Seek(3)], vec![40, 3]),
+            (
+                vec![Action::Seek(inside), Action::StepBack],
+                vec![end_of_inside, stops[stops.partition_point(|&stop| stop < end_of_inside) - 1]],
+            ),
         ];
         for (actions, expected) in cases {
             assert_eq!(cursors(&start, &actions), expected, "{actions:?}");
+        }
+    }
+
+    #[test]
+    fn every_action_rests_between_two_steps() {
+        for name in ["tlpi-tcpdump", "three-way-handshake", "flow-control"] {
+            let start = Playback::new(timing(name), 0);
+            let steps = &start.timing.steps;
+            let actions = [
+                Action::StepForward,
+                Action::StepBack,
+                Action::NextChange,
+                Action::PreviousChange,
+                Action::Home,
+                Action::End,
+            ];
+            for cursor in 0..=start.len() {
+                let state = start.apply(Action::Seek(cursor));
+                assert!(steps.is_stop(state.cursor), "{name}: a seek to {cursor} rests at {}", state.cursor);
+                assert!(steps.is_stop(Playback::new(start.timing.clone(), cursor).cursor));
+                for action in &actions {
+                    let landed = state.apply(action.clone()).cursor;
+                    assert!(steps.is_stop(landed), "{name}: {action:?} from {} lands at {landed}", state.cursor);
+                }
+            }
+            let mut playing = start.apply(Action::SetSpeed(16.0)).apply(Action::Play);
+            while playing.playing {
+                playing = playing.apply(Action::Tick(16.0));
+                assert!(steps.is_stop(playing.cursor), "{name}: playing rests at {}", playing.cursor);
+            }
         }
     }
 
@@ -266,16 +321,17 @@ mod tests {
         let start = tlpi();
         let changes = start.timing.changes.clone();
         assert!(changes.len() >= 8, "tlpi-tcpdump has {} state changes", changes.len());
+        let steps = &start.timing.steps;
         let mut state = start.clone();
         for &change in &changes {
             state = state.apply(Action::NextChange);
-            assert_eq!(state.cursor, change + 1);
+            assert_eq!(state.cursor, steps.at_or_after(change + 1), "the step of the change at {change}");
         }
         state = state.apply(Action::NextChange);
         assert_eq!(state.cursor, start.len(), "after the last change, next goes to the end");
         for &change in changes.iter().rev() {
             state = state.apply(Action::PreviousChange);
-            assert_eq!(state.cursor, change + 1);
+            assert_eq!(state.cursor, steps.at_or_after(change + 1));
         }
         assert_eq!(state.apply(Action::PreviousChange).cursor, 0);
     }
@@ -333,7 +389,7 @@ mod tests {
     #[test]
     fn sim_time_follows_the_cursor_when_paused() {
         let state = tlpi().apply(Action::Seek(30));
-        let trace_time = state.timing.pace.t_us[29] as f64;
+        let trace_time = state.timing.pace.t_us[state.cursor - 1] as f64;
         assert_eq!(state.sim_time(), trace_time);
         assert_eq!(tlpi().sim_time(), 0.0);
     }
@@ -345,8 +401,7 @@ mod tests {
             .apply(Action::Select(Some(SocketId(1))))
             .apply(Action::Seek(30))
             .apply(Action::Play);
-        let scenario = builtin::get("three-way-handshake").expect("three-way-handshake is built in");
-        let other = Rc::new(Timing::new(&sockscope_engine::run(&scenario).expect("three-way-handshake runs").trace));
+        let other = timing("three-way-handshake");
         let next = playing.with_trace(other.clone());
         assert!(Rc::ptr_eq(&next.timing, &other));
         assert_eq!((next.cursor, next.position, next.playing, next.speed, next.selected), (0, 0.0, false, 4.0, None));

@@ -275,6 +275,13 @@ impl Browser {
         Ok(path)
     }
 
+    /// Sends a Chrome DevTools Protocol command through chromedriver, e.g.
+    /// `Emulation.setEmulatedMedia` to show the page in the dark theme.
+    pub fn cdp(&self, command: &str, params: Value) -> Result<Value> {
+        let body = json!({ "cmd": command, "params": params });
+        self.request("POST", &self.session_path("/goog/cdp/execute"), Some(&body)).map(|value| value["value"].clone())
+    }
+
     /// Severe messages from the browser's console since the last call.
     pub fn console_errors(&self) -> Result<Vec<String>> {
         let value = self.request("POST", &self.session_path("/se/log"), Some(&json!({"type": "browser"})));

@@ -61,10 +61,10 @@ pub fn controls(props: &ControlsProps) -> Html {
                 <button onclick={home} title="Beginning (Home)" aria-label="Go to the beginning" data-testid="home">{ "|◀" }</button>
                 <button onclick={previous_change} title="Previous state change (Shift+←)"
                     aria-label="Previous state change" data-testid="prev-change">{ "⇤ state" }</button>
-                <button onclick={step_back} title="One event back (←)" aria-label="One event back" data-testid="step-back">{ "◀" }</button>
+                <button onclick={step_back} title="One step back (←)" aria-label="One step back" data-testid="step-back">{ "◀" }</button>
                 <button class="play" onclick={toggle_play} title="Play or pause (Space)" data-testid="play"
                     aria-label={play_text}>{ play_icon }<span class="play-text">{ play_text }</span></button>
-                <button onclick={step_forward} title="One event forward (→)" aria-label="One event forward"
+                <button onclick={step_forward} title="One step forward (→)" aria-label="One step forward"
                     data-testid="step-forward">{ "▶" }</button>
                 <button onclick={next_change} title="Next state change (Shift+→)" aria-label="Next state change"
                     data-testid="next-change">{ "state ⇥" }</button>
@@ -87,7 +87,7 @@ pub fn controls(props: &ControlsProps) -> Html {
                 </span>
             </div>
             if !props.compact {
-                <p class="keys muted">{ "Keys: Space play/pause · ←/→ one event · Shift+←/→ state change · Home/End · +/− speed" }</p>
+                <p class="keys muted">{ "Keys: Space play/pause · ←/→ one step · Shift+←/→ state change · Home/End · +/− speed" }</p>
             }
         </div>
     }

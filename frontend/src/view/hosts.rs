@@ -1,5 +1,7 @@
 //! A panel per host: its processes and the call each is in, their descriptors, and a card per
-//! socket with its state, addresses, queues and running timers.
+//! socket with its state, addresses, queues and running timers. A process's line is
+//! [`call_status`](crate::call_status), read from the same snapshot as the socket cards, so
+//! the two never tell different queue levels or states.
 
 use std::rc::Rc;
 
@@ -9,6 +11,7 @@ use sockscope_engine::trace::{Proto, SocketId, TimerKind};
 use yew::prelude::*;
 
 use super::{state_class, state_shape};
+use crate::call_status::{call_status, CallStatus};
 
 #[derive(Properties, Clone)]
 pub struct HostPanelProps {
@@ -17,7 +20,10 @@ pub struct HostPanelProps {
     pub snapshot: Rc<Snapshot>,
     /// Simulated time for the countdowns, in µs.
     pub now_us: u64,
-    pub selected: Option<SocketId>,
+    /// The socket the state diagram shows, marked on its card.
+    pub followed: Option<SocketId>,
+    /// The socket the reader pinned the state diagram to.
+    pub pinned: Option<SocketId>,
     pub on_select: Callback<SocketId>,
 }
 
@@ -27,7 +33,8 @@ impl PartialEq for HostPanelProps {
             && self.addr == other.addr
             && Rc::ptr_eq(&self.snapshot, &other.snapshot)
             && self.now_us == other.now_us
-            && self.selected == other.selected
+            && self.followed == other.followed
+            && self.pinned == other.pinned
     }
 }
 
@@ -44,7 +51,7 @@ pub fn host_panel(props: &HostPanelProps) -> Html {
                 if processes.is_empty() {
                     <p class="muted">{ "No processes yet." }</p>
                 }
-                { for processes.iter().map(|process| process_row(process)) }
+                { for processes.iter().map(|process| process_row(snapshot, process)) }
             </div>
             <div class="sockets">
                 { for sockets.iter().map(|socket| html! {
@@ -52,7 +59,8 @@ pub fn host_panel(props: &HostPanelProps) -> Html {
                         key={socket.id.0}
                         socket={(*socket).clone()}
                         now_us={if socket.timers.is_empty() { 0 } else { props.now_us }}
-                        selected={props.selected == Some(socket.id)}
+                        followed={props.followed == Some(socket.id)}
+                        pinned={props.pinned == Some(socket.id)}
                         on_select={props.on_select.clone()}
                     />
                 }) }
@@ -61,29 +69,31 @@ pub fn host_panel(props: &HostPanelProps) -> Html {
     }
 }
 
-fn process_row(process: &ProcessView) -> Html {
-    let call = match &process.call {
-        Some(call) => {
-            let text = format!("{}({})", call.call, call.args);
-            match &call.blocked {
-                Some(reason) => html! {
-                    <div class="call blocked" data-testid="call" data-blocked="true">
-                        <code>{ text }</code>{ " — blocked" }
-                        if !reason.is_empty() { <span class="why">{ format!(": {reason}") }</span> }
-                    </div>
-                },
-                None => {
-                    html! { <div class="call running" data-testid="call"><code>{ text }</code>{ " — running" }</div> }
-                }
+fn process_row(snapshot: &Snapshot, process: &ProcessView) -> Html {
+    let status = call_status(snapshot, process);
+    let call = match &status {
+        CallStatus::Blocked { call, wait } => {
+            let reason = wait.text();
+            html! {
+                <div class="call blocked" data-testid="call" data-blocked="true">
+                    <code>{ call.clone() }</code>{ " — blocked" }
+                    if !reason.is_empty() { <span class="why">{ format!(": {reason}") }</span> }
+                </div>
             }
         }
-        None if process.exited => html! { <div class="call muted">{ "exited" }</div> },
-        None => match &process.last {
-            Some((call, result)) => html! {
-                <div class="call muted" data-testid="call"><code>{ format!("{call}() = {result}") }</code></div>
-            },
-            None => html! { <div class="call muted">{ "starting" }</div> },
+        CallStatus::Woken { call, why } => html! {
+            <div class="call woken" data-testid="call" data-woken="true">
+                <code>{ call.clone() }</code>{ " — woken" }<span class="why">{ format!(": {why}") }</span>
+            </div>
         },
+        CallStatus::Running { call } => {
+            html! { <div class="call running" data-testid="call"><code>{ call.clone() }</code>{ " — running" }</div> }
+        }
+        CallStatus::Exited => html! { <div class="call muted">{ "exited" }</div> },
+        CallStatus::Returned { .. } => {
+            html! { <div class="call muted" data-testid="call"><code>{ status.text() }</code></div> }
+        }
+        CallStatus::Starting => html! { <div class="call muted">{ "starting" }</div> },
     };
     html! {
         <div class="process" data-testid="process" data-process={process.name.clone()}>
@@ -108,7 +118,10 @@ fn process_row(process: &ProcessView) -> Html {
 pub struct SocketCardProps {
     pub socket: SocketView,
     pub now_us: u64,
-    pub selected: bool,
+    /// The state diagram shows this socket.
+    pub followed: bool,
+    /// The reader pinned the state diagram to this socket.
+    pub pinned: bool,
     pub on_select: Callback<SocketId>,
 }
 
@@ -124,18 +137,38 @@ pub fn socket_card(props: &SocketCardProps) -> Html {
     let peer = socket.peer.map_or_else(|| "*:*".to_string(), |addr| addr.to_string());
     let proto = if socket.proto == Proto::Udp { "UDP" } else { "TCP" };
     let state_text = if socket.proto == Proto::Udp { "UDP".to_string() } else { socket.state.name().to_string() };
-    let class = classes!("socket", props.selected.then_some("selected"), state_class(socket.state));
+    let class = classes!("socket", props.followed.then_some("selected"), state_class(socket.state));
+    let head_content = html! {
+        <>
+            <span class="socket-id">{ format!("#{id} {proto}") }</span>
+            <StateBadge state={socket.state} udp={socket.proto == Proto::Udp} />
+        </>
+    };
+    // A TCP socket's head pins it in the state diagram; a UDP socket has no TCP state to show.
+    let head = if socket.proto == Proto::Udp {
+        html! { <div class="socket-head">{ head_content }</div> }
+    } else {
+        let pin_label = if props.pinned {
+            format!("#{id} TCP {state_text}, pinned in the state diagram: press to unpin")
+        } else {
+            format!("#{id} TCP {state_text}: press to pin it in the state diagram")
+        };
+        html! {
+            <button class="socket-head" {onclick} aria-pressed={props.pinned.to_string()} aria-label={pin_label.clone()}
+                title={pin_label} data-testid="pin-socket">{ head_content }</button>
+        }
+    };
+    let queue_note = socket.listener.map(|listener| match socket.state {
+        State::SynRecv => format!("in listener #{listener}'s SYN queue until the handshake completes"),
+        _ => format!("in listener #{listener}'s accept queue until accept()"),
+    });
     html! {
         <article class={class} data-testid="socket" data-socket={id.to_string()} data-state={state_text.clone()}
             data-host={socket.host.clone()}>
-            <button class="socket-head" {onclick} aria-pressed={props.selected.to_string()}
-                title="Follow this socket in the state diagram">
-                <span class="socket-id">{ format!("#{id} {proto}") }</span>
-                <StateBadge state={socket.state} udp={socket.proto == Proto::Udp} />
-            </button>
+            { head }
             <div class="addrs"><code>{ local }</code><span aria-hidden="true">{ " ⇄ " }</span><span class="sr-only">{ " peer " }</span><code>{ peer }</code></div>
-            if let Some(listener) = socket.listener {
-                <div class="note">{ format!("in listener #{listener}'s queues until accept()") }</div>
+            if let Some(note) = queue_note {
+                <div class="note" data-testid="queue-note">{ note }</div>
             }
             if socket.state == State::Listen {
                 <Slots label="SYN queue" testid="syn-queue" count={socket.syn_q} slots={socket.backlog + 1}

@@ -29,8 +29,10 @@ pub struct NarrationProps {
     pub cursor: usize,
 }
 
-/// What just happened, in one sentence, with its source. An `aria-live` region, so a screen
-/// reader reads each new sentence.
+/// What the step on screen did, in one sentence, with its source and the step's number. An
+/// `aria-live` region, so a screen reader reads each new step; the number makes two steps
+/// that happen to have the same sentence (two equal segments in a row) differ, so each is
+/// announced.
 #[function_component(Narration)]
 pub fn narration(props: &NarrationProps) -> Html {
     let loaded = &props.loaded;
@@ -38,6 +40,8 @@ pub fn narration(props: &NarrationProps) -> Html {
         Some((event, text)) => (text.to_string(), Some(event)),
         None => ("Press Play (Space) or step with → to watch the story unfold.".to_string(), None),
     };
+    let steps = &loaded.timing.steps;
+    let step = steps.completed(props.cursor);
     let mut sources = Vec::new();
     if !loaded.source.is_empty() {
         sources.push(loaded.source.clone());
@@ -49,7 +53,12 @@ pub fn narration(props: &NarrationProps) -> Html {
     }
     html! {
         <div class="narration">
-            <p aria-live="polite" aria-atomic="true" data-testid="narration">{ text }</p>
+            <p aria-live="polite" aria-atomic="true" data-testid="narration">
+                if step > 0 {
+                    <span class="step-count" data-testid="step-count">{ format!("Step {step} of {}: ", steps.count()) }</span>
+                }
+                <span data-testid="narration-text">{ text }</span>
+            </p>
             if !sources.is_empty() {
                 <p class="source muted" data-testid="narration-source">{ format!("Source: {}", sources.join(" · ")) }</p>
             }
