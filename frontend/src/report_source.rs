@@ -1,10 +1,10 @@
 //! Turns the loopback validator's JSON report into Rust source for the page (used by
 //! `build.rs`, and compiled into the library's tests so that it is tested natively).
 //!
-//! The page used to embed the JSON text and parse it at startup, which put a JSON reader for
-//! the report's types into the page's code and kept every row twice whenever sockscope and the
-//! kernel agreed (the report writes both sides). The build parses it once with the engine's
-//! own types and writes constants the page reads directly. A scenario's rows are one string,
+//! Embedding the JSON text would put a JSON reader for the report's types into the page's code
+//! and keep every row twice whenever sockscope and the kernel agree (the report writes both
+//! sides), so the build parses it once with the engine's own types and writes constants the
+//! page reads directly. A scenario's rows are one string,
 //! in the report's order, so that they stay together and compress as well as the JSON did;
 //! a row is `=` or `≠` (same or not), the aspect, sockscope's text and, only where it differs,
 //! the kernel's, separated by [`FIELD`] and ended by [`ROW`].

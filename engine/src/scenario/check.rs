@@ -407,8 +407,7 @@ mod fault_tests {
     }
 
     /// Millisecond settings are bounded so that their microsecond forms (and 2*srtt + rto_min,
-    /// doubled RTOs) cannot overflow; before the bounds, a run of such a scenario panicked in
-    /// a debug build.
+    /// doubled RTOs) cannot overflow, which would panic a debug build.
     #[test]
     fn huge_tcp_times_are_rejected_with_their_field() {
         let with_tcp = |tcp: &str| {

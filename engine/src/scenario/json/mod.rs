@@ -1,4 +1,4 @@
-//! A small JSON reader for scenario text that keeps what serde's derive used to give for free:
+//! A small JSON reader for scenario text, so that the page needs no serde_json: it keeps the
 //! keys in the order they were written, and the byte offsets of every value, so that an error
 //! names the same JSON path and the same "line L column C" as a streaming serde_json parse.
 //!

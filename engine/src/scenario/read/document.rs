@@ -208,9 +208,9 @@ impl Reader<'_> {
         Ok(ProcessSpec { name, host, steps })
     }
 
-    /// A step. serde_json used to read its object into a map, and [`step`] reads it as that
-    /// map; its errors carry no position of their own, so they are placed where serde_json
-    /// stopped reading the array of steps after this one.
+    /// A step, read as a map, as serde_json reads a step's object into a `Value` first; its
+    /// errors carry no position of their own, so they are placed where serde_json stops
+    /// reading the array of steps after this one.
     fn step(&self, node: &Node, path: &str) -> Result<Step, ScenarioError> {
         if !matches!(node.kind, Kind::Object(..)) {
             return Err(self.invalid_type(Mode::Stream, node, path, "a map"));

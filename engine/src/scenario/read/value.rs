@@ -1,5 +1,5 @@
-//! Readers with the rules and messages of serde reading a `serde_json::Value` (where a step's
-//! arguments used to come from): no positions, maps in key order.
+//! Readers with the rules and messages of serde reading a `serde_json::Value` (as serde reads a
+//! step's arguments): no positions, maps in key order.
 
 use super::fail::{Fail, Unexpected};
 use crate::errno::Errno;
