@@ -131,56 +131,31 @@ enum CallName {
 }
 
 /// The spellings `"call"` accepts, in the order an unknown name's error lists them (serde's
-/// order: each call's name followed by its alias), and the call each one names.
-const CALL_NAME_TEXTS: &[&str] = &[
-    "socket",
-    "bind",
-    "listen",
-    "connect",
-    "accept",
-    "send",
-    "write",
-    "send_all",
-    "sendto",
-    "read",
-    "recv",
-    "recvfrom",
-    "recv_to_eof",
-    "shutdown",
-    "close",
-    "setsockopt",
-    "getsockopt",
-    "fcntl",
-    "getsockname",
-    "getpeername",
-    "dup",
-    "fork",
-    "sleep",
-];
-const CALL_NAMES: [CallName; 23] = [
-    CallName::Socket,
-    CallName::Bind,
-    CallName::Listen,
-    CallName::Connect,
-    CallName::Accept,
-    CallName::Send,
-    CallName::Send,
-    CallName::SendAll,
-    CallName::Sendto,
-    CallName::Recv,
-    CallName::Recv,
-    CallName::Recvfrom,
-    CallName::RecvToEof,
-    CallName::Shutdown,
-    CallName::Close,
-    CallName::Setsockopt,
-    CallName::Getsockopt,
-    CallName::Fcntl,
-    CallName::Getsockname,
-    CallName::Getpeername,
-    CallName::Dup,
-    CallName::Fork,
-    CallName::Sleep,
+/// order: each call's name followed by its alias), with the call each one names.
+const CALL_SPELLINGS: [(&str, CallName); 23] = [
+    ("socket", CallName::Socket),
+    ("bind", CallName::Bind),
+    ("listen", CallName::Listen),
+    ("connect", CallName::Connect),
+    ("accept", CallName::Accept),
+    ("send", CallName::Send),
+    ("write", CallName::Send),
+    ("send_all", CallName::SendAll),
+    ("sendto", CallName::Sendto),
+    ("read", CallName::Recv),
+    ("recv", CallName::Recv),
+    ("recvfrom", CallName::Recvfrom),
+    ("recv_to_eof", CallName::RecvToEof),
+    ("shutdown", CallName::Shutdown),
+    ("close", CallName::Close),
+    ("setsockopt", CallName::Setsockopt),
+    ("getsockopt", CallName::Getsockopt),
+    ("fcntl", CallName::Fcntl),
+    ("getsockname", CallName::Getsockname),
+    ("getpeername", CallName::Getpeername),
+    ("dup", CallName::Dup),
+    ("fork", CallName::Fork),
+    ("sleep", CallName::Sleep),
 ];
 
 /// The type of one argument of a call, which says how its JSON value is read.
@@ -337,7 +312,7 @@ fn call_from_map(mut map: Vec<(&str, &json::Node)>) -> Result<Call, Fail> {
     let Some(at) = map.iter().position(|(key, _)| *key == "call") else {
         return Err(Fail::missing_field("call"));
     };
-    let name = CALL_NAMES[value::variant_identifier(map.remove(at).1, CALL_NAME_TEXTS)?];
+    let name = value::variant_in(map.remove(at).1, &CALL_SPELLINGS)?;
     let map = &map[..];
     let fd_only: &[ArgKind] = &[K::Text];
     let fd_and_name: &[ArgKind] = &[K::Text, K::Text];

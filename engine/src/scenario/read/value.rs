@@ -128,6 +128,19 @@ fn unit(value: Option<&Node>) -> Result<(), Fail> {
 }
 
 /// An enum variant's name given as a string (the value of `"call"`).
+/// The value a table of spellings gives a variant identifier, with serde's error listing
+/// every spelling when it names none of them.
+pub fn variant_in<T: Copy>(node: &Node, table: &[(&str, T)]) -> Result<T, Fail> {
+    let Kind::Str(name) = &node.kind else { return Err(invalid_type(node, "variant identifier")) };
+    match table.iter().find(|(spelling, _)| spelling == name) {
+        Some(&(_, value)) => Ok(value),
+        None => {
+            let names: Vec<&str> = table.iter().map(|&(spelling, _)| spelling).collect();
+            Err(Fail::unknown_variant(name, &names))
+        }
+    }
+}
+
 pub fn variant_identifier(node: &Node, names: &'static [&'static str]) -> Result<usize, Fail> {
     let Kind::Str(name) = &node.kind else { return Err(invalid_type(node, "variant identifier")) };
     names.iter().position(|known| known == name).ok_or_else(|| Fail::unknown_variant(name, names))
