@@ -32,7 +32,7 @@ use crate::vecmap::VecMap;
 use crate::RunError;
 
 use fabric::Fabric;
-use process::Process;
+use process::{Process, Program};
 use queue::{EventQueue, Pending};
 
 pub(crate) use run_loop::Stop;
@@ -131,9 +131,14 @@ impl World {
             let addr = world.hosts[index].addr;
             world.emit(EventKind::Host { host, addr });
         }
-        for spec in &scenario.processes {
+        for (index, spec) in scenario.processes.iter().enumerate() {
             let host = world.hosts.iter().position(|host| host.name == spec.host).unwrap_or(0);
-            world.spawn(spec.name.clone(), host, spec.steps.clone(), None, VecMap::new(), VecMap::new());
+            let program = Program {
+                name: spec.name.clone(),
+                steps: spec.steps.clone(),
+                steps_path: format!("processes[{index}].steps"),
+            };
+            world.spawn(program, host, None, VecMap::new(), VecMap::new());
         }
         world
     }
