@@ -95,12 +95,14 @@ pub fn empty(reason: &str) -> Loaded {
     }
 }
 
-/// `text` as a sentence: its first letter capitalised, ending with a full stop.
+/// `text` as a sentence: its first letter capitalised, ending with a full stop. The engine's
+/// messages start in ASCII; `char::to_uppercase` would bring Unicode's case tables into the
+/// page for nothing.
 pub fn sentence(text: &str) -> String {
     let text = text.trim().trim_end_matches('.');
     let mut chars = text.chars();
     match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        Some(first) => format!("{}{}.", first.to_ascii_uppercase(), chars.as_str()),
         None => String::new(),
     }
 }

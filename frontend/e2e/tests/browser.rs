@@ -425,17 +425,14 @@ fn a_choice_in_a_list_hands_the_keys_to_the_player() {
             "return location.search.includes('s=three-way-handshake') && !document.querySelector('[role=status].status')",
             json!([]),
         )?;
-        let focused = browser.run("return document.activeElement.getAttribute('data-testid')", json!([]))?;
-        assert_eq!(focused, json!("play"), "after a choice the Play button has the keyboard");
         // → steps (the page's hints say so) instead of opening the next scenario, and Space
         // plays instead of opening the list.
         browser.press(RIGHT, false)?;
+        let picked = browser.run("return document.querySelector('[data-testid=picker]').value", json!([]))?;
+        assert_eq!(picked, json!("three-way-handshake"), "→ after a choice picked another scenario");
         expect_cursor(browser, "→ after a choice in the picker", 1)?;
-        assert_eq!(browser.attr("[data-testid=picker]", "data-testid")?.as_deref(), Some("picker"));
-        assert_eq!(
-            browser.run("return document.querySelector('[data-testid=picker]').value", json!([]))?,
-            json!("three-way-handshake")
-        );
+        let focused = browser.run("return document.activeElement.getAttribute('data-testid')", json!([]))?;
+        assert_eq!(focused, json!("play"), "after a choice the Play button has the keyboard");
         browser.press(SPACE, false)?;
         browser.wait_for(
             "Space after a choice to play",
@@ -612,6 +609,26 @@ fn every_builtin_opens_with_its_diagram_and_controls_on_the_first_screen() {
             }
         }
         assert!(wrong.is_empty(), "at 1366x768 these open below the first screen:\n{}", wrong.join("\n"));
+
+        // The rest of the description is a key press away, and the button says which way.
+        browser.open(&at(base, "?s=three-way-handshake"))?;
+        let toggle = "[data-testid=description-toggle]";
+        let folded = browser.rect("[data-testid=description]")?.ok_or("no description")?;
+        assert_eq!(browser.attr(toggle, "aria-expanded")?.as_deref(), Some("false"));
+        browser.run("document.querySelector(arguments[0]).focus()", json!([toggle]))?;
+        browser.press(SPACE, false)?;
+        browser.wait_for(
+            "Space on the button to show the whole description",
+            "return document.querySelector(arguments[0]).getAttribute('aria-expanded') === 'true'",
+            json!([toggle]),
+        )?;
+        let whole = browser.rect("[data-testid=description]")?.ok_or("no description")?;
+        assert!(
+            whole[1] - whole[0] > folded[1] - folded[0] + 20.0,
+            "the description did not grow: {folded:?} {whole:?}"
+        );
+        assert_eq!(browser.text(toggle)?.as_deref(), Some("Less"));
+        assert_eq!(browser.cursor()?, 0, "Space on the button did not also play");
         Ok(())
     });
 }
