@@ -1132,3 +1132,35 @@ fn linger_time_running_out_ends_close_with_zero_and_the_kernel_carries_on() {
     let read: i64 = calls(&trace, "server", "recv").iter().filter_map(|r| r.result).sum();
     assert_eq!(read, 12_000, "the orphaned socket delivers every byte");
 }
+
+#[test]
+fn a_failed_expectation_names_its_step_by_the_json_path_a_parse_error_would_use() {
+    // The page and the CLI show both kinds of message; both count steps from 0, so
+    // `processes[0].steps[2]` is the same step whether it failed to parse or to meet its
+    // expectation. A forked child's steps sit under its fork step's `child`.
+    let text = r#"{"hosts": [{"name": "a", "addr": "10.0.0.1"}],
+      "processes": [
+        {"name": "client", "host": "a", "steps": [
+          {"call": "socket", "as": "s"},
+          {"call": "fork", "child": {"name": "child", "steps": [
+            {"call": "sleep", "ms": 1},
+            {"call": "sleep", "ms": 1, "expect": 5}]}},
+          {"call": "connect", "fd": "s", "addr": "10.0.0.1:9", "expect": "ETIMEDOUT"}]}]}"#;
+    let scenario = sockscope_engine::parse_scenario(text).expect("valid");
+    let result = run(&scenario).expect("runs");
+    assert_eq!(
+        result.failed_expectations,
+        [
+            "expectation failed: client's connect() at processes[0].steps[2] was expected to give ETIMEDOUT, it gave ECONNREFUSED",
+            "expectation failed: child's sleep() at processes[0].steps[1].child.steps[1] was expected to give 5, it gave 0",
+        ]
+    );
+    // A parse error in the same place gives the same path.
+    let broken = text.replacen(
+        r#""addr": "10.0.0.1:9", "expect": "ETIMEDOUT""#,
+        r#""addr": "10.0.0.1:9", "expect": "EWHAT""#,
+        1,
+    );
+    let err = sockscope_engine::parse_scenario(&broken).expect_err("an unknown errno");
+    assert_eq!(err.path, "processes[0].steps[2]");
+}

@@ -55,15 +55,17 @@ pub fn begin(root: web_sys::Element) {
     let mut notices: Vec<String> = notice.into_iter().map(|notice| notice.0).collect();
     let name = match choice {
         Choice::Builtin(name) => name,
-        Choice::Packed(packed) => match share::unpack(&packed).and_then(|text| model::load_text(&text)) {
-            Ok(loaded) => return mount(root, startup(Ok(loaded), Some(packed), &query, notices)),
-            Err(err) => {
-                notices.push(format!(
-                    "The scenario in this link cannot be opened: {err} Showing “{default}” instead; pick another one below."
-                ));
-                default.to_string()
+        Choice::Packed(packed) => {
+            let opened = share::unpack(&packed)
+                .and_then(|text| model::load_text(&text).map_err(|err| format!("it does not parse: {err}")));
+            match opened {
+                Ok(loaded) => return mount(root, startup(Ok(loaded), Some(packed), &query, notices)),
+                Err(why) => {
+                    notices.push(url::broken_link_notice(&why, default, query.layout).0);
+                    default.to_string()
+                }
             }
-        },
+        }
     };
     catalogue::fetch(name, move |loaded| mount(root, startup(loaded, None, &query, notices)));
 }
@@ -95,15 +97,18 @@ pub fn app(props: &AppProps) -> Html {
         use_reducer(move || start.page.clone())
     };
     let editor = use_node_ref();
+    let play_button = use_node_ref();
+    let sticky_bar = use_node_ref();
     let narrow = hooks::use_narrow_window();
     hooks::use_first_frame_mark();
     hooks::use_reload_on_new_fragment();
     hooks::use_animation_frames(&page);
+    hooks::use_sticky_height(&sticky_bar);
     hooks::use_playback_keys(&page);
     hooks::use_address_sync(&page, layout);
     hooks::use_document_title(&page);
     hooks::use_editor_text(&page, &editor);
-    let hooks::OpenHandlers { on_pick, on_run_custom } = hooks::use_open_handlers(&page, &editor);
+    let hooks::OpenHandlers { on_pick, on_run_custom } = hooks::use_open_handlers(&page, &editor, &play_button);
     let hooks::ShareHandlers { on_copy_link, on_copy_embed } = hooks::share_handlers(&page);
 
     // The callbacks handed to memoised children are made once (`use_callback` with no
@@ -167,7 +172,7 @@ pub fn app(props: &AppProps) -> Html {
     };
     let controls = html! {
         <Controls cursor={cursor} len={len} playing={playback.playing} speed={playback.speed} time={time_text.clone()}
-            dispatch={dispatch.clone()} compact={embed} />
+            dispatch={dispatch.clone()} play_button={play_button.clone()} compact={embed} />
     };
     let diagram = html! {
         <SequenceDiagram loaded={loaded.clone()} cursor={cursor} position={position} sim_us={sim_us} narrow={narrow}
@@ -211,7 +216,7 @@ pub fn app(props: &AppProps) -> Html {
             }
             { notices_view }
             <Intro loaded={loaded.clone()} />
-            <div class="sticky">
+            <div class="sticky" ref={sticky_bar}>
                 { narration }
                 { controls }
             </div>
@@ -232,7 +237,7 @@ pub fn app(props: &AppProps) -> Html {
                     { for loaded.hosts.iter().map(|host| html! { <SsPane key={host.clone()} host={host.clone()} snapshot={snapshot.clone()} /> }) }
                 </div>
             </div>
-            <Editor editor={editor} on_run={on_run_custom} error={page.editor_error.clone()} />
+            <Editor editor={editor} on_run={on_run_custom} note={page.editor_note.clone()} />
             <Footer />
         </div>
     }

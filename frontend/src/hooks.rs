@@ -22,6 +22,7 @@ use crate::playback;
 use crate::promise;
 use crate::share;
 use crate::url::Layout;
+use crate::view::controls::give_keys_to_player;
 
 /// The page's state handle, as `use_reducer` gives it.
 pub type Page = UseReducerHandle<PageState>;
@@ -64,6 +65,43 @@ pub fn use_narrow_window() -> bool {
 
 fn is_narrow() -> bool {
     gloo::utils::window().inner_width().ok().and_then(|width| width.as_f64()).is_some_and(|width| width < 760.0)
+}
+
+/// Keeps `--sticky-height` on the page's root element equal to the height of the sticky bar
+/// (`bar`), so that style.css can size the sequence diagram to the room below the bar: a
+/// reader who scrolls to see the diagram's end still sees its lanes' names, which the bar
+/// covered when the diagram was taller than that room. A ResizeObserver reports only real
+/// changes of size (the narration wrapping onto another line, a resized window), so a seek
+/// costs nothing here. The property is set through the style object, which the page's
+/// Content-Security-Policy allows (it forbids only inline style attributes and elements).
+#[hook]
+pub fn use_sticky_height(bar: &NodeRef) {
+    let bar = bar.clone();
+    use_effect_with((), move |_| {
+        let element = bar.cast::<web_sys::HtmlElement>();
+        let measured = element.clone();
+        let on_resize = Closure::<dyn FnMut()>::new(move || {
+            let (Some(bar), Some(root)) = (
+                &measured,
+                gloo::utils::document()
+                    .document_element()
+                    .and_then(|root| root.dyn_into::<web_sys::HtmlElement>().ok()),
+            ) else {
+                return;
+            };
+            let _ = root.style().set_property("--sticky-height", &format!("{}px", bar.offset_height()));
+        });
+        let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok();
+        if let (Some(observer), Some(element)) = (&observer, &element) {
+            observer.observe(element);
+        }
+        move || {
+            if let Some(observer) = observer {
+                observer.disconnect();
+            }
+            drop(on_resize);
+        }
+    });
 }
 
 /// Starts the page again when only the address's fragment changes.
@@ -160,7 +198,8 @@ fn playback_key(event: &KeyboardEvent) -> Option<playback::Action> {
     Some(action)
 }
 
-/// The address follows the moment shown, though not while playing, to keep history calm.
+/// The address follows the moment shown, though not while playing, to keep history calm,
+/// nor while the page keeps the address it could not follow (`PageState::keep_address`).
 ///
 /// It is written once the cursor has rested for a moment: `history.replaceState` is a
 /// synchronous call into the browser that costs milliseconds (about 14 ms each in headless
@@ -168,7 +207,7 @@ fn playback_key(event: &KeyboardEvent) -> Option<playback::Action> {
 /// "Copy link" reads the state, not the address, so it is never behind.
 #[hook]
 pub fn use_address_sync(page: &Page, layout: Layout) {
-    let resting_at = (!page.playback.playing).then(|| page.address(layout));
+    let resting_at = page.address_to_write(layout);
     use_effect_with(resting_at, |address| {
         let pending = address.clone().map(|address| {
             Timeout::new(ADDRESS_REST_MS, move || {
@@ -216,8 +255,11 @@ pub struct OpenHandlers {
 /// carries it back; the reducer drops an answer to any but the latest request. The numbers
 /// are counted here, not read back from the state, because two requests can be made before
 /// the page renders again (two quick picks).
+///
+/// A choice in the picker hands the keyboard to the player (`play_button`), see
+/// [`give_keys_to_player`].
 #[hook]
-pub fn use_open_handlers(page: &Page, editor: &NodeRef) -> OpenHandlers {
+pub fn use_open_handlers(page: &Page, editor: &NodeRef, play_button: &NodeRef) -> OpenHandlers {
     let requests = use_mut_ref(RequestId::default);
     let take_number = move || {
         let mut latest = requests.borrow_mut();
@@ -227,10 +269,11 @@ pub fn use_open_handlers(page: &Page, editor: &NodeRef) -> OpenHandlers {
     // Made once: they hold only the dispatcher and the editor's node, which never change, so
     // the picker and the editor (compared by their props) are skipped on a seek.
     let on_pick = {
-        let (dispatcher, take_number) = (page.dispatcher(), take_number.clone());
+        let (dispatcher, take_number, play_button) = (page.dispatcher(), take_number.clone(), play_button.clone());
         use_callback((), move |event: Event, _| {
             let select: HtmlSelectElement = event.target_unchecked_into();
             let name = select.value();
+            give_keys_to_player(&play_button);
             let request = take_number();
             dispatcher.dispatch(Action::Fetching { request, name: name.clone() });
             let dispatcher = dispatcher.clone();
@@ -260,7 +303,9 @@ pub fn use_open_handlers(page: &Page, editor: &NodeRef) -> OpenHandlers {
                         dispatcher.dispatch(Action::Answered { request, answer: Answer::Open { loaded, link } });
                     });
                 }
-                Err(why) => dispatcher.dispatch(Action::EditorRejected(why)),
+                Err(err) => {
+                    dispatcher.dispatch(Action::EditorRejected(format!("This scenario does not parse: {err}.")))
+                }
             }
         })
     };

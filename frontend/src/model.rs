@@ -12,7 +12,7 @@ use sockscope_engine::format;
 use sockscope_engine::replay::{Snapshot, Timeline};
 use sockscope_engine::trace::{EventKind, Fate, Proto, Segment, SocketId, Trace};
 use sockscope_engine::vecmap::VecMap;
-use sockscope_engine::{RunError, Scenario};
+use sockscope_engine::{RunError, Scenario, ScenarioError};
 
 use crate::playback::Timing;
 use crate::steps;
@@ -70,10 +70,10 @@ pub fn load_builtin(name: &str, text: String) -> Result<Loaded, String> {
     Ok(load(scenario, text, Some(name.to_string())))
 }
 
-/// Loads scenario text typed or linked by a reader; the error names the JSON path.
-pub fn load_text(text: &str) -> Result<Loaded, String> {
-    let mut scenario =
-        sockscope_engine::parse_scenario(text).map_err(|err| format!("This scenario does not parse: {err}."))?;
+/// Loads scenario text typed or linked by a reader; the error names the JSON path, and the
+/// caller says whose text it was (the editor's, a link's).
+pub fn load_text(text: &str) -> Result<Loaded, ScenarioError> {
+    let mut scenario = sockscope_engine::parse_scenario(text)?;
     scenario.limits.max_events = scenario.limits.max_events.min(PAGE_MAX_EVENTS);
     Ok(load(scenario, text.to_string(), None))
 }
@@ -100,12 +100,24 @@ pub fn empty(reason: &str) -> Loaded {
     }
 }
 
+/// `text` as a sentence: its first letter capitalised, ending with a full stop. The engine's
+/// messages start in ASCII; `char::to_uppercase` would bring Unicode's case tables into the
+/// page for nothing.
+pub fn sentence(text: &str) -> String {
+    let text = text.trim().trim_end_matches('.');
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_ascii_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
+}
+
 fn load(scenario: Scenario, text: String, builtin: Option<String>) -> Loaded {
     let mut warnings = Vec::new();
     let trace = match sockscope_engine::run(&scenario) {
         Ok(run) => {
             for failed in run.failed_expectations {
-                warnings.push(format!("Expectation not met: {failed}"));
+                warnings.push(sentence(&failed));
             }
             run.trace
         }
@@ -437,18 +449,31 @@ mod tests {
     #[test]
     fn custom_text_errors_name_the_json_path() {
         let cases = [
-            ("{", "does not parse"),
-            ("{\"hosts\": [{\"name\": \"a\", \"addr\": \"1.2.3\"}], \"processes\": []}", "hosts"),
-            ("[]", "does not parse"),
+            ("{", "EOF while parsing an object at line 1 column 1"),
+            ("{\"hosts\": [{\"name\": \"a\", \"addr\": \"1.2.3\"}], \"processes\": []}", "at hosts[0].addr: "),
+            ("[]", "invalid type: sequence, expected struct"),
         ];
-        for (text, fragment) in cases {
-            let err = load_text(text).err().expect("must fail");
-            assert!(err.contains(fragment), "{text}: {err}");
+        for (text, start) in cases {
+            let err = load_text(text).err().expect("must fail").to_string();
+            assert!(err.starts_with(start), "{text}: {err}");
         }
         let text = builtin::source("tlpi-tcpdump").unwrap();
         let loaded = load_text(text).unwrap();
         assert_eq!(loaded.builtin, None);
         assert_eq!(loaded.diagram.arrows.len(), 15);
+    }
+
+    #[test]
+    fn a_failed_expectation_is_a_sentence_that_names_its_step_by_path() {
+        let text = r#"{"hosts": [{"name": "a", "addr": "10.0.0.1"}], "processes": [{"name": "p", "host": "a",
+            "steps": [{"call": "socket", "as": "s"}, {"call": "connect", "fd": "s", "addr": "10.0.0.1:9", "expect": 0}]}]}"#;
+        let loaded = load_text(text).expect("the text loads");
+        assert_eq!(
+            loaded.warnings,
+            ["Expectation failed: p's connect() at processes[0].steps[1] was expected to give 0, it gave ECONNREFUSED."]
+        );
+        assert_eq!(sentence(" it is cut short. "), "It is cut short.");
+        assert_eq!(sentence(""), "");
     }
 
     #[test]

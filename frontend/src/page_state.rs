@@ -43,10 +43,35 @@ pub struct PageState {
     pub status: Option<String>,
     /// The embed code last made, shown so that it can also be copied by hand.
     pub embed_code: Option<String>,
-    /// Why the editor's text could not be run, or could not be put in a link.
-    pub editor_error: Option<String>,
+    /// What the editor's last Run came to, said beside its button, where the reader is.
+    pub editor_note: Option<EditorNote>,
+    /// The address the reader came with stays in the address bar, unfollowed, while the
+    /// notices say why the page could not follow it: a damaged link can then still be copied,
+    /// reported or mended. The page's own address takes over again once the notices are
+    /// dismissed or another scenario opens.
+    pub keep_address: bool,
     /// The latest request to open a scenario.
     pub latest_request: RequestId,
+}
+
+/// What the editor's last Run came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EditorNote {
+    /// The text ran and is on screen.
+    Ran(String),
+    /// The text ran, but the reader should know something about the run: an expectation not
+    /// met, a run cut short, a link that cannot carry it.
+    RanWithWarnings(String),
+    /// The text is not a scenario, for this reason; the open scenario stays.
+    Rejected(String),
+}
+
+impl EditorNote {
+    pub fn text(&self) -> &str {
+        match self {
+            EditorNote::Ran(text) | EditorNote::RanWithWarnings(text) | EditorNote::Rejected(text) => text,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -111,10 +136,11 @@ impl PageState {
             playback: Playback::new(loaded.timing.clone(), cursor),
             loaded,
             packed,
-            notices,
             status: None,
             embed_code: None,
-            editor_error: None,
+            editor_note: None,
+            keep_address: !notices.is_empty(),
+            notices,
             latest_request: RequestId::default(),
         }
     }
@@ -134,21 +160,21 @@ impl PageState {
                 next.playback = self.playback.with_trace(loaded.timing.clone());
                 next.loaded = loaded;
                 next.notices = Vec::new();
+                next.keep_address = false;
                 next.status = None;
                 next.embed_code = None;
-                (next.packed, next.editor_error) = match link {
+                // Only the editor's Run opens a custom scenario after the page has started.
+                (next.packed, next.editor_note) = match link {
                     Link::Builtin => (None, None),
-                    Link::Packed(packed) => (Some(packed), None),
-                    Link::CannotPack(why) => {
-                        (None, Some(format!("The scenario runs, but a link cannot carry it: {why}.")))
-                    }
+                    Link::Packed(packed) => (Some(packed), Some(ran_note(&next.loaded, None))),
+                    Link::CannotPack(why) => (None, Some(ran_note(&next.loaded, Some(&why)))),
                 };
             }
             Action::Answered { answer: Answer::Failed(why), .. } => {
                 next.status = None;
                 next.notices = vec![why];
             }
-            Action::EditorRejected(why) => next.editor_error = Some(why),
+            Action::EditorRejected(why) => next.editor_note = Some(EditorNote::Rejected(why)),
             Action::ShowEmbedCode(code) => next.embed_code = Some(code),
             Action::Copied(Copied::Link) => {
                 next.status = Some("Link copied: it opens this scenario at this moment.".to_string())
@@ -159,10 +185,19 @@ impl PageState {
             Action::CopyRefused => {
                 next.status = Some("The browser did not allow copying; select the text below and copy it.".to_string())
             }
-            Action::DismissNotices => next.notices = Vec::new(),
+            Action::DismissNotices => {
+                next.notices = Vec::new();
+                next.keep_address = false;
+            }
             Action::Playback(action) => next.playback = self.playback.apply(action),
         }
         next
+    }
+
+    /// The address to write into the address bar now, if any: not while playing, to keep
+    /// history calm, and not while the address the reader came with is kept.
+    pub fn address_to_write(&self, layout: Layout) -> Option<String> {
+        (!self.playback.playing && !self.keep_address).then(|| self.address(layout))
     }
 
     /// The address of the moment shown, relative to the page: `?s=name&t=42`, or `?t=42`
@@ -180,6 +215,27 @@ impl PageState {
 
     fn fragment(&self) -> String {
         self.packed.as_ref().map_or_else(String::new, |packed| format!("#scenario={packed}"))
+    }
+}
+
+/// The editor's note on a run of `loaded`, whose link could not be made when `no_link` says
+/// why. The run's warnings (expectations not met, a run cut short) are repeated here, beside
+/// the button, because the introduction that also lists them is out of view.
+fn ran_note(loaded: &Shared, no_link: Option<&str>) -> EditorNote {
+    let events = loaded.trace.events.len();
+    let mut text = format!("Ran “{}”: {events} events, shown above from the start.", loaded.title);
+    match no_link {
+        None => text.push_str(" The address now carries it: copy it to share the scenario."),
+        Some(why) => text.push_str(&format!(" No link can carry it: {}.", why.trim_end_matches('.'))),
+    }
+    for warning in &loaded.warnings {
+        text.push(' ');
+        text.push_str(warning);
+    }
+    if no_link.is_some() || !loaded.warnings.is_empty() {
+        EditorNote::RanWithWarnings(text)
+    } else {
+        EditorNote::Ran(text)
     }
 }
 
@@ -253,7 +309,7 @@ mod tests {
         let playback = &after.playback;
         assert_eq!((playback.cursor, playback.playing, playback.speed), (0, false, 4.0));
         assert!(after.notices.is_empty());
-        assert_eq!((after.status, after.embed_code, after.editor_error, after.packed), (None, None, None, None));
+        assert_eq!((after.status, after.embed_code, after.editor_note, after.packed), (None, None, None, None));
     }
 
     #[test]
@@ -310,6 +366,51 @@ mod tests {
     }
 
     #[test]
+    fn a_run_whose_expectation_fails_says_so_beside_the_editor() {
+        let text =
+            builtin::source("three-way-handshake").expect("built in").replacen("\"expect\": 0", "\"expect\": 7", 1);
+        let custom = Shared(Rc::new(model::load_text(&text).expect("the text loads")));
+        assert_eq!(custom.warnings.len(), 1, "{:?}", custom.warnings);
+        let ran = page_at_40().apply(Action::Packing { request: RequestId(1) }).apply(open(
+            RequestId(1),
+            &custom,
+            Link::Packed("abc".to_string()),
+        ));
+        let Some(EditorNote::RanWithWarnings(note)) = &ran.editor_note else {
+            panic!("a run with a failed expectation warns: {:?}", ran.editor_note)
+        };
+        assert!(note.ends_with(&format!(" {}", custom.warnings[0])), "{note}");
+        assert!(note.contains("was expected to give 7") && note.contains(".steps["), "{note}");
+    }
+
+    #[test]
+    fn the_address_the_reader_came_with_stays_while_its_notices_do() {
+        // The page could not follow the address: it keeps it, stepping or not, so that a
+        // damaged link is not lost the moment the page starts.
+        let page = page_at_40();
+        assert!(page.keep_address);
+        let stepped = page.apply(Action::Playback(playback::Action::StepForward));
+        assert_eq!(stepped.address_to_write(Layout::Full), None);
+        // Dismissing the notices, or opening another scenario, hands the address back.
+        let dismissed = stepped.apply(Action::DismissNotices);
+        // A step forward from event 40 rests where the next step ends.
+        let rest = dismissed.playback.cursor;
+        assert!(rest > 40, "{rest}");
+        assert_eq!(dismissed.address_to_write(Layout::Full), Some(format!("?s=tlpi-tcpdump&t={rest}")));
+        let opened = stepped.apply(Action::Fetching { request: RequestId(1), name: "nagle".to_string() }).apply(open(
+            RequestId(1),
+            &loaded("nagle"),
+            Link::Builtin,
+        ));
+        assert_eq!(opened.address_to_write(Layout::Full).as_deref(), Some("?s=nagle&t=0"));
+        // A page that followed its address writes it, though not while playing.
+        let followed = PageState::new(loaded("nagle"), 3, None, Vec::new());
+        assert_eq!(followed.address_to_write(Layout::Embedded).as_deref(), Some("?s=nagle&t=3&embed=1"));
+        let playing = followed.apply(Action::Playback(playback::Action::Play));
+        assert_eq!(playing.address_to_write(Layout::Full), None);
+    }
+
+    #[test]
     fn a_custom_scenario_carries_its_packed_link() {
         let custom = Shared(Rc::new(
             model::load_text(builtin::source("three-way-handshake").expect("built in")).expect("the text loads"),
@@ -317,6 +418,15 @@ mod tests {
         let page = page_at_40().apply(Action::Packing { request: RequestId(1) });
         let packed = page.apply(open(RequestId(1), &custom, Link::Packed("abc".to_string())));
         assert_eq!(packed.packed.as_deref(), Some("abc"));
+        // The editor, far below the diagram, says that the run worked and what it showed.
+        assert_eq!(
+            packed.editor_note,
+            Some(EditorNote::Ran(
+                "Ran “The three-way handshake”: 108 events, shown above from the start. The \
+                 address now carries it: copy it to share the scenario."
+                    .to_string()
+            ))
+        );
         assert_eq!(packed.address(Layout::Full), "?t=0#scenario=abc");
         let moved = packed.apply(Action::Playback(playback::Action::Seek(3)));
         assert_eq!(moved.address(Layout::Embedded), "?t=3&embed=1#scenario=abc");
@@ -328,8 +438,12 @@ mod tests {
         assert!(unpacked.loaded == custom);
         assert_eq!(unpacked.packed, None);
         assert_eq!(
-            unpacked.editor_error.as_deref(),
-            Some("The scenario runs, but a link cannot carry it: no CompressionStream.")
+            unpacked.editor_note,
+            Some(EditorNote::RanWithWarnings(
+                "Ran “The three-way handshake”: 108 events, shown above from the start. No link \
+                 can carry it: no CompressionStream."
+                    .to_string()
+            ))
         );
         // A built-in scenario opened after it drops the fragment.
         let builtin = unpacked
@@ -342,7 +456,7 @@ mod tests {
     fn the_editor_and_the_clipboard_answer_in_their_own_lines() {
         let page = page_at_40();
         let rejected = page.apply(Action::EditorRejected("This scenario does not parse: …".to_string()));
-        assert_eq!(rejected.editor_error.as_deref(), Some("This scenario does not parse: …"));
+        assert_eq!(rejected.editor_note, Some(EditorNote::Rejected("This scenario does not parse: …".to_string())));
         assert!(rejected.loaded == page.loaded && rejected.playback == page.playback);
         let cases = [
             (Action::Copied(Copied::Link), "Link copied: it opens this scenario at this moment."),

@@ -47,18 +47,16 @@ pub fn pack(text: &str, done: impl FnOnce(Result<String, String>) + 'static) {
     );
 }
 
-/// Unpacks a fragment, saying what is wrong with it.
+/// Unpacks a fragment, saying what is wrong with it (a phrase about "it", the link's scenario).
 pub fn unpack(packed: &str) -> Result<String, String> {
     let bytes = base64url_decode(packed.trim())?;
     let inflated = inflate(&bytes, MAX_SCENARIO_BYTES).map_err(|err| match err {
         inflate::Error::TooLarge => {
-            format!("the scenario in the link is larger than {} KiB once unpacked", MAX_SCENARIO_BYTES / 1024)
+            format!("it is larger than {} KiB once unpacked", MAX_SCENARIO_BYTES / 1024)
         }
-        inflate::Error::Damaged => {
-            "the scenario in the link is damaged (its compressed data does not inflate)".to_string()
-        }
+        inflate::Error::Damaged => "it is damaged (its compressed data does not inflate)".to_string(),
     })?;
-    String::from_utf8(inflated).map_err(|_| "the scenario in the link is not UTF-8 text".to_string())
+    String::from_utf8(inflated).map_err(|_| "it is not UTF-8 text".to_string())
 }
 
 pub fn base64url_encode(bytes: &[u8]) -> String {
@@ -78,7 +76,7 @@ pub fn base64url_encode(bytes: &[u8]) -> String {
 pub fn base64url_decode(text: &str) -> Result<Vec<u8>, String> {
     let text = text.trim_end_matches('=');
     if text.len() % 4 == 1 {
-        return Err("the scenario in the link is cut short (its length is not valid base64url)".to_string());
+        return Err("it is cut short (its length is not valid base64url)".to_string());
     }
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let mut buffer: u32 = 0;
@@ -90,11 +88,7 @@ pub fn base64url_decode(text: &str) -> Result<Vec<u8>, String> {
             '0'..='9' => character as u32 - '0' as u32 + 52,
             '-' | '+' => 62,
             '_' | '/' => 63,
-            _ => {
-                return Err(format!(
-                    "the scenario in the link has a character that base64url does not use at position {index}"
-                ))
-            }
+            _ => return Err(format!("it has a character that base64url does not use at position {index}")),
         };
         buffer = (buffer << 6) | value;
         bits += 6;

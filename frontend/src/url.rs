@@ -70,10 +70,27 @@ pub fn choose(query: &PageQuery, exists: impl Fn(&str) -> bool, default: &str) -
         Some(name) => (
             Choice::Builtin(default.to_string()),
             Some(Notice(format!(
-                "There is no built-in scenario called “{}”. Showing “{default}” instead; pick another one below.",
-                shorten(name)
+                "There is no built-in scenario called “{}”. {}",
+                shorten(name),
+                showing_instead(default, query.layout)
             ))),
         ),
+    }
+}
+
+/// The notice for a link whose packed scenario cannot be opened, for `reason` (a phrase such
+/// as "it is damaged (…)", with or without its full stop).
+pub fn broken_link_notice(reason: &str, default: &str, layout: Layout) -> Notice {
+    let reason = reason.trim_end().trim_end_matches('.');
+    Notice(format!("The scenario in this link cannot be opened: {reason}. {}", showing_instead(default, layout)))
+}
+
+/// What the page shows instead of what the address asked for, and where to pick another: the
+/// notices sit below the page's header, which holds the picker; the embedded view has none.
+fn showing_instead(default: &str, layout: Layout) -> String {
+    match layout {
+        Layout::Full => format!("Showing “{default}” instead; pick another from the Scenario list above."),
+        Layout::Embedded => format!("Showing “{default}” instead."),
     }
 }
 
@@ -205,11 +222,39 @@ mod tests {
         assert_eq!((choice, notice), (Choice::Builtin("tlpi-tcpdump".into()), None));
         let (choice, notice) = choose(&parse_query("?s=nope", ""), exists, default);
         assert_eq!(choice, Choice::Builtin(default.into()));
-        assert!(notice.unwrap().0.contains("no built-in scenario called “nope”"));
+        assert_eq!(
+            notice.unwrap().0,
+            "There is no built-in scenario called “nope”. Showing “three-way-handshake” instead; pick another from \
+             the Scenario list above."
+        );
+        let (_, notice) = choose(&parse_query("?s=nope&embed=1", ""), exists, default);
+        assert_eq!(
+            notice.unwrap().0,
+            "There is no built-in scenario called “nope”. Showing “three-way-handshake” instead."
+        );
         let (choice, _) = choose(&parse_query("?s=nope", "#scenario=xyz"), exists, default);
         assert_eq!(choice, Choice::Packed("xyz".into()));
         let (choice, notice) = choose(&parse_query("", ""), exists, default);
         assert_eq!((choice, notice), (Choice::Builtin(default.into()), None));
+    }
+
+    #[test]
+    fn a_broken_link_says_why_in_sentences_and_where_the_picker_is() {
+        // Whatever the reason's own punctuation, the notice reads as sentences, each with
+        // its full stop, and points up to the picker in the header above it.
+        for reason in ["it is damaged (its compressed data does not inflate)", "it does not parse: at hosts: bad."] {
+            let Notice(text) = broken_link_notice(reason, "three-way-handshake", Layout::Full);
+            let reason = reason.trim_end_matches('.');
+            assert_eq!(
+                text,
+                format!(
+                    "The scenario in this link cannot be opened: {reason}. Showing “three-way-handshake” \
+                     instead; pick another from the Scenario list above."
+                )
+            );
+        }
+        let Notice(text) = broken_link_notice("it is cut short", "lifecycle", Layout::Embedded);
+        assert_eq!(text, "The scenario in this link cannot be opened: it is cut short. Showing “lifecycle” instead.");
     }
 
     #[test]

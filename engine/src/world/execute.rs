@@ -9,7 +9,7 @@ use crate::state::State;
 use crate::tcp;
 use crate::time::fractional_ms_to_us;
 use crate::trace::{Pid, Proto, SocketAction, TimerKind};
-use crate::world::process::InCall;
+use crate::world::process::{InCall, Program};
 use crate::world::World;
 
 impl World {
@@ -174,7 +174,12 @@ impl World {
             Call::Fork { child } => {
                 let process = &self.processes[pid];
                 let (fds, names) = (process.fds.clone(), process.names.clone());
-                let child = self.spawn(child.name.clone(), host, child.steps.clone(), Some(pid), fds, names);
+                let program = Program {
+                    name: child.name.clone(),
+                    steps: child.steps.clone(),
+                    steps_path: format!("{}[{}].child.steps", process.steps_path, process.pc),
+                };
+                let child = self.spawn(program, host, Some(pid), fds, names);
                 Outcome::done(i64::from(child.0))
             }
             Call::Sleep { ms } => {

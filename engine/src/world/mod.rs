@@ -34,7 +34,7 @@ use crate::trace_sink::TraceSink;
 use crate::vecmap::VecMap;
 
 use fabric::Fabric;
-use process::Process;
+use process::{Process, Program};
 use queue::{EventQueue, Pending};
 
 pub(crate) use run_loop::Stop;
@@ -127,9 +127,14 @@ impl World {
             let addr = world.hosts[index].addr;
             world.emit(EventKind::Host { host, addr });
         }
-        for spec in &scenario.processes {
+        for (index, spec) in scenario.processes.iter().enumerate() {
             let host = world.hosts.find(|host| host.name == spec.host).unwrap_or_default();
-            world.spawn(spec.name.clone(), host, spec.steps.clone(), None, VecMap::new(), VecMap::new());
+            let program = Program {
+                name: spec.name.clone(),
+                steps: spec.steps.clone(),
+                steps_path: format!("processes[{index}].steps"),
+            };
+            world.spawn(program, host, None, VecMap::new(), VecMap::new());
         }
         world
     }

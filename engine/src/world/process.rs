@@ -39,11 +39,23 @@ pub(crate) struct InCall {
     pub args: Option<String>,
 }
 
+/// A program to start as a process: a scenario's, or a forked child's.
+pub(crate) struct Program {
+    pub name: String,
+    pub steps: Vec<Step>,
+    /// Where `steps` is in the scenario, as a JSON path (see [`Process::steps_path`]).
+    pub steps_path: String,
+}
+
 pub(crate) struct Process {
     pub name: String,
     pub host: HostId,
     /// Shared with the scenario's other copies of the program (a fork's child keeps its own).
     pub steps: std::rc::Rc<[Step]>,
+    /// Where `steps` is in the scenario, as a JSON path (`processes[0].steps`, or
+    /// `processes[0].steps[2].child.steps` for a forked child), so that a failed expectation
+    /// names its step as a parse error would.
+    pub steps_path: String,
     pub pc: usize,
     pub fds: VecMap<i32, SocketId>,
     pub names: VecMap<String, i32>,

@@ -8,7 +8,7 @@ use crate::outcome::Outcome;
 use crate::scenario::{Call, Expect, Step};
 use crate::trace::{EventKind, FdAction, Phase, Pid, ProcessAction, SocketId};
 use crate::vecmap::VecMap;
-use crate::world::process::{InCall, Process, Status};
+use crate::world::process::{InCall, Process, Program, Status};
 use crate::world::queue::Pending;
 use crate::world::World;
 
@@ -29,19 +29,20 @@ impl World {
     // ----- processes -----
     pub(super) fn spawn(
         &mut self,
-        name: String,
+        program: Program,
         host: HostId,
-        steps: Vec<Step>,
         parent: Option<Pid>,
         fds: VecMap<i32, SocketId>,
         names: VecMap<String, i32>,
     ) -> Pid {
+        let Program { name, steps, steps_path } = program;
         let pid = self.processes.next_id();
         let host_name = self.hosts[host].name.clone();
         self.processes.push(Process {
             name: name.clone(),
             host,
             steps: steps.into(),
+            steps_path,
             pc: 0,
             fds: fds.clone(),
             names,
@@ -236,11 +237,14 @@ impl World {
                 Outcome::Block { .. } => "a block".to_string(),
             };
             let process = &self.processes[pid];
+            // The step is named by its JSON path, counted from 0 as the scenario's parse
+            // errors count, so both kinds of message point at the same place in the text.
             let text = format!(
-                "expectation failed: {}'s step {} ({}) was expected to give {expect}, it gave {got}",
+                "expectation failed: {}'s {}() at {}[{}] was expected to give {expect}, it gave {got}",
                 process.name,
-                process.pc + 1,
-                step.call.name()
+                step.call.name(),
+                process.steps_path,
+                process.pc
             );
             self.failures.push(text.clone());
             self.emit(EventKind::Note { pid: Some(pid), text });

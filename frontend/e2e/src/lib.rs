@@ -215,6 +215,20 @@ impl Browser {
         Ok(value.as_str().map(str::to_string))
     }
 
+    /// The viewport rectangle of the first element matching `selector` as `[top, bottom,
+    /// left, right]` in CSS pixels, or `None` when nothing matches or it is not displayed.
+    pub fn rect(&self, selector: &str) -> Result<Option<[f64; 4]>> {
+        let value = self.run(
+            "const e = document.querySelector(arguments[0]); if (!e) return null;
+             const r = e.getBoundingClientRect(); if (r.width === 0 && r.height === 0) return null;
+             return [r.top, r.bottom, r.left, r.right]",
+            json!([selector]),
+        )?;
+        let Some(edges) = value.as_array() else { return Ok(None) };
+        let edge = |i: usize| edges.get(i).and_then(Value::as_f64).unwrap_or(f64::NAN);
+        Ok(Some([edge(0), edge(1), edge(2), edge(3)]))
+    }
+
     /// How many events the page shows as applied.
     pub fn cursor(&self) -> Result<usize> {
         let value = self.attr("[data-testid=position]", "data-cursor")?.ok_or("the page shows no position")?;
@@ -310,10 +324,12 @@ impl Drop for Browser {
     }
 }
 
-/// `<workspace>/target/screenshots` (or `$CARGO_TARGET_DIR/screenshots`).
+/// `$CARGO_TARGET_DIR/screenshots`, or `<workspace>/target/screenshots` without it.
 pub fn screenshot_dir() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    workspace.join("target").join("screenshots")
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join("target"));
+    target.join("screenshots")
 }
 
 fn dechunk(mut data: &[u8]) -> Result<Vec<u8>> {

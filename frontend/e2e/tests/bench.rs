@@ -184,7 +184,11 @@ fn run(browser: &Browser, base: &str) -> Result<()> {
     // The page rests only where a step ends (a seek inside a step shows the step whole), so
     // each seek waits for that position, and a seek that would rest where the previous one did
     // (and change nothing on screen) is not made.
-    let steps = sockscope_frontend::model::load_text(&scenario.to_string())?.timing.steps.clone();
+    let steps = sockscope_frontend::model::load_text(&scenario.to_string())
+        .map_err(|err| err.to_string())?
+        .timing
+        .steps
+        .clone();
     let mut state: u64 = 0x5eed_5eed;
     let (mut targets, mut rests): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
     while targets.len() < WARM_UP + 100 {

@@ -347,7 +347,8 @@ fn scenario_text_is_text_and_nothing_is_fetched_from_elsewhere() {
             json!(true)
         );
         // It rests where the step holding the fifth event ends, as the page's model says.
-        let rest = sockscope_frontend::model::load_text(&scenario.to_string())?.timing.steps.at_or_after(5);
+        let loaded = sockscope_frontend::model::load_text(&scenario.to_string()).map_err(|err| err.to_string())?;
+        let rest = loaded.timing.steps.at_or_after(5);
         assert_eq!(browser.cursor()?, rest, "a custom scenario opens at its t as well");
         let csp = browser.attr("meta[http-equiv=Content-Security-Policy]", "content")?.unwrap_or_default();
         assert!(csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"), "CSP: {csp}");
@@ -411,6 +412,295 @@ fn screenshots_of_tlpi_at_full_and_phone_width() {
         let overflow = browser.run("return document.documentElement.scrollWidth - innerWidth", json!([]))?;
         assert!(overflow.as_i64().unwrap_or(999) <= 0, "the page scrolls sideways at 375 px by {overflow}");
         browser.screenshot("tlpi-tcpdump-375px")?;
+        Ok(())
+    });
+}
+
+/// Waits until the page shows `expected` events applied.
+fn expect_cursor(browser: &Browser, what: &str, expected: usize) -> Result<()> {
+    browser.wait_for(
+        what,
+        "return document.querySelector('[data-testid=position]').getAttribute('data-cursor') == arguments[0]",
+        json!(expected.to_string()),
+    )?;
+    Ok(())
+}
+
+/// Chooses `value` in the list with this `data-testid` as a reader does: the list has the
+/// focus, then its value changes (`choose` alone leaves the focus where it was).
+fn choose_in_focused(browser: &Browser, testid: &str, value: &str) -> Result<()> {
+    browser.run("document.querySelector(`[data-testid=${arguments[0]}]`).focus()", json!([testid]))?;
+    choose(browser, testid, &[value])
+}
+
+#[test]
+fn a_choice_in_a_list_hands_the_keys_to_the_player() {
+    run("list_keys", 1280, 900, |browser, base| {
+        browser.open(&at(base, "?s=tlpi-tcpdump"))?;
+        choose_in_focused(browser, "picker", "three-way-handshake")?;
+        browser.wait_for(
+            "the picked scenario to open",
+            "return location.search.includes('s=three-way-handshake') && !document.querySelector('[role=status].status')",
+            json!([]),
+        )?;
+        // → steps (the page's hints say so) instead of opening the next scenario, and Space
+        // plays instead of opening the list.
+        browser.press(RIGHT, false)?;
+        let picked = browser.run("return document.querySelector('[data-testid=picker]').value", json!([]))?;
+        assert_eq!(picked, json!("three-way-handshake"), "→ after a choice picked another scenario");
+        expect_cursor(browser, "→ after a choice in the picker", 1)?;
+        let focused = browser.run("return document.activeElement.getAttribute('data-testid')", json!([]))?;
+        assert_eq!(focused, json!("play"), "after a choice the Play button has the keyboard");
+        browser.press(SPACE, false)?;
+        browser.wait_for(
+            "Space after a choice to play",
+            "return document.querySelector('[data-testid=play]').getAttribute('aria-label') === 'Pause'",
+            json!([]),
+        )?;
+        browser.press(SPACE, false)?;
+        browser.wait_for(
+            "Space to pause again",
+            "return document.querySelector('[data-testid=play]').getAttribute('aria-label') === 'Play'",
+            json!([]),
+        )?;
+        // The speed list is a list too.
+        browser.press(HOME, false)?;
+        expect_cursor(browser, "Home", 0)?;
+        choose_in_focused(browser, "speed", "2")?;
+        let focused = browser.run("return document.activeElement.getAttribute('data-testid')", json!([]))?;
+        assert_eq!(focused, json!("play"), "after choosing a speed the Play button has the keyboard");
+        browser.press(RIGHT, false)?;
+        expect_cursor(browser, "→ after a choice of speed", 1)?;
+        assert_eq!(browser.run("return document.querySelector('[data-testid=speed]').value", json!([]))?, json!("2"));
+        assert!(browser
+            .run("return location.search", json!([]))?
+            .as_str()
+            .unwrap_or("")
+            .contains("three-way-handshake"));
+        Ok(())
+    });
+}
+
+#[test]
+fn the_editor_answers_beside_its_button_and_a_broken_link_stays_in_the_address() {
+    run("messages", 1366, 768, |browser, base| {
+        browser.open(&at(base, "?s=three-way-handshake"))?;
+        browser.run("document.querySelector('details.editor').open = true", json!([]))?;
+        let source = sockscope_engine::builtin::source("three-way-handshake").expect("built in");
+        let run_text = |text: &str| -> Result<()> {
+            browser.run("document.querySelector('[data-testid=editor]').value = arguments[0]", json!([text]))?;
+            browser.run(
+                "document.querySelector('[data-testid=run-custom]').scrollIntoView({block: 'center'})",
+                json!([]),
+            )?;
+            browser.click("[data-testid=run-custom]")
+        };
+        // The note is beside the button, in view, where the reader pressed it.
+        let beside_the_button = |testid: &str| -> Result<String> {
+            let text = browser.wait_for(
+                testid,
+                "const e = document.querySelector(`[data-testid=${arguments[0]}]`); return e && e.textContent",
+                json!([testid]),
+            )?;
+            let button = browser.rect("[data-testid=run-custom]")?.ok_or("no Run button")?;
+            let note = browser.rect(&format!("[data-testid={testid}]"))?.ok_or("the note is not shown")?;
+            let height = browser.run("return innerHeight", json!([]))?.as_f64().unwrap_or(0.0);
+            assert!(
+                note[0] >= button[0] - 60.0 && note[0] <= button[1] + 60.0 && note[1] <= height,
+                "{testid} is not beside the button: note {note:?}, button {button:?}"
+            );
+            Ok(text.as_str().unwrap_or_default().to_string())
+        };
+        // A run whose expectation fails: the editor says so, naming the step as a parse error
+        // would, counted from 0.
+        run_text(&source.replacen("\"expect\": 0", "\"expect\": 7", 1))?;
+        let warning = beside_the_button("editor-warning")?;
+        assert!(
+            warning.starts_with("Ran “")
+                && warning.contains(
+                    "Expectation failed: server's bind() at processes[0].steps[1] was expected to give 7, it gave 0."
+                ),
+            "{warning}"
+        );
+        // A run that works says so.
+        run_text(&source.replacen("The three-way handshake", "Edited handshake", 1))?;
+        let ran = beside_the_button("editor-ran")?;
+        assert!(ran.starts_with("Ran “Edited handshake”: ") && ran.contains("The address now carries it"), "{ran}");
+        // Text that is not a scenario: the reason names no `?`.
+        run_text("{")?;
+        let error = beside_the_button("editor-error")?;
+        assert_eq!(error, "This scenario does not parse: EOF while parsing an object at line 1 column 1.");
+        let live = browser.attr("[data-testid=editor-note]", "aria-live")?;
+        assert_eq!(live.as_deref(), Some("polite"), "the editor's note is announced");
+
+        // A damaged link: its notice is made of sentences, points up to the picker, and the
+        // link stays in the address while the notice is shown, stepping or not.
+        browser.open(&at(base, "?t=3#scenario=AAAAAAAA"))?;
+        let notice = browser.text("[data-testid=message] p")?.unwrap_or_default();
+        assert_eq!(
+            notice,
+            "The scenario in this link cannot be opened: it is damaged (its compressed data does not inflate). \
+             Showing “three-way-handshake” instead; pick another from the Scenario list above."
+        );
+        let picker = browser.rect("[data-testid=picker]")?.ok_or("no picker")?;
+        let message = browser.rect("[data-testid=message]")?.ok_or("no message")?;
+        assert!(picker[1] <= message[0], "the picker is above the notice: {picker:?} {message:?}");
+        browser.press(RIGHT, false)?;
+        expect_cursor(browser, "→", 1)?;
+        // The page writes its address 200 ms after the cursor rests; give it three times that.
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        let address = browser.run("return location.search + location.hash", json!([]))?;
+        assert_eq!(address, json!("?t=3#scenario=AAAAAAAA"), "the damaged link is kept in the address");
+        browser.click("[data-testid=message] button")?;
+        browser.wait_for(
+            "the address to follow the page once the notice is dismissed",
+            "return location.search === '?s=three-way-handshake&t=1' && location.hash === ''",
+            json!([]),
+        )?;
+        Ok(())
+    });
+}
+
+/// Sizes the window so that the page's viewport is `width` x `height`, whatever the
+/// browser's own frame takes.
+fn set_viewport(browser: &Browser, width: u32, height: u32) -> Result<()> {
+    browser.set_window(width, height)?;
+    let inner = browser.run("return [innerWidth, innerHeight]", json!([]))?;
+    let frame = |i: usize, want: u32| want.saturating_sub(inner[i].as_u64().unwrap_or(u64::from(want)) as u32);
+    browser.set_window(width + frame(0, width), height + frame(1, height))?;
+    let inner = browser.run("return [innerWidth, innerHeight]", json!([]))?;
+    if inner != json!([width, height]) {
+        return Err(format!("the viewport is {inner}, not [{width}, {height}]"));
+    }
+    Ok(())
+}
+
+/// The four scenarios whose first screen the screenshots show: two hosts, five hosts, a
+/// listener with its queues, and a window that closes.
+const FIRST_SCREEN_SHOTS: [&str; 4] = ["three-way-handshake", "backlog-overflow", "listen-queues", "flow-control"];
+
+/// The rectangles of the sequence diagram, the playback controls and the sticky bar.
+fn stage_rects(browser: &Browser) -> Result<([f64; 4], [f64; 4], [f64; 4])> {
+    let diagram = browser.rect("[data-testid=diagram]")?.ok_or("no diagram")?;
+    let controls = browser.rect("[role=group][aria-label=Playback]")?.ok_or("no controls")?;
+    let sticky = browser.rect(".sticky")?.ok_or("no sticky bar")?;
+    Ok((diagram, controls, sticky))
+}
+
+/// Scrolls until the diagram's bottom edge is at the viewport's, as a reader who wants to see
+/// the whole diagram does, and checks that the sticky bar then leaves its lanes' names (the
+/// band at its top) uncovered.
+fn whole_diagram_clears_the_sticky_bar(browser: &Browser, name: &str) -> Result<()> {
+    let (diagram, _, _) = stage_rects(browser)?;
+    browser.run("window.scrollBy(0, arguments[0] - innerHeight)", json!([diagram[1]]))?;
+    let (diagram, _, sticky) = stage_rects(browser)?;
+    assert!(
+        diagram[0] >= sticky[1] - 1.0,
+        "{name}: scrolled to the diagram's end, the sticky bar (bottom {}) covers its top ({})",
+        sticky[1],
+        diagram[0]
+    );
+    browser.run("window.scrollTo(0, 0)", json!([]))?;
+    Ok(())
+}
+
+#[test]
+fn every_builtin_opens_with_its_diagram_and_controls_on_the_first_screen() {
+    run("first_screen", 1366, 768, |browser, base| {
+        set_viewport(browser, 1366, 768)?;
+        let mut wrong = Vec::new();
+        for name in sockscope_engine::builtin::names() {
+            browser.open(&at(base, &format!("?s={name}")))?;
+            let (diagram, controls, _) = stage_rects(browser)?;
+            // The lanes' names and the first segments (the first 120 px of the diagram) and
+            // the whole row of controls are on the first screen.
+            if diagram[0] + 120.0 > 768.0 || controls[1] > 768.0 {
+                wrong.push(format!("{name}: diagram from {} px, controls to {} px", diagram[0], controls[1]));
+            }
+            whole_diagram_clears_the_sticky_bar(browser, name)?;
+            if FIRST_SCREEN_SHOTS.contains(&name) {
+                let moment = browser.trace_len()? * 2 / 5;
+                browser.open(&at(base, &format!("?s={name}&t={moment}")))?;
+                let (diagram, controls, _) = stage_rects(browser)?;
+                assert!(diagram[0] + 120.0 <= 768.0 && controls[1] <= 768.0, "{name} at t={moment}");
+                browser.screenshot(&format!("first-screen-{name}-1366x768"))?;
+            }
+        }
+        assert!(wrong.is_empty(), "at 1366x768 these open below the first screen:\n{}", wrong.join("\n"));
+
+        // The rest of the description is a key press away, and the button says which way.
+        browser.open(&at(base, "?s=three-way-handshake"))?;
+        let toggle = "[data-testid=description-toggle]";
+        let folded = browser.rect("[data-testid=description]")?.ok_or("no description")?;
+        assert_eq!(browser.attr(toggle, "aria-expanded")?.as_deref(), Some("false"));
+        browser.run("document.querySelector(arguments[0]).focus()", json!([toggle]))?;
+        browser.press(SPACE, false)?;
+        browser.wait_for(
+            "Space on the button to show the whole description",
+            "return document.querySelector(arguments[0]).getAttribute('aria-expanded') === 'true'",
+            json!([toggle]),
+        )?;
+        let whole = browser.rect("[data-testid=description]")?.ok_or("no description")?;
+        assert!(
+            whole[1] - whole[0] > folded[1] - folded[0] + 20.0,
+            "the description did not grow: {folded:?} {whole:?}"
+        );
+        assert_eq!(browser.text(toggle)?.as_deref(), Some("Less"));
+        assert_eq!(browser.cursor()?, 0, "Space on the button did not also play");
+        Ok(())
+    });
+}
+
+#[test]
+fn at_phone_width_the_sticky_controls_stay_small() {
+    run("phone_screen", 375, 812, |browser, base| {
+        set_viewport(browser, 375, 812)?;
+        for name in FIRST_SCREEN_SHOTS {
+            let end = {
+                browser.open(&at(base, &format!("?s={name}&t=999999")))?;
+                browser.trace_len()?
+            };
+            // At its start and at every tenth of the way through: narration sentences differ
+            // in length, and the bar must stay small with the longest.
+            let mut tallest = 0.0f64;
+            for tenth in 0..=10 {
+                let moment = end * tenth / 10;
+                browser.open(&at(base, &format!("?s={name}&t={moment}")))?;
+                let (_, _, sticky) = stage_rects(browser)?;
+                let height = sticky[1] - sticky[0];
+                assert!(height <= 200.0, "{name} at t={moment}: the sticky bar takes {height} of 812 px");
+                tallest = tallest.max(height);
+                let hints = browser.rect(".controls .keys")?;
+                assert!(hints.is_none(), "{name}: the keyboard hints are shown on a phone");
+                let overflow = browser.run("return document.documentElement.scrollWidth - innerWidth", json!([]))?;
+                assert!(overflow.as_i64().unwrap_or(999) <= 0, "{name}: the page scrolls sideways by {overflow}");
+                if tenth == 4 {
+                    whole_diagram_clears_the_sticky_bar(browser, name)?;
+                    browser.screenshot(&format!("first-screen-{name}-375px"))?;
+                }
+            }
+            println!("{name}: the sticky bar takes at most {tallest} of 812 px");
+        }
+        Ok(())
+    });
+}
+
+/// The pictures at the top of README.md, made from the page as a reader first sees it: the
+/// handshake just done at 1366x768, and the same moment on a phone. They are optimised before
+/// they are committed (DEVELOPERS.md says how).
+#[test]
+fn readme_screenshots() {
+    run("readme_shots", 1366, 768, |browser, base| {
+        set_viewport(browser, 1366, 768)?;
+        // The moment the handshake's last ACK has arrived: three arrows, both sockets
+        // ESTABLISHED, the new connection waiting in the accept queue.
+        browser.open(&at(base, "?s=three-way-handshake&t=999999"))?;
+        let moment = browser.trace_len()? * 52 / 100;
+        browser.open(&at(base, &format!("?s=three-way-handshake&t={moment}")))?;
+        browser.screenshot("readme-page")?;
+        set_viewport(browser, 375, 812)?;
+        browser.open(&at(base, &format!("?s=three-way-handshake&t={moment}")))?;
+        browser.screenshot("readme-phone")?;
         Ok(())
     });
 }

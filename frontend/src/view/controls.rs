@@ -14,6 +14,9 @@ pub struct ControlsProps {
     /// Simulated time of the cursor, as text.
     pub time: String,
     pub dispatch: Callback<Action>,
+    /// The Play button, which takes the keyboard after a choice in a list.
+    #[prop_or_default]
+    pub play_button: NodeRef,
     #[prop_or_default]
     pub compact: bool,
 }
@@ -28,6 +31,21 @@ const BUTTON_ACTIONS: [Action; 7] = [
     Action::NextChange,
     Action::End,
 ];
+
+/// Moves the keyboard's focus to the player's Play button, after a choice in one of the
+/// page's lists (the scenario, the speed).
+///
+/// A list keeps the focus after a choice, and with it the keys: → then picks the next
+/// entry (in the scenario list, opening the next scenario) and Space opens the list, where the
+/// page's own hints promise a step and play. On the Play button, Space plays or pauses (the
+/// button's own click) and the arrows step (`hooks::use_playback_keys`); Shift+Tab goes back to the
+/// list. To move through a list without choosing, a keyboard reader opens it first (Alt+↓, or
+/// Space), as in any list whose choice acts at once.
+pub fn give_keys_to_player(play_button: &NodeRef) {
+    if let Some(button) = play_button.cast::<web_sys::HtmlElement>() {
+        let _ = button.focus();
+    }
+}
 
 #[function_component(Controls)]
 pub fn controls(props: &ControlsProps) -> Html {
@@ -46,14 +64,16 @@ pub fn controls(props: &ControlsProps) -> Html {
             dispatch.emit(Action::Seek(value));
         }
     });
-    let on_speed = use_callback(props.dispatch.clone(), |event: Event, dispatch| {
-        let select: HtmlSelectElement = event.target_unchecked_into();
-        // Looked up, not parsed: a float parser is about 9 KB of the page's download.
-        let value = select.value();
-        if let Some(index) = SPEED_TEXT.iter().position(|text| *text == value) {
-            dispatch.emit(Action::SetSpeed(SPEEDS[index]));
-        }
-    });
+    let on_speed =
+        use_callback((props.dispatch.clone(), props.play_button.clone()), |event: Event, (dispatch, play)| {
+            let select: HtmlSelectElement = event.target_unchecked_into();
+            give_keys_to_player(play);
+            // Looked up, not parsed: a float parser is about 9 KB of the page's download.
+            let value = select.value();
+            if let Some(index) = SPEED_TEXT.iter().position(|text| *text == value) {
+                dispatch.emit(Action::SetSpeed(SPEEDS[index]));
+            }
+        });
     let (play_icon, play_text) = if props.playing { ("❚❚", "Pause") } else { ("▶", "Play") };
     html! {
         <div class={classes!("controls", props.compact.then_some("compact"))} role="group" aria-label="Playback">
@@ -62,7 +82,7 @@ pub fn controls(props: &ControlsProps) -> Html {
                 <button onclick={previous_change} title="Previous state change (Shift+←)"
                     aria-label="Previous state change" data-testid="prev-change">{ "⇤ state" }</button>
                 <button onclick={step_back} title="One step back (←)" aria-label="One step back" data-testid="step-back">{ "◀" }</button>
-                <button class="play" onclick={toggle_play} title="Play or pause (Space)" data-testid="play"
+                <button class="play" ref={props.play_button.clone()} onclick={toggle_play} title="Play or pause (Space)" data-testid="play"
                     aria-label={play_text}>{ play_icon }<span class="play-text">{ play_text }</span></button>
                 <button onclick={step_forward} title="One step forward (→)" aria-label="One step forward"
                     data-testid="step-forward">{ "▶" }</button>
