@@ -186,6 +186,11 @@ impl World {
                         (Call::SendAll { .. }, Outcome::Failed(Errno::EAGAIN)) => true,
                         _ => false,
                     };
+                    if !repeat {
+                        if let Some(note) = &step.note_on_return {
+                            self.emit(EventKind::Note { pid: Some(pid), text: note.clone() });
+                        }
+                    }
                     if let Some(expect) = &step.expect {
                         if !repeat {
                             self.check_expectation(pid, step, expect, &outcome);
