@@ -61,7 +61,7 @@ fn render(name: &str) -> String {
     let _ = writeln!(text, "# {name}: {}", trace.title);
     let _ = writeln!(text, "# source: {}", trace.source);
     text.push_str("\n## tcpdump\n");
-    text.push_str(&format::tcpdump(trace));
+    text.push_str(&format::tcpdump(trace, format::Numbering::Relative));
     text.push_str("\n## states\n");
     text.push_str(&format::state_sequences(trace));
     text.push_str("\n## calls\n");

@@ -12,6 +12,8 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use sockscope_engine::format::Numbering;
+
 use crate::model::Shared;
 use crate::playback::{self, Playback};
 use crate::url::{self, Layout};
@@ -47,6 +49,9 @@ pub struct PageState {
     pub editor_error: Option<String>,
     /// The latest request to open a scenario.
     pub latest_request: RequestId,
+    /// How the tcpdump pane, the diagram and the narration number segments; kept when
+    /// another scenario opens.
+    pub numbering: Numbering,
 }
 
 #[derive(Clone)]
@@ -74,6 +79,8 @@ pub enum Action {
     /// The browser did not allow writing to the clipboard.
     CopyRefused,
     DismissNotices,
+    /// Number segments as `tcpdump -n` does (relative) or as `tcpdump -n -S` does (absolute).
+    SetNumbering(Numbering),
     Playback(playback::Action),
 }
 
@@ -116,6 +123,7 @@ impl PageState {
             embed_code: None,
             editor_error: None,
             latest_request: RequestId::default(),
+            numbering: Numbering::Relative,
         }
     }
 
@@ -160,6 +168,7 @@ impl PageState {
                 next.status = Some("The browser did not allow copying; select the text below and copy it.".to_string())
             }
             Action::DismissNotices => next.notices = Vec::new(),
+            Action::SetNumbering(numbering) => next.numbering = numbering,
             Action::Playback(action) => next.playback = self.playback.apply(action),
         }
         next
@@ -292,6 +301,18 @@ mod tests {
         assert_eq!(failed.playback.cursor, 40);
         assert_eq!(failed.notices, [why], "the failure replaces the earlier notices");
         assert_eq!(failed.status, None);
+    }
+
+    #[test]
+    fn the_numbering_is_kept_when_another_scenario_opens() {
+        let page = page_at_40();
+        assert_eq!(page.numbering, Numbering::Relative, "tcpdump's default");
+        let absolute = page
+            .apply(Action::SetNumbering(Numbering::Absolute))
+            .apply(Action::Fetching { request: RequestId(1), name: "nagle".to_string() })
+            .apply(open(RequestId(1), &loaded("nagle"), Link::Builtin));
+        assert_eq!(absolute.numbering, Numbering::Absolute);
+        assert_eq!(absolute.playback.cursor, 0);
     }
 
     #[test]

@@ -12,17 +12,12 @@ use crate::world::queue::Pending;
 use crate::world::World;
 
 impl World {
-    /// Linux's sk_stream_is_writeable(): free SendQ space is at least half of what is
-    /// queued, i.e. a third of the buffer; a socket with an error or shut down also counts,
-    /// so that the writer sees the error.
+    /// Linux's sk_stream_is_writeable(): SendQ has room again
+    /// ([`crate::socket::Socket::send_q_writable`]); a socket with an error or shut down also
+    /// counts, so that the writer sees the error.
     pub(super) fn writable(&self, id: SocketId) -> bool {
         let socket = &self.sockets[id as usize];
-        let queued = socket.send_q();
-        socket.freed
-            || socket.error.is_some()
-            || !socket.state.can_send()
-            || socket.shut_wr
-            || socket.sndbuf.saturating_sub(queued) >= queued / 2
+        socket.freed || socket.error.is_some() || !socket.state.can_send() || socket.shut_wr || socket.send_q_writable()
     }
 
     // ----- processes -----
@@ -153,7 +148,10 @@ impl World {
                 Outcome::Block { socket, reason } => {
                     let process = &mut self.processes[pid as usize];
                     let call = process.call.get_or_insert_with(InCall::default);
-                    let first = !call.blocked;
+                    // A call that blocks again for another reason (a send() that copied
+                    // more before SendQ filled again) is traced again, so that the reason
+                    // shown stays true.
+                    let first = !call.blocked || call.reason.as_ref() != Some(&reason);
                     call.blocked = true;
                     call.reason = Some(reason.clone());
                     let until = call.until;
