@@ -10,15 +10,18 @@ use sockscope_engine::{builtin, format, replay, Trace};
 
 const USAGE: &str = "\
 usage: sockscope list
-       sockscope run <name | file.json> [--format tcpdump|ss|jsonl|narrate|states] [--at <seconds>]
+       sockscope run <name | file.json> [--format tcpdump|ss|jsonl|narrate|states] [--at <seconds>] [-S]
 
   list     the built-in scenarios, by group
   run      run a built-in scenario (by name) or a scenario file and print it:
-             tcpdump  every segment as tcpdump prints it (the default)
+             tcpdump  every segment as `tcpdump -n` prints it (the default): the SYNs'
+                      sequence numbers in full, later numbers relative to them
              ss       `ss -tan` of every host at --at seconds, or at the end
              jsonl    the trace, one event per line (docs/trace-format.md)
-             narrate  the story, one sentence per event that matters
+             narrate  the story, one sentence per event that matters, numbering
+                      segments as the tcpdump format does
              states   every socket's sequence of TCP states
+           -S prints absolute sequence numbers in tcpdump and narrate, as `tcpdump -n -S`
 ";
 
 fn main() -> ExitCode {
@@ -64,6 +67,7 @@ fn run_scenario(args: &[String]) -> Result<String, String> {
     let mut target = None;
     let mut format = "tcpdump".to_string();
     let mut at: Option<f64> = None;
+    let mut numbering = format::Numbering::Relative;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -76,7 +80,8 @@ fn run_scenario(args: &[String]) -> Result<String, String> {
                 }
                 at = Some(seconds);
             }
-            flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
+            "-S" => numbering = format::Numbering::Absolute,
+            flag if flag.starts_with('-') => return Err(format!("unknown option `{flag}`")),
             name if target.is_none() => target = Some(name.to_string()),
             extra => return Err(format!("unexpected argument `{extra}`")),
         }
@@ -86,9 +91,9 @@ fn run_scenario(args: &[String]) -> Result<String, String> {
     let run = sockscope_engine::run(&scenario).map_err(|err| err.to_string())?;
     let trace = &run.trace;
     let mut output = match format.as_str() {
-        "tcpdump" => format::tcpdump(trace),
+        "tcpdump" => format::tcpdump(trace, numbering),
         "jsonl" => trace.to_jsonl(),
-        "narrate" => format::narrate(trace),
+        "narrate" => format::narrate(trace, numbering),
         "states" => format::state_sequences(trace),
         "ss" => ss_at(trace, at),
         other => return Err(format!("unknown format `{other}` (tcpdump, ss, jsonl, narrate, states)")),

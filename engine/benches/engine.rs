@@ -36,11 +36,11 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOCATOR: Counting = Counting;
 
 fn step(call: Call) -> Step {
-    Step { call, at_ms: None, note: None, expect: None }
+    Step { call, at_ms: None, note: None, note_on_return: None, expect: None }
 }
 
 fn at(call: Call, at_ms: f64) -> Step {
-    Step { call, at_ms: Some(at_ms), note: None, expect: None }
+    Step { call, at_ms: Some(at_ms), note: None, note_on_return: None, expect: None }
 }
 
 fn host(index: usize) -> HostSpec {

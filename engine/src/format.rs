@@ -1,16 +1,23 @@
-//! Text views of a trace: tcpdump lines, `ss -tan` tables and a narrated story.
+//! Text views of a trace: tcpdump lines, `ss -tan` tables, the sequence diagram's labels and
+//! a narrated story.
 //!
-//! Each reads only the trace (and snapshots rebuilt from it).
+//! Each reads only the trace (and snapshots rebuilt from it). The views that print a
+//! segment's numbers take them from one [`SegmentNumbers`], so that tcpdump, the diagram and
+//! the narration number a segment alike.
 
 use std::fmt::Write as _;
 
-use crate::addr::SockAddr;
+use crate::addr::{Ipv4, SockAddr};
 use crate::replay::Snapshot;
 use crate::state::State;
 use crate::trace::{
     Event, EventKind, Fate, Phase, ProcessAction, Proto, Segment, SocketAction, TimerAction, TimerKind, Trace,
 };
 use crate::vecmap::VecMap;
+
+mod numbers;
+
+pub use numbers::{Numbering, SegmentNumbers, Shown};
 
 /// `HH:MM:SS.uuuuuu` from simulated microseconds, as tcpdump prints wall-clock time.
 pub fn clock(t_us: u64) -> String {
@@ -50,81 +57,57 @@ pub fn decimal(value: f64) -> String {
     format!("{sign}{whole}.{fraction:0places$}")
 }
 
-/// tcpdump's relative sequence numbers: it remembers each conversation's initial numbers
-/// from the first segment carrying an ACK (print-tcp.c), and subtracts them afterwards.
-#[derive(Clone, Debug, Default)]
-pub struct Tcpdump {
-    conversations: VecMap<(SockAddr, SockAddr), (u32, u32)>,
+/// The line tcpdump prints for a segment seen on the wire at `t_us`, with the numbers `shown`
+/// (see [`SegmentNumbers`]: `tcpdump -n` or `tcpdump -n -S`).
+pub fn tcpdump_line(t_us: u64, segment: &Segment, shown: &Shown) -> String {
+    let mut line = format!("{} IP {} > {}: ", clock(t_us), segment.from.tcpdump(), segment.to.tcpdump());
+    if segment.proto == Proto::Udp {
+        let _ = write!(line, "UDP, length {}", segment.len);
+        return line;
+    }
+    let _ = write!(line, "Flags [{}]", segment.flags.letters());
+    if shows_seq(segment) {
+        let _ = write!(line, ", seq {}", shown.seq);
+        if segment.len > 0 {
+            let _ = write!(line, ":{}", shown.seq.wrapping_add(segment.len));
+        }
+    }
+    if segment.flags.ack {
+        let _ = write!(line, ", ack {}", shown.ack);
+    }
+    let _ = write!(line, ", win {}", shown.win);
+    if !segment.options.is_empty() {
+        let _ = write!(line, ", options {}", segment.options.tcpdump());
+    }
+    let _ = write!(line, ", length {}", segment.len);
+    line
 }
 
-impl Tcpdump {
-    /// The line tcpdump prints for a segment seen on the wire at `t_us`.
-    pub fn line(&mut self, t_us: u64, segment: &Segment) -> String {
-        let mut line = format!("{} IP {} > {}: ", clock(t_us), segment.from.tcpdump(), segment.to.tcpdump());
-        if segment.proto == Proto::Udp {
-            let _ = write!(line, "UDP, length {}", segment.len);
-            return line;
-        }
-        let (mut seq, mut ack) = (segment.seq, segment.ack);
-        if segment.flags.ack {
-            let reverse = segment.from > segment.to;
-            let key = if reverse { (segment.to, segment.from) } else { (segment.from, segment.to) };
-            match self.conversations.get(&key) {
-                Some(&(key_seq, key_ack)) if !segment.flags.syn => {
-                    if reverse {
-                        seq = seq.wrapping_sub(key_ack);
-                        ack = ack.wrapping_sub(key_seq);
-                    } else {
-                        seq = seq.wrapping_sub(key_seq);
-                        ack = ack.wrapping_sub(key_ack);
-                    }
-                }
-                _ => {
-                    let entry = if reverse { (ack.wrapping_sub(1), seq) } else { (seq, ack.wrapping_sub(1)) };
-                    self.conversations.insert(key, entry);
-                }
-            }
-        }
-        let _ = write!(line, "Flags [{}]", segment.flags.letters());
-        if segment.len > 0 || segment.flags.syn || segment.flags.fin || segment.flags.rst {
-            let _ = write!(line, ", seq {seq}");
-            if segment.len > 0 {
-                let _ = write!(line, ":{}", seq.wrapping_add(segment.len));
-            }
-        }
-        if segment.flags.ack {
-            let _ = write!(line, ", ack {ack}");
-        }
-        let _ = write!(line, ", win {}", segment.win);
-        if !segment.options.is_empty() {
-            let _ = write!(line, ", options {}", segment.options.tcpdump());
-        }
-        let _ = write!(line, ", length {}", segment.len);
-        line
-    }
+/// Whether tcpdump prints a segment's sequence number: when it carries data, SYN, FIN or RST.
+fn shows_seq(segment: &Segment) -> bool {
+    segment.len > 0 || segment.flags.syn || segment.flags.fin || segment.flags.rst
 }
 
 /// Every segment as tcpdump on the path would print it, with the index of its `sent` event.
 /// Dropped segments were still on the wire, so they are listed too.
-pub fn tcpdump_lines(trace: &Trace) -> Vec<(usize, String)> {
-    let mut tcpdump = Tcpdump::default();
-    trace
-        .events
-        .iter()
-        .enumerate()
-        .filter_map(|(index, event)| match &event.kind {
-            EventKind::Segment(segment) if segment.fate == Fate::Sent => {
-                Some((index, tcpdump.line(event.t_us, segment)))
+pub fn tcpdump_lines(trace: &Trace, numbering: Numbering) -> Vec<(usize, String)> {
+    let mut numbers = SegmentNumbers::new(numbering);
+    let mut lines = Vec::new();
+    for (index, event) in trace.events.iter().enumerate() {
+        if let EventKind::Segment(segment) = &event.kind {
+            let shown = numbers.shown(segment);
+            if segment.fate == Fate::Sent {
+                lines.push((index, tcpdump_line(event.t_us, segment, &shown)));
             }
-            _ => None,
-        })
-        .collect()
+        }
+    }
+    lines
 }
 
 /// The whole tcpdump text, one line per segment.
-pub fn tcpdump(trace: &Trace) -> String {
+pub fn tcpdump(trace: &Trace, numbering: Numbering) -> String {
     let mut out = String::new();
-    for (_, line) in tcpdump_lines(trace) {
+    for (_, line) in tcpdump_lines(trace, numbering) {
         out.push_str(&line);
         out.push('\n');
     }
@@ -132,8 +115,8 @@ pub fn tcpdump(trace: &Trace) -> String {
 }
 
 /// `ss -tan` for one host of a snapshot: listeners first, then connections, in socket order.
-/// A listener's Recv-Q is its accept-queue length and its Send-Q its backlog; a connection's
-/// Recv-Q counts an unread FIN as one byte, as Linux's does.
+/// The queue columns follow Linux's rule for each state
+/// ([`SocketView::ss_queues`](crate::replay::SocketView::ss_queues)).
 pub fn ss(snapshot: &Snapshot, host: &str) -> String {
     let mut rows = vec![[
         "State".to_string(),
@@ -150,11 +133,10 @@ pub fn ss(snapshot: &Snapshot, host: &str) -> String {
     let others = sockets.iter().filter(|socket| socket.state != State::Listen);
     for socket in listeners.chain(others) {
         let local = socket.local.unwrap_or_default();
-        let (recv_q, send_q, peer) = if socket.state == State::Listen {
-            (socket.accept_q, socket.backlog, "0.0.0.0:*".to_string())
-        } else {
-            let peer = socket.peer.map_or_else(|| "0.0.0.0:*".to_string(), |peer| peer.to_string());
-            (socket.recv_q + u32::from(socket.rcv_fin), socket.send_q, peer)
+        let (recv_q, send_q) = socket.ss_queues();
+        let peer = match socket.peer {
+            Some(peer) if socket.state != State::Listen => peer.to_string(),
+            _ => "0.0.0.0:*".to_string(),
         };
         rows.push([
             socket.state.ss_name().to_string(),
@@ -191,151 +173,263 @@ pub fn ss(snapshot: &Snapshot, host: &str) -> String {
     out
 }
 
-/// The shape of a segment in the books' diagrams: `SYN J`, `SYN K, ACK J+1`, `data 1:17 (16)`.
-pub fn segment_summary(segment: &Segment) -> String {
+/// The hosts, by address, whose TCP segments leave from more than one port during the run,
+/// such as one host running several clients. There a host's name does not say which
+/// connection a segment belongs to, so the narration and the diagram add the port.
+pub fn hosts_with_several_ports(trace: &Trace) -> Vec<Ipv4> {
+    let mut ports: VecMap<Ipv4, Vec<u16>> = VecMap::new();
+    for event in &trace.events {
+        if let EventKind::Segment(segment) = &event.kind {
+            if segment.proto == Proto::Tcp && segment.fate == Fate::Sent {
+                let seen = ports.get_or_insert_with(segment.from.ip, Vec::new);
+                if !seen.contains(&segment.from.port) {
+                    seen.push(segment.from.port);
+                }
+            }
+        }
+    }
+    ports.iter().filter(|(_, ports)| ports.len() > 1).map(|(ip, _)| *ip).collect()
+}
+
+/// The port that tells a segment's connection apart from the others between the same hosts:
+/// the sender's when its host uses several ports, else the receiver's, else none.
+pub fn connection_port(segment: &Segment, several_ports: &[Ipv4]) -> Option<u16> {
+    if segment.proto != Proto::Tcp {
+        return None;
+    }
+    [segment.from, segment.to].into_iter().find(|end| several_ports.contains(&end.ip)).map(|end| end.port)
+}
+
+/// A segment as the sequence diagram labels it, in tcpdump's letters and with the numbers
+/// `shown`, as the books draw it: `S seq 2433363436`, `S. seq 3203108257 ack 2433363437`,
+/// `. ack 1`, `P. 1:17(16) ack 1`, `F. seq 49 ack 5`.
+pub fn segment_label(segment: &Segment, shown: &Shown) -> String {
     if segment.proto == Proto::Udp {
-        return format!("UDP datagram of {} bytes", segment.len);
+        return format!("UDP ({})", segment.len);
+    }
+    let mut label = segment.flags.letters();
+    if segment.len > 0 && !segment.flags.syn {
+        let _ = write!(label, " {}:{}({})", shown.seq, shown.seq.wrapping_add(segment.len), segment.len);
+    } else if shows_seq(segment) {
+        let _ = write!(label, " seq {}", shown.seq);
+    }
+    if segment.flags.ack {
+        let _ = write!(label, " ack {}", shown.ack);
+    }
+    if segment.retransmission {
+        label.push_str(" (rexmit)");
+    }
+    label
+}
+
+/// What a segment carries, in words, with the numbers `shown` as tcpdump prints them:
+/// `SYN (seq 2433363436)`, `SYN+ACK (seq 3203108257, ack 2433363437)`, `6 bytes of data
+/// (seq 1:7, ack 1)`, `a bare ACK (ack 7, window 502 × 128 = 64256 bytes)`.
+pub fn segment_summary(segment: &Segment, shown: &Shown) -> String {
+    if segment.proto == Proto::Udp {
+        return format!("a UDP datagram of {} bytes", segment.len);
     }
     let flags = segment.flags;
-    let mut parts = Vec::new();
-    if flags.rst {
-        parts.push("RST".to_string());
-    }
-    if flags.syn {
-        parts.push(format!("SYN {}", segment.seq));
-    }
-    if segment.len > 0 {
-        parts.push(format!("{} bytes of data", segment.len));
-    }
-    if flags.fin {
-        parts.push("FIN".to_string());
+    let bare_ack = flags.ack && !flags.syn && !flags.fin && !flags.rst && segment.len == 0;
+    let what = match (flags.rst, flags.syn, flags.ack) {
+        (true, _, true) => "RST+ACK".to_string(),
+        (true, _, false) => "RST".to_string(),
+        (false, true, true) => "SYN+ACK".to_string(),
+        (false, true, false) => "SYN".to_string(),
+        _ if segment.len > 0 && flags.fin => format!("{} bytes of data and a FIN", segment.len),
+        _ if segment.len > 0 => format!("{} bytes of data", segment.len),
+        _ if flags.fin => "FIN".to_string(),
+        _ if bare_ack => "a bare ACK".to_string(),
+        _ => "a segment without flags".to_string(),
+    };
+    let mut numbers = Vec::new();
+    if shows_seq(segment) {
+        numbers.push(if segment.len > 0 {
+            format!("seq {}:{}", shown.seq, shown.seq.wrapping_add(segment.len))
+        } else {
+            format!("seq {}", shown.seq)
+        });
     }
     if flags.ack {
-        parts.push(format!("ACK {}", segment.ack));
+        numbers.push(format!("ack {}", shown.ack));
     }
-    let mut text = parts.join(", ");
-    if flags.ack && !flags.syn && !flags.fin && !flags.rst && segment.len == 0 {
-        text = format!("a bare ACK {} (window {})", segment.ack, segment.win);
+    if bare_ack {
+        numbers.push(window_text(shown));
     }
+    let mut text = if numbers.is_empty() { what } else { format!("{what} ({})", numbers.join(", ")) };
     // A sent segment's reason says why it went out when that is not the ordinary flow.
     let why = if segment.fate == Fate::Sent { segment.reason.as_deref() } else { None };
     match (segment.retransmission, why) {
         (true, Some(why)) => {
-            let _ = write!(text, " (retransmission: {why})");
+            let _ = write!(text, ", a retransmission sent as a {why}");
         }
-        (true, None) => text.push_str(" (retransmission)"),
+        (true, None) => text.push_str(", a retransmission"),
         (false, Some(why)) => {
-            let _ = write!(text, " ({why})");
+            let _ = write!(text, ", sent as a {why}");
         }
         (false, None) => {}
     }
     text
 }
 
-/// One sentence for an event that matters to a reader, given the world just before it.
-pub fn sentence(before: &Snapshot, event: &Event) -> Option<String> {
-    let host_of = |addr: SockAddr| before.host_of_addr(addr).unwrap_or("?").to_string();
-    match &event.kind {
-        EventKind::Host { host, addr } => Some(format!("Host {host} has address {addr}.")),
-        EventKind::Process { name, host, action, parent, .. } => Some(match action {
-            ProcessAction::Start => format!("Process {name} starts on {host}."),
-            ProcessAction::Fork => {
-                let parent =
-                    parent.and_then(|pid| before.processes.get(&pid)).map_or("?", |process| process.name.as_str());
-                format!("{parent} forks {name}; the child shares every open socket (each descriptor's count goes up by one).")
-            }
-            ProcessAction::Exit => format!("{name} exits."),
-        }),
-        EventKind::Syscall { process, call, args, phase, result, errno, reason, value, .. } => match phase {
-            Phase::Enter => Some(format!("{process} calls {call}({args}).")),
-            Phase::Block => {
-                Some(format!("{process}'s {call}() blocks: {}.", reason.as_deref().unwrap_or("it must wait")))
-            }
-            Phase::Return => Some(match (errno, result) {
-                (Some(errno), _) => format!("{call}() fails with {errno} ({}).", errno.describe()),
-                (None, Some(result)) => match value {
-                    Some(value) => format!("{call}() returns {result} ({value})."),
-                    None => format!("{call}() returns {result}."),
-                },
-                (None, None) => format!("{call}() returns."),
-            }),
-        },
-        EventKind::Segment(segment) => {
-            let from = host_of(segment.from);
-            let to = host_of(segment.to);
-            let summary = segment_summary(segment);
-            Some(match segment.fate {
-                Fate::Sent => format!("{from} sends {summary} to {to}."),
-                Fate::Delivered => format!("{to} receives {summary}."),
-                Fate::Dropped => format!(
-                    "The segment from {from} ({summary}) is lost: {}.",
-                    segment.reason.as_deref().unwrap_or("dropped")
-                ),
-            })
-        }
-        EventKind::State { host, local, peer, from, to, cause, .. } => {
-            let peer = peer.map_or_else(String::new, |peer| format!(" to {peer}"));
-            Some(format!("{host}: socket {local}{peer} goes from {from} to {to}: {cause}."))
-        }
-        EventKind::Timer { host, timer, action, deadline_us, .. } => match (action, timer) {
-            (
-                TimerAction::Armed,
-                TimerKind::TimeWait | TimerKind::FinWait2 | TimerKind::Linger | TimerKind::Keepalive,
-            ) => Some(format!("{host} starts the {} timer; it expires at {}.", timer.label(), seconds(*deadline_us))),
-            (TimerAction::Fired, TimerKind::LossProbe) => Some(format!(
-                "{host}'s tail loss probe timer expires: about two round trips have passed since its last \
-                 segment went out and no ACK has covered it. Rather than wait for the retransmission timeout, \
-                 {host} sends one probe (new data if the window allows, else its last segment again); the \
-                 peer must answer it at once, so its ACK shows whether anything was lost (RACK-TLP, RFC 8985 \
-                 section 7; Linux's tcp_send_loss_probe()). With a single segment outstanding the probe also \
-                 waits the 200 ms minimum RTO, in case the peer's ACK is a delayed one, so it fires when the \
-                 retransmission timer would have."
-            )),
-            (TimerAction::Fired, _) => Some(format!("{host}'s {} timer expires.", timer.label())),
-            _ => None,
-        },
-        EventKind::Note { text, .. } => Some(text.clone()),
-        EventKind::End { reason } => Some(format!("The run ends: {reason}.")),
-        // Taking a connection off the accept queue changes two cards (the listener's count
-        // and the connection's), so it is a step of its own rather than part of another.
-        EventKind::Socket { host, socket, action: SocketAction::Accepted, local, peer, listener, .. } => {
-            let connection = match (local, peer) {
-                (Some(local), Some(peer)) => format!("the connection {local} to {peer} (socket #{socket})"),
-                _ => format!("socket #{socket}"),
-            };
-            let queue =
-                listener.map_or_else(|| "its listener's".to_string(), |listener| format!("listener #{listener}'s"));
-            Some(format!("{host}: accept() takes {connection} off {queue} accept queue."))
-        }
-        // A writer blocked in send() that the run loop lets go on once SendQ has room copies
-        // more bytes without a new system call in the trace: this is the only sign of it.
-        EventKind::Queues { socket, send_q, send_cap, .. } => {
-            let old = before.sockets.get(socket)?;
-            let writer = before.processes.values().find(|process| {
-                process
-                    .call
-                    .as_ref()
-                    .is_some_and(|call| call.call == "send" && call.socket == Some(*socket) && call.blocked.is_some())
-            })?;
-            (*send_q > old.send_q).then(|| {
-                format!(
-                    "{}'s blocked send() wakes: SendQ has room, and it copies {} more bytes into it ({send_q} of \
-                     {send_cap} B).",
-                    writer.name,
-                    send_q - old.send_q
-                )
-            })
-        }
-        EventKind::Fd { .. } | EventKind::Socket { .. } => None,
+/// The window in bytes; with window scaling also the header's field and the factor, as the
+/// receiver computes it: `window 502 × 128 = 64256 bytes` (RFC 7323 2.3).
+fn window_text(shown: &Shown) -> String {
+    if shown.window_shift == 0 {
+        format!("window {} bytes", shown.window_bytes())
+    } else {
+        format!("window {} × {} = {} bytes", shown.win, 1u32 << shown.window_shift.min(14), shown.window_bytes())
     }
 }
 
+/// Tells the story of a trace, one event at a time: a sentence for each event that matters
+/// to a reader, with segments numbered as the tcpdump pane numbers them.
+pub struct Narrator {
+    numbers: SegmentNumbers,
+    several_ports: Vec<Ipv4>,
+}
+
+impl Narrator {
+    pub fn new(trace: &Trace, numbering: Numbering) -> Narrator {
+        Narrator { numbers: SegmentNumbers::new(numbering), several_ports: hosts_with_several_ports(trace) }
+    }
+
+    /// A host's name for one end of a segment, with the port when the host uses several:
+    /// `server`, `clients (port 40001)`.
+    fn end_name(&self, before: &Snapshot, addr: SockAddr) -> String {
+        let host = before.host_of_addr(addr).unwrap_or("?");
+        if self.several_ports.contains(&addr.ip) {
+            format!("{host} (port {})", addr.port)
+        } else {
+            host.to_string()
+        }
+    }
+
+    /// One sentence for an event, given the world just before it. Every event must be passed,
+    /// in order, even those without a sentence, so that the segments' numbers follow the run.
+    pub fn sentence(&mut self, before: &Snapshot, event: &Event) -> Option<String> {
+        match &event.kind {
+            EventKind::Host { host, addr } => Some(format!("Host {host} has address {addr}.")),
+            EventKind::Process { name, host, action, parent, .. } => Some(match action {
+                ProcessAction::Start => format!("Process {name} starts on {host}."),
+                ProcessAction::Fork => {
+                    let parent =
+                        parent.and_then(|pid| before.processes.get(&pid)).map_or("?", |process| process.name.as_str());
+                    format!("{parent} forks {name}; the child shares every open socket (each descriptor's count goes up by one).")
+                }
+                ProcessAction::Exit => format!("{name} exits."),
+            }),
+            EventKind::Syscall { pid, process, call, args, phase, result, errno, reason, value, .. } => match phase {
+                Phase::Enter => Some(format!("{process} calls {call}({args}).")),
+                Phase::Block => {
+                    let reason = reason.as_deref().unwrap_or("it must wait");
+                    let again = before
+                        .processes
+                        .get(pid)
+                        .and_then(|process| process.call.as_ref())
+                        .is_some_and(|call| call.blocked.is_some());
+                    Some(if again {
+                        format!("{process}'s {call}() blocks again: {reason}.")
+                    } else {
+                        format!("{process}'s {call}() blocks: {reason}.")
+                    })
+                }
+                Phase::Return => Some(match (errno, result) {
+                    (Some(errno), _) => format!("{call}() fails with {errno} ({}).", errno.describe()),
+                    (None, Some(result)) => match value {
+                        Some(value) => format!("{call}() returns {result} ({value})."),
+                        None => format!("{call}() returns {result}."),
+                    },
+                    (None, None) => format!("{call}() returns."),
+                }),
+            },
+            EventKind::Segment(segment) => {
+                let shown = self.numbers.shown(segment);
+                let from = self.end_name(before, segment.from);
+                let to = self.end_name(before, segment.to);
+                let summary = segment_summary(segment, &shown);
+                Some(match segment.fate {
+                    Fate::Sent => format!("{from} sends {summary} to {to}."),
+                    Fate::Delivered => format!("{to} receives {summary}."),
+                    Fate::Dropped => format!(
+                        "{} from {from} is lost: {}.",
+                        capitalized(&summary),
+                        segment.reason.as_deref().unwrap_or("dropped")
+                    ),
+                })
+            }
+            EventKind::State { host, local, peer, from, to, cause, .. } => {
+                let peer = peer.map_or_else(String::new, |peer| format!(" to {peer}"));
+                Some(format!("{host}: socket {local}{peer} goes from {from} to {to}: {cause}."))
+            }
+            EventKind::Timer { host, timer, action, deadline_us, .. } => match (action, timer) {
+                (
+                    TimerAction::Armed,
+                    TimerKind::TimeWait | TimerKind::FinWait2 | TimerKind::Linger | TimerKind::Keepalive,
+                ) => {
+                    Some(format!("{host} starts the {} timer; it expires at {}.", timer.label(), seconds(*deadline_us)))
+                }
+                (TimerAction::Fired, TimerKind::LossProbe) => Some(format!(
+                    "{host}'s tail loss probe timer expires: about two round trips have passed since its last \
+                     segment went out and no ACK has covered it. Rather than wait for the retransmission timeout, \
+                     {host} sends one probe (new data if the window allows, else its last segment again); the \
+                     peer must answer it at once, so its ACK shows whether anything was lost (RACK-TLP, RFC 8985 \
+                     section 7; Linux's tcp_send_loss_probe()). With a single segment outstanding the probe also \
+                     waits the 200 ms minimum RTO, in case the peer's ACK is a delayed one, so it fires when the \
+                     retransmission timer would have."
+                )),
+                (TimerAction::Fired, _) => Some(format!("{host}'s {} timer expires.", timer.label())),
+                _ => None,
+            },
+            EventKind::Note { text, .. } => Some(text.clone()),
+            EventKind::End { reason } => Some(format!("The run ends: {reason}.")),
+            // Taking a connection off the accept queue changes two cards (the listener's count
+            // and the connection's), so it is a step of its own rather than part of another.
+            EventKind::Socket { host, socket, action: SocketAction::Accepted, local, peer, listener, .. } => {
+                let connection = match (local, peer) {
+                    (Some(local), Some(peer)) => format!("the connection {local} to {peer} (socket #{socket})"),
+                    _ => format!("socket #{socket}"),
+                };
+                let queue =
+                    listener.map_or_else(|| "its listener's".to_string(), |listener| format!("listener #{listener}'s"));
+                Some(format!("{host}: accept() takes {connection} off {queue} accept queue."))
+            }
+            // A writer blocked in send() that the run loop lets go on once SendQ has room copies
+            // more bytes without a new system call in the trace: this is the only sign of it.
+            EventKind::Queues { socket, send_q, send_cap, .. } => {
+                let old = before.sockets.get(socket)?;
+                let writer = before.processes.values().find(|process| {
+                    process.call.as_ref().is_some_and(|call| {
+                        call.call == "send" && call.socket == Some(*socket) && call.blocked.is_some()
+                    })
+                })?;
+                (*send_q > old.send_q).then(|| {
+                    format!(
+                        "{}'s blocked send() wakes: SendQ has room, and it copies {} more bytes into it ({send_q} of \
+                         {send_cap} B).",
+                        writer.name,
+                        send_q - old.send_q
+                    )
+                })
+            }
+            EventKind::Fd { .. } | EventKind::Socket { .. } => None,
+        }
+    }
+}
+
+/// `text` with its first letter in upper case.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+}
+
 /// The story of a run: `(event index, sentence)` for every event that matters.
-pub fn story(trace: &Trace) -> Vec<(usize, String)> {
+pub fn story(trace: &Trace, numbering: Numbering) -> Vec<(usize, String)> {
+    let mut narrator = Narrator::new(trace, numbering);
     let mut snapshot = Snapshot::default();
     let mut lines = Vec::new();
     for (index, event) in trace.events.iter().enumerate() {
-        if let Some(text) = sentence(&snapshot, event) {
+        if let Some(text) = narrator.sentence(&snapshot, event) {
             lines.push((index, text));
         }
         snapshot.apply(event);
@@ -344,9 +438,9 @@ pub fn story(trace: &Trace) -> Vec<(usize, String)> {
 }
 
 /// The story as text: `[seconds] sentence` per line.
-pub fn narrate(trace: &Trace) -> String {
+pub fn narrate(trace: &Trace, numbering: Numbering) -> String {
     let mut out = String::new();
-    for (index, text) in story(trace) {
+    for (index, text) in story(trace, numbering) {
         let _ = writeln!(out, "[{:>10}] {text}", seconds(trace.events[index].t_us));
     }
     out

@@ -79,7 +79,11 @@ pub struct SocketView {
     pub syn_q: u32,
     pub accept_q: u32,
     pub backlog: u32,
+    /// The peer's FIN has arrived.
     pub rcv_fin: bool,
+    /// A recv() has taken the peer's FIN: it returned 0, or it took the last bytes before
+    /// the FIN with the FIN already there (see [`SocketView::fin_unread`]).
+    pub fin_read: bool,
     /// Running timers and their deadlines.
     pub timers: VecMap<TimerKind, u64>,
     /// The last state change: (from, to, cause).
@@ -105,8 +109,50 @@ impl SocketView {
             accept_q: 0,
             backlog: 0,
             rcv_fin: false,
+            fin_read: false,
             timers: VecMap::new(),
             last_change: None,
+        }
+    }
+}
+
+impl SocketView {
+    /// Whether the peer's FIN has arrived and no recv() has taken it yet.
+    ///
+    /// Linux queues the FIN in the receive queue behind the data, and recv() takes it, moving
+    /// `copied_seq` past it, as soon as it has copied the last byte before it: in the same
+    /// call when the FIN shares the last data's buffer (`tcp_try_coalesce()` merges them) or
+    /// the call still has room, or else in the call that returns 0 (`tcp_recvmsg_locked()`,
+    /// `found_fin_ok`). The engine does not keep the buffers apart, so a recv() that leaves
+    /// RecvQ empty with the FIN there counts as having taken it.
+    pub fn fin_unread(&self) -> bool {
+        self.rcv_fin && !self.fin_read
+    }
+
+    /// `ss -tan`'s Recv-Q and Send-Q for this socket, as Linux's `tcp_diag_get_info()` and
+    /// the minisockets' fill functions report them (docs/linux-model.md, "Observing a real
+    /// kernel"):
+    ///
+    /// - LISTEN: the accept queue's length and the backlog;
+    /// - TIME_WAIT: 0 and 0, because the kernel keeps only a small `inet_timewait_sock`,
+    ///   without queues;
+    /// - SYN_RECV on a listener's behalf: 0 and 0, for the same reason (a `request_sock`);
+    /// - any other socket: `rcv_nxt - copied_seq`, the unread bytes plus a FIN that has
+    ///   arrived and not been read, and `write_seq - snd_una`, the unacknowledged bytes plus
+    ///   a SYN (SYN_SENT, and SYN_RECV of a simultaneous open) or a FIN (FIN_WAIT1, CLOSING,
+    ///   LAST_ACK) sent and not yet acknowledged, since each takes one sequence number.
+    pub fn ss_queues(&self) -> (u32, u32) {
+        match self.state {
+            State::Listen => (self.accept_q, self.backlog),
+            State::TimeWait => (0, 0),
+            State::SynRecv if self.listener.is_some() => (0, 0),
+            state => {
+                let syn_or_fin_unacked = matches!(
+                    state,
+                    State::SynSent | State::SynRecv | State::FinWait1 | State::Closing | State::LastAck
+                );
+                (self.recv_q + u32::from(self.fin_unread()), self.send_q + u32::from(syn_or_fin_unacked))
+            }
         }
     }
 }
@@ -157,6 +203,14 @@ impl Snapshot {
                     Phase::Return => {
                         process.call = None;
                         process.last = Some((call.clone(), result_text(*result, *errno)));
+                        let reads = matches!(call.as_str(), "recv" | "recvfrom");
+                        if let (true, None, Some(view)) =
+                            (reads, errno, socket.and_then(|id| self.sockets.get_mut(&id)))
+                        {
+                            if view.rcv_fin && view.recv_q == 0 {
+                                view.fin_read = true;
+                            }
+                        }
                     }
                 }
             }

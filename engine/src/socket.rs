@@ -27,6 +27,10 @@ pub(crate) const SKB_OVERHEAD: u32 = 832;
 /// half of the buffer memory holds payload (ratios are in 256ths, `TCP_RMEM_TO_WIN_SCALE`).
 pub(crate) const TCP_DEFAULT_SCALING_RATIO: u32 = 128;
 
+fn writable_at(send_q: u32, sndbuf: u32) -> bool {
+    sndbuf.saturating_sub(send_q) >= send_q / 2
+}
+
 /// Number of [`TimerKind`] variants; each socket has one deadline slot per kind.
 pub(crate) const TIMER_KINDS: usize = TimerKind::ALL.len();
 
@@ -281,9 +285,26 @@ impl Socket {
         self.timers[kind.slot()]
     }
 
-    /// Bytes written and not yet acknowledged (the `ss` Send-Q).
+    /// Bytes written and not yet acknowledged (`ss`'s Send-Q without an unacknowledged SYN
+    /// or FIN).
     pub fn send_q(&self) -> u32 {
         self.tcb.send_buf.len() as u32
+    }
+
+    /// Linux's sk_stream_is_writeable() for SendQ: the free room is at least half of what is
+    /// queued (`sk_stream_wspace() >= sk_stream_min_wspace()`), so a blocked writer wakes
+    /// once SendQ is down to about two thirds of SO_SNDBUF.
+    pub fn send_q_writable(&self) -> bool {
+        writable_at(self.send_q(), self.sndbuf)
+    }
+
+    /// The largest SendQ at which [`Socket::send_q_writable`] holds.
+    pub fn writable_send_q(&self) -> u32 {
+        let mut level = (u64::from(self.sndbuf) * 2 / 3 + 1).min(u64::from(u32::MAX)) as u32;
+        while level > 0 && !writable_at(level, self.sndbuf) {
+            level -= 1;
+        }
+        level
     }
 
     pub fn recv_q(&self) -> u32 {
@@ -335,5 +356,18 @@ mod tests {
         assert!(seq_le(7, 7));
         assert!(seq_ge(7, 7));
         assert!(!seq_lt(7, 7));
+    }
+
+    #[test]
+    fn a_writer_wakes_at_two_thirds_of_the_send_buffer() {
+        for sndbuf in (0..2000).chain([4608, 9216, 16384, 212_992 * 2, u32::MAX]) {
+            let level = Socket::new(SocketId(0), HostId(0), Proto::Tcp, sndbuf, 0).writable_send_q();
+            assert!(writable_at(level, sndbuf), "{sndbuf}");
+            assert!(!writable_at(level + 1, sndbuf), "{sndbuf}");
+            if sndbuf < 2000 {
+                assert!((0..=level).all(|queued| writable_at(queued, sndbuf)), "{sndbuf}");
+            }
+        }
+        assert_eq!(Socket::new(SocketId(0), HostId(0), Proto::Tcp, 9216, 0).writable_send_q(), 6144);
     }
 }

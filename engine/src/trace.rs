@@ -132,8 +132,8 @@ pub enum EventKind {
         /// A listener's backlog argument; the accept queue holds backlog+1.
         #[serde(default, skip_serializing_if = "is_zero")]
         backlog: u32,
-        /// The peer's FIN has arrived and waits behind the unread bytes (`ss` counts it
-        /// as one more byte of Recv-Q).
+        /// The peer's FIN has arrived (it stays true once recv() has read it; `ss` counts
+        /// it in Recv-Q only until then).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         rcv_fin: bool,
     },

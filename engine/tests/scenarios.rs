@@ -61,7 +61,7 @@ fn render(name: &str) -> String {
     let _ = writeln!(text, "# {name}: {}", trace.title);
     let _ = writeln!(text, "# source: {}", trace.source);
     text.push_str("\n## tcpdump\n");
-    text.push_str(&format::tcpdump(trace));
+    text.push_str(&format::tcpdump(trace, format::Numbering::Relative));
     text.push_str("\n## states\n");
     text.push_str(&format::state_sequences(trace));
     text.push_str("\n## calls\n");
@@ -350,7 +350,7 @@ fn every_step_of_every_builtin_is_narrated_or_checked() {
     for name in builtin::names() {
         let scenario = builtin::get(name).expect("parses");
         let steps: Vec<_> = scenario.processes.iter().flat_map(|process| process.steps.iter()).collect();
-        let notes = steps.iter().filter(|step| step.note.is_some()).count();
+        let notes = steps.iter().filter(|step| step.note.is_some() || step.note_on_return.is_some()).count();
         let expects = steps.iter().filter(|step| step.expect.is_some()).count();
         assert!(notes >= 3, "{name}: only {notes} notes");
         assert!(expects * 2 >= steps.len(), "{name}: only {expects} of {} steps check their result", steps.len());

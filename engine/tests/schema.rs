@@ -549,7 +549,7 @@ fn schema_and_engine_agree_on_small_scenarios() {
         (
             "connect with expect errno",
             with_steps(
-                r#"{"call":"connect","fd":"s","addr":"10.0.0.2:1","expect":"ECONNREFUSED","at_ms":1.5,"note":"n"}"#,
+                r#"{"call":"connect","fd":"s","addr":"10.0.0.2:1","expect":"ECONNREFUSED","at_ms":1.5,"note":"n","note_on_return":"r"}"#,
             ),
         ),
         ("write alias with data", with_steps(r#"{"call":"write","fd":"s","data":"hi","expect":2}"#)),
@@ -675,6 +675,7 @@ fn schema_and_engine_agree_on_small_scenarios() {
         ("at_ms as string", with_steps(r#"{"call":"close","fd":"s","at_ms":"1"}"#)),
         ("null at_ms", with_steps(r#"{"call":"close","fd":"s","at_ms":null}"#)),
         ("note as number", with_steps(r#"{"call":"close","fd":"s","note":1}"#)),
+        ("note_on_return as number", with_steps(r#"{"call":"close","fd":"s","note_on_return":1}"#)),
         ("unknown errno", with_steps(r#"{"call":"close","fd":"s","expect":"EFOO"}"#)),
         ("expect true", with_steps(r#"{"call":"close","fd":"s","expect":true}"#)),
         ("child without steps", with_steps(r#"{"call":"fork","child":{"name":"c"}}"#)),
@@ -780,7 +781,7 @@ fn names_at(schema: &Value, pointer: &str) -> BTreeSet<String> {
 fn schema_lists_every_field_and_variant_the_engine_knows() {
     let schema = schema();
     let probe = "\"zz_unknown\":1";
-    let step_fields: BTreeSet<String> = ["call", "at_ms", "note", "expect"].map(String::from).into();
+    let step_fields: BTreeSet<String> = ["call", "at_ms", "note", "note_on_return", "expect"].map(String::from).into();
     let mut checks: Vec<(String, String, BTreeSet<String>)> = vec![
         ("/properties".into(), format!("{{{probe}}}"), BTreeSet::new()),
         ("/$defs/host/properties".into(), format!(r#"{{"hosts":[{{{probe}}}],"processes":[]}}"#), BTreeSet::new()),

@@ -35,7 +35,10 @@ fn every_truncation_of_a_trace_replays_without_panicking() {
             for host in &snapshot.hosts {
                 let _ = format::ss(&snapshot, &host.name);
             }
-            let _ = format::narrate(&trace);
+            for numbering in [format::Numbering::Relative, format::Numbering::Absolute] {
+                let _ = format::tcpdump(&trace, numbering);
+                let _ = format::narrate(&trace, numbering);
+            }
         }
     }
 }

@@ -135,6 +135,11 @@ pub fn app(props: &AppProps) -> Html {
         let dispatcher = page.dispatcher();
         use_callback((), move |_: MouseEvent, _| dispatcher.dispatch(Action::DismissNotices))
     };
+    let on_numbering = {
+        let dispatcher = page.dispatcher();
+        use_callback((), move |numbering, _| dispatcher.dispatch(Action::SetNumbering(numbering)))
+    };
+    let numbering = page.numbering;
 
     let loaded = page.loaded.clone();
     let playback = &page.playback;
@@ -176,9 +181,9 @@ pub fn app(props: &AppProps) -> Html {
     };
     let diagram = html! {
         <SequenceDiagram loaded={loaded.clone()} cursor={cursor} position={position} sim_us={sim_us} narrow={narrow}
-            height={if embed { 300.0 } else { 560.0 }} />
+            height={if embed { 300.0 } else { 560.0 }} numbering={numbering} />
     };
-    let narration = html! { <Narration loaded={loaded.clone()} cursor={cursor} /> };
+    let narration = html! { <Narration loaded={loaded.clone()} cursor={cursor} numbering={numbering} /> };
 
     if embed {
         let full = format!("{}{}", hooks::page_url(), url::query_for(loaded.builtin.as_deref(), cursor, Layout::Full));
@@ -233,7 +238,7 @@ pub fn app(props: &AppProps) -> Html {
             <div class="lower">
                 <StateMachine followed={followed.clone()} on_unpin={on_unpin} />
                 <div class="texts">
-                    <TcpdumpPane loaded={loaded.clone()} cursor={cursor} />
+                    <TcpdumpPane loaded={loaded.clone()} cursor={cursor} numbering={numbering} on_numbering={on_numbering} />
                     { for loaded.hosts.iter().map(|host| html! { <SsPane key={host.clone()} host={host.clone()} snapshot={snapshot.clone()} /> }) }
                 </div>
             </div>

@@ -219,6 +219,7 @@ mod tests {
             accept_q: 0,
             backlog: 5,
             rcv_fin: false,
+            fin_read: false,
             timers: Default::default(),
             last_change: None,
         };

@@ -2,13 +2,15 @@
 //!
 //! The engine runs in the page; from then on the trace is the only thing read. Seeking uses
 //! the engine's [`Timeline`] (a snapshot every 256 events), and the tcpdump lines, the story
-//! and the sequence diagram's arrows are computed here once per scenario, so that moving the
-//! cursor only looks things up.
+//! and the sequence diagram's arrows are computed here once per scenario (the texts that print
+//! sequence numbers once per numbering the reader picks), so that moving the cursor only looks
+//! things up.
 
+use std::cell::OnceCell;
 use std::rc::Rc;
 
-use sockscope_engine::addr::SockAddr;
-use sockscope_engine::format;
+use sockscope_engine::addr::{Ipv4, SockAddr};
+use sockscope_engine::format::{self, Numbering, SegmentNumbers};
 use sockscope_engine::replay::{Snapshot, Timeline};
 use sockscope_engine::trace::{EventKind, Fate, Proto, Segment, SocketId, Trace};
 use sockscope_engine::vecmap::VecMap;
@@ -33,8 +35,6 @@ pub struct Loaded {
     pub trace: Trace,
     pub timeline: Timeline,
     pub timing: Rc<Timing>,
-    pub tcpdump: Vec<(usize, String)>,
-    pub story: Vec<(usize, String)>,
     /// `(event, socket)` for every narrated event that is about a TCP socket, in event order:
     /// the socket the state diagram follows while that event's step is on screen.
     pub focus: Vec<(usize, SocketId)>,
@@ -42,6 +42,30 @@ pub struct Loaded {
     pub diagram: Diagram,
     /// Things the reader should know about this run (failed expectations, a cut-off run).
     pub warnings: Vec<String>,
+    /// The texts that print sequence numbers, relative (made at load) and absolute (made
+    /// when the reader first asks for it).
+    numbered: [OnceCell<Numbered>; 2],
+}
+
+/// The texts that print a segment's numbers, all in one numbering: the tcpdump pane, the
+/// story and the diagram's arrow labels.
+pub struct Numbered {
+    /// tcpdump's lines, each with the index of its segment's `sent` event.
+    pub tcpdump: Vec<(usize, String)>,
+    /// The story's sentences, each with the index of its event.
+    pub story: Vec<(usize, String)>,
+    /// The label of each of the diagram's arrows, in the order of `Diagram::arrows`.
+    pub labels: Vec<String>,
+}
+
+impl Numbered {
+    fn new(trace: &Trace, numbering: Numbering) -> Numbered {
+        Numbered {
+            tcpdump: format::tcpdump_lines(trace, numbering),
+            story: format::story(trace, numbering),
+            labels: arrow_labels(trace, numbering),
+        }
+    }
 }
 
 /// Shares a loaded scenario between components; equal when it is the same load.
@@ -90,12 +114,11 @@ pub fn empty(reason: &str) -> Loaded {
         description: String::new(),
         timeline: Timeline::new(&trace),
         timing: Rc::new(Timing::new(&trace, &[])),
-        tcpdump: Vec::new(),
-        story: Vec::new(),
         focus: Vec::new(),
         hosts: Vec::new(),
         diagram: Diagram::default(),
         warnings: vec![reason.to_string()],
+        numbered: [OnceCell::new(), OnceCell::new()],
         trace,
     }
 }
@@ -128,9 +151,9 @@ fn load(scenario: Scenario, text: String, builtin: Option<String>) -> Loaded {
         }
     };
     let timeline = Timeline::new(&trace);
-    let tcpdump = format::tcpdump_lines(&trace);
-    let story = format::story(&trace);
-    let narrated: Vec<usize> = story.iter().map(|(index, _)| *index).collect();
+    // Which events are narrated does not depend on the numbering, only their text does.
+    let relative = Numbered::new(&trace, Numbering::Relative);
+    let narrated: Vec<usize> = relative.story.iter().map(|(index, _)| *index).collect();
     let timing = Rc::new(Timing::new(&trace, &narrated));
     let focus = focus(&trace, &narrated);
     let hosts: Vec<String> = trace
@@ -142,6 +165,7 @@ fn load(scenario: Scenario, text: String, builtin: Option<String>) -> Loaded {
         })
         .collect();
     let diagram = Diagram::new(&trace, &hosts);
+    let relative = OnceCell::from(relative);
     Loaded {
         builtin,
         text,
@@ -151,12 +175,11 @@ fn load(scenario: Scenario, text: String, builtin: Option<String>) -> Loaded {
         trace,
         timeline,
         timing,
-        tcpdump,
-        story,
         focus,
         hosts,
         diagram,
         warnings,
+        numbered: [relative, OnceCell::new()],
     }
 }
 
@@ -177,10 +200,13 @@ fn focus(trace: &Trace, narrated: &[usize]) -> Vec<(usize, SocketId)> {
 }
 
 impl Loaded {
-    /// The story sentence for the world after `cursor` events: the latest at or before it.
-    pub fn narration(&self, cursor: usize) -> Option<(usize, &str)> {
-        let index = self.story.partition_point(|(event, _)| *event < cursor);
-        index.checked_sub(1).map(|found| (self.story[found].0, self.story[found].1.as_str()))
+    /// The texts that print sequence numbers, in `numbering`.
+    pub fn numbered(&self, numbering: Numbering) -> &Numbered {
+        let slot = match numbering {
+            Numbering::Relative => &self.numbered[0],
+            Numbering::Absolute => &self.numbered[1],
+        };
+        slot.get_or_init(|| Numbered::new(&self.trace, numbering))
     }
 
     /// The socket the state diagram follows at `cursor` (a position between two steps), when
@@ -188,7 +214,7 @@ impl Loaded {
     /// about no socket (a note, a process starting), the socket the latest step was about
     /// that still exists in `snapshot` (the world at `cursor`), or else the latest one.
     pub fn followed(&self, cursor: usize, snapshot: &Snapshot) -> Option<SocketId> {
-        let opener = self.narration(cursor)?.0;
+        let opener = self.narration(cursor, Numbering::Relative)?.0;
         let known = self.focus.partition_point(|(event, _)| *event <= opener);
         let &(event, socket) = self.focus.get(known.checked_sub(1)?)?;
         if event == opener || snapshot.sockets.contains_key(&socket) {
@@ -204,9 +230,17 @@ impl Loaded {
         Some(alive.unwrap_or(socket))
     }
 
-    /// How many tcpdump lines have been printed after `cursor` events.
+    /// The story sentence for the world after `cursor` events: the latest at or before it.
+    pub fn narration(&self, cursor: usize, numbering: Numbering) -> Option<(usize, &str)> {
+        let story = &self.numbered(numbering).story;
+        let index = story.partition_point(|(event, _)| *event < cursor);
+        index.checked_sub(1).map(|found| (story[found].0, story[found].1.as_str()))
+    }
+
+    /// How many tcpdump lines have been printed after `cursor` events (the same in every
+    /// numbering).
     pub fn tcpdump_printed(&self, cursor: usize) -> usize {
-        self.tcpdump.partition_point(|(event, _)| *event < cursor)
+        self.numbered(Numbering::Relative).tcpdump.partition_point(|(event, _)| *event < cursor)
     }
 }
 
@@ -231,7 +265,6 @@ pub struct Arrow {
     pub end: Option<usize>,
     pub from_lane: usize,
     pub to_lane: usize,
-    pub label: String,
     pub kind: ArrowKind,
     pub dropped: bool,
     pub retransmission: bool,
@@ -265,7 +298,6 @@ impl Diagram {
             }
         }
         let lane_of = |addr: SockAddr| lanes_by_ip.get(&addr.ip).copied().unwrap_or(0);
-        let mut labeller = Labeller::default();
         let mut arrows: Vec<Arrow> = Vec::new();
         let mut open: VecMap<u64, usize> = VecMap::new();
         let mut marks = Vec::new();
@@ -281,7 +313,6 @@ impl Diagram {
                             end: None,
                             from_lane: lane_of(segment.from),
                             to_lane: lane_of(segment.to),
-                            label: labeller.label(segment),
                             kind: arrow_kind(segment),
                             dropped: false,
                             retransmission: segment.retransmission,
@@ -332,79 +363,26 @@ fn arrow_kind(segment: &Segment) -> ArrowKind {
     }
 }
 
-/// Labels segments the way the books draw them and tcpdump prints them: the initial sequence
-/// numbers become letters (`J` for the side that opened, `K` for the other, as in TLPI
-/// Fig. 61-5 and UNP Fig. 2.2); after the handshake, sequence numbers are relative to them,
-/// as tcpdump prints them.
-#[derive(Default)]
-struct Labeller {
-    /// Initial sequence number of each direction, with its letter.
-    isn: VecMap<(SockAddr, SockAddr), (u32, String)>,
-    connections: usize,
-}
-
-impl Labeller {
-    fn letter_for(&mut self, from: SockAddr, to: SockAddr, isn: u32) -> String {
-        if let Some((known, letter)) = self.isn.get(&(from, to)) {
-            if *known == isn {
-                return letter.clone();
+/// The label of every arrow, in the order the segments were sent: the segment as the books
+/// draw it (`format::segment_label`), numbered as the tcpdump pane numbers it, and led by the
+/// port that names its connection when one host has several (`:40001 S seq 2433363436`).
+fn arrow_labels(trace: &Trace, numbering: Numbering) -> Vec<String> {
+    let several_ports: Vec<Ipv4> = format::hosts_with_several_ports(trace);
+    let mut numbers = SegmentNumbers::new(numbering);
+    let mut labels = Vec::new();
+    for event in &trace.events {
+        if let EventKind::Segment(segment) = &event.kind {
+            let shown = numbers.shown(segment);
+            if segment.fate == Fate::Sent {
+                let label = format::segment_label(segment, &shown);
+                labels.push(match format::connection_port(segment, &several_ports) {
+                    Some(port) => format!(":{port} {label}"),
+                    None => label,
+                });
             }
-        }
-        let opened = self.isn.contains_key(&(to, from));
-        if !opened {
-            self.connections += 1;
-        }
-        let base = if opened { "K" } else { "J" };
-        let letter = if self.connections > 1 { format!("{base}{}", self.connections) } else { base.to_string() };
-        self.isn.insert((from, to), (isn, letter.clone()));
-        letter
-    }
-
-    fn label(&mut self, segment: &Segment) -> String {
-        let flags = segment.flags.letters();
-        if segment.proto == Proto::Udp {
-            return format!("UDP ({})", segment.len);
-        }
-        let (from, to) = (segment.from, segment.to);
-        let mut label = flags.clone();
-        if segment.flags.syn {
-            let letter = self.letter_for(from, to, segment.seq);
-            label.push_str(&format!(" seq {letter}"));
-            if segment.flags.ack {
-                label.push_str(&format!(" ack {}", self.symbolic_ack(to, from, segment.ack)));
-            }
-        } else {
-            let relative_seq = self.isn.get(&(from, to)).map_or(segment.seq, |(isn, _)| segment.seq.wrapping_sub(*isn));
-            if segment.len > 0 {
-                label.push_str(&format!(
-                    " {}:{}({})",
-                    relative_seq,
-                    relative_seq.wrapping_add(segment.len),
-                    segment.len
-                ));
-            } else if segment.flags.fin || segment.flags.rst {
-                label.push_str(&format!(" seq {relative_seq}"));
-            }
-            if segment.flags.ack {
-                let relative_ack =
-                    self.isn.get(&(to, from)).map_or(segment.ack, |(isn, _)| segment.ack.wrapping_sub(*isn));
-                label.push_str(&format!(" ack {relative_ack}"));
-            }
-        }
-        if segment.retransmission {
-            label.push_str(" (rexmit)");
-        }
-        label
-    }
-
-    /// `J+1` for an ACK of the peer's SYN.
-    fn symbolic_ack(&self, peer: SockAddr, me: SockAddr, ack: u32) -> String {
-        match self.isn.get(&(peer, me)) {
-            Some((isn, letter)) if ack.wrapping_sub(*isn) == 1 => format!("{letter}+1"),
-            Some((isn, letter)) => format!("{letter}+{}", ack.wrapping_sub(*isn)),
-            None => ack.to_string(),
         }
     }
+    labels
 }
 
 #[cfg(test)]
@@ -422,13 +400,18 @@ mod tests {
     fn tlpi_diagram_draws_the_books_fifteen_segments() {
         let loaded = builtin_loaded("tlpi-tcpdump");
         assert_eq!(loaded.hosts, ["pukaki", "tekapo"]);
-        let labels: Vec<&str> = loaded.diagram.arrows.iter().map(|arrow| arrow.label.as_str()).collect();
+        let labels = &loaded.numbered(Numbering::Relative).labels;
         assert_eq!(labels.len(), 15, "{labels:#?}");
-        assert_eq!(labels[0], "S seq J");
-        assert_eq!(labels[1], "S. seq K ack J+1");
+        assert_eq!(loaded.diagram.arrows.len(), 15);
+        // The book's transcript (TLPI 61.8), as `tcpdump -n` prints it.
+        assert_eq!(labels[0], "S seq 3412991013");
+        assert_eq!(labels[1], "S. seq 1149562427 ack 3412991014");
         assert_eq!(labels[2], ". ack 1");
         assert_eq!(labels[3], "P. 1:17(16) ack 1");
         assert!(labels.iter().any(|label| label.starts_with("F. seq 49")), "{labels:#?}");
+        let absolute = &loaded.numbered(Numbering::Absolute).labels;
+        assert_eq!(absolute[2], ". ack 1149562428");
+        assert_eq!(absolute[3], "P. 3412991014:3412991030(16) ack 1149562428");
         assert!(loaded.diagram.arrows.iter().all(|arrow| arrow.end.is_some() && !arrow.dropped));
         assert_eq!((loaded.diagram.arrows[0].from_lane, loaded.diagram.arrows[0].to_lane), (0, 1));
         assert!(loaded.diagram.marks.iter().any(|mark| mark.text.starts_with("TIME_WAIT") && mark.lane == 0));
@@ -438,12 +421,62 @@ mod tests {
     #[test]
     fn narration_and_tcpdump_follow_the_cursor() {
         let loaded = builtin_loaded("tlpi-tcpdump");
-        assert_eq!(loaded.narration(0), None);
+        assert_eq!(loaded.narration(0, Numbering::Relative), None);
         assert_eq!(loaded.tcpdump_printed(0), 0);
         let end = loaded.trace.events.len();
         assert_eq!(loaded.tcpdump_printed(end), 15);
-        let (index, text) = loaded.narration(end).unwrap();
+        let (index, text) = loaded.narration(end, Numbering::Relative).unwrap();
         assert!(index < end && text.starts_with("The run ends"), "{text}");
+    }
+
+    #[test]
+    fn arrows_name_their_connection_where_a_host_has_several() {
+        let loaded = builtin_loaded("listen-queues");
+        let labels = &loaded.numbered(Numbering::Relative).labels;
+        let syns: Vec<&str> = labels.iter().filter(|label| label.contains(" S seq")).map(String::as_str).collect();
+        assert_eq!(syns.len(), 3, "{labels:#?}");
+        for (syn, port) in syns.iter().zip(["40001", "40002", "40003"]) {
+            assert!(syn.starts_with(&format!(":{port} S seq")), "{syn}");
+        }
+        // The server's answers carry the client's port too.
+        assert!(labels.iter().any(|label| label.starts_with(":40002 S. seq")), "{labels:#?}");
+        // With one connection per host, no port is needed.
+        let one = builtin_loaded("three-way-handshake");
+        assert!(one.numbered(Numbering::Relative).labels.iter().all(|label| !label.starts_with(':')));
+    }
+
+    /// The page prints a segment's numbers with the engine's views (whose agreement with one
+    /// another engine/tests/views.rs checks at every segment of every built-in scenario): its
+    /// tcpdump lines and story are the engine's, and each arrow's label is the engine's label
+    /// of that segment, led by a port only where one host has several.
+    #[test]
+    fn the_pages_numbered_texts_are_the_engines_in_both_numberings() {
+        for name in builtin::names() {
+            let loaded = builtin_loaded(name);
+            let trace = &loaded.trace;
+            let several_ports = format::hosts_with_several_ports(trace);
+            for numbering in [Numbering::Relative, Numbering::Absolute] {
+                let numbered = loaded.numbered(numbering);
+                assert_eq!(numbered.tcpdump, format::tcpdump_lines(trace, numbering), "{name}");
+                assert_eq!(numbered.story, format::story(trace, numbering), "{name}");
+                let mut numbers = SegmentNumbers::new(numbering);
+                let mut labels = numbered.labels.iter();
+                for event in &trace.events {
+                    let EventKind::Segment(segment) = &event.kind else { continue };
+                    let shown = numbers.shown(segment);
+                    if segment.fate != Fate::Sent {
+                        continue;
+                    }
+                    let label = labels.next().unwrap_or_else(|| panic!("{name}: an arrow without a label"));
+                    let bare = format::segment_label(segment, &shown);
+                    match format::connection_port(segment, &several_ports) {
+                        Some(port) => assert_eq!(*label, format!(":{port} {bare}"), "{name}"),
+                        None => assert_eq!(*label, bare, "{name}"),
+                    }
+                }
+                assert!(labels.next().is_none(), "{name}: more labels than arrows");
+            }
+        }
     }
 
     #[test]

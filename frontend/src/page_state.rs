@@ -12,6 +12,8 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use sockscope_engine::format::Numbering;
+
 use crate::model::Shared;
 use crate::playback::{self, Playback};
 use crate::url::{self, Layout};
@@ -52,6 +54,9 @@ pub struct PageState {
     pub keep_address: bool,
     /// The latest request to open a scenario.
     pub latest_request: RequestId,
+    /// How the tcpdump pane, the diagram and the narration number segments; kept when
+    /// another scenario opens.
+    pub numbering: Numbering,
 }
 
 /// What the editor's last Run came to.
@@ -99,6 +104,8 @@ pub enum Action {
     /// The browser did not allow writing to the clipboard.
     CopyRefused,
     DismissNotices,
+    /// Number segments as `tcpdump -n` does (relative) or as `tcpdump -n -S` does (absolute).
+    SetNumbering(Numbering),
     Playback(playback::Action),
 }
 
@@ -142,6 +149,7 @@ impl PageState {
             keep_address: !notices.is_empty(),
             notices,
             latest_request: RequestId::default(),
+            numbering: Numbering::Relative,
         }
     }
 
@@ -189,6 +197,7 @@ impl PageState {
                 next.notices = Vec::new();
                 next.keep_address = false;
             }
+            Action::SetNumbering(numbering) => next.numbering = numbering,
             Action::Playback(action) => next.playback = self.playback.apply(action),
         }
         next
@@ -355,6 +364,18 @@ mod tests {
         assert_eq!(failed.playback.cursor, rest_of_40());
         assert_eq!(failed.notices, [why], "the failure replaces the earlier notices");
         assert_eq!(failed.status, None);
+    }
+
+    #[test]
+    fn the_numbering_is_kept_when_another_scenario_opens() {
+        let page = page_at_40();
+        assert_eq!(page.numbering, Numbering::Relative, "tcpdump's default");
+        let absolute = page
+            .apply(Action::SetNumbering(Numbering::Absolute))
+            .apply(Action::Fetching { request: RequestId(1), name: "nagle".to_string() })
+            .apply(open(RequestId(1), &loaded("nagle"), Link::Builtin));
+        assert_eq!(absolute.numbering, Numbering::Absolute);
+        assert_eq!(absolute.playback.cursor, 0);
     }
 
     #[test]

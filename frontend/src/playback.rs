@@ -242,7 +242,10 @@ mod tests {
         let scenario = builtin::get(name).expect("a built-in scenario");
         let trace = sockscope_engine::run(&scenario).expect("a built-in scenario runs").trace;
         let narrated: Vec<usize> =
-            sockscope_engine::format::story(&trace).into_iter().map(|(index, _)| index).collect();
+            sockscope_engine::format::story(&trace, sockscope_engine::format::Numbering::Relative)
+                .into_iter()
+                .map(|(index, _)| index)
+                .collect();
         Rc::new(Timing::new(&trace, &narrated))
     }
 

@@ -234,7 +234,8 @@ mod tests {
     fn handshake() -> (Trace, Steps) {
         let scenario = builtin::get("three-way-handshake").expect("three-way-handshake is built in");
         let trace = sockscope_engine::run(&scenario).expect("three-way-handshake runs").trace;
-        let narrated: Vec<usize> = format::story(&trace).into_iter().map(|(index, _)| index).collect();
+        let narrated: Vec<usize> =
+            format::story(&trace, format::Numbering::Relative).into_iter().map(|(index, _)| index).collect();
         let steps = Steps::new(&trace, &narrated);
         (trace, steps)
     }

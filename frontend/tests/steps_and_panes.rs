@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 
 use sockscope_engine::builtin;
+use sockscope_engine::format::Numbering;
 use sockscope_engine::replay::{ProcessView, Snapshot};
 use sockscope_engine::state::State;
 use sockscope_engine::trace::{EventKind, Phase, Pid, SocketAction, SocketId};
@@ -163,7 +164,7 @@ fn panes_agree_at_every_position_a_reader_can_land_on() {
                 }
             }
             // The sentence on screen holds in the world on screen.
-            let Some((opener, sentence)) = loaded.narration(stop) else { continue };
+            let Some((opener, sentence)) = loaded.narration(stop, Numbering::Relative) else { continue };
             match &loaded.trace.events[opener].kind {
                 EventKind::State { socket, to, .. } => {
                     if let Some(view) = snapshot.sockets.get(socket) {
@@ -205,14 +206,19 @@ fn every_step_is_one_narrated_event_and_changes_only_what_that_event_is_about() 
         for pair in stops.windows(2) {
             let (start, end) = (pair[0], pair[1]);
             let at = format!("{name} step {start}..{end}");
-            let narrated: Vec<usize> =
-                loaded.story.iter().map(|(index, _)| *index).filter(|index| (start..end).contains(index)).collect();
+            let narrated: Vec<usize> = loaded
+                .numbered(Numbering::Relative)
+                .story
+                .iter()
+                .map(|(index, _)| *index)
+                .filter(|index| (start..end).contains(index))
+                .collect();
             if narrated.len() != 1 {
                 problems.add(format!("{at}: {} narrated events (a step must have exactly one)", narrated.len()));
                 continue;
             }
             let opener = narrated[0];
-            if loaded.narration(end).map(|(index, _)| index) != Some(opener) {
+            if loaded.narration(end, Numbering::Relative).map(|(index, _)| index) != Some(opener) {
                 problems.add(format!("{at}: the narration shown is not the step's own sentence"));
             }
             let before = loaded.timeline.at(&loaded.trace, start);
@@ -257,7 +263,7 @@ fn every_step_is_one_narrated_event_and_changes_only_what_that_event_is_about() 
                 if before.sockets.get(&id) != after.sockets.get(&id) && !sockets.contains(&id) {
                     problems.add(format!(
                         "{at}: socket #{id} changes in a step about “{}”",
-                        loaded.narration(end).map_or("", |(_, text)| text)
+                        loaded.narration(end, Numbering::Relative).map_or("", |(_, text)| text)
                     ));
                 }
             }
@@ -269,7 +275,7 @@ fn every_step_is_one_narrated_event_and_changes_only_what_that_event_is_about() 
                 if line(&before) != line(&after) && !processes.contains(&pid) {
                     problems.add(format!(
                         "{at}: process {pid}'s card changes in a step about “{}”",
-                        loaded.narration(end).map_or("", |(_, text)| text)
+                        loaded.narration(end, Numbering::Relative).map_or("", |(_, text)| text)
                     ));
                 }
             }
@@ -299,8 +305,10 @@ fn three_way_handshake_steps_are_told_and_the_accept_queue_never_contradicts_the
     }
     assert!(seen_in_queue, "some step shows the connection in the accept queue");
     // No step leaves the sentence as it was: each press of → shows a new one.
-    let sentences: Vec<usize> =
-        stops[1..].iter().filter_map(|&stop| loaded.narration(stop).map(|(index, _)| index)).collect();
+    let sentences: Vec<usize> = stops[1..]
+        .iter()
+        .filter_map(|&stop| loaded.narration(stop, Numbering::Relative).map(|(index, _)| index))
+        .collect();
     assert!(sentences.windows(2).all(|pair| pair[0] != pair[1]), "{sentences:?}");
     assert_eq!(sentences.len(), stops.len() - 1);
 }
@@ -311,7 +319,7 @@ fn the_state_diagram_follows_the_socket_the_step_is_about() {
     for name in builtin::NAMES {
         let loaded = loaded(name);
         for &stop in loaded.timing.steps.stops() {
-            let Some((opener, sentence)) = loaded.narration(stop) else { continue };
+            let Some((opener, sentence)) = loaded.narration(stop, Numbering::Relative) else { continue };
             let snapshot = loaded.timeline.at(&loaded.trace, stop);
             let Some(followed) = followed_socket(&loaded, &snapshot, stop, None) else { continue };
             let at_opener = loaded.timeline.at(&loaded.trace, opener);

@@ -14,7 +14,9 @@ fuzz_target!(|data: &[u8]| {
         for host in &snapshot.hosts {
             let _ = format::ss(&snapshot, &host.name);
         }
-        let _ = format::tcpdump(&trace);
-        let _ = format::narrate(&trace);
+        for numbering in [format::Numbering::Relative, format::Numbering::Absolute] {
+            let _ = format::tcpdump(&trace, numbering);
+            let _ = format::narrate(&trace, numbering);
+        }
     }
 });

@@ -31,6 +31,11 @@ pub struct Step {
     /// A sentence the narration shows when this step starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A sentence the narration shows when this step's call returns (for a blocking call,
+    /// once what it waited for has happened; for a loop such as `recv_to_eof`, after its
+    /// last call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_on_return: Option<String>,
     /// The result this step must have; a different result is reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expect>,

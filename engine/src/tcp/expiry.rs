@@ -45,7 +45,7 @@ pub(crate) fn on_timer(s: &mut Socket, cx: &mut Cx<'_>, kind: TimerKind) {
             cx.emit(EventKind::Note {
                 pid: None,
                 text: format!(
-                    "{}'s persist timer sends a zero-window probe: a segment with an old sequence number that the peer must answer with its current window.",
+                    "{}'s persist timer sends a zero-window probe: a segment with an old sequence number, which the peer answers with an ACK that shows its current window (Linux answers at most one such segment per 500 ms).",
                     cx.host_name
                 ),
             });

@@ -164,10 +164,21 @@ pub(crate) fn synchronized_input(s: &mut Socket, cx: &mut Cx<'_>, wire: &Wire) {
         let window = tcb.rcv_wup.wrapping_add(tcb.rcv_wnd).wrapping_sub(tcb.rcv_nxt) as i32;
         let right_edge = tcb.rcv_nxt.wrapping_add(window.max(0) as u32);
         if seq_lt(wire.seq, tcb.rcv_wup) || seq_gt(wire.seq, right_edge) {
-            let limited = tcb.last_oow_ack_at.is_some_and(|at| now.saturating_sub(at) < TCP_INVALID_RATELIMIT_US);
-            if !limited {
-                tcb.last_oow_ack_at = Some(now);
-                send_ack(s, cx);
+            match tcb.last_oow_ack_at.map(|at| now.saturating_sub(at)) {
+                Some(since) if since < TCP_INVALID_RATELIMIT_US => {
+                    let text = format!(
+                        "{} leaves this segment unanswered: it lies outside the receive window (a probe's old \
+                         sequence number), and Linux answers at most one such segment per 500 ms \
+                         (tcp_invalid_ratelimit, tcp_oow_rate_limited()); it answered one {} ms ago.",
+                        cx.host_name,
+                        since / 1000
+                    );
+                    cx.emit(EventKind::Note { pid: None, text });
+                }
+                _ => {
+                    tcb.last_oow_ack_at = Some(now);
+                    send_ack(s, cx);
+                }
             }
             return;
         }

@@ -123,10 +123,13 @@ pub(crate) fn send(s: &mut Socket, cx: &mut Cx<'_>, data: &[u8], progress: u32, 
             (Outcome::Failed(Errno::EAGAIN), queued)
         };
     }
+    // The writer sleeps until SendQ is writable again (Socket::send_q_writable()).
     let reason = format!(
-        "SendQ is full ({} of {} bytes queued): waiting for the peer to acknowledge",
+        "no room in SendQ: {} of the {} bytes are copied, and send() waits until ACKs bring SendQ \
+         down to {} bytes, two thirds of SO_SNDBUF",
         queued - start,
-        total - start
+        total - start,
+        s.writable_send_q()
     );
     (Outcome::block_on(s.id, reason), queued)
 }

@@ -13,17 +13,12 @@ use crate::world::queue::Pending;
 use crate::world::World;
 
 impl World {
-    /// Linux's sk_stream_is_writeable(): free SendQ space is at least half of what is
-    /// queued, i.e. a third of the buffer; a socket with an error or shut down also counts,
-    /// so that the writer sees the error.
+    /// Linux's sk_stream_is_writeable(): SendQ has room again
+    /// ([`crate::socket::Socket::send_q_writable`]); a socket with an error or shut down also
+    /// counts, so that the writer sees the error.
     pub(super) fn writable(&self, id: SocketId) -> bool {
         let socket = &self.sockets[id];
-        let queued = socket.send_q();
-        socket.freed
-            || socket.error.is_some()
-            || !socket.state.can_send()
-            || socket.shut_wr
-            || socket.sndbuf.saturating_sub(queued) >= queued / 2
+        socket.freed || socket.error.is_some() || !socket.state.can_send() || socket.shut_wr || socket.send_q_writable()
     }
 
     // ----- processes -----
@@ -155,7 +150,10 @@ impl World {
                 Outcome::Block { socket, reason } => {
                     let process = &mut self.processes[pid];
                     let call = process.call.get_or_insert_with(InCall::default);
-                    let first = !call.blocked;
+                    // A call that blocks again for another reason (a send() that copied
+                    // more before SendQ filled again) is traced again, so that the reason
+                    // shown stays true.
+                    let first = !call.blocked || call.reason.as_ref() != Some(&reason);
                     call.blocked = true;
                     call.reason = Some(reason.clone());
                     let until = call.until;
@@ -188,6 +186,11 @@ impl World {
                         (Call::SendAll { .. }, Outcome::Failed(Errno::EAGAIN)) => true,
                         _ => false,
                     };
+                    if !repeat {
+                        if let Some(note) = &step.note_on_return {
+                            self.emit(EventKind::Note { pid: Some(pid), text: note.clone() });
+                        }
+                    }
                     if let Some(expect) = &step.expect {
                         if !repeat {
                             self.check_expectation(pid, step, expect, &outcome);

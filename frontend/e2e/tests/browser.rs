@@ -79,7 +79,11 @@ fn three_way_handshake_fills_the_syn_queue_and_establishes() {
             "return [...document.querySelectorAll('[data-testid=segment]')].map(s => s.getAttribute('data-label'))",
             json!([]),
         )?;
-        assert_eq!(segments, json!(["S seq J", "S. seq K ack J+1"]), "the diagram's arrows so far");
+        assert_eq!(
+            segments,
+            json!(["S seq 2433363436", "S. seq 3203108257 ack 2433363437"]),
+            "the diagram's arrows so far, numbered as the tcpdump pane prints them"
+        );
         browser.screenshot("three-way-handshake")?;
         step_until(
             browser,

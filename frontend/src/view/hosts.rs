@@ -162,6 +162,14 @@ pub fn socket_card(props: &SocketCardProps) -> Html {
         State::SynRecv => format!("in listener #{listener}'s SYN queue until the handshake completes"),
         _ => format!("in listener #{listener}'s accept queue until accept()"),
     });
+    // What `ss -tan` counts beyond the bytes: an unacknowledged SYN or FIN, an unread FIN.
+    let (ss_recv_q, ss_send_q) = socket.ss_queues();
+    let send_flag = (ss_send_q > socket.send_q).then_some(if matches!(socket.state, State::SynSent | State::SynRecv) {
+        "SYN"
+    } else {
+        "FIN"
+    });
+    let recv_flag = (ss_recv_q > socket.recv_q).then_some("FIN");
     html! {
         <article class={class} data-testid="socket" data-socket={id.to_string()} data-state={state_text.clone()}
             data-host={socket.host.clone()}>
@@ -176,11 +184,15 @@ pub fn socket_card(props: &SocketCardProps) -> Html {
                 <Slots label="accept queue" testid="accept-queue" count={socket.accept_q} slots={socket.backlog + 1}
                     hint="completed connections waiting for accept()" />
             } else {
-                <Bar label="SendQ" testid="sendq" value={u64::from(socket.send_q)} cap={u64::from(socket.send_cap)} />
-                <Bar label="RecvQ" testid="recvq" value={u64::from(socket.recv_q)} cap={u64::from(socket.recv_cap)} />
+                <Bar label="SendQ" counts="unacked" testid="sendq" value={u64::from(socket.send_q)} cap={u64::from(socket.send_cap)}
+                    flag={send_flag}
+                    hint="Bytes the program has written that the peer has not acknowledged yet, sent or not. The limit is SO_SNDBUF: send() copies while SendQ is below it, a whole buffer at a time, so SendQ can end above it. An unacknowledged SYN or FIN takes a sequence number, and ss -tan counts it as one more." />
+                <Bar label="RecvQ" counts="unread" testid="recvq" value={u64::from(socket.recv_q)} cap={u64::from(socket.recv_cap)}
+                    flag={recv_flag}
+                    hint="Bytes received in order that the program has not read yet; the limit is SO_RCVBUF. A FIN that has arrived and not been read counts as one more in ss -tan." />
                 <div class="delivered" data-testid="delivered">
                     { "Delivered " }<strong>{ format!("{} B", socket.delivered) }</strong>
-                    if socket.rcv_fin { <span class="fin-flag" title="the peer's FIN waits behind the unread bytes">{ " + FIN" }</span> }
+                    if socket.fin_read { <span class="fin-flag" title="recv() has taken the peer's FIN: from now on it returns 0, end of file">{ " + FIN" }</span> }
                 </div>
             }
             if !socket.timers.is_empty() {
@@ -244,30 +256,72 @@ pub fn state_badge(props: &StateBadgeProps) -> Html {
 #[derive(Properties, PartialEq, Clone)]
 pub struct BarProps {
     pub label: &'static str,
+    /// What the queue counts, in a word shown under its name.
+    pub counts: &'static str,
     pub testid: &'static str,
     pub value: u64,
     pub cap: u64,
+    /// A sentence on what the queue counts and what its limit is.
+    pub hint: &'static str,
+    /// A SYN or FIN that `ss -tan` counts as one more: unacknowledged (SendQ) or unread (RecvQ).
+    #[prop_or_default]
+    pub flag: Option<&'static str>,
+}
+
+/// A queue's level against its limit: the bar's scale (the larger of the two), and the text.
+/// SendQ can hold more than SO_SNDBUF, because Linux checks the limit only before it starts
+/// a new buffer (`sk_stream_memory_free()` in `tcp_sendmsg_locked()`): the bar then fills to
+/// the end and a line marks where the limit is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Level {
+    /// Percent of the track filled.
+    pub fill: f64,
+    /// Where the limit is, in percent of the track, when the queue holds more.
+    pub limit: Option<f64>,
+    pub text: String,
+    pub full: bool,
+}
+
+pub fn level(value: u64, cap: u64) -> Level {
+    let scale = value.max(cap);
+    // A few bytes in a large buffer still show as a sliver, so that "not empty" is visible.
+    let fill = if value == 0 || scale == 0 { 0.0 } else { (value as f64 / scale as f64 * 100.0).clamp(1.5, 100.0) };
+    if value > cap {
+        Level {
+            fill,
+            limit: Some(cap as f64 / scale as f64 * 100.0),
+            text: format!("{value} / {cap} B, {} over", value - cap),
+            full: true,
+        }
+    } else {
+        let full = cap > 0 && value == cap;
+        Level { fill, limit: None, text: format!("{value} / {cap} B{}", if full { ", full" } else { "" }), full }
+    }
 }
 
 #[function_component(Bar)]
 pub fn bar(props: &BarProps) -> Html {
-    // A few bytes in a large buffer still show as a sliver, so that "not empty" is visible.
-    let percent = match (props.value, props.cap) {
-        (_, 0) | (0, _) => 0.0,
-        (value, cap) => (value as f64 / cap as f64 * 100.0).clamp(1.5, 100.0),
+    let level = level(props.value, props.cap);
+    let text = match props.flag {
+        Some(flag) => format!("{} + {flag}", level.text),
+        None => level.text.clone(),
     };
-    let full = props.cap > 0 && props.value >= props.cap;
     html! {
-        <div class={classes!("bar", full.then_some("full"))} data-testid={props.testid} data-value={props.value.to_string()}>
-            <span class="bar-label">{ props.label }</span>
-            <span class="bar-track" role="meter" aria-label={props.label} aria-valuemin="0"
-                aria-valuemax={props.cap.to_string()} aria-valuenow={props.value.to_string()}>
+        <div class={classes!("bar", level.full.then_some("full"))} data-testid={props.testid}
+            data-value={props.value.to_string()} data-cap={props.cap.to_string()} title={props.hint}>
+            <span class="bar-label">{ props.label }<small>{ props.counts }</small></span>
+            <span class="bar-track" role="meter" aria-label={format!("{} ({})", props.label, props.counts)} aria-valuemin="0"
+                aria-valuemax={props.value.max(props.cap).to_string()} aria-valuenow={props.value.to_string()}
+                aria-valuetext={text.clone()}>
                 // An SVG rectangle rather than a styled span: the page's CSP forbids inline styles.
                 <svg class="bar-svg" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
-                    <rect class="bar-fill" x="0" y="0" width={super::num(percent)} height="10" />
+                    <rect class="bar-fill" x="0" y="0" width={super::num(level.fill)} height="10" />
+                    if let Some(limit) = level.limit {
+                        <line class="bar-limit" x1={super::num(limit)} x2={super::num(limit)} y1="0" y2="10" />
+                    }
                 </svg>
             </span>
-            <span class="bar-text">{ format!("{} / {} B", props.value, props.cap) }if full { <strong>{ " full" }</strong> }</span>
+            <span class="bar-text" data-testid={format!("{}-text", props.testid)}>{ text }</span>
         </div>
     }
 }
@@ -296,5 +350,25 @@ pub fn slots(props: &SlotsProps) -> Html {
             </span>
             <span class="bar-text">{ format!("{} of {}", props.count, props.slots) }</span>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::level;
+
+    #[test]
+    fn a_queue_over_its_limit_says_by_how_much() {
+        let over = level(9490, 9216);
+        assert_eq!(over.text, "9490 / 9216 B, 274 over");
+        assert_eq!(over.fill, 100.0);
+        let limit = over.limit.expect("a limit line");
+        assert!((limit - 9216.0 / 9490.0 * 100.0).abs() < 1e-9);
+        let under = level(8030, 9216);
+        assert_eq!((under.text.as_str(), under.limit, under.full), ("8030 / 9216 B", None, false));
+        assert!((under.fill - 8030.0 / 9216.0 * 100.0).abs() < 1e-9);
+        assert_eq!(level(9216, 9216).text, "9216 / 9216 B, full");
+        assert_eq!(level(0, 0).fill, 0.0);
+        assert_eq!(level(3, 131_072).fill, 1.5, "a sliver");
     }
 }

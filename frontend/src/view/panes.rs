@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use sockscope_engine::format;
+use sockscope_engine::format::{self, Numbering};
 use sockscope_engine::replay::Snapshot;
 use sockscope_engine::state::State;
 use sockscope_engine::validation::Verdict;
@@ -27,6 +27,7 @@ pub fn citation(from: State, to: State) -> &'static str {
 pub struct NarrationProps {
     pub loaded: Shared,
     pub cursor: usize,
+    pub numbering: Numbering,
 }
 
 /// What the step on screen did, in one sentence, with its source and the step's number. An
@@ -36,7 +37,7 @@ pub struct NarrationProps {
 #[function_component(Narration)]
 pub fn narration(props: &NarrationProps) -> Html {
     let loaded = &props.loaded;
-    let (text, event) = match loaded.narration(props.cursor) {
+    let (text, event) = match loaded.narration(props.cursor, props.numbering) {
         Some((event, text)) => (text.to_string(), Some(event)),
         None => ("Press Play (Space) or step with → to watch the story unfold.".to_string(), None),
     };
@@ -70,6 +71,9 @@ pub fn narration(props: &NarrationProps) -> Html {
 pub struct TcpdumpProps {
     pub loaded: Shared,
     pub cursor: usize,
+    pub numbering: Numbering,
+    /// The reader switches between relative and absolute numbers (tcpdump's `-S`).
+    pub on_numbering: Callback<Numbering>,
 }
 
 /// The most recent tcpdump lines are drawn; older ones are counted.
@@ -79,10 +83,11 @@ const TCPDUMP_SHOWN: usize = 60;
 pub fn tcpdump_pane(props: &TcpdumpProps) -> Html {
     let printed = props.loaded.tcpdump_printed(props.cursor);
     let first = printed.saturating_sub(TCPDUMP_SHOWN);
+    let lines = &props.loaded.numbered(props.numbering).tcpdump;
     // The earlier lines are one text node and only the current line is an element of its
     // own: a seek then changes two nodes rather than sixty, and the browser lays out one run
     // of text instead of sixty inline boxes, which was the largest part of a seek's layout.
-    let (earlier, current) = match props.loaded.tcpdump[first..printed].split_last() {
+    let (earlier, current) = match lines[first..printed].split_last() {
         Some(((_, current), earlier)) => {
             let mut text = String::with_capacity(earlier.iter().map(|(_, line)| line.len() + 1).sum());
             for (_, line) in earlier {
@@ -97,9 +102,22 @@ pub fn tcpdump_pane(props: &TcpdumpProps) -> Html {
     // box, whose scroll origin is its bottom edge (see `.pane pre.tail` in style.css). A
     // script that read `scrollHeight` after every change would force a layout of the whole
     // page on every seek.
+    let absolute = props.numbering == Numbering::Absolute;
+    let toggle = {
+        let on_numbering = props.on_numbering.clone();
+        let other = if absolute { Numbering::Relative } else { Numbering::Absolute };
+        Callback::from(move |_: MouseEvent| on_numbering.emit(other))
+    };
     html! {
         <section class="pane" aria-label="tcpdump">
-            <h3><span class="prompt" aria-hidden="true">{ "$ " }</span>{ "tcpdump -n -S" }</h3>
+            <div class="pane-head">
+                <h3><span class="prompt" aria-hidden="true">{ "$ " }</span>
+                    <span data-testid="tcpdump-command">{ props.numbering.tcpdump_command() }</span></h3>
+                <button class="small" data-testid="numbering" aria-pressed={absolute.to_string()} onclick={toggle}
+                    title="With -S, tcpdump, the diagram and the narration print the sequence numbers the headers carry; without it, numbers after the handshake count from each side's initial sequence number">
+                    { "absolute numbers (-S)" }
+                </button>
+            </div>
             <pre class="tail" data-testid="tcpdump" tabindex="0" aria-label="tcpdump lines so far"><span class="tail-lines">
                 if first > 0 { <span class="muted">{ format!("… {first} earlier lines\n") }</span> }
                 if printed == 0 { <span class="muted">{ "(no segments yet)" }</span> }

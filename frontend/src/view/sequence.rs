@@ -6,6 +6,7 @@
 //! the items near the cursor are drawn, which keeps a 100,000-event trace as cheap to show as
 //! a handshake.
 
+use sockscope_engine::format::Numbering;
 use yew::prelude::*;
 
 use super::num;
@@ -13,7 +14,14 @@ use crate::model::{ArrowKind, Shared};
 
 /// Pixels per second of display time.
 const PX_PER_SEC: f64 = 30.0;
-const TOP: f64 = 34.0;
+/// The band at the top that stays in place: the lanes' names, and under them the time of the
+/// dashed "now" line. The time sits there rather than on the line, where the moving segments
+/// and the newest state marks are.
+const BAND: f64 = 40.0;
+/// Where display time 0 is drawn.
+const TOP: f64 = BAND + 8.0;
+/// An arrow's label is kept this far below the band and above the bottom edge.
+const LABEL_MARGIN: f64 = 14.0;
 
 #[derive(Properties, PartialEq, Clone)]
 pub struct SequenceProps {
@@ -25,6 +33,8 @@ pub struct SequenceProps {
     pub sim_us: f64,
     pub narrow: bool,
     pub height: f64,
+    /// How the arrows' labels number segments, as the tcpdump pane does.
+    pub numbering: Numbering,
 }
 
 #[function_component(SequenceDiagram)]
@@ -49,6 +59,9 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
     let offset = if total_height <= height { 0.0 } else { (height * 0.7 - cursor_y).min(0.0) };
     let visible_from = ((-offset - 40.0) / PX_PER_SEC - 1.0).max(0.0);
     let visible_to = (height - offset) / PX_PER_SEC;
+    // The part of the diagram's own coordinates that shows below the band.
+    let (shown_top, shown_bottom) = (BAND - offset, height - offset);
+    let labels = &loaded.numbered(props.numbering).labels;
     let position = props.position;
     let cursor = props.cursor;
     let at = |event: usize| pace.at.get(event).copied().unwrap_or(pace.total);
@@ -101,7 +114,13 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
     let arrows = &loaded.diagram.arrows;
     let longest = 6.0; // display seconds; arrows starting earlier than this are long gone
     let first_arrow = arrows.partition_point(|arrow| at(arrow.sent) < visible_from - longest);
-    for arrow in arrows[first_arrow..].iter().take_while(|arrow| arrow.sent < cursor && at(arrow.sent) <= visible_to) {
+    for (index, arrow) in arrows
+        .iter()
+        .enumerate()
+        .skip(first_arrow)
+        .take_while(|(_, arrow)| arrow.sent < cursor && at(arrow.sent) <= visible_to)
+    {
+        let label = labels.get(index).cloned().unwrap_or_default();
         let (x0, y0) = (lane_x(arrow.from_lane), y_of(at(arrow.sent)));
         let end_display = arrow.end.map_or(pace.total, at);
         let x_end_full = if arrow.dropped { x0 + (lane_x(arrow.to_lane) - x0) * 0.55 } else { lane_x(arrow.to_lane) };
@@ -129,7 +148,18 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
         let class = classes!("seg", kind, arrow.retransmission.then_some("rexmit"), (!arrived).then_some("flying"));
         let angle = (y1 - y0).atan2(x1 - x0).to_degrees();
         let upright = if angle.abs() > 90.0 { angle - 180.0 } else { angle };
-        let (lx, ly) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0 - 5.0);
+        // The label sits at the middle of the part of the arrow that shows, so that an arrow
+        // that starts above the window, or ends below it, keeps its label in view.
+        let label_view = match shown_middle(y0, y1, shown_top + LABEL_MARGIN, shown_bottom - LABEL_MARGIN) {
+            Some(middle) => {
+                let (lx, ly) = (x0 + (x1 - x0) * middle, y0 + (y1 - y0) * middle - 5.0);
+                html! {
+                    <text x={fmt(lx)} y={fmt(ly)} text-anchor="middle"
+                        transform={format!("rotate({} {} {})", num(upright), num(lx), num(ly + 5.0))}>{ label.clone() }</text>
+                }
+            }
+            None => html! {},
+        };
         let head = if arrived && arrow.dropped {
             html! {
                 <g class="lost" data-testid="lost">
@@ -144,11 +174,10 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
         };
         let marker = if arrived && !arrow.dropped { "url(#arrowhead)" } else { "" };
         items.push(html! {
-            <g class={class} data-testid="segment" data-label={arrow.label.clone()}>
+            <g class={class} data-testid="segment" data-label={label.clone()}>
                 <line x1={fmt(x0)} y1={fmt(y0)} x2={fmt(xh)} y2={fmt(yh)} marker-end={marker} />
                 { head }
-                <text x={fmt(lx)} y={fmt(ly)} text-anchor="middle"
-                    transform={format!("rotate({} {} {})", num(upright), num(lx), num(ly + 5.0))}>{ arrow.label.clone() }</text>
+                { label_view }
             </g>
         });
     }
@@ -175,11 +204,14 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
                     { for items }
                     <g class="now" data-testid="now-line">
                         <line x1="0" x2={fmt(width)} y1={fmt(cursor_y)} y2={fmt(cursor_y)} />
-                        <text x={fmt(width - 4.0)} y={fmt(cursor_y - 4.0)} text-anchor="end">{ format!("t = {}", clock(props.sim_us)) }</text>
                     </g>
                 </g>
-                <rect class="lane-band" x="0" y="0" width={fmt(width)} height="26" />
+                <rect class="lane-band" x="0" y="0" width={fmt(width)} height={fmt(BAND)} />
                 { header }
+                <g class="now" data-testid="now-time">
+                    <line x1={fmt(width / 2.0 - 70.0)} x2={fmt(width / 2.0 - 50.0)} y1={fmt(BAND - 9.0)} y2={fmt(BAND - 9.0)} />
+                    <text x={fmt(width / 2.0 - 44.0)} y={fmt(BAND - 5.0)}>{ format!("now: t = {}", clock(props.sim_us)) }</text>
+                </g>
             </svg>
         </figure>
     }
@@ -187,6 +219,17 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
 
 fn fmt(value: f64) -> String {
     num(value)
+}
+
+/// Where along an arrow from `y0` to `y1` (0 at its start, 1 at its end) the middle of its
+/// part between `top` and `bottom` lies, or `None` when no part of it is there.
+fn shown_middle(y0: f64, y1: f64, top: f64, bottom: f64) -> Option<f64> {
+    if (y1 - y0).abs() < f64::EPSILON {
+        return (top..=bottom).contains(&y0).then_some(0.5);
+    }
+    let along = |y: f64| ((y - y0) / (y1 - y0)).clamp(0.0, 1.0);
+    let (first, last) = if y1 > y0 { (along(top), along(bottom)) } else { (along(bottom), along(top)) };
+    (first < last).then_some((first + last) / 2.0)
 }
 
 /// Seconds with three decimals, for idle stretches.

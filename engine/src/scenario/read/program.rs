@@ -43,6 +43,7 @@ pub(super) fn step(node: &Node) -> Result<Step, String> {
     };
     let at_ms = take("at_ms");
     let note = take("note");
+    let note_on_return = take("note_on_return");
     let expect = take("expect");
     let at_ms = match at_ms {
         None => None,
@@ -52,6 +53,10 @@ pub(super) fn step(node: &Node) -> Result<Step, String> {
         None => None,
         Some(node) => Some(value::string(node).map_err(|err| format!("note: {err}"))?),
     };
+    let note_on_return = match note_on_return {
+        None => None,
+        Some(node) => Some(value::string(node).map_err(|err| format!("note_on_return: {err}"))?),
+    };
     let expect = match expect {
         None => None,
         Some(node) => Some(
@@ -60,7 +65,7 @@ pub(super) fn step(node: &Node) -> Result<Step, String> {
         ),
     };
     let call = call_from_map(map).map_err(|err| err.to_string())?;
-    Ok(Step { call, at_ms, note, expect })
+    Ok(Step { call, at_ms, note, note_on_return, expect })
 }
 
 /// A forked child's program, as serde reads a struct from a value: a map (in key order)
