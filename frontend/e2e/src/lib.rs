@@ -443,3 +443,49 @@ mod tests {
         assert_eq!(at("http://x:1/", "?s=a"), "http://x:1/?s=a");
     }
 }
+
+/// WebDriver's codes for the keys the tests press.
+pub mod keys {
+    pub const RIGHT: &str = "\u{E014}";
+    pub const LEFT: &str = "\u{E012}";
+    pub const HOME: &str = "\u{E011}";
+    pub const END: &str = "\u{E010}";
+    pub const SPACE: &str = "\u{E00D}";
+    pub const TAB: &str = "\u{E004}";
+    pub const ENTER: &str = "\u{E007}";
+}
+
+/// Runs one browser test: a fresh browser of `width` x `height`, the page's address, and the
+/// test's body; a failure leaves a screenshot named after the test, and any error the page
+/// wrote to the console fails the test too. Skips (returns) when no page is served.
+pub fn run(test: &str, width: u32, height: u32, body: impl FnOnce(&Browser, &str) -> Result<()>) {
+    let Some(base) = page_url(test) else { return };
+    let browser = Browser::start(width, height).unwrap_or_else(|err| panic!("{test}: cannot start the browser: {err}"));
+    if let Err(err) = body(&browser, &base) {
+        let _ = browser.screenshot(&format!("failed-{test}"));
+        panic!("{test}: {err}");
+    }
+    let errors = browser.console_errors().unwrap_or_default();
+    assert!(errors.is_empty(), "{test}: the browser console reported errors: {errors:#?}");
+}
+
+/// Presses → until `condition` (a script returning true) holds, checking that every press
+/// moves the cursor forward (by one step: the events of one narrated change).
+pub fn step_until(browser: &Browser, what: &str, condition: &str) -> Result<()> {
+    let len = browser.trace_len()?;
+    loop {
+        if browser.run(condition, json!([]))? == json!(true) {
+            return Ok(());
+        }
+        let before = browser.cursor()?;
+        if before >= len {
+            return Err(format!("reached the end of the trace without seeing {what}"));
+        }
+        browser.press(keys::RIGHT, false)?;
+        browser.wait_for(
+            "→ to step forward",
+            "return Number(document.querySelector('[data-testid=position]').getAttribute('data-cursor')) > arguments[0]",
+            json!(before),
+        )?;
+    }
+}

@@ -5,46 +5,8 @@
 //! the embedded view and a phone-width view go to `target/screenshots/`.
 
 use serde_json::json;
-use sockscope_frontend_e2e::{at, pack_scenario, page_url, Browser, Result};
-
-const RIGHT: &str = "\u{E014}";
-const LEFT: &str = "\u{E012}";
-const HOME: &str = "\u{E011}";
-const END: &str = "\u{E010}";
-const SPACE: &str = "\u{E00D}";
-const TAB: &str = "\u{E004}";
-
-fn run(test: &str, width: u32, height: u32, body: impl FnOnce(&Browser, &str) -> Result<()>) {
-    let Some(base) = page_url(test) else { return };
-    let browser = Browser::start(width, height).unwrap_or_else(|err| panic!("{test}: cannot start the browser: {err}"));
-    if let Err(err) = body(&browser, &base) {
-        let _ = browser.screenshot(&format!("failed-{test}"));
-        panic!("{test}: {err}");
-    }
-    let errors = browser.console_errors().unwrap_or_default();
-    assert!(errors.is_empty(), "{test}: the browser console reported errors: {errors:#?}");
-}
-
-/// Presses → until `condition` (a script returning true) holds, checking that every press
-/// moves the cursor forward (by one step: the events of one narrated change).
-fn step_until(browser: &Browser, what: &str, condition: &str) -> Result<()> {
-    let len = browser.trace_len()?;
-    loop {
-        if browser.run(condition, json!([]))? == json!(true) {
-            return Ok(());
-        }
-        let before = browser.cursor()?;
-        if before >= len {
-            return Err(format!("reached the end of the trace without seeing {what}"));
-        }
-        browser.press(RIGHT, false)?;
-        browser.wait_for(
-            "→ to step forward",
-            "return Number(document.querySelector('[data-testid=position]').getAttribute('data-cursor')) > arguments[0]",
-            json!(before),
-        )?;
-    }
-}
+use sockscope_frontend_e2e::keys::{END, HOME, LEFT, RIGHT, SPACE, TAB};
+use sockscope_frontend_e2e::{at, pack_scenario, run, step_until, Browser, Result};
 
 /// Picks each of `values` in turn in the `<select>` with this `data-testid`, in one script, as
 /// a reader's quick successive choices would (each fires `change`).

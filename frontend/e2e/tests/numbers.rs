@@ -1,4 +1,4 @@
-//! Browser tests of the numbers the page shows (issue 11): one numbering for a segment in
+//! Browser tests of the numbers the page shows: one numbering for a segment in
 //! every pane, `ss -tan`'s queue columns, the SendQ card beside a blocked send(), and a
 //! sequence diagram that keeps its time and its labels in view.
 //!
@@ -6,20 +6,8 @@
 //! screen through `data-testid` attributes, as browser.rs does.
 
 use serde_json::{json, Value};
-use sockscope_frontend_e2e::{at, page_url, Browser, Result};
-
-const RIGHT: &str = "\u{E014}";
-
-fn run(test: &str, width: u32, height: u32, body: impl FnOnce(&Browser, &str) -> Result<()>) {
-    let Some(base) = page_url(test) else { return };
-    let browser = Browser::start(width, height).unwrap_or_else(|err| panic!("{test}: cannot start the browser: {err}"));
-    if let Err(err) = body(&browser, &base) {
-        let _ = browser.screenshot(&format!("failed-{test}"));
-        panic!("{test}: {err}");
-    }
-    let errors = browser.console_errors().unwrap_or_default();
-    assert!(errors.is_empty(), "{test}: the browser console reported errors: {errors:#?}");
-}
+use sockscope_frontend_e2e::keys::RIGHT;
+use sockscope_frontend_e2e::{at, run, step_until, Browser, Result};
 
 /// The page opened at the moment after `events` events of a built-in scenario.
 fn open_at(browser: &Browser, base: &str, name: &str, events: usize) -> Result<()> {
@@ -29,26 +17,6 @@ fn open_at(browser: &Browser, base: &str, name: &str, events: usize) -> Result<(
         return Err(format!("{name} opened at event {cursor}, not {events}"));
     }
     Ok(())
-}
-
-/// Presses → until `condition` (a script returning true) holds.
-fn step_until(browser: &Browser, what: &str, condition: &str) -> Result<()> {
-    let len = browser.trace_len()?;
-    loop {
-        if browser.run(condition, json!([]))? == json!(true) {
-            return Ok(());
-        }
-        let before = browser.cursor()?;
-        if before >= len {
-            return Err(format!("reached the end of the trace without seeing {what}"));
-        }
-        browser.press(RIGHT, false)?;
-        browser.wait_for(
-            "→ to step one event",
-            "return document.querySelector('[data-testid=position]').getAttribute('data-cursor') == arguments[0]",
-            json!((before + 1).to_string()),
-        )?;
-    }
 }
 
 fn text_of(browser: &Browser, selector: &str) -> Result<String> {

@@ -5,21 +5,8 @@
 //! `target/screenshots/`.
 
 use serde_json::{json, Value};
-use sockscope_frontend_e2e::{at, page_url, Browser, Result};
-
-const RIGHT: &str = "\u{E014}";
-const ENTER: &str = "\u{E007}";
-
-fn run(test: &str, width: u32, height: u32, body: impl FnOnce(&Browser, &str) -> Result<()>) {
-    let Some(base) = page_url(test) else { return };
-    let browser = Browser::start(width, height).unwrap_or_else(|err| panic!("{test}: cannot start the browser: {err}"));
-    if let Err(err) = body(&browser, &base) {
-        let _ = browser.screenshot(&format!("failed-{test}"));
-        panic!("{test}: {err}");
-    }
-    let errors = browser.console_errors().unwrap_or_default();
-    assert!(errors.is_empty(), "{test}: the browser console reported errors: {errors:#?}");
-}
+use sockscope_frontend_e2e::keys::{ENTER, RIGHT};
+use sockscope_frontend_e2e::{at, run, Browser, Result};
 
 /// Sizes the window so that the page itself gets `width` x `height` pixels, as on a projector
 /// showing the browser full screen.
