@@ -350,7 +350,7 @@ fn ss_shows_what_linux_showed() {
     }
 }
 
-/// lost-final-ack at the server's FIN retransmission (issue 11): the server has read end of
+/// lost-final-ack at the server's FIN retransmission: the server has read end of
 /// file and waits for the ACK of its FIN, the client is in TIME_WAIT.
 #[test]
 fn lost_final_ack_shows_last_ack_0_1_and_time_wait_0_0() {
@@ -443,7 +443,7 @@ fn a_blocked_send_says_what_it_copied_and_what_it_waits_for() {
 
 /// A step's `note_on_return` is told right after its call returns, so what it describes has
 /// happened; in lost-final-ack the server hears of the client's FIN after the FIN arrives at
-/// 1.01 s, not when its recv() starts at 0.51 s (issue 11).
+/// 1.01 s, not when its recv() starts at 0.51 s.
 #[test]
 fn notes_on_return_are_told_when_the_call_returns() {
     let mut told = 0;

@@ -1,4 +1,4 @@
-//! Browser tests of issue 11's items 4 to 6: every press of → says what it changed and no two
+//! Browser tests of stepping and the state diagram: every press of → says what it changed and no two
 //! panes contradict each other; the state diagram follows the socket the step is about and
 //! can be pinned by keyboard; the diagram reads on a projector (1366x768): no label covers
 //! another, lines and labels have WCAG AA contrast in both themes. Screenshots go to
