@@ -5,7 +5,7 @@
 //! byte counts that SO_SNDBUF / SO_RCVBUF (doubled, as Linux stores them) give, which is
 //! the model the course figures draw (Sockets-in-C Fig. 7.2-7.4). The receive window, though,
 //! is computed from memory as Linux does: each queued segment is charged its payload plus a
-//! fixed truesize overhead ([`SKB_OVERHEAD`]), see `rmem_alloc()` and tcp.rs.
+//! fixed truesize overhead ([`SKB_OVERHEAD`]), see `rmem_alloc()` and tcp/window.rs.
 
 use std::collections::VecDeque;
 
@@ -20,7 +20,7 @@ use crate::vecmap::VecMap;
 /// Measured on the project's Linux 6.18 machine over loopback with SO_MEMINFO: one segment of
 /// n bytes (1 to 32,741) left `sk_rmem_alloc` at n + 832 (an sk_buff, its head and shared
 /// info). The same figure reproduces the kernel's windows on lo and on a 1500-byte MTU path
-/// (see the window notes in tcp.rs).
+/// (see the window notes in tcp/window.rs).
 pub(crate) const SKB_OVERHEAD: u32 = 832;
 
 /// `TCP_DEFAULT_SCALING_RATIO`: until a full-sized segment has been measured, Linux assumes

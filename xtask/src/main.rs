@@ -39,7 +39,7 @@ commands:
   help                  print this message
 
 Tools (trunk, wasm-bindgen, wasm-opt, chromium, and nftables for `validate`) are installed on
-first use via cargo, rustup or apt-get only.";
+first use via cargo, rustup, apt-get or npm only.";
 
 /// The web page's sources; the page exists once `frontend/index.html` does.
 const FRONTEND_DIR: &str = "frontend";

@@ -433,7 +433,7 @@ fn segment_items(observation: &Observation, names: &Namer) -> Vec<Item> {
             String::new()
         };
         // The window is compared too: the engine models Linux's receive window (scaling_ratio,
-        // rcv_ssthresh, the SYN's rounding to the MSS; see engine/src/tcp.rs).
+        // rcv_ssthresh, the SYN's rounding to the MSS; see engine/src/tcp/window.rs).
         let text = format!(
             "{from} > {to} [{}] {seq_text}{ack_text}, win {}, length {}{compared_options}",
             flags.letters(),

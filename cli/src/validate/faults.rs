@@ -10,8 +10,8 @@
 //! nothing; its sockets are torn down with an abortive close, and the RST that close makes is
 //! dropped in the `output` hook, before any tap, so nothing of it reaches the wire.
 //!
-//! Each rule means what `World::fault_verdict()` and `segment_matches()` in engine/src/world.rs
-//! mean:
+//! Each rule means what `Fabric::verdict()` and `FaultRule::on_segment()` in engine/src/world/
+//! (fabric.rs, fault_rule.rs) mean:
 //! - `from` and `to` are the sending and receiving hosts: `ip saddr` and `ip daddr` of the
 //!   loopback addresses that play them;
 //! - `flags` names the exact set of the five flags the engine models (`tcp flags & (fin | syn |

@@ -1,4 +1,4 @@
-//! Test-only harness for the TCP state-machine tests in `tcp_tests.rs`.
+//! Test-only harness for the TCP state-machine tests in `tests.rs` beside it.
 //!
 //! A two-host world: host `local` (10.0.0.1) runs the socket under test; host `remote`
 //! (10.0.0.2) runs nothing, and the test plays its part by hand, as smoltcp's socket tests

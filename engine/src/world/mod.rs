@@ -1,4 +1,4 @@
-//! The simulated world: hosts with their sockets, the fabric between them, processes, one
+//! The simulated world: hosts, one table of sockets, the fabric between them, processes, one
 //! clock, one event queue and one RNG.
 //!
 //! Time never comes from outside: the run loop (`run_loop.rs`) pops the earliest pending
