@@ -417,10 +417,11 @@ impl Narrator {
     }
 }
 
-/// `text` with its first letter in upper case.
-fn capitalized(text: &str) -> String {
+/// `text` with its first letter in upper case. The texts start in ASCII, and
+/// `char::to_uppercase` would bring Unicode's case tables into the page for nothing.
+pub fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+    chars.next().map_or_else(String::new, |first| format!("{}{}", first.to_ascii_uppercase(), chars.as_str()))
 }
 
 /// The story of a run: `(event index, sentence)` for every event that matters.

@@ -283,20 +283,17 @@ impl Followed {
         match (self.pinned, self.alive, self.state) {
             (true, true, Some(state)) => format!("Pinned: {who} is in {}.", state.name()),
             (false, true, Some(state)) => format!("Following {who}, which this step is about: {}.", state.name()),
-            (_, false, Some(_)) => format!("{} ended in CLOSED and was freed.", capitalised(&who)),
+            (_, false, Some(_)) => {
+                format!("{} ended in CLOSED and was freed.", sockscope_engine::format::capitalized(&who))
+            }
             (_, _, None) => format!(
                 "{} no longer exists: it vanished in {} without a transition, as sockets do when their host goes \
                  down.",
-                capitalised(&who),
+                sockscope_engine::format::capitalized(&who),
                 self.change.as_ref().map_or("CLOSED", |(_, to, _)| to.name())
             ),
         }
     }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
 /// The socket the state diagram shows after `cursor` events: `pinned` if the reader pinned
