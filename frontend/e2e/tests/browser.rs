@@ -195,24 +195,16 @@ fn keyboard_steps_plays_and_shows_focus() {
     run("keyboard", 1280, 900, |browser, base| {
         browser.open(&at(base, "?s=tlpi-tcpdump"))?;
         let len = browser.trace_len()?;
-        let expect_cursor = |what: &str, expected: usize| -> Result<()> {
-            browser.wait_for(
-                what,
-                "return document.querySelector('[data-testid=position]').getAttribute('data-cursor') == arguments[0]",
-                json!(expected.to_string()),
-            )?;
-            Ok(())
-        };
         browser.press(RIGHT, false)?;
-        expect_cursor("→", 1)?;
+        expect_cursor(browser, "→", 1)?;
         browser.press(RIGHT, false)?;
-        expect_cursor("→ again", 2)?;
+        expect_cursor(browser, "→ again", 2)?;
         browser.press(LEFT, false)?;
-        expect_cursor("←", 1)?;
+        expect_cursor(browser, "←", 1)?;
         browser.press(END, false)?;
-        expect_cursor("End", len)?;
+        expect_cursor(browser, "End", len)?;
         browser.press(HOME, false)?;
-        expect_cursor("Home", 0)?;
+        expect_cursor(browser, "Home", 0)?;
         browser.press(RIGHT, true)?;
         browser.wait_for(
             "Shift+→ to land on a state change",

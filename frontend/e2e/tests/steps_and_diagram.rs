@@ -5,6 +5,7 @@
 //! `target/screenshots/`.
 
 use serde_json::{json, Value};
+use sockscope_frontend::view::machine::contrast;
 use sockscope_frontend_e2e::keys::{ENTER, RIGHT};
 use sockscope_frontend_e2e::{at, run, Browser, Result};
 
@@ -212,26 +213,10 @@ const LAYOUT: &str = "
         panel: style(figure).backgroundColor, sticky, viewport: innerHeight,
     };";
 
-fn rgb(css: &str) -> Option<(f64, f64, f64)> {
+fn rgb(css: &str) -> Option<(u8, u8, u8)> {
     let inner = css.trim().strip_prefix("rgb(")?.strip_suffix(')')?;
-    let parts: Vec<f64> = inner.split(',').filter_map(|part| part.trim().parse().ok()).collect();
+    let parts: Vec<u8> = inner.split(',').filter_map(|part| part.trim().parse().ok()).collect();
     (parts.len() == 3).then(|| (parts[0], parts[1], parts[2]))
-}
-
-fn contrast(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
-    let luminance = |(r, g, b): (f64, f64, f64)| {
-        let linear = |c: f64| {
-            let c = c / 255.0;
-            if c <= 0.04045 {
-                c / 12.92
-            } else {
-                ((c + 0.055) / 1.055).powf(2.4)
-            }
-        };
-        0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
-    };
-    let (la, lb) = (luminance(a), luminance(b));
-    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }
 
 fn check_layout(layout: &Value, theme: &str) -> Result<()> {

@@ -452,6 +452,24 @@ pub fn state_machine(props: &MachineProps) -> Html {
     }
 }
 
+/// WCAG 2.1's contrast ratio of two sRGB colours (8 bits a channel); the tests hold the
+/// diagram's colours to AA with it.
+pub fn contrast(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
+    let luminance = |(r, g, b): (u8, u8, u8)| {
+        let linear = |c: u8| {
+            let c = f64::from(c) / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+    };
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
 fn f(value: f64) -> String {
     super::num(value)
 }
@@ -683,23 +701,6 @@ mod tests {
         let channel = |at: usize| u8::from_str_radix(&hex[at..at + 2], 16).expect("hex digits");
         assert_eq!(hex.len(), 6, "{name} is `{value}`, not #rrggbb");
         (channel(0), channel(2), channel(4))
-    }
-
-    /// WCAG 2.1's contrast ratio of two colours.
-    fn contrast(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
-        let luminance = |(r, g, b): (u8, u8, u8)| {
-            let linear = |c: u8| {
-                let c = f64::from(c) / 255.0;
-                if c <= 0.04045 {
-                    c / 12.92
-                } else {
-                    ((c + 0.055) / 1.055).powf(2.4)
-                }
-            };
-            0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
-        };
-        let (la, lb) = (luminance(a), luminance(b));
-        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
     }
 
     /// The declarations of the rule whose selector is exactly `selector`.
