@@ -5,14 +5,12 @@
 use std::rc::Rc;
 
 use sockscope_engine::replay::Snapshot;
-use sockscope_engine::trace::SocketId;
 use yew::prelude::*;
 
 use crate::catalogue;
 use crate::hooks;
 use crate::model::{self, Loaded, Shared};
-use crate::page_state::{Action, PageState};
-use crate::playback;
+use crate::page_state::PageState;
 use crate::share;
 use crate::url::{self, Choice, Layout};
 use crate::view::controls::Controls;
@@ -111,34 +109,8 @@ pub fn app(props: &AppProps) -> Html {
     let hooks::OpenHandlers { on_pick, on_run_custom } = hooks::use_open_handlers(&page, &editor, &play_button);
     let hooks::ShareHandlers { on_copy_link, on_copy_embed } = hooks::share_handlers(&page);
 
-    // The callbacks handed to memoised children are made once (`use_callback` with no
-    // changing dependency), so a seek does not give those children new props and Yew skips
-    // them.
-    let dispatch = {
-        let dispatcher = page.dispatcher();
-        use_callback((), move |action: playback::Action, _| dispatcher.dispatch(Action::Playback(action)))
-    };
-    // Made again only when the selection changes, so the socket cards, which compare their
-    // callback, are skipped on a seek unless their socket changed.
-    let on_select = {
-        let dispatcher = page.dispatcher();
-        use_callback(page.playback.selected, move |id: SocketId, selected| {
-            let socket = if *selected == Some(id) { None } else { Some(id) };
-            dispatcher.dispatch(Action::Playback(playback::Action::Select(socket)))
-        })
-    };
-    let on_unpin = {
-        let dispatcher = page.dispatcher();
-        use_callback((), move |_: MouseEvent, _| dispatcher.dispatch(Action::Playback(playback::Action::Select(None))))
-    };
-    let on_dismiss = {
-        let dispatcher = page.dispatcher();
-        use_callback((), move |_: MouseEvent, _| dispatcher.dispatch(Action::DismissNotices))
-    };
-    let on_numbering = {
-        let dispatcher = page.dispatcher();
-        use_callback((), move |numbering, _| dispatcher.dispatch(Action::SetNumbering(numbering)))
-    };
+    let hooks::PageCallbacks { dispatch, on_select, on_unpin, on_dismiss, on_numbering } =
+        hooks::use_page_callbacks(&page);
     let numbering = page.numbering;
 
     let loaded = page.loaded.clone();

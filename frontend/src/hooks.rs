@@ -10,6 +10,8 @@ use std::rc::Rc;
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{request_animation_frame, AnimationFrame};
 use gloo::timers::callback::Timeout;
+use sockscope_engine::format::Numbering;
+use sockscope_engine::trace::SocketId;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent};
@@ -358,4 +360,45 @@ fn copy_to_clipboard(text: &str, dispatcher: UseReducerDispatcher<PageState>, wh
 pub fn page_url() -> String {
     let location = gloo::utils::window().location();
     format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default())
+}
+
+/// The callbacks the page hands its memoised children. Each is made once, or again only when
+/// what it reads changes, so that a seek gives those children no new props and Yew skips them.
+pub struct PageCallbacks {
+    pub dispatch: Callback<playback::Action>,
+    /// A socket card's head was pressed: pin its socket in the state diagram, or unpin it.
+    pub on_select: Callback<SocketId>,
+    pub on_unpin: Callback<MouseEvent>,
+    pub on_dismiss: Callback<MouseEvent>,
+    pub on_numbering: Callback<Numbering>,
+}
+
+#[hook]
+pub fn use_page_callbacks(page: &Page) -> PageCallbacks {
+    let dispatch = {
+        let dispatcher = page.dispatcher();
+        use_callback((), move |action: playback::Action, _| dispatcher.dispatch(Action::Playback(action)))
+    };
+    // Made again only when the pinned socket changes, so the socket cards, which compare
+    // their callback, are skipped on a seek unless their socket changed.
+    let on_select = {
+        let dispatcher = page.dispatcher();
+        use_callback(page.playback.selected, move |id: SocketId, selected| {
+            let socket = if *selected == Some(id) { None } else { Some(id) };
+            dispatcher.dispatch(Action::Playback(playback::Action::Select(socket)))
+        })
+    };
+    let on_unpin = {
+        let dispatcher = page.dispatcher();
+        use_callback((), move |_: MouseEvent, _| dispatcher.dispatch(Action::Playback(playback::Action::Select(None))))
+    };
+    let on_dismiss = {
+        let dispatcher = page.dispatcher();
+        use_callback((), move |_: MouseEvent, _| dispatcher.dispatch(Action::DismissNotices))
+    };
+    let on_numbering = {
+        let dispatcher = page.dispatcher();
+        use_callback((), move |numbering, _| dispatcher.dispatch(Action::SetNumbering(numbering)))
+    };
+    PageCallbacks { dispatch, on_select, on_unpin, on_dismiss, on_numbering }
 }
