@@ -91,7 +91,8 @@ pub struct SocketView {
 }
 
 impl SocketView {
-    fn new(id: SocketId, host: String, proto: Proto) -> Self {
+    /// A socket as first seen: closed, unbound, its queues empty.
+    pub fn new(id: SocketId, host: String, proto: Proto) -> Self {
         SocketView {
             id,
             host,

@@ -202,27 +202,9 @@ mod tests {
     /// A world with one socket in `state` and one process blocked in `call` on it.
     fn blocked_in(call: &str, state: State, adjust: impl FnOnce(&mut SocketView)) -> (Snapshot, Pid) {
         let mut snapshot = Snapshot::default();
-        let mut socket = SocketView {
-            id: SocketId(0),
-            host: "h".into(),
-            proto: Proto::Tcp,
-            state,
-            local: None,
-            peer: None,
-            listener: None,
-            send_q: 0,
-            recv_q: 0,
-            delivered: 0,
-            send_cap: 16384,
-            recv_cap: 131072,
-            syn_q: 0,
-            accept_q: 0,
-            backlog: 5,
-            rcv_fin: false,
-            fin_read: false,
-            timers: Default::default(),
-            last_change: None,
-        };
+        let mut socket = SocketView::new(SocketId(0), "h".into(), Proto::Tcp);
+        socket.state = state;
+        (socket.send_cap, socket.recv_cap, socket.backlog) = (16384, 131072, 5);
         adjust(&mut socket);
         snapshot.sockets.insert(SocketId(0), socket);
         let call = CallView {

@@ -60,11 +60,12 @@ pub struct Numbered {
 
 impl Numbered {
     fn new(trace: &Trace, numbering: Numbering) -> Numbered {
-        Numbered {
-            tcpdump: format::tcpdump_lines(trace, numbering),
-            story: format::story(trace, numbering),
-            labels: arrow_labels(trace, numbering),
-        }
+        Numbered::with_story(trace, numbering, format::story(trace, numbering))
+    }
+
+    /// The texts in `numbering`, around a story already told in it.
+    fn with_story(trace: &Trace, numbering: Numbering, story: Vec<(usize, String)>) -> Numbered {
+        Numbered { tcpdump: format::tcpdump_lines(trace, numbering), story, labels: arrow_labels(trace, numbering) }
     }
 }
 
@@ -152,10 +153,10 @@ fn load(scenario: Scenario, text: String, builtin: Option<String>) -> Loaded {
     };
     let timeline = Timeline::new(&trace);
     // Which events are narrated does not depend on the numbering, only their text does.
-    let relative = Numbered::new(&trace, Numbering::Relative);
-    let narrated: Vec<usize> = relative.story.iter().map(|(index, _)| *index).collect();
+    let (story, focus) = story_and_focus(&trace);
+    let narrated: Vec<usize> = story.iter().map(|(index, _)| *index).collect();
+    let relative = Numbered::with_story(&trace, Numbering::Relative, story);
     let timing = Rc::new(Timing::new(&trace, &narrated));
-    let focus = focus(&trace, &narrated);
     let hosts: Vec<String> = trace
         .events
         .iter()
@@ -183,20 +184,23 @@ fn load(scenario: Scenario, text: String, builtin: Option<String>) -> Loaded {
     }
 }
 
-/// The TCP socket each narrated event is about (see [`Loaded::focus`]).
-fn focus(trace: &Trace, narrated: &[usize]) -> Vec<(usize, SocketId)> {
+/// The story in relative numbers (`format::story`), and the TCP socket each narrated event is
+/// about (see [`Loaded::focus`]), told in one pass over the trace: the page opens a scenario
+/// with as few folds of its events as it can.
+fn story_and_focus(trace: &Trace) -> (Vec<(usize, String)>, Vec<(usize, SocketId)>) {
+    let mut narrator = format::Narrator::new(trace, Numbering::Relative);
     let mut snapshot = Snapshot::default();
-    let mut focus = Vec::new();
-    let mut next = narrated.iter().peekable();
+    let (mut story, mut focus) = (Vec::new(), Vec::new());
     for (index, event) in trace.events.iter().enumerate() {
-        if next.next_if_eq(&&index).is_some() {
+        if let Some(text) = narrator.sentence(&snapshot, event) {
             if let Some(socket) = steps::concern(&snapshot, event).tcp_socket(&snapshot) {
                 focus.push((index, socket));
             }
+            story.push((index, text));
         }
         snapshot.apply(event);
     }
-    focus
+    (story, focus)
 }
 
 impl Loaded {

@@ -100,11 +100,29 @@ impl<'a> Cx<'a> {
         self.effects.push(Effect::Route(wire));
     }
 
-    pub fn push(&mut self, effect: Effect) {
-        if matches!(effect, Effect::Forget { listener: Some(_), .. } | Effect::JoinAcceptQueue { .. }) {
-            self.trace_deferred = true;
-        }
-        self.effects.push(effect);
+    /// Queues the expiry of a timer whose deadline the socket now holds.
+    pub fn schedule_timer(&mut self, socket: SocketId, kind: TimerKind, deadline: u64) {
+        self.effects.push(Effect::ScheduleTimer { socket, kind, deadline });
+    }
+
+    /// Has the world forget a freed socket. Leaving a listener's queues writes the listener's
+    /// levels to the trace, so the call's later events wait behind it.
+    pub fn forget(
+        &mut self,
+        socket: SocketId,
+        local: Option<SockAddr>,
+        peer: Option<SockAddr>,
+        listener: Option<SocketId>,
+    ) {
+        self.trace_deferred |= listener.is_some();
+        self.effects.push(Effect::Forget { socket, local, peer, listener });
+    }
+
+    /// Moves a connection from its listener's SYN queue to the accept queue, which writes the
+    /// listener's levels to the trace; the call's later events wait behind it.
+    pub fn join_accept_queue(&mut self, listener: SocketId, child: SocketId) {
+        self.trace_deferred = true;
+        self.effects.push(Effect::JoinAcceptQueue { listener, child });
     }
 
     /// Wakes every process waiting on the socket.

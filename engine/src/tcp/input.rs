@@ -6,7 +6,7 @@ use crate::errno::Errno;
 use crate::socket::{seq_ge, seq_gt, seq_lt, Socket};
 use crate::state::State;
 use crate::tcp::ack::process_ack;
-use crate::tcp::context::{AcceptQueue, Cx, Effect};
+use crate::tcp::context::{AcceptQueue, Cx};
 use crate::tcp::linux::*;
 
 use crate::tcp::open::{handshake_acked, init_receiver, init_sender, start_keepalive};
@@ -214,7 +214,7 @@ pub(crate) fn synchronized_input(s: &mut Socket, cx: &mut Cx<'_>, wire: &Wire) {
         };
         set_state(s, cx, State::Established, cause);
         if let Some(listener) = listener {
-            cx.push(Effect::JoinAcceptQueue { listener, child: s.id });
+            cx.join_accept_queue(listener, s.id);
         }
         start_keepalive(s, cx);
         if wire.flags.syn {

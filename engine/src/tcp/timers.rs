@@ -3,14 +3,14 @@
 //! the slot is stale and ignored when it comes up (smoltcp keeps timers as deadlines too).
 
 use crate::socket::Socket;
-use crate::tcp::context::{Cx, Effect};
+use crate::tcp::context::Cx;
 use crate::trace::{EventKind, TimerAction, TimerKind};
 
 /// Sets the timer of `kind` to fire at `deadline`, replacing a running one.
 pub(crate) fn arm_timer(s: &mut Socket, cx: &mut Cx<'_>, kind: TimerKind, deadline: u64) {
     s.timers[kind.slot()] = Some(deadline);
     cx.emit(timer_event(s, cx.host_name, kind, TimerAction::Armed, deadline));
-    cx.push(Effect::ScheduleTimer { socket: s.id, kind, deadline });
+    cx.schedule_timer(s.id, kind, deadline);
 }
 
 /// Arms a timer unless it already runs.

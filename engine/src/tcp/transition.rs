@@ -4,7 +4,7 @@
 use crate::errno::Errno;
 use crate::socket::Socket;
 use crate::state::State;
-use crate::tcp::context::{Cx, Effect};
+use crate::tcp::context::Cx;
 use crate::tcp::linux::two_msl_us;
 use crate::tcp::timers::{arm_timer, cancel_timers, Keep};
 use crate::time::ms_to_us;
@@ -61,7 +61,7 @@ pub(crate) fn release(s: &mut Socket, cx: &mut Cx<'_>) {
     s.tcb.recv_buf = Default::default();
     s.tcb.ooo.clear();
     let listener = s.listener.take();
-    cx.push(Effect::Forget { socket: s.id, local: s.local, peer: s.peer, listener });
+    cx.forget(s.id, s.local, s.peer, listener);
     cx.wake(s);
 }
 
