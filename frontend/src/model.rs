@@ -64,7 +64,7 @@ impl Numbered {
     }
 
     /// The texts in `numbering`, around a story already told in it.
-    fn with_story(trace: &Trace, numbering: Numbering, story: Vec<(usize, String)>) -> Numbered {
+    fn with_story(trace: &Trace, numbering: Numbering, story: Story) -> Numbered {
         Numbered { tcpdump: format::tcpdump_lines(trace, numbering), story, labels: arrow_labels(trace, numbering) }
     }
 }
@@ -184,10 +184,13 @@ fn load(scenario: Scenario, text: String, builtin: Option<String>) -> Loaded {
     }
 }
 
+/// A story's sentences, each with the index of its event.
+type Story = Vec<(usize, String)>;
+
 /// The story in relative numbers (`format::story`), and the TCP socket each narrated event is
 /// about (see [`Loaded::focus`]), told in one pass over the trace: the page opens a scenario
 /// with as few folds of its events as it can.
-fn story_and_focus(trace: &Trace) -> (Vec<(usize, String)>, Vec<(usize, SocketId)>) {
+fn story_and_focus(trace: &Trace) -> (Story, Vec<(usize, SocketId)>) {
     let mut narrator = format::Narrator::new(trace, Numbering::Relative);
     let mut snapshot = Snapshot::default();
     let (mut story, mut focus) = (Vec::new(), Vec::new());
