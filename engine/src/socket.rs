@@ -287,6 +287,12 @@ impl Socket {
 
     /// Bytes written and not yet acknowledged (`ss`'s Send-Q without an unacknowledged SYN
     /// or FIN).
+    /// `sk_acceptq_is_full()`: more than `backlog` connections wait to be accepted, so a
+    /// listener takes no new SYN and no final ACK of a handshake.
+    pub fn accept_queue_full(&self) -> bool {
+        self.accept_queue.len() as u32 > self.backlog
+    }
+
     pub fn send_q(&self) -> u32 {
         self.tcb.send_buf.len() as u32
     }

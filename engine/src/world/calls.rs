@@ -236,14 +236,8 @@ impl World {
             self.emit_segment(&wire, Fate::Delivered, None);
             let accept_queue = match self.sockets[id].listener {
                 None => AcceptQueue::NoListener,
-                Some(listener) => {
-                    let parent = &self.sockets[listener];
-                    if parent.accept_queue.len() as u32 > parent.backlog {
-                        AcceptQueue::Full
-                    } else {
-                        AcceptQueue::HasRoom
-                    }
-                }
+                Some(listener) if self.sockets[listener].accept_queue_full() => AcceptQueue::Full,
+                Some(_) => AcceptQueue::HasRoom,
             };
             let path_mtu = wire.flags.syn.then(|| self.fabric.path_mtu(host, wire.from.ip));
             let arrival = Arrival { path_mtu, accept_queue };
@@ -254,7 +248,7 @@ impl World {
         match listener {
             Some(listener) if wire.flags.syn && !wire.flags.ack && !wire.flags.rst => {
                 let socket = &self.sockets[listener];
-                if socket.accept_queue.len() as u32 > socket.backlog {
+                if socket.accept_queue_full() {
                     // sk_acceptq_is_full(): the SYN is dropped without an answer; the client
                     // will retransmit it after its RTO.
                     let reason = format!(
