@@ -31,9 +31,14 @@ impl Rng {
         low + (self.next_u64() % u64::from(high - low + 1)) as u32
     }
 
-    /// True with probability `rate` (0.0 to 1.0).
+    /// True with probability `rate`. A certain outcome (a rate of 0 or less, 1 or more) takes
+    /// no draw, so a rule that always or never applies leaves every later draw as it was: a
+    /// what-if fork that duplicates one segment keeps the original run's ports and ISNs.
     pub fn chance(&mut self, rate: f64) -> bool {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= rate && rate > 0.0
+        if rate <= 0.0 || rate >= 1.0 {
+            return rate >= 1.0;
+        }
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= rate
     }
 }
 

@@ -141,8 +141,15 @@ fn check_fault(fault: &Fault, path: &str, hosts: &BTreeSet<&str>) -> Result<(), 
             }
             matching(m)
         }
-        Fault::Loss { rate: r, matching: m } | Fault::Duplicate { rate: r, matching: m } => {
+        Fault::Loss { rate: r, matching: m } => {
             rate(*r)?;
+            matching(m)
+        }
+        Fault::Duplicate { rate: r, matching: m, nth, count } => {
+            rate(*r)?;
+            if *nth == Some(0) || *count == 0 {
+                return Err(error(path, "nth and count start at 1"));
+            }
             matching(m)
         }
         Fault::Reorder { rate: r, delay_us, matching: m } => {
@@ -152,9 +159,12 @@ fn check_fault(fault: &Fault, path: &str, hosts: &BTreeSet<&str>) -> Result<(), 
             }
             matching(m)
         }
-        Fault::Delay { extra_us, matching: m } => {
+        Fault::Delay { extra_us, matching: m, nth, count } => {
             if *extra_us > 10_000_000 {
                 return Err(error(format!("{path}.extra_us"), "at most 10 s"));
+            }
+            if *nth == Some(0) || *count == 0 {
+                return Err(error(path, "nth and count start at 1"));
             }
             matching(m)
         }

@@ -50,11 +50,16 @@ pub enum Fault {
         #[serde(rename = "match", default)]
         matching: SegmentMatch,
     },
-    /// Deliver a matching segment twice with probability `rate`.
+    /// Deliver a matching segment twice with probability `rate`; with `nth`, only the
+    /// `nth` match and the `count - 1` after it are candidates.
     Duplicate {
         rate: f64,
         #[serde(rename = "match", default)]
         matching: SegmentMatch,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nth: Option<u32>,
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        count: u32,
     },
     /// Hold a matching segment back by `delay_us` with probability `rate`, so later ones
     /// overtake it.
@@ -64,11 +69,16 @@ pub enum Fault {
         #[serde(rename = "match", default)]
         matching: SegmentMatch,
     },
-    /// Add `extra_us` to every matching segment's latency.
+    /// Add `extra_us` to every matching segment's latency; with `nth`, only to the `nth`
+    /// match and the `count - 1` after it.
     Delay {
         extra_us: u64,
         #[serde(rename = "match", default)]
         matching: SegmentMatch,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nth: Option<u32>,
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        count: u32,
     },
     /// The link between `a` and `b` carries nothing from `from_ms` until `until_ms`.
     LinkDown {
@@ -100,4 +110,8 @@ impl Fault {
 
 fn one() -> u32 {
     1
+}
+
+fn is_one(count: &u32) -> bool {
+    *count == 1
 }

@@ -17,6 +17,27 @@ pub struct ProcessSpec {
     pub name: String,
     pub host: String,
     pub steps: Vec<Step>,
+    /// What the process does after its last step; its forked children do the same.
+    #[serde(default, skip_serializing_if = "AtEnd::is_exit")]
+    pub at_end: AtEnd,
+}
+
+/// What a process does once it has run its last step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AtEnd {
+    /// It exits and the kernel closes its descriptors, like a program returning from main().
+    #[default]
+    Exit,
+    /// It stays alive with its descriptors open, like a program waiting for its user: the
+    /// playground's processes, whose next call the reader has not made yet.
+    Wait,
+}
+
+impl AtEnd {
+    pub fn is_exit(&self) -> bool {
+        *self == AtEnd::Exit
+    }
 }
 
 /// One step of a program: a system call (or sleep) plus optional timing, narration and

@@ -22,7 +22,8 @@ impl World {
             match process.status {
                 Status::Exited => {}
                 Status::Blocked => blocked = true,
-                Status::Ready | Status::Sleeping => return false,
+                // A waiting process can still act: its next call may free the others.
+                Status::Ready | Status::Sleeping | Status::Waiting => return false,
             }
         }
         blocked

@@ -178,6 +178,7 @@ impl World {
                     name: child.name.clone(),
                     steps: child.steps.clone(),
                     steps_path: format!("{}[{}].child.steps", process.steps_path, process.pc),
+                    at_end: process.at_end,
                 };
                 let child = self.spawn(program, host, Some(pid), fds, names);
                 Outcome::done(i64::from(child.0))

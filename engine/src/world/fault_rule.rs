@@ -65,13 +65,13 @@ impl FaultRule {
             Fault::Loss { rate, .. } => rng
                 .chance(*rate)
                 .then(|| Verdict::Drop(format!("lost at random (faults[{index}], rate {})", format::decimal(*rate)))),
-            Fault::Duplicate { rate, .. } => {
-                rng.chance(*rate).then_some(Verdict::Pass { extra_us: 0, copies: Copies::Two })
-            }
+            Fault::Duplicate { rate, nth, count, .. } => (picks(&mut self.hits, *nth, *count) && rng.chance(*rate))
+                .then_some(Verdict::Pass { extra_us: 0, copies: Copies::Two }),
             Fault::Reorder { rate, delay_us, .. } => {
                 rng.chance(*rate).then_some(Verdict::Pass { extra_us: *delay_us, copies: Copies::One })
             }
-            Fault::Delay { extra_us, .. } => Some(Verdict::Pass { extra_us: *extra_us, copies: Copies::One }),
+            Fault::Delay { extra_us, nth, count, .. } => picks(&mut self.hits, *nth, *count)
+                .then_some(Verdict::Pass { extra_us: *extra_us, copies: Copies::One }),
             Fault::LinkDown { a, b, from_ms, until_ms } => {
                 let pair = (hop.from == a && hop.to == b) || (hop.from == b && hop.to == a);
                 let active = now >= fractional_ms_to_us(*from_ms)
@@ -81,6 +81,13 @@ impl FaultRule {
             Fault::Crash { .. } | Fault::Reboot { .. } => None,
         }
     }
+}
+
+/// Counts a match in `hits` and says whether it is one of those picked by `nth` and `count`
+/// (every match when `nth` is absent).
+fn picks(hits: &mut u32, nth: Option<u32>, count: u32) -> bool {
+    *hits += 1;
+    nth.is_none_or(|nth| *hits >= nth && *hits < nth.saturating_add(count))
 }
 
 fn segment_matches(matching: &SegmentMatch, hop: &Hop<'_>, wire: &Wire, now: u64) -> bool {

@@ -133,6 +133,7 @@ impl World {
                 name: spec.name.clone(),
                 steps: spec.steps.clone(),
                 steps_path: format!("processes[{index}].steps"),
+                at_end: spec.at_end,
             };
             world.spawn(program, host, None, VecMap::new(), VecMap::new());
         }

@@ -3,7 +3,7 @@
 
 use crate::format;
 use crate::ids::HostId;
-use crate::scenario::{Call, Step};
+use crate::scenario::{AtEnd, Call, Step};
 use crate::trace::SocketId;
 use crate::vecmap::VecMap;
 
@@ -12,6 +12,8 @@ pub(crate) enum Status {
     Ready,
     Sleeping,
     Blocked,
+    /// Done with its steps and alive, waiting for a step not written yet ([`AtEnd::Wait`]).
+    Waiting,
     Exited,
 }
 
@@ -45,6 +47,7 @@ pub(crate) struct Program {
     pub steps: Vec<Step>,
     /// Where `steps` is in the scenario, as a JSON path (see [`Process::steps_path`]).
     pub steps_path: String,
+    pub at_end: AtEnd,
 }
 
 pub(crate) struct Process {
@@ -57,6 +60,7 @@ pub(crate) struct Process {
     /// names its step as a parse error would.
     pub steps_path: String,
     pub pc: usize,
+    pub at_end: AtEnd,
     pub fds: VecMap<i32, SocketId>,
     pub names: VecMap<String, i32>,
     pub status: Status,

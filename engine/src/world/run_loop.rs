@@ -37,7 +37,20 @@ impl World {
                     .filter(|process| process.status == Status::Blocked)
                     .map(|process| process.name.clone())
                     .collect();
-                return Some(Stop::Finished(if blocked.is_empty() {
+                let waiting: Vec<String> = self
+                    .processes
+                    .iter()
+                    .filter(|process| process.status == Status::Waiting)
+                    .map(|process| process.name.clone())
+                    .collect();
+                return Some(Stop::Finished(if !waiting.is_empty() {
+                    let blocked = if blocked.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {} still blocked", blocked.join(", "))
+                    };
+                    format!("the network is quiet: {} waiting for a next call{blocked}", waiting.join(", "))
+                } else if blocked.is_empty() {
                     "every process has finished and the network is quiet".to_string()
                 } else {
                     format!("nothing more can happen: {} still blocked forever", blocked.join(", "))

@@ -5,7 +5,7 @@
 use crate::errno::Errno;
 use crate::ids::HostId;
 use crate::outcome::Outcome;
-use crate::scenario::{Call, Expect, Step};
+use crate::scenario::{AtEnd, Call, Expect, Step};
 use crate::trace::{EventKind, FdAction, Phase, Pid, ProcessAction, SocketId};
 use crate::vecmap::VecMap;
 use crate::world::process::{InCall, Process, Program, Status};
@@ -30,7 +30,7 @@ impl World {
         fds: VecMap<i32, SocketId>,
         names: VecMap<String, i32>,
     ) -> Pid {
-        let Program { name, steps, steps_path } = program;
+        let Program { name, steps, steps_path, at_end } = program;
         let pid = self.processes.next_id();
         let host_name = self.hosts[host].name.clone();
         self.processes.push(Process {
@@ -39,6 +39,7 @@ impl World {
             steps: steps.into(),
             steps_path,
             pc: 0,
+            at_end,
             fds: fds.clone(),
             names,
             status: Status::Ready,
@@ -112,7 +113,10 @@ impl World {
             process.status = Status::Ready;
             let steps = process.steps.clone();
             let Some(step) = steps.get(process.pc) else {
-                self.exit_process(pid);
+                match process.at_end {
+                    AtEnd::Exit => self.exit_process(pid),
+                    AtEnd::Wait => process.status = Status::Waiting,
+                }
                 return;
             };
             if process.call.is_none() {

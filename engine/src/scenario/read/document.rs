@@ -8,7 +8,7 @@ use super::value;
 use crate::scenario::document::default_seed;
 use crate::scenario::json::{self, Kind, Node};
 use crate::scenario::{
-    default_latency_us, default_mtu, HostSpec, Limits, LinkSpec, ProcessSpec, Scenario, ScenarioError, Step,
+    default_latency_us, default_mtu, AtEnd, HostSpec, Limits, LinkSpec, ProcessSpec, Scenario, ScenarioError, Step,
     TcpSettings,
 };
 
@@ -195,17 +195,22 @@ impl Reader<'_> {
         let m = Mode::Stream;
         let mut texts = [None, None];
         let mut steps = None;
-        self.fields(m, node, path, "struct ProcessSpec", &["name", "host", "steps"], |index, v, p| {
+        let mut at_end = AtEnd::Exit;
+        self.fields(m, node, path, "struct ProcessSpec", &["name", "host", "steps", "at_end"], |index, v, p| {
             match index {
                 0 | 1 => texts[index] = Some(self.string(m, v, p)?),
-                _ => steps = Some(self.seq(m, v, p, |v, p| self.step(v, p))?),
+                2 => steps = Some(self.seq(m, v, p, |v, p| self.step(v, p))?),
+                _ => {
+                    let variant = value::variant(v, &["exit", "wait"]).map_err(|fail| self.place(m, v, p, fail))?;
+                    at_end = if variant == 0 { AtEnd::Exit } else { AtEnd::Wait };
+                }
             }
             Ok(())
         })?;
         let [Some(name), host] = texts else { return Err(self.missing(m, node, path, "name")) };
         let Some(host) = host else { return Err(self.missing(m, node, path, "host")) };
         let Some(steps) = steps else { return Err(self.missing(m, node, path, "steps")) };
-        Ok(ProcessSpec { name, host, steps })
+        Ok(ProcessSpec { name, host, steps, at_end })
     }
 
     /// A step, read as a map, as serde_json reads a step's object into a `Value` first; its

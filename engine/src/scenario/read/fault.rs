@@ -52,14 +52,16 @@ impl Reader<'_> {
         let m = Mode::Buffered { path, pos };
         let fields: &'static [&'static str] = match kind {
             0 => &["match", "nth", "count"],
-            1 | 2 => &["rate", "match"],
+            1 => &["rate", "match"],
+            2 => &["rate", "match", "nth", "count"],
             3 => &["rate", "delay_us", "match"],
-            4 => &["extra_us", "match"],
+            4 => &["extra_us", "match", "nth", "count"],
             5 => &["a", "b", "from_ms", "until_ms"],
             _ => &["host", "at_ms"],
         };
         let mut matching = SegmentMatch::default();
         let mut counts = [1u32, 1];
+        let mut nth_given = false;
         let mut rate = 0.0;
         let mut micros = 0;
         let mut texts = [None, None];
@@ -69,7 +71,10 @@ impl Reader<'_> {
             // In the buffered mode every error is placed at the fault, so no position is needed.
             match fields[self.field_index(m, path, 0, fields, &mut seen, key)?] {
                 "match" => matching = self.segment_match(m, v, path)?,
-                "nth" => counts[0] = self.u32(m, v, path)?,
+                "nth" => {
+                    counts[0] = self.u32(m, v, path)?;
+                    nth_given = true;
+                }
                 "count" => counts[1] = self.u32(m, v, path)?,
                 "rate" => rate = self.float(m, v, path)?,
                 "delay_us" | "extra_us" => micros = self.u64(m, v, path)?,
@@ -90,9 +95,9 @@ impl Reader<'_> {
         Ok(match kind {
             0 => Fault::Drop { matching, nth: counts[0], count: counts[1] },
             1 => Fault::Loss { rate, matching },
-            2 => Fault::Duplicate { rate, matching },
+            2 => Fault::Duplicate { rate, matching, nth: nth_given.then_some(counts[0]), count: counts[1] },
             3 => Fault::Reorder { rate, delay_us: micros, matching },
-            4 => Fault::Delay { extra_us: micros, matching },
+            4 => Fault::Delay { extra_us: micros, matching, nth: nth_given.then_some(counts[0]), count: counts[1] },
             5 => Fault::LinkDown { a: text(0), b: text(1), from_ms: time, until_ms: times[1] },
             6 => Fault::Crash { host: text(0), at_ms: time },
             _ => Fault::Reboot { host: text(0), at_ms: time },
