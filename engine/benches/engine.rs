@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 use sockscope_engine::bench_support::PausedWorld;
-use sockscope_engine::scenario::{Call, HostSpec, Limits, LinkSpec, ProcessSpec, Step, TcpSettings};
+use sockscope_engine::scenario::{AtEnd, Call, HostSpec, Limits, LinkSpec, ProcessSpec, Step, TcpSettings};
 use sockscope_engine::{run, Scenario, SockAddr};
 
 /// Counts live heap bytes, to measure what the simulated kernels hold per connection.
@@ -101,8 +101,18 @@ fn lifecycles(pairs: usize, per_pair: usize, faults: &str) -> Scenario {
                 step(Call::Close { fd: s.clone() }),
             ]);
         }
-        processes.push(ProcessSpec { name: format!("server{pair}"), host: server.name.clone(), steps: server_steps });
-        processes.push(ProcessSpec { name: format!("client{pair}"), host: client.name.clone(), steps: client_steps });
+        processes.push(ProcessSpec {
+            name: format!("server{pair}"),
+            host: server.name.clone(),
+            steps: server_steps,
+            at_end: AtEnd::Exit,
+        });
+        processes.push(ProcessSpec {
+            name: format!("client{pair}"),
+            host: client.name.clone(),
+            steps: client_steps,
+            at_end: AtEnd::Exit,
+        });
         hosts.push(client);
         hosts.push(server);
     }
@@ -128,8 +138,8 @@ fn bulk(bytes: u32, faults: &str) -> Scenario {
         step(Call::Close { fd: "s".into() }),
     ];
     let processes = vec![
-        ProcessSpec { name: "server".into(), host: server.name.clone(), steps: server_steps },
-        ProcessSpec { name: "client".into(), host: client.name.clone(), steps: client_steps },
+        ProcessSpec { name: "server".into(), host: server.name.clone(), steps: server_steps, at_end: AtEnd::Exit },
+        ProcessSpec { name: "client".into(), host: client.name.clone(), steps: client_steps, at_end: AtEnd::Exit },
     ];
     scenario(vec![client, server], links, processes, faults)
 }
@@ -176,10 +186,11 @@ fn memory_per_connection(connections: usize) {
                 step(Call::Connect { fd: "s".into(), addr: server_addr }),
                 step(Call::Sleep { ms: 3_600_000.0 }),
             ],
+            at_end: AtEnd::Exit,
         });
     }
     server_steps.push(step(Call::Sleep { ms: 3_600_000.0 }));
-    processes.push(ProcessSpec { name: "server".into(), host: "h1".into(), steps: server_steps });
+    processes.push(ProcessSpec { name: "server".into(), host: "h1".into(), steps: server_steps, at_end: AtEnd::Exit });
     let links = vec![LinkSpec { a: "h0".into(), b: "h1".into(), latency_us: 500, mtu: 1500 }];
     let scenario = scenario(hosts, links, processes, "[]");
     let empty = {

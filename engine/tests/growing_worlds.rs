@@ -111,7 +111,7 @@ fn fates(trace: &Trace) -> Vec<(u64, Fate)> {
         .events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Segment(s) => Some((e.t_us, s.fate.clone())),
+            EventKind::Segment(s) => Some((e.t_us, s.fate)),
             _ => None,
         })
         .collect()
@@ -142,7 +142,7 @@ fn picked_faults_touch_one_segment_and_draw_nothing() {
     // No random draw was taken: ports and ISNs are those of the original run.
     let first_segment = |trace: &Trace| {
         trace.events.iter().find_map(|e| match &e.kind {
-            EventKind::Segment(s) => Some(s.header.clone()),
+            EventKind::Segment(s) => Some(s.header),
             _ => None,
         })
     };
