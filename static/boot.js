@@ -1,10 +1,23 @@
 // Starts sockscope's WebAssembly. This is a file rather than an inline script so that the
 // page's Content-Security-Policy can forbid inline scripts; Trunk writes the hashed names of
 // the bindings and of the module into the script tag's data attributes.
+//
+// The page comes in two builds. The player, which every visitor downloads, plays scenarios;
+// the studio adds the playground and what-if forks, and is loaded instead when the address
+// says studio=1 (the player's links to the studio say so).
 const tag = document.querySelector("script[data-js]");
+const studio = new URLSearchParams(location.search).get("studio") === "1";
+const js = studio ? "./studio/sockscope-studio.js" : tag.dataset.js;
+const wasm = studio ? "./studio/sockscope-studio_bg.wasm" : tag.dataset.wasm;
+if (studio) {
+  const sheet = document.createElement("link");
+  sheet.rel = "stylesheet";
+  sheet.href = "./studio/studio.css";
+  document.head.append(sheet);
+}
 try {
-  const bindings = await import(tag.dataset.js);
-  await bindings.default({ module_or_path: tag.dataset.wasm });
+  const bindings = await import(js);
+  await bindings.default({ module_or_path: wasm });
 } catch (error) {
   const loading = document.getElementById("loading");
   if (loading) {

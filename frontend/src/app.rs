@@ -19,11 +19,14 @@ use crate::view::machine::{followed_socket, StateMachine};
 use crate::view::page::{Editor, Footer, Intro, Picker};
 use crate::view::panes::{Narration, SsPane, TcpdumpPane};
 use crate::view::sequence::{clock, SequenceDiagram};
+use crate::{BenchProps, Studio};
 
 /// What the address asks for, resolved once at startup.
 pub struct Startup {
     page: PageState,
     layout: Layout,
+    query: Rc<url::PageQuery>,
+    studio: Option<Studio>,
 }
 
 /// The app's one prop: its startup, compared by identity.
@@ -45,7 +48,7 @@ fn location() -> (String, String) {
 
 /// Reads the address, gets the scenario it names (fetching a built-in one's file), and then
 /// mounts the app into `root`. The loading indicator stays up until the app's first frame.
-pub fn begin(root: web_sys::Element) {
+pub fn begin(root: web_sys::Element, studio: Option<Studio>) {
     let (search, hash) = location();
     let query = url::parse_query(&search, &hash);
     let default = catalogue::default_scenario();
@@ -57,7 +60,7 @@ pub fn begin(root: web_sys::Element) {
             let opened = share::unpack(&packed)
                 .and_then(|text| model::load_text(&text).map_err(|err| format!("it does not parse: {err}")));
             match opened {
-                Ok(loaded) => return mount(root, startup(Ok(loaded), Some(packed), &query, notices)),
+                Ok(loaded) => return mount(root, startup(Ok(loaded), Some(packed), query, notices, studio)),
                 Err(why) => {
                     notices.push(url::broken_link_notice(&why, default, query.layout).0);
                     default.to_string()
@@ -65,7 +68,7 @@ pub fn begin(root: web_sys::Element) {
             }
         }
     };
-    catalogue::fetch(name, move |loaded| mount(root, startup(loaded, None, &query, notices)));
+    catalogue::fetch(name, move |loaded| mount(root, startup(loaded, None, query, notices, studio)));
 }
 
 fn mount(root: web_sys::Element, start: Startup) {
@@ -77,14 +80,17 @@ fn mount(root: web_sys::Element, start: Startup) {
 fn startup(
     loaded: Result<Loaded, String>,
     packed: Option<String>,
-    query: &url::PageQuery,
+    query: url::PageQuery,
     mut notices: Vec<String>,
+    studio: Option<Studio>,
 ) -> Startup {
     let loaded = loaded.unwrap_or_else(|err| model::empty(&err));
     let (cursor, notice) =
         if notices.is_empty() { url::start_cursor(query.t.as_deref(), loaded.trace.events.len()) } else { (0, None) };
     notices.extend(notice.map(|notice| notice.0));
-    Startup { page: PageState::new(Shared(Rc::new(loaded)), cursor, packed, notices), layout: query.layout }
+    let mut page = PageState::new(Shared(Rc::new(loaded)), cursor, packed, notices);
+    page.studio = studio.is_some();
+    Startup { page, layout: query.layout, query: Rc::new(query), studio }
 }
 
 #[function_component(App)]
@@ -153,7 +159,7 @@ pub fn app(props: &AppProps) -> Html {
     };
     let diagram = html! {
         <SequenceDiagram loaded={loaded.clone()} cursor={cursor} position={position} sim_us={sim_us} narrow={narrow}
-            height={if embed { 300.0 } else { 560.0 }} numbering={numbering} />
+            height={if embed { 300.0 } else { 560.0 }} numbering={numbering} differs={page.differs.clone()} />
     };
     let narration = html! { <Narration loaded={loaded.clone()} cursor={cursor} numbering={numbering} /> };
 
@@ -174,6 +180,26 @@ pub fn app(props: &AppProps) -> Html {
     }
 
     let two_sides = loaded.hosts.len() == 2;
+    let bench = match props.start.studio {
+        Some(studio) => (studio.bench)(BenchProps {
+            page: page.clone(),
+            query: props.start.query.clone(),
+            on_copy_link: on_copy_link.clone(),
+        }),
+        None => {
+            // The player's build links to the studio's: the same moment, with its tools.
+            let here = page.address(Layout::Full);
+            let (query, fragment) = here.split_once('#').unwrap_or((here.as_str(), ""));
+            let what_if =
+                if fragment.is_empty() { format!("{query}&studio=1") } else { format!("{query}&studio=1#{fragment}") };
+            html! {
+                <nav class="studio-links" aria-label="Act on the scenario">
+                    <a href={what_if} data-testid="open-what-if">{ "What if… (drop, delay or duplicate a segment)" }</a>
+                    <a href="?studio=1&play=1" data-testid="open-playground">{ "Playground: make the calls yourself" }</a>
+                </nav>
+            }
+        }
+    };
     html! {
         <div class="app" data-testid="app">
             <header class="top">
@@ -197,6 +223,7 @@ pub fn app(props: &AppProps) -> Html {
                 { narration }
                 { controls }
             </div>
+            { bench }
             <main class={classes!("stage", two_sides.then_some("two-sides"))}>
                 if two_sides {
                     { host_panel(&loaded.hosts[0]) }

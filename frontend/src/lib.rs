@@ -7,7 +7,10 @@
 //! page's address; [`catalogue`] lists the built-in scenarios and fetches their files, through
 //! `promise`, which settles the browser's promises; [`model`] runs a scenario and indexes its
 //! trace; [`call_status`] says what a process card tells about its call; [`validation`] holds the loopback validator's report when the build found one; the
-//! `view` modules draw. Only `start` touches the browser at startup.
+//! `view` modules draw. Only `start` touches the browser at startup. [`studio`] (the playground
+//! and what-if forks) is compiled into the library but reached only from the studio's build
+//! (`src/bin/sockscope-studio.rs`), which hands it to [`start`]; the player's build leaves
+//! it out.
 
 mod app;
 pub mod call_status;
@@ -23,16 +26,33 @@ mod promise;
 mod report_source;
 pub mod share;
 pub mod steps;
+pub mod studio;
 pub mod url;
 pub mod validation;
 pub mod view;
 
+/// The part of the page only the studio's build has: a function that draws the workbench.
+/// The player's build passes none, so none of the studio's code is linked into it.
+#[derive(Clone, Copy)]
+pub struct Studio {
+    pub bench: fn(BenchProps) -> yew::Html,
+}
+
+/// What the workbench gets from the page.
+#[derive(yew::Properties, Clone, PartialEq)]
+pub struct BenchProps {
+    pub page: hooks::Page,
+    /// The address the page was opened with.
+    pub query: std::rc::Rc<url::PageQuery>,
+    pub on_copy_link: yew::Callback<web_sys::MouseEvent>,
+}
+
 /// Starts the page: a panic shows a banner with its message; the app mounts once the
 /// scenario it opens with has arrived.
-pub fn start() {
+pub fn start(studio: Option<Studio>) {
     std::panic::set_hook(Box::new(|info| show_panic(&info.to_string())));
     let root = gloo::utils::document().get_element_by_id("app").unwrap_or_else(|| gloo::utils::body().into());
-    app::begin(root);
+    app::begin(root, studio);
 }
 
 /// Writes the panic's message into a banner at the top of the page, so that a failure is

@@ -1,5 +1,5 @@
 //! The page's entry point (built by Trunk for wasm32).
 
 fn main() {
-    sockscope_frontend::start();
+    sockscope_frontend::start(None);
 }

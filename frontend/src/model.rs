@@ -103,6 +103,14 @@ pub fn load_text(text: &str) -> Result<Loaded, ScenarioError> {
     Ok(load(scenario, text.to_string(), None))
 }
 
+/// Loads a scenario the page built itself (the studio's playground), with `text` as the
+/// editor shows it: checked as a reader's text would be, without reading the text again.
+pub fn load_built(mut scenario: Scenario, text: String) -> Result<Loaded, ScenarioError> {
+    sockscope_engine::scenario::validate(&scenario)?;
+    scenario.limits.max_events = scenario.limits.max_events.min(PAGE_MAX_EVENTS);
+    Ok(load(scenario, text, None))
+}
+
 /// A page with nothing to show but why (used only if even the default scenario fails).
 pub fn empty(reason: &str) -> Loaded {
     let trace =

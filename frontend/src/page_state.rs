@@ -57,6 +57,26 @@ pub struct PageState {
     /// How the tcpdump pane, the diagram and the narration number segments; kept when
     /// another scenario opens.
     pub numbering: Numbering,
+    /// The page runs the studio's build (playground and what-if forks): its address keeps
+    /// `studio=1`, so that a reload or a shared link loads that build again.
+    pub studio: bool,
+    /// What the studio adds to the address for the run it shows (`play=1&now=…`,
+    /// `fork=…`); empty for a scenario opened as it is.
+    pub studio_query: String,
+    /// The `sent` events of the arrows the studio marks as differing from the run it is
+    /// compared with, sorted.
+    pub differs: Option<Rc<Vec<usize>>>,
+}
+
+/// A run the studio made (a playground's world, a fork), to show at `cursor`.
+#[derive(Clone)]
+pub struct Shown {
+    pub loaded: Shared,
+    pub cursor: usize,
+    /// The fragment that carries a custom scenario, if any.
+    pub packed: Option<String>,
+    pub studio_query: String,
+    pub differs: Option<Rc<Vec<usize>>>,
 }
 
 /// What the editor's last Run came to.
@@ -106,6 +126,14 @@ pub enum Action {
     DismissNotices,
     /// Number segments as `tcpdump -n` does (relative) or as `tcpdump -n -S` does (absolute).
     SetNumbering(Numbering),
+    /// The studio shows a run it made.
+    Show(Box<Shown>),
+    /// The browser packed the scenario on screen for the link's fragment; dropped if another
+    /// run is on screen by then.
+    Packed {
+        loaded: Shared,
+        packed: String,
+    },
     Playback(playback::Action),
 }
 
@@ -150,6 +178,9 @@ impl PageState {
             notices,
             latest_request: RequestId::default(),
             numbering: Numbering::Relative,
+            studio: false,
+            studio_query: String::new(),
+            differs: None,
         }
     }
 
@@ -171,6 +202,8 @@ impl PageState {
                 next.keep_address = false;
                 next.status = None;
                 next.embed_code = None;
+                next.studio_query = String::new();
+                next.differs = None;
                 // Only the editor's Run opens a custom scenario after the page has started.
                 (next.packed, next.editor_note) = match link {
                     Link::Builtin => (None, None),
@@ -198,6 +231,19 @@ impl PageState {
                 next.keep_address = false;
             }
             Action::SetNumbering(numbering) => next.numbering = numbering,
+            Action::Show(shown) => {
+                let Shown { loaded, cursor, packed, studio_query, differs } = *shown;
+                next.playback = self.playback.with_trace(loaded.timing.clone()).apply(playback::Action::Seek(cursor));
+                next.loaded = loaded;
+                (next.packed, next.studio_query, next.differs) = (packed, studio_query, differs);
+                next.keep_address = false;
+                next.embed_code = None;
+            }
+            Action::Packed { loaded, packed } => {
+                if loaded == self.loaded {
+                    next.packed = Some(packed);
+                }
+            }
             Action::Playback(action) => next.playback = self.playback.apply(action),
         }
         next
@@ -212,7 +258,14 @@ impl PageState {
     /// The address of the moment shown, relative to the page: `?s=name&t=42`, or `?t=42`
     /// and the packed scenario's `#scenario=…` for a custom one.
     pub fn address(&self, layout: Layout) -> String {
-        let query = url::query_for(self.loaded.builtin.as_deref(), self.playback.cursor, layout);
+        let mut query = url::query_for(self.loaded.builtin.as_deref(), self.playback.cursor, layout);
+        if self.studio {
+            query.push_str("&studio=1");
+        }
+        if !self.studio_query.is_empty() {
+            query.push('&');
+            query.push_str(&self.studio_query);
+        }
         format!("{query}{}", self.fragment())
     }
 
@@ -471,6 +524,42 @@ mod tests {
             .apply(Action::Fetching { request: RequestId(2), name: "nagle".to_string() })
             .apply(open(RequestId(2), &loaded("nagle"), Link::Builtin));
         assert_eq!(builtin.address(Layout::Full), "?s=nagle&t=0");
+    }
+
+    #[test]
+    fn the_studio_shows_its_runs_with_their_address_and_marks() {
+        let mut page = page_at_40().apply(Action::DismissNotices);
+        page.studio = true;
+        assert_eq!(page.address(Layout::Full), format!("?s=tlpi-tcpdump&t={}&studio=1", rest_of_40()));
+        let fork = Shared(Rc::new(
+            model::load_text(builtin::source("three-way-handshake").expect("built in")).expect("the text loads"),
+        ));
+        let marks = Rc::new(vec![3, 7]);
+        let shown = page.apply(Action::Show(Box::new(Shown {
+            loaded: fork.clone(),
+            cursor: 5,
+            packed: None,
+            studio_query: "fork=%5B%5D".to_string(),
+            differs: Some(marks.clone()),
+        })));
+        assert!(shown.loaded == fork);
+        assert!(Rc::ptr_eq(&shown.playback.timing, &fork.timing));
+        assert_eq!(shown.playback.cursor, fork.timing.steps.at_or_after(5));
+        assert_eq!(shown.differs, Some(marks));
+        let cursor = shown.playback.cursor;
+        assert_eq!(shown.address(Layout::Full), format!("?t={cursor}&studio=1&fork=%5B%5D"));
+        // The packed fragment arrives later, and only for the run still on screen.
+        let packed = shown.apply(Action::Packed { loaded: fork.clone(), packed: "xyz".to_string() });
+        assert_eq!(packed.address(Layout::Full), format!("?t={cursor}&studio=1&fork=%5B%5D#scenario=xyz"));
+        assert!(shown.apply(Action::Packed { loaded: page.loaded.clone(), packed: "old".to_string() }) == shown);
+        // A scenario the reader opens drops what the studio added.
+        let opened = packed.apply(Action::Fetching { request: RequestId(1), name: "nagle".to_string() }).apply(open(
+            RequestId(1),
+            &loaded("nagle"),
+            Link::Builtin,
+        ));
+        assert_eq!((opened.studio_query.as_str(), opened.differs.clone()), ("", None));
+        assert_eq!(opened.address(Layout::Full), "?s=nagle&t=0&studio=1");
     }
 
     #[test]

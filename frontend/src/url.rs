@@ -1,4 +1,6 @@
-//! The page's address: `?s=<scenario>&t=<events>&embed=1#scenario=<packed JSON>`.
+//! The page's address: `?s=<scenario>&t=<events>&embed=1#scenario=<packed JSON>`, and for
+//! the studio's build `studio=1` with `play=1&now=<µs>` (the playground) or `fork=<faults>`
+//! (a what-if fork, as a JSON array of the faults it adds).
 //!
 //! Everything here is untrusted text typed or pasted by anyone, so parsing never fails: an
 //! unknown scenario, a malformed `t` or a broken fragment becomes a [`Notice`] shown in the
@@ -12,6 +14,13 @@ pub struct PageQuery {
     pub layout: Layout,
     /// The packed custom scenario from `#scenario=...`, if any.
     pub packed: Option<String>,
+    /// `studio=1`: the address asks for the studio's build (see static/boot.js).
+    pub studio: bool,
+    /// `play=1`: open the playground, with its clock at `now` (µs).
+    pub play: bool,
+    pub now: Option<String>,
+    /// `fork=`: the faults a what-if fork adds, as JSON.
+    pub fork: Option<String>,
 }
 
 /// How the page is laid out: the whole page, or the compact view made for an iframe
@@ -46,6 +55,10 @@ pub fn parse_query(search: &str, hash: &str) -> PageQuery {
             "t" => query.t = Some(value),
             "embed" if matches!(value.as_str(), "0" | "false" | "no") => query.layout = Layout::Full,
             "embed" => query.layout = Layout::Embedded,
+            "studio" => query.studio = value == "1",
+            "play" => query.play = value == "1",
+            "now" => query.now = Some(value),
+            "fork" => query.fork = Some(value),
             _ => {}
         }
     }
@@ -208,6 +221,23 @@ mod tests {
             ("?s=%", "", PageQuery { scenario: Some("%".into()), ..PageQuery::default() }),
             ("?s=%4", "", PageQuery { scenario: Some("%4".into()), ..PageQuery::default() }),
             ("?s=%41%zz", "", PageQuery { scenario: Some("A%zz".into()), ..PageQuery::default() }),
+            (
+                "?studio=1&play=1&now=120000&t=9",
+                "#scenario=abc",
+                PageQuery {
+                    t: Some("9".into()),
+                    packed: Some("abc".into()),
+                    studio: true,
+                    play: true,
+                    now: Some("120000".into()),
+                    ..PageQuery::default()
+                },
+            ),
+            (
+                "?s=x&studio=yes&fork=%5B%7B%7D%5D",
+                "",
+                PageQuery { scenario: Some("x".into()), fork: Some("[{}]".into()), ..PageQuery::default() },
+            ),
         ];
         for (search, hash, expected) in cases {
             assert_eq!(parse_query(search, hash), expected, "{search} {hash}");

@@ -35,6 +35,10 @@ pub struct SequenceProps {
     pub height: f64,
     /// How the arrows' labels number segments, as the tcpdump pane does.
     pub numbering: Numbering,
+    /// The `sent` events of arrows to mark as differing from another run (the studio's
+    /// what-if forks), sorted.
+    #[prop_or_default]
+    pub differs: Option<std::rc::Rc<Vec<usize>>>,
 }
 
 #[function_component(SequenceDiagram)]
@@ -145,7 +149,14 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
             ArrowKind::Ack => "ack",
             ArrowKind::Udp => "udp",
         };
-        let class = classes!("seg", kind, arrow.retransmission.then_some("rexmit"), (!arrived).then_some("flying"));
+        let differs = props.differs.as_ref().is_some_and(|differs| differs.binary_search(&arrow.sent).is_ok());
+        let class = classes!(
+            "seg",
+            kind,
+            arrow.retransmission.then_some("rexmit"),
+            (!arrived).then_some("flying"),
+            differs.then_some("differs")
+        );
         let angle = (y1 - y0).atan2(x1 - x0).to_degrees();
         let upright = if angle.abs() > 90.0 { angle - 180.0 } else { angle };
         // The label sits at the middle of the part of the arrow that shows, so that an arrow
@@ -174,7 +185,7 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
         };
         let marker = if arrived && !arrow.dropped { "url(#arrowhead)" } else { "" };
         items.push(html! {
-            <g class={class} data-testid="segment" data-label={label.clone()}>
+            <g class={class} data-testid="segment" data-label={label.clone()} data-sent={arrow.sent.to_string()}>
                 <line x1={fmt(x0)} y1={fmt(y0)} x2={fmt(xh)} y2={fmt(yh)} marker-end={marker} />
                 { head }
                 { label_view }

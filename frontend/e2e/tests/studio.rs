@@ -1,0 +1,266 @@
+//! Browser tests of the studio, doing what a student would: build a handshake and a close by
+//! hand in the playground and reopen it from its link; drop the SYN+ACK of the handshake and
+//! see the SYN sent again after its RTO in the fork, marked against the original.
+//! Screenshots go to `target/screenshots/`.
+
+use serde_json::{json, Value};
+use sockscope_frontend_e2e::{at, run, step_until, Browser, Result};
+
+/// Chooses `value` in the select `testid`, as a reader would.
+fn choose(browser: &Browser, testid: &str, value: &str) -> Result<()> {
+    let done = browser.run(
+        "const s = document.querySelector(`[data-testid=${arguments[0]}]`); if (!s) return false;
+         s.value = arguments[1]; s.dispatchEvent(new Event('change', {bubbles: true})); return s.value === arguments[1]",
+        json!([testid, value]),
+    )?;
+    if done == Value::Bool(true) {
+        Ok(())
+    } else {
+        Err(format!("cannot choose `{value}` in {testid}"))
+    }
+}
+
+/// Types `value` into the input `testid`.
+fn type_into(browser: &Browser, testid: &str, value: &str) -> Result<()> {
+    browser.run(
+        "const i = document.querySelector(`[data-testid=${arguments[0]}]`);
+         i.value = arguments[1]; i.dispatchEvent(new InputEvent('input', {bubbles: true}));",
+        json!([testid, value]),
+    )?;
+    Ok(())
+}
+
+/// The status line's text once it has changed from `before`.
+fn said_after(browser: &Browser, before: &str) -> Result<String> {
+    let said = browser.wait_for(
+        "the studio to say what happened",
+        "const s = document.querySelector('[data-testid=bench-status]'); return s && s.textContent !== arguments[0] && s.textContent",
+        json!(before),
+    )?;
+    Ok(said.as_str().unwrap_or_default().to_string())
+}
+
+fn status(browser: &Browser) -> Result<String> {
+    Ok(browser.text("[data-testid=bench-status]")?.unwrap_or_default())
+}
+
+/// Makes `call` on `process` with the form's other fields as they are; returns what the
+/// status line then says.
+fn call(browser: &Browser, process: &str, call: &str, fields: &[(&str, &str)]) -> Result<String> {
+    choose(browser, "call-process", process)?;
+    choose(browser, "call-name", call)?;
+    for (testid, value) in fields {
+        if testid.starts_with("call-host") || testid.starts_with("call-how") || testid.starts_with("call-fd") {
+            choose(browser, testid, value)?;
+        } else {
+            type_into(browser, testid, value)?;
+        }
+    }
+    let before = status(browser)?;
+    browser.click("[data-testid=call-submit]")?;
+    said_after(browser, &before)
+}
+
+fn press(browser: &Browser, testid: &str) -> Result<String> {
+    let before = status(browser)?;
+    browser.click(&format!("[data-testid={testid}]"))?;
+    said_after(browser, &before)
+}
+
+fn expect(said: &str, wanted: &str) -> Result<()> {
+    if said.contains(wanted) {
+        Ok(())
+    } else {
+        Err(format!("expected the studio to say “{wanted}”, it said “{said}”"))
+    }
+}
+
+#[test]
+fn studio_a_handshake_and_a_close_built_by_hand_reopen_from_their_link() {
+    run("studio_playground", 1366, 900, |browser, base| {
+        browser.open(&at(base, "?studio=1&play=1"))?;
+        browser.wait_for(
+            "the playground",
+            "return document.querySelector('[data-testid=playground]') !== null",
+            json!([]),
+        )?;
+        expect(&call(browser, "server", "socket", &[])?, "server: socket(AF_INET, SOCK_STREAM, 0) returned 3")?;
+        // A call that makes no sense returns Linux's errno.
+        expect(&call(browser, "server", "accept", &[])?, "server: accept(3) returned -1 EINVAL")?;
+        expect(&call(browser, "server", "bind", &[("call-port", "5000")])?, "returned 0")?;
+        expect(&call(browser, "server", "listen", &[("call-backlog", "5")])?, "server: listen(3, 5) returned 0")?;
+        expect(&call(browser, "server", "accept", &[])?, "server: accept(3) blocks")?;
+        let blocked = browser.text("[data-testid=call-blocked]")?.unwrap_or_default();
+        expect(&blocked, "server is blocked")?;
+        expect(&call(browser, "client", "socket", &[])?, "returned 3")?;
+        expect(
+            &call(browser, "client", "connect", &[("call-host", "server"), ("call-port", "5000")])?,
+            "connect(3, 10.0.0.2:5000) blocks",
+        )?;
+        expect(&press(browser, "play-quiet")?, "events happened")?;
+        expect(&call(browser, "client", "close", &[])?, "client: close(3) returned 0")?;
+        expect(&press(browser, "play-quiet")?, "events happened")?;
+        // The accept() that failed named no descriptor; the one that worked is c2.
+        expect(&call(browser, "server", "close", &[("call-fd", "c2")])?, "server: close(4) returned 0")?;
+        expect(&press(browser, "play-quiet")?, "events happened")?;
+        // The tcpdump pane lists every segment so far: a handshake and a close.
+        let tcpdump = browser.text("[data-testid=tcpdump]")?.unwrap_or_default();
+        let has = |flags: &str| tcpdump.matches(&format!("Flags [{flags}]")).count();
+        if has("S") != 1 || has("S.") != 1 || has("F.") != 2 {
+            return Err(format!("tcpdump should show a handshake and a close:\n{tcpdump}"));
+        }
+        browser.screenshot("studio-playground")?;
+        // The address carries the world: open it afresh and find the same diagram and clock.
+        let link = browser
+            .wait_for(
+                "the link to carry the world",
+                "return location.hash.startsWith('#scenario=') && location.href",
+                json!([]),
+            )?
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let clock = browser.text("[data-testid=play-clock]")?;
+        browser.open(&link)?;
+        browser.wait_for(
+            "the playground",
+            "return document.querySelector('[data-testid=playground]') !== null",
+            json!([]),
+        )?;
+        browser.wait_for(
+            "the world to be shown again",
+            "return document.querySelector('[data-testid=tcpdump]').textContent === arguments[0]",
+            json!(tcpdump),
+        )?;
+        if browser.text("[data-testid=play-clock]")? != clock {
+            return Err(format!(
+                "the link reopened the world at another time: {:?}",
+                browser.text("[data-testid=play-clock]")?
+            ));
+        }
+        // And the world goes on from there.
+        expect(&call(browser, "server", "socket", &[])?, "server: socket(AF_INET, SOCK_STREAM, 0) returned 4")?;
+        expect(&press(browser, "play-undo")?, "Undone")?;
+        Ok(())
+    });
+}
+
+#[test]
+fn studio_dropping_the_syn_ack_forks_a_run_where_the_syn_goes_again() {
+    run("studio_what_if", 1366, 900, |browser, base| {
+        browser.open(&at(base, "?s=three-way-handshake&studio=1"))?;
+        browser.wait_for(
+            "the what-if panel",
+            "return document.querySelector('[data-testid=what-if]') !== null",
+            json!([]),
+        )?;
+        let original_len = browser.trace_len()?;
+        // Step to the SYN+ACK and pick it by clicking its arrow, as a reader would.
+        step_until(
+            browser,
+            "the SYN+ACK",
+            "return [...document.querySelectorAll('[data-testid=segment]')].some(g => g.getAttribute('data-label').startsWith('S. '))",
+        )?;
+        // Pick the SYN+ACK by clicking its arrow, as a reader would.
+        let picked = browser.run(
+            "const g = [...document.querySelectorAll('[data-testid=segment]')].find(g => g.getAttribute('data-label').startsWith('S. '));
+             if (!g) return null; g.dispatchEvent(new MouseEvent('click', {bubbles: true})); return g.getAttribute('data-sent')",
+            json!([]),
+        )?;
+        let sent = picked.as_str().ok_or("no SYN+ACK arrow on the diagram")?.to_string();
+        browser.wait_for(
+            "the segment to be picked",
+            "return document.querySelector('[data-testid=what-if-segment]').value === arguments[0]",
+            json!(sent),
+        )?;
+        expect(&press(browser, "what-if-drop")?, "Forked: drop S. server→client")?;
+        browser.wait_for(
+            "the comparison",
+            "return document.querySelector('[data-testid=comparison]') !== null",
+            json!([]),
+        )?;
+        let rows = browser.run(
+            "return [...document.querySelectorAll('[data-testid=difference]')].map(r => r.textContent)",
+            json!([]),
+        )?;
+        let rows: Vec<String> =
+            rows.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
+        if !rows
+            .iter()
+            .any(|row| row.contains("S. server→client") && row.contains("is lost") && row.contains("only in this fork"))
+        {
+            return Err(format!("the comparison does not show the lost SYN+ACK: {rows:#?}"));
+        }
+        // The client's SYN goes again once its RTO (1 s) runs out: 1.1 s in this run.
+        if !rows
+            .iter()
+            .any(|row| row.contains("1.100") && row.contains("S client→server") && row.contains("only in this fork"))
+        {
+            return Err(format!("the comparison does not show the SYN sent again after the RTO: {rows:#?}"));
+        }
+        // Stepping on, the SYN sent again appears, marked as what the original does not have.
+        step_until(
+            browser,
+            "the SYN sent again, marked",
+            "return [...document.querySelectorAll('[data-testid=segment].differs')].some(g => g.getAttribute('data-label').startsWith('S seq'))",
+        )?;
+        browser.screenshot("studio-what-if")?;
+        // Both runs are kept: back to the original, then the fork again.
+        browser.click("[data-testid=run-tab]")?;
+        browser.wait_for(
+            "the original",
+            "return document.querySelectorAll('[data-testid=segment].differs').length === 0 && document.querySelector('[data-testid=comparison]') === null",
+            json!([]),
+        )?;
+        if browser.trace_len()? != original_len {
+            return Err("the original run changed".to_string());
+        }
+        browser.run("document.querySelectorAll('[data-testid=run-tab]')[1].click()", json!([]))?;
+        browser.wait_for(
+            "the fork",
+            "return document.querySelector('[data-testid=comparison]') !== null",
+            json!([]),
+        )?;
+        // A fork is shared by link.
+        let link = browser
+            .wait_for("the fork's link", "return location.search.includes('fork=') && location.href", json!([]))?
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        browser.open(&link)?;
+        let said = browser.wait_for(
+            "the fork to reopen",
+            "const s = document.querySelector('[data-testid=bench-status]'); return s && s.textContent.includes('fork') && s.textContent",
+            json!([]),
+        )?;
+        expect(said.as_str().unwrap_or_default(), "drop S. server→client")?;
+        browser.wait_for(
+            "the comparison",
+            "return document.querySelector('[data-testid=comparison]') !== null",
+            json!([]),
+        )?;
+        Ok(())
+    });
+}
+
+#[test]
+fn the_player_links_to_the_studio_and_leaves_it_out() {
+    run("studio_links", 1366, 768, |browser, base| {
+        browser.open(&at(base, "?s=four-way-close&t=5"))?;
+        let what_if = browser.attr("[data-testid=open-what-if]", "href")?.ok_or("no link to the what-if studio")?;
+        if !what_if.contains("s=four-way-close") || !what_if.contains("studio=1") {
+            return Err(format!("the what-if link loses the scenario: {what_if}"));
+        }
+        if browser.run("return document.querySelector('[data-testid=bench]') !== null", json!([]))? != json!(false) {
+            return Err("the player shows the studio's workbench".to_string());
+        }
+        let loaded = browser.run(
+            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('studio'))",
+            json!([]),
+        )?;
+        if loaded.as_array().is_some_and(|names| !names.is_empty()) {
+            return Err(format!("the player downloaded the studio: {loaded}"));
+        }
+        Ok(())
+    });
+}

@@ -1,0 +1,397 @@
+//! The studio: where the reader acts instead of watching. Two modes share one panel, the
+//! workbench, drawn between the player's controls and its diagram:
+//!
+//! - the playground ([`playground`], [`call_form`]): a world built one system call at a time;
+//! - what-if forks ([`fork`], [`compare`]): the run shown, again, with one segment dropped,
+//!   delayed or duplicated, or a host crashed, kept beside the original and compared with it.
+//!
+//! Only the studio's build (`src/bin/sockscope-studio.rs`) hands [`STUDIO`] to the page, so
+//! the player's build, which every visitor downloads, leaves this code out; static/boot.js
+//! loads the studio's build when the address says `studio=1`. Each run the studio makes is
+//! shown through the page's own reducer ([`crate::page_state::Action::Show`]), so every pane
+//! follows it.
+
+pub mod call_form;
+pub mod compare;
+pub mod fork;
+pub mod playground;
+mod views;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use sockscope_engine::scenario::Fault;
+use sockscope_engine::{Scenario, Trace};
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+use crate::model::{self, Shared};
+use crate::page_state::{Action, Shown};
+use crate::url::{percent_decode, percent_encode};
+use crate::{share, BenchProps, Studio};
+
+use call_form::CallForm;
+use compare::Comparison;
+use fork::WhatIf;
+use playground::Playground;
+
+/// The studio, as the studio's build hands it to the page.
+pub const STUDIO: Studio = Studio { bench: render };
+
+fn render(props: BenchProps) -> Html {
+    html! { <Workbench ..props /> }
+}
+
+/// Which of the workbench's two modes is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    WhatIf,
+    Playground,
+}
+
+/// A run the reader can switch to: the original, or a fork of it.
+pub struct RunTab {
+    pub label: String,
+    pub scenario: Scenario,
+    /// The faults this fork added to the original, in the order added.
+    pub added: Vec<Fault>,
+    pub loaded: Shared,
+}
+
+/// Everything the workbench holds.
+pub struct Bench {
+    pub mode: Mode,
+    pub playground: Playground,
+    pub form: CallForm,
+    /// The process the form calls on, by name.
+    pub process: String,
+    pub wait_ms: String,
+    pub delay_ms: String,
+    pub crash_host: String,
+    pub runs: Vec<RunTab>,
+    pub shown: usize,
+    pub comparison: Option<Rc<Comparison>>,
+    /// The `sent` event of the segment the what-if actions apply to, in the run shown.
+    pub segment: Option<usize>,
+    /// What the last action did, for the status line that screen readers announce.
+    pub said: String,
+    /// The run the workbench put on the page last, to tell it from one the reader opened
+    /// with the picker or the editor.
+    pub last_shown: Option<Shared>,
+    /// Packs the playground's world for the address once the reader pauses: packing after
+    /// every call would cost each call a few milliseconds of a frame it needs.
+    pub pack_later: Option<gloo::timers::callback::Timeout>,
+}
+
+type Handle = Rc<RefCell<Bench>>;
+
+/// How long the reader pauses before the playground's world is packed into the address.
+const PACK_AFTER_MS: u32 = 300;
+
+#[function_component(Workbench)]
+fn workbench(props: &BenchProps) -> Html {
+    let bench: Handle = {
+        let page = props.page.clone();
+        let query = props.query.clone();
+        use_mut_ref(move || start(&page, &query))
+    };
+    let redraw = use_force_update();
+    let ctx = Ctx { bench: bench.clone(), page: props.page.clone(), redraw: redraw.clone() };
+
+    // The first run: the playground or the fork the address asked for.
+    {
+        let ctx = ctx.clone();
+        let query = props.query.clone();
+        use_effect_with((), move |_| {
+            let mode = ctx.bench.borrow().mode;
+            if mode == Mode::Playground {
+                ctx.show_playground(None);
+            } else if let Some(faults) = query.fork.as_deref() {
+                ctx.open_fork(&percent_decode(faults));
+            }
+        });
+    }
+    // A scenario the reader opened with the picker or the editor becomes the original.
+    {
+        let ctx = ctx.clone();
+        use_effect_with(props.page.loaded.clone(), move |loaded| {
+            let known = {
+                let bench = ctx.bench.borrow();
+                bench.last_shown.as_ref() == Some(loaded) || bench.runs.iter().any(|run| run.loaded == *loaded)
+            };
+            if !known {
+                ctx.reset_runs(loaded.clone());
+            }
+        });
+    }
+    // A click on an arrow of the diagram picks that segment for the what-if actions.
+    {
+        let ctx = ctx.clone();
+        use_effect_with((), move |_| {
+            let listener = gloo::events::EventListener::new(&gloo::utils::document(), "click", move |event| {
+                let Some(target) = event.target().and_then(|target| target.dyn_into::<web_sys::Element>().ok()) else {
+                    return;
+                };
+                let Ok(Some(arrow)) = target.closest("[data-sent]") else { return };
+                if let Some(sent) = arrow.get_attribute("data-sent").and_then(|sent| sent.parse().ok()) {
+                    ctx.pick_segment(sent);
+                }
+            });
+            move || drop(listener)
+        });
+    }
+    views::view(&ctx, &props.on_copy_link)
+}
+
+/// The first state, from the address: the playground it carries, or the scenario shown as
+/// the original of what-if forks.
+fn start(page: &crate::hooks::Page, query: &crate::url::PageQuery) -> Bench {
+    let loaded = page.loaded.clone();
+    let playground = if query.play && page.packed.is_some() {
+        match sockscope_engine::parse_scenario(&loaded.text) {
+            Ok(scenario) => {
+                let now = query.now.as_deref().and_then(|now| now.parse().ok()).unwrap_or(0);
+                Playground::resume(scenario, now)
+            }
+            Err(_) => Playground::new(),
+        }
+    } else {
+        Playground::new()
+    };
+    let process = playground.processes().last().map(|process| process.name.clone()).unwrap_or_default();
+    Bench {
+        mode: if query.play { Mode::Playground } else { Mode::WhatIf },
+        playground,
+        form: CallForm::default(),
+        process,
+        wait_ms: "100".to_string(),
+        delay_ms: "200".to_string(),
+        crash_host: String::new(),
+        runs: original_tab(loaded).into_iter().collect(),
+        shown: 0,
+        comparison: None,
+        segment: None,
+        said: String::new(),
+        last_shown: None,
+        pack_later: None,
+    }
+}
+
+fn original_tab(loaded: Shared) -> Option<RunTab> {
+    let scenario = sockscope_engine::parse_scenario(&loaded.text).ok()?;
+    Some(RunTab { label: "Original".to_string(), scenario, added: Vec::new(), loaded })
+}
+
+/// The first event after `t_us`: where the page's cursor stands when the clock shows `t_us`.
+pub fn cursor_at(trace: &Trace, t_us: u64) -> usize {
+    trace.events.partition_point(|event| event.t_us <= t_us)
+}
+
+/// The workbench's handle and the page's, for the handlers.
+#[derive(Clone)]
+pub struct Ctx {
+    pub bench: Handle,
+    pub page: crate::hooks::Page,
+    redraw: UseForceUpdateHandle,
+}
+
+impl Ctx {
+    pub fn redraw(&self) {
+        self.redraw.force_update();
+    }
+
+    fn say(&self, text: impl Into<String>) {
+        self.bench.borrow_mut().said = text.into();
+        self.redraw();
+    }
+
+    /// Runs the playground's world and shows it at its clock (or at `cursor`).
+    pub fn show_playground(&self, cursor: Option<usize>) -> Option<Shared> {
+        let (scenario, text, now_us) = {
+            let bench = self.bench.borrow();
+            (bench.playground.scenario.clone(), bench.playground.text(), bench.playground.now_us)
+        };
+        let loaded = match model::load_built(scenario, text.clone()) {
+            Ok(loaded) => Shared(Rc::new(loaded)),
+            Err(err) => {
+                // The form makes only calls the engine accepts; should one slip through, the
+                // world goes back to before it.
+                self.bench.borrow_mut().playground.undo();
+                self.say(format!("The engine refused that: {err}."));
+                return None;
+            }
+        };
+        let cursor = cursor.unwrap_or_else(|| cursor_at(&loaded.trace, now_us));
+        self.bench.borrow_mut().last_shown = Some(loaded.clone());
+        self.page.dispatch(Action::Show(Box::new(Shown {
+            loaded: loaded.clone(),
+            cursor,
+            packed: None,
+            studio_query: format!("play=1&now={now_us}"),
+            differs: None,
+        })));
+        let dispatcher = self.page.dispatcher();
+        let for_link = loaded.clone();
+        let pack = move || {
+            share::pack(&text, move |packed| {
+                if let Ok(packed) = packed {
+                    dispatcher.dispatch(Action::Packed { loaded: for_link, packed });
+                }
+            })
+        };
+        // Replacing the timer cancels the one before: only the last world is packed.
+        self.bench.borrow_mut().pack_later = Some(gloo::timers::callback::Timeout::new(PACK_AFTER_MS, pack));
+        self.redraw();
+        Some(loaded)
+    }
+
+    pub fn set_mode(&self, mode: Mode) {
+        self.bench.borrow_mut().mode = mode;
+        match mode {
+            Mode::Playground => {
+                self.show_playground(None);
+                self.say("Playground: make system calls on the processes, and move the clock on.");
+            }
+            Mode::WhatIf => {
+                self.show_run(0);
+                self.say("What if: pick a segment on the diagram or in the list, then change its fate.");
+            }
+        }
+    }
+
+    /// Starts again from the run the reader opened.
+    fn reset_runs(&self, loaded: Shared) {
+        let mut bench = self.bench.borrow_mut();
+        bench.runs = original_tab(loaded).into_iter().collect();
+        bench.shown = 0;
+        bench.comparison = None;
+        bench.segment = None;
+        bench.mode = Mode::WhatIf;
+        drop(bench);
+        self.redraw();
+    }
+
+    pub fn pick_segment(&self, sent: usize) {
+        let mut bench = self.bench.borrow_mut();
+        if bench.mode != Mode::WhatIf {
+            return;
+        }
+        bench.segment = Some(sent);
+        drop(bench);
+        self.redraw();
+    }
+
+    /// Shows run `index`, at the moment shown now, compared with the original.
+    pub fn show_run(&self, index: usize) {
+        let t_us = self.page.playback.sim_time().max(0.0) as u64;
+        let mut bench = self.bench.borrow_mut();
+        let Some(run) = bench.runs.get(index) else { return };
+        let loaded = run.loaded.clone();
+        let comparison = (index > 0).then(|| Rc::new(compare::compare(&bench.runs[0].loaded.trace, &loaded.trace)));
+        let studio_query = if run.added.is_empty() {
+            String::new()
+        } else {
+            format!("fork={}", percent_encode(&serde_json::to_string(&run.added).unwrap_or_default()))
+        };
+        let packed = if loaded.builtin.is_some() || index > 0 { self.original_packed(&bench) } else { None };
+        bench.shown = index;
+        bench.comparison = comparison.clone();
+        bench.segment = None;
+        bench.last_shown = Some(loaded.clone());
+        drop(bench);
+        self.page.dispatch(Action::Show(Box::new(Shown {
+            cursor: cursor_at(&loaded.trace, t_us),
+            loaded,
+            packed,
+            studio_query,
+            differs: comparison.map(|comparison| comparison.differs.clone()),
+        })));
+        self.redraw();
+    }
+
+    /// The fragment of the original, when it is a custom scenario the page carries packed.
+    fn original_packed(&self, bench: &Bench) -> Option<String> {
+        let original = bench.runs.first()?;
+        if original.loaded.builtin.is_some() {
+            None
+        } else {
+            self.page.packed.clone()
+        }
+    }
+
+    /// Forks the run shown with one more fault, and shows the fork.
+    pub fn add_fork(&self, fault: Fault) {
+        let (base, mut added) = {
+            let bench = self.bench.borrow();
+            let Some(run) = bench.runs.get(bench.shown) else { return };
+            (run.scenario.clone(), run.added.clone())
+        };
+        let label = fork::label(&fault);
+        added.push(fault.clone());
+        let scenario = fork::forked(&base, fault);
+        match self.load_fork(scenario, added, label.clone()) {
+            Ok(index) => {
+                self.show_run(index);
+                let differences = self.bench.borrow().comparison.as_ref().map_or(0, |c| c.differences().count());
+                self.say(format!(
+                    "Forked: {label}. This fork differs from the original in {differences} events; they are marked on the diagram and listed below."
+                ));
+            }
+            Err(why) => self.say(why),
+        }
+    }
+
+    fn load_fork(&self, mut scenario: Scenario, added: Vec<Fault>, label: String) -> Result<usize, String> {
+        let title = self.bench.borrow().runs.first().map(|run| run.loaded.title.clone()).unwrap_or_default();
+        scenario.title = format!("{title} — what if: {label}");
+        let text = serde_json::to_string_pretty(&scenario).unwrap_or_default();
+        let loaded = model::load_text(&text).map_err(|err| format!("That fork cannot run: {err}."))?;
+        let mut bench = self.bench.borrow_mut();
+        let number = bench.runs.len();
+        bench.runs.push(RunTab {
+            label: format!("Fork {number}: {label}"),
+            scenario,
+            added,
+            loaded: Shared(Rc::new(loaded)),
+        });
+        Ok(number)
+    }
+
+    /// Opens the fork a link carries: the original with these faults added.
+    fn open_fork(&self, faults: &str) {
+        let parsed: Result<Vec<Fault>, _> = serde_json::from_str(faults);
+        let base = self.bench.borrow().runs.first().map(|run| run.scenario.clone());
+        let (Ok(faults), Some(mut scenario)) = (parsed, base) else {
+            self.say("The link's fork could not be read; the original is shown.");
+            return;
+        };
+        let Some(last) = faults.last() else { return };
+        let label = fork::label(last);
+        for fault in &faults {
+            scenario = fork::forked(&scenario, fault.clone());
+        }
+        match self.load_fork(scenario, faults, label.clone()) {
+            Ok(index) => {
+                self.show_run(index);
+                self.say(format!("This link opens a fork of the scenario: {label}."));
+            }
+            Err(why) => self.say(why),
+        }
+    }
+
+    /// The segment the what-if actions apply to, with `what_if`.
+    pub fn fork_segment(&self, what_if: WhatIf) {
+        let (segment, trace) = {
+            let bench = self.bench.borrow();
+            (bench.segment, bench.runs.get(bench.shown).map(|run| run.loaded.clone()))
+        };
+        let (Some(sent), Some(loaded)) = (segment, trace) else {
+            self.say("Pick a segment first: click an arrow on the diagram, or choose one in the list.");
+            return;
+        };
+        match fork::segment_fault(&loaded.trace, sent, what_if) {
+            Some(fault) => self.add_fork(fault),
+            None => self.say("That is not a segment of the run shown."),
+        }
+    }
+}
