@@ -67,6 +67,23 @@ pub fn forked(scenario: &Scenario, fault: Fault) -> Scenario {
     fork
 }
 
+/// The fork a link carries (`fork=`, the faults it added as JSON, in the order added) of
+/// `original`: the fork's scenario and its faults, or why the link cannot be followed. The
+/// text is untrusted; what it makes is checked as any scenario is.
+pub fn from_link(original: &Scenario, faults: &str) -> Result<(Scenario, Vec<Fault>), String> {
+    let faults: Vec<Fault> =
+        serde_json::from_str(faults).map_err(|err| format!("its faults are not a list of faults ({err})"))?;
+    if faults.is_empty() {
+        return Err("it adds no fault".to_string());
+    }
+    let mut fork = original.clone();
+    for fault in &faults {
+        fork = forked(&fork, fault.clone());
+    }
+    sockscope_engine::scenario::validate(&fork).map_err(|err| format!("its faults do not fit the scenario ({err})"))?;
+    Ok((fork, faults))
+}
+
 /// A short name for a fork's tab and announcement: "drop S. client→server at 20.000 ms".
 pub fn label(fault: &Fault) -> String {
     let at = |matching: &SegmentMatch| {
@@ -128,6 +145,81 @@ mod tests {
         // The client's SYN is sent again after its 1 s RTO; the server answers it again.
         assert!(syn_acks.iter().any(|&(t, fate)| fate == Fate::Sent && t >= 1_000_000), "{syn_acks:?}");
         assert!(segment_fault(&original, 0, WhatIf::Drop).is_none(), "not a segment");
+    }
+
+    /// The first segment of `flags` in a run of `name`, and the run.
+    fn first(name: &str, flags: Flags) -> (Scenario, Trace, usize) {
+        let scenario = builtin::get(name).expect("built in");
+        let trace = run(&scenario).expect("runs").trace;
+        let sent = trace
+            .events
+            .iter()
+            .position(|e| matches!(&e.kind, EventKind::Segment(s) if s.flags == flags && s.fate == Fate::Sent))
+            .expect("such a segment");
+        (scenario, trace, sent)
+    }
+
+    #[test]
+    fn delaying_or_duplicating_touches_that_segment_only() {
+        let (scenario, original, sent) = first("three-way-handshake", Flags::SYN);
+        let arrivals = |trace: &Trace| -> Vec<u64> {
+            trace
+                .events
+                .iter()
+                .filter(
+                    |e| matches!(&e.kind, EventKind::Segment(s) if s.flags == Flags::SYN && s.fate == Fate::Delivered),
+                )
+                .map(|e| e.t_us)
+                .collect()
+        };
+        let delayed = segment_fault(&original, sent, WhatIf::Delay(300)).expect("a segment");
+        assert_eq!(label(&delayed), "delay S client→server at 100 ms by 300 ms");
+        let late = run(&forked(&scenario, delayed)).expect("runs").trace;
+        assert_eq!(arrivals(&original), [120_000]);
+        assert_eq!(arrivals(&late), [420_000], "20 ms of link and 300 ms more");
+        let twice = run(&forked(&scenario, segment_fault(&original, sent, WhatIf::Duplicate).expect("a segment")))
+            .expect("runs")
+            .trace;
+        assert_eq!(arrivals(&twice), [120_000, 120_000]);
+        // The first segments of both forks carry the original's ports and ISN.
+        let header = |trace: &Trace| match &trace.events[sent].kind {
+            EventKind::Segment(s) => s.header,
+            _ => unreachable!(),
+        };
+        assert_eq!((header(&late), header(&twice)), (header(&original), header(&original)));
+    }
+
+    #[test]
+    fn a_crashed_server_leaves_the_client_retransmitting() {
+        let (scenario, original, sent) = first("four-way-close", Flags::SYN_ACK);
+        let at = original.events[sent].t_us + 30_000;
+        let fork = run(&forked(&scenario, crash("server", at))).expect("runs").trace;
+        assert_eq!(fork.events[..cursor(&original, at)], original.events[..cursor(&original, at)]);
+        assert!(fork.events.iter().any(|e| matches!(&e.kind, EventKind::Segment(s) if s.retransmission)));
+    }
+
+    fn cursor(trace: &Trace, t_us: u64) -> usize {
+        trace.events.partition_point(|e| e.t_us <= t_us)
+    }
+
+    #[test]
+    fn a_fork_travels_in_its_link() {
+        let (scenario, original, sent) = first("three-way-handshake", Flags::SYN_ACK);
+        let drop = segment_fault(&original, sent, WhatIf::Drop).expect("a segment");
+        let crash = crash("client", 2_000_000);
+        let link = serde_json::to_string(&[drop.clone(), crash.clone()]).expect("serializes");
+        let (fork, faults) = from_link(&scenario, &link).expect("the link opens");
+        assert_eq!(faults, [drop.clone(), crash.clone()]);
+        assert_eq!(fork, forked(&forked(&scenario, drop), crash));
+        for (bad, why) in [
+            ("", "are not a list of faults"),
+            ("[]", "adds no fault"),
+            ("[{\"fault\": \"crash\", \"host\": \"mars\", \"at_ms\": 1}]", "do not fit the scenario"),
+            ("[{\"fault\": \"drop\", \"nth\": 0}]", "do not fit the scenario"),
+        ] {
+            let err = from_link(&scenario, bad).expect_err(bad);
+            assert!(err.contains(why), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -359,17 +359,12 @@ impl Ctx {
 
     /// Opens the fork a link carries: the original with these faults added.
     fn open_fork(&self, faults: &str) {
-        let parsed: Result<Vec<Fault>, _> = serde_json::from_str(faults);
-        let base = self.bench.borrow().runs.first().map(|run| run.scenario.clone());
-        let (Ok(faults), Some(mut scenario)) = (parsed, base) else {
-            self.say("The link's fork could not be read; the original is shown.");
-            return;
+        let Some(original) = self.bench.borrow().runs.first().map(|run| run.scenario.clone()) else { return };
+        let (scenario, faults) = match fork::from_link(&original, faults) {
+            Ok(fork) => fork,
+            Err(why) => return self.say(format!("The link's fork could not be opened: {why}. The original is shown.")),
         };
-        let Some(last) = faults.last() else { return };
-        let label = fork::label(last);
-        for fault in &faults {
-            scenario = fork::forked(&scenario, fault.clone());
-        }
+        let label = faults.last().map(fork::label).unwrap_or_default();
         match self.load_fork(scenario, faults, label.clone()) {
             Ok(index) => {
                 self.show_run(index);
