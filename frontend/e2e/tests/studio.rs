@@ -264,3 +264,48 @@ fn the_player_links_to_the_studio_and_leaves_it_out() {
         Ok(())
     });
 }
+
+#[test]
+fn studio_controls_are_labelled_and_work_by_keyboard() {
+    run("studio_keyboard", 1366, 900, |browser, base| {
+        browser.open(&at(base, "?studio=1&play=1"))?;
+        browser.wait_for(
+            "the playground",
+            "return document.querySelector('[data-testid=call-form]') !== null",
+            json!([]),
+        )?;
+        // Every control of both modes has a name a screen reader reads out.
+        for mode in ["mode-playground", "mode-what-if"] {
+            browser.click(&format!("[data-testid={mode}]"))?;
+            let unnamed = browser.run(
+                "return [...document.querySelectorAll('[data-testid=bench] :is(button, select, input)')]
+                    .filter(e => !((e.labels && e.labels.length && e.labels[0].textContent.trim()) || e.textContent.trim() || e.getAttribute('aria-label')))
+                    .map(e => e.outerHTML.slice(0, 80))",
+                json!([]),
+            )?;
+            if unnamed.as_array().is_none_or(|list| !list.is_empty()) {
+                return Err(format!("controls without a name in {mode}: {unnamed}"));
+            }
+        }
+        if browser.attr("[data-testid=bench-status]", "aria-live")?.as_deref() != Some("polite") {
+            return Err("the studio's status line is not announced".to_string());
+        }
+        // By keyboard: from the call menu, Tab reaches the Call button, and Enter makes the call.
+        browser.click("[data-testid=mode-playground]")?;
+        browser.run("document.querySelector('[data-testid=call-name]').focus()", json!([]))?;
+        let mut presses = 0;
+        while browser.run("return document.activeElement.getAttribute('data-testid')", json!([]))?
+            != json!("call-submit")
+        {
+            browser.press(sockscope_frontend_e2e::keys::TAB, false)?;
+            presses += 1;
+            if presses > 10 {
+                return Err("Tab does not reach the Call button".to_string());
+            }
+        }
+        let before = status(browser)?;
+        browser.press(sockscope_frontend_e2e::keys::ENTER, false)?;
+        expect(&said_after(browser, &before)?, "client: socket(AF_INET, SOCK_STREAM, 0) returned 3")?;
+        Ok(())
+    });
+}
