@@ -31,18 +31,14 @@ impl World {
                 return Some(Stop::Finished(reason));
             }
             let Some(time) = self.queue.next_time() else {
-                let blocked: Vec<String> = self
-                    .processes
-                    .iter()
-                    .filter(|process| process.status == Status::Blocked)
-                    .map(|process| process.name.clone())
-                    .collect();
-                let waiting: Vec<String> = self
-                    .processes
-                    .iter()
-                    .filter(|process| process.status == Status::Waiting)
-                    .map(|process| process.name.clone())
-                    .collect();
+                let names = |status: Status| -> Vec<String> {
+                    self.processes
+                        .iter()
+                        .filter(|process| process.status == status)
+                        .map(|process| process.name.clone())
+                        .collect()
+                };
+                let (blocked, waiting) = (names(Status::Blocked), names(Status::Waiting));
                 return Some(Stop::Finished(if !waiting.is_empty() {
                     let blocked = if blocked.is_empty() {
                         String::new()

@@ -10,6 +10,11 @@
 use serde_json::{json, Value};
 use sockscope_frontend_e2e::{at, gzip_size, http_get, pack_scenario, page_url, percentile, Browser, Result};
 
+/// The first measurements of a series, timed apart: they run code for the first time
+/// (WebAssembly is compiled again by the optimizing tier once it is hot) and lay out panes the
+/// page has not shown yet.
+const WARM_UP: usize = 5;
+
 /// One connection exchanging `rounds` request/response pairs of 100 bytes.
 fn long_conversation(rounds: usize) -> Value {
     let mut server = vec![
@@ -88,6 +93,22 @@ fn events_of(scenario: &Value) -> usize {
         Ok(run) => run.trace.events.len(),
         Err(err) => panic!("the generated scenario does not run: {err}"),
     }
+}
+
+/// The `times` a timing script reported, without the first [`WARM_UP`] (returned apart as
+/// text), or the error it reported.
+fn timed(result: &Value) -> Result<(Vec<String>, Vec<f64>)> {
+    if let Some(error) = result["error"].as_str() {
+        return Err(error.to_string());
+    }
+    let mut times = numbers(result, "times");
+    let warm_up = times.drain(..WARM_UP.min(times.len())).map(|ms| format!("{ms:.1}")).collect();
+    Ok((warm_up, times))
+}
+
+/// The numbers a script reported under `key`.
+fn numbers(result: &Value, key: &str) -> Vec<f64> {
+    result[key].as_array().map(|all| all.iter().filter_map(Value::as_f64).collect()).unwrap_or_default()
 }
 
 fn summary(label: &str, mut values: Vec<f64>, unit: &str) -> (f64, f64) {
@@ -194,7 +215,6 @@ fn run(browser: &Browser, base: &str) -> Result<()> {
     // are timed apart: they run code for the first time (WebAssembly is compiled again by the
     // optimizing tier once it is hot) and lay out panes the page has not shown yet, and they
     // were always the slowest two of a run. Their times are printed, not hidden.
-    const WARM_UP: usize = 5;
     // The page rests only where a step ends (a seek inside a step shows the step whole), so
     // each seek waits for that position, and a seek that would rest where the previous one did
     // (and change nothing on screen) is not made.
@@ -244,12 +264,7 @@ fn run(browser: &Browser, base: &str) -> Result<()> {
          })();",
         json!([targets, rests]),
     )?;
-    if let Some(error) = result["error"].as_str() {
-        return Err(error.to_string());
-    }
-    let mut times: Vec<f64> =
-        result["times"].as_array().map(|all| all.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
-    let warm_up: Vec<String> = times.drain(..WARM_UP.min(times.len())).map(|ms| format!("{ms:.1}")).collect();
+    let (warm_up, times) = timed(&result)?;
     let targets = &targets[WARM_UP..];
     println!(
         "(c) 100 random seeks in a {len}-event trace ({rounds} request/reply rounds; engine run + indexing + first render took {load_ms:.0} ms in the page), input event to DOM updated and laid out, each seek after the previous one's frame was painted (target: p99 within 16.7 ms)"
@@ -262,15 +277,9 @@ fn run(browser: &Browser, base: &str) -> Result<()> {
         slowest.iter().take(4).map(|(ms, target)| format!("to event {target} in {ms:.1} ms")).collect();
     let (_, p99) = summary("seek", times, " ms");
     println!("  slowest: {}", slowest.join(", "));
-    let syncs: Vec<f64> = result["syncs"]
-        .as_array()
-        .map(|all| all.iter().skip(WARM_UP).filter_map(Value::as_f64).collect())
-        .unwrap_or_default();
+    let syncs: Vec<f64> = numbers(&result, "syncs").into_iter().skip(WARM_UP).collect();
     summary("of which the input handler itself (engine seek and state update, before rendering)", syncs, " ms");
-    let loops: Vec<f64> = result["loops"]
-        .as_array()
-        .map(|all| all.iter().skip(WARM_UP).filter_map(Value::as_f64).collect())
-        .unwrap_or_default();
+    let loops: Vec<f64> = numbers(&result, "loops").into_iter().skip(WARM_UP).collect();
     summary("tasks waited until the DOM showed the seek", loops, "");
     println!("  p99 {}", if p99 <= 16.7 { "within one 60 Hz frame" } else { "OVER one 60 Hz frame" });
     assert!(len >= 100_000 || events < 100_000, "the page shows {len} of the {events} events");
@@ -370,22 +379,14 @@ fn run(browser: &Browser, base: &str) -> Result<()> {
          })();",
         json!([]),
     )?;
-    if let Some(error) = result["error"].as_str() {
-        return Err(error.to_string());
-    }
-    let mut times: Vec<f64> =
-        result["times"].as_array().map(|all| all.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
-    let warm_up: Vec<String> = times.drain(..WARM_UP.min(times.len())).map(|ms| format!("{ms:.1}")).collect();
+    let (warm_up, times) = timed(&result)?;
     println!(
         "(e) the playground: send() on a connection in a world of {events} events ({} after the calls), click to the DOM updated and laid out, as (c) measures a seek: run the grown world again, index it, render every pane (target: within one 60 Hz frame, 16.7 ms)",
         result["len"].as_str().unwrap_or("?")
     );
     println!("  the {WARM_UP} calls before them (first runs of the code, timed apart): {} ms", warm_up.join(", "));
     let (p95, _) = summary("call to screen", times, " ms");
-    let syncs: Vec<f64> = result["syncs"]
-        .as_array()
-        .map(|all| all.iter().skip(WARM_UP).filter_map(Value::as_f64).collect())
-        .unwrap_or_default();
+    let syncs: Vec<f64> = numbers(&result, "syncs").into_iter().skip(WARM_UP).collect();
     summary("of which the click handler (the grown world written, read, run again and indexed)", syncs, " ms");
     println!("  p95 {}", if p95 <= 16.7 { "within one 60 Hz frame" } else { "OVER one 60 Hz frame" });
     Ok(())

@@ -6,6 +6,14 @@
 use serde_json::{json, Value};
 use sockscope_frontend_e2e::{at, run, step_until, Browser, Result};
 
+/// Opens `url` and waits for the studio's panel `testid` (`playground`, `what-if`).
+fn open_studio(browser: &Browser, url: &str, testid: &str) -> Result<()> {
+    browser.open(url)?;
+    browser
+        .wait_for(testid, "return document.querySelector(`[data-testid=${arguments[0]}]`) !== null", json!([testid]))
+        .map(drop)
+}
+
 /// Chooses `value` in the select `testid`, as a reader would.
 fn choose(browser: &Browser, testid: &str, value: &str) -> Result<()> {
     let done = browser.run(
@@ -78,12 +86,7 @@ fn expect(said: &str, wanted: &str) -> Result<()> {
 #[test]
 fn studio_a_handshake_and_a_close_built_by_hand_reopen_from_their_link() {
     run("studio_playground", 1366, 900, |browser, base| {
-        browser.open(&at(base, "?studio=1&play=1"))?;
-        browser.wait_for(
-            "the playground",
-            "return document.querySelector('[data-testid=playground]') !== null",
-            json!([]),
-        )?;
+        open_studio(browser, &at(base, "?studio=1&play=1"), "playground")?;
         expect(&call(browser, "server", "socket", &[])?, "server: socket(AF_INET, SOCK_STREAM, 0) returned 3")?;
         // A call that makes no sense returns Linux's errno.
         expect(&call(browser, "server", "accept", &[])?, "server: accept(3) returned -1 EINVAL")?;
@@ -121,12 +124,7 @@ fn studio_a_handshake_and_a_close_built_by_hand_reopen_from_their_link() {
             .unwrap_or_default()
             .to_string();
         let clock = browser.text("[data-testid=play-clock]")?;
-        browser.open(&link)?;
-        browser.wait_for(
-            "the playground",
-            "return document.querySelector('[data-testid=playground]') !== null",
-            json!([]),
-        )?;
+        open_studio(browser, &link, "playground")?;
         browser.wait_for(
             "the world to be shown again",
             "return document.querySelector('[data-testid=tcpdump]').textContent === arguments[0]",
@@ -148,12 +146,7 @@ fn studio_a_handshake_and_a_close_built_by_hand_reopen_from_their_link() {
 #[test]
 fn studio_dropping_the_syn_ack_forks_a_run_where_the_syn_goes_again() {
     run("studio_what_if", 1366, 900, |browser, base| {
-        browser.open(&at(base, "?s=three-way-handshake&studio=1"))?;
-        browser.wait_for(
-            "the what-if panel",
-            "return document.querySelector('[data-testid=what-if]') !== null",
-            json!([]),
-        )?;
+        open_studio(browser, &at(base, "?s=three-way-handshake&studio=1"), "what-if")?;
         let original_len = browser.trace_len()?;
         // Step to the SYN+ACK and pick it by clicking its arrow, as a reader would.
         step_until(
@@ -268,12 +261,7 @@ fn the_player_links_to_the_studio_and_leaves_it_out() {
 #[test]
 fn studio_controls_are_labelled_and_work_by_keyboard() {
     run("studio_keyboard", 1366, 900, |browser, base| {
-        browser.open(&at(base, "?studio=1&play=1"))?;
-        browser.wait_for(
-            "the playground",
-            "return document.querySelector('[data-testid=call-form]') !== null",
-            json!([]),
-        )?;
+        open_studio(browser, &at(base, "?studio=1&play=1"), "call-form")?;
         // Every control of both modes has a name a screen reader reads out.
         for mode in ["mode-playground", "mode-what-if"] {
             browser.click(&format!("[data-testid={mode}]"))?;

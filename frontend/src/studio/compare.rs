@@ -174,6 +174,7 @@ fn common(a: &[(usize, String)], b: &[(usize, String)]) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::studio::fork::tests::first;
     use crate::studio::fork::{forked, segment_fault, WhatIf};
     use sockscope_engine::trace::Flags;
     use sockscope_engine::{builtin, run};
@@ -189,13 +190,7 @@ mod tests {
 
     #[test]
     fn a_dropped_syn_ack_shows_as_lost_and_its_retransmission_as_new() {
-        let scenario = builtin::get("three-way-handshake").expect("built in");
-        let original = run(&scenario).expect("runs").trace;
-        let sent = original
-            .events
-            .iter()
-            .position(|e| matches!(&e.kind, EventKind::Segment(s) if s.flags == Flags::SYN_ACK))
-            .expect("a SYN+ACK");
+        let (scenario, original, sent) = first("three-way-handshake", Flags::SYN_ACK);
         let fork = run(&forked(&scenario, segment_fault(&original, sent, WhatIf::Drop).expect("a segment")))
             .expect("runs")
             .trace;

@@ -115,20 +115,14 @@ fn host_of(trace: &Trace, ip: sockscope_engine::Ipv4) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use sockscope_engine::trace::Flags;
     use sockscope_engine::{builtin, run};
 
     #[test]
     fn dropping_the_syn_ack_makes_the_server_send_it_again_after_its_rto() {
-        let scenario = builtin::get("three-way-handshake").expect("built in");
-        let original = run(&scenario).expect("runs").trace;
-        let sent = original
-            .events
-            .iter()
-            .position(|e| matches!(&e.kind, EventKind::Segment(s) if s.flags == Flags::SYN_ACK))
-            .expect("a SYN+ACK");
+        let (scenario, original, sent) = first("three-way-handshake", Flags::SYN_ACK);
         let fault = segment_fault(&original, sent, WhatIf::Drop).expect("a sent segment");
         assert_eq!(label(&fault), "drop S. server→client at 120 ms");
         let fork = run(&forked(&scenario, fault)).expect("runs").trace;
@@ -147,8 +141,8 @@ mod tests {
         assert!(segment_fault(&original, 0, WhatIf::Drop).is_none(), "not a segment");
     }
 
-    /// The first segment of `flags` in a run of `name`, and the run.
-    fn first(name: &str, flags: Flags) -> (Scenario, Trace, usize) {
+    /// A built-in scenario, its run, and the event where its first segment of `flags` is sent.
+    pub(crate) fn first(name: &str, flags: Flags) -> (Scenario, Trace, usize) {
         let scenario = builtin::get(name).expect("built in");
         let trace = run(&scenario).expect("runs").trace;
         let sent = trace
