@@ -78,6 +78,9 @@ pub struct Bench {
     /// The run the workbench put on the page last, to tell it from one the reader opened
     /// with the picker or the editor.
     pub last_shown: Option<Shared>,
+    /// The descriptor numbers of the playground's run on screen (see `views.rs`), kept so that
+    /// playing and seeking do not read the whole run again at every frame.
+    pub numbers: Option<(Shared, Rc<std::collections::BTreeMap<String, String>>)>,
     /// Packs the playground's world for the address once the reader pauses: packing after
     /// every call would cost each call a few milliseconds of a frame it needs.
     pub pack_later: Option<gloo::timers::callback::Timeout>,
@@ -173,6 +176,7 @@ fn start(page: &crate::hooks::Page, query: &crate::url::PageQuery) -> Bench {
         segment: None,
         said: String::new(),
         last_shown: None,
+        numbers: None,
         pack_later: None,
     }
 }
@@ -246,13 +250,17 @@ impl Ctx {
     }
 
     pub fn set_mode(&self, mode: Mode) {
-        self.bench.borrow_mut().mode = mode;
+        let was = std::mem::replace(&mut self.bench.borrow_mut().mode, mode);
         match mode {
             Mode::Playground => {
                 self.show_playground(None);
                 self.say("Playground: make system calls on the processes, and move the clock on.");
             }
             Mode::WhatIf => {
+                // From the playground, the world just built becomes the original to fork.
+                if was == Mode::Playground {
+                    self.reset_runs(self.page.loaded.clone());
+                }
                 self.show_run(0);
                 self.say("What if: pick a segment on the diagram or in the list, then change its fate.");
             }
@@ -293,7 +301,7 @@ impl Ctx {
         } else {
             format!("fork={}", percent_encode(&serde_json::to_string(&run.added).unwrap_or_default()))
         };
-        let packed = if loaded.builtin.is_some() || index > 0 { self.original_packed(&bench) } else { None };
+        let packed = self.original_packed(&bench);
         bench.shown = index;
         bench.comparison = comparison.clone();
         bench.segment = None;

@@ -96,9 +96,10 @@ fn button(text: &str, testid: &str, disabled: bool, action: impl Fn() + 'static)
 // ----- the playground -----
 
 fn playground(ctx: &Ctx, on_copy_link: &Callback<MouseEvent>) -> Html {
+    let loaded = ctx.page.loaded.clone();
+    let numbers = numbers_of(ctx, &loaded);
     let bench = ctx.bench.borrow();
     let world = &bench.playground;
-    let loaded = ctx.page.loaded.clone();
     let trace = &loaded.trace;
     let now_us = world.now_us;
     let snapshot = loaded.timeline.at(trace, cursor_at(trace, now_us));
@@ -199,7 +200,7 @@ fn playground(ctx: &Ctx, on_copy_link: &Callback<MouseEvent>) -> Html {
     };
 
     let form = match &chosen {
-        Some(process) => call_form(ctx, &bench, world, process, &snapshot, trace, &hosts),
+        Some(process) => call_form(ctx, &bench, process, &snapshot, &numbers, &hosts),
         None => html! { <p>{ "Add a process to make calls." }</p> },
     };
     html! {
@@ -255,19 +256,18 @@ fn advance(ctx: &Ctx, how: Advance) {
 fn call_form(
     ctx: &Ctx,
     bench: &super::Bench,
-    world: &Playground,
     process: &ProcessRef,
     snapshot: &Snapshot,
-    trace: &Trace,
+    numbers: &BTreeMap<String, String>,
     hosts: &[String],
 ) -> Html {
+    let world = &bench.playground;
     let form = &bench.form;
     let processes = world.processes();
     let blocked =
         snapshot.processes.values().find(|view| view.name == process.name).and_then(|view| view.call.as_ref()).map(
             |call| format!("{}() {}", call.call, call.blocked.clone().unwrap_or_else(|| "is in progress".to_string())),
         );
-    let numbers = descriptor_numbers(world, trace);
     // Only descriptors the kernel gave: a socket() or accept() that failed, or an accept()
     // still waiting, named none.
     let descriptors: Vec<(String, String)> = world
@@ -383,6 +383,19 @@ pub fn last_call(trace: &Trace, process: &str, now_us: u64) -> String {
     }
 }
 
+/// [`descriptor_numbers`] of the run on screen, read once per run.
+fn numbers_of(ctx: &Ctx, loaded: &crate::model::Shared) -> std::rc::Rc<BTreeMap<String, String>> {
+    let mut bench = ctx.bench.borrow_mut();
+    if let Some((run, numbers)) = &bench.numbers {
+        if run == loaded {
+            return numbers.clone();
+        }
+    }
+    let numbers = std::rc::Rc::new(descriptor_numbers(&bench.playground, &loaded.trace));
+    bench.numbers = Some((loaded.clone(), numbers.clone()));
+    numbers
+}
+
 /// The result of each descriptor-making step (the descriptor's number, or the error), by
 /// descriptor name; names are unique in a playground.
 fn descriptor_numbers(world: &Playground, trace: &Trace) -> BTreeMap<String, String> {
@@ -416,44 +429,49 @@ use wasm_bindgen::JsCast;
 
 // ----- what-if forks -----
 
+/// How many of the segments sent last before the moment shown the Segment list offers.
+const SEGMENT_CHOICES: usize = 40;
+
 fn what_if(ctx: &Ctx) -> Html {
     let bench = ctx.bench.borrow();
     let loaded = ctx.page.loaded.clone();
     let trace = &loaded.trace;
     let hosts: Vec<String> = loaded.hosts.clone();
+    // The hosts are declared first, before anything happens.
     let names: BTreeMap<sockscope_engine::Ipv4, String> = trace
         .events
         .iter()
-        .filter_map(|event| match &event.kind {
+        .map_while(|event| match &event.kind {
             EventKind::Host { host, addr } => Some((*addr, host.clone())),
             _ => None,
         })
         .collect();
-    let segments: Vec<(String, String)> = trace
-        .events
-        .iter()
-        .enumerate()
-        .filter_map(|(index, event)| match &event.kind {
-            EventKind::Segment(segment) if segment.fate == Fate::Sent => {
-                let host = |ip| names.get(&ip).cloned().unwrap_or_default();
-                Some((
-                    index.to_string(),
-                    format!(
-                        "{} {} {}→{}{}",
-                        clock(event.t_us as f64),
-                        segment.flags.letters(),
-                        host(segment.from.ip),
-                        host(segment.to.ip),
-                        if segment.len > 0 { format!(" {} bytes", segment.len) } else { String::new() }
-                    ),
-                ))
-            }
-            _ => None,
-        })
-        .collect();
+    let describe = |index: usize| {
+        let event = trace.events.get(index)?;
+        let EventKind::Segment(segment) = &event.kind else { return None };
+        if segment.fate != Fate::Sent {
+            return None;
+        }
+        let host = |ip| names.get(&ip).cloned().unwrap_or_default();
+        let bytes = if segment.len > 0 { format!(" {} bytes", segment.len) } else { String::new() };
+        let (from, to) = (host(segment.from.ip), host(segment.to.ip));
+        Some((
+            index.to_string(),
+            format!("{} {} {from}→{to}{bytes}", clock(event.t_us as f64), segment.flags.letters()),
+        ))
+    };
+    // The segments sent last before the moment shown (those the diagram shows), and the one
+    // picked: a list of every segment of a long run would be slow to draw at every step.
+    let cursor = ctx.page.playback.cursor.min(trace.events.len());
+    let mut recent: Vec<usize> =
+        (0..cursor).rev().filter(|&index| describe(index).is_some()).take(SEGMENT_CHOICES).collect();
+    if let Some(sent) = bench.segment.filter(|sent| !recent.contains(sent)) {
+        recent.push(sent);
+    }
+    recent.sort_unstable();
     let chosen = bench.segment.map(|sent| sent.to_string()).unwrap_or_default();
     let mut segment_options = vec![(String::new(), "(pick a segment)".to_string())];
-    segment_options.extend(segments);
+    segment_options.extend(recent.into_iter().filter_map(describe));
     let pick = {
         let ctx = ctx.clone();
         Callback::from(move |value: String| match value.parse() {
