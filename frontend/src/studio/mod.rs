@@ -66,6 +66,8 @@ pub struct Bench {
     /// The process the form calls on, by name.
     pub process: String,
     pub wait_ms: String,
+    /// How many hosts "New world" makes.
+    pub new_hosts: String,
     pub delay_ms: String,
     pub crash_host: String,
     pub runs: Vec<RunTab>,
@@ -168,6 +170,7 @@ fn start(page: &crate::hooks::Page, query: &crate::url::PageQuery) -> Bench {
         form: CallForm::default(),
         process,
         wait_ms: "100".to_string(),
+        new_hosts: "2".to_string(),
         delay_ms: "200".to_string(),
         crash_host: String::new(),
         runs: original_tab(loaded).into_iter().collect(),

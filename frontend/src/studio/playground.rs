@@ -13,6 +13,10 @@ use sockscope_engine::{EventKind, Ipv4, Scenario, Trace};
 
 /// The hosts a playground may have, in the order they are added.
 const HOSTS: [(&str, [u8; 4]); 3] = [("client", [10, 0, 0, 1]), ("server", [10, 0, 0, 2]), ("peer", [10, 0, 0, 3])];
+/// The one host of a world of one, whose processes talk over its loopback.
+const ALONE: (&str, [u8; 4]) = ("host", [10, 0, 0, 1]);
+/// The most hosts a playground has.
+pub const MAX_HOSTS: usize = HOSTS.len();
 /// The one-way latency of the playground's links: long enough to see a segment fly.
 pub const LINK_LATENCY_US: u64 = 20_000;
 /// How many undoable actions are kept.
@@ -46,6 +50,13 @@ impl Default for Playground {
 impl Playground {
     /// A client and a server, each with one process, joined by a 20 ms link; nothing done yet.
     pub fn new() -> Playground {
+        Playground::with_hosts(2)
+    }
+
+    /// A new world of `hosts` hosts (1 to 3): one host with a server and a client process
+    /// (talking over its loopback), or a client and a server (and a peer) with a process each,
+    /// every two hosts joined by a 20 ms link.
+    pub fn with_hosts(hosts: usize) -> Playground {
         let mut scenario = Scenario {
             name: "playground".to_string(),
             title: "Playground".to_string(),
@@ -59,12 +70,30 @@ impl Playground {
             faults: Vec::new(),
             limits: Default::default(),
         };
-        for _ in 0..2 {
-            add_host(&mut scenario);
+        if hosts <= 1 {
+            let (name, addr) = ALONE;
+            scenario.hosts.push(HostSpec { name: name.to_string(), addr: Ipv4(addr), tcp: Default::default() });
+        } else {
+            for _ in 0..hosts.min(MAX_HOSTS) {
+                add_host(&mut scenario);
+            }
         }
         let mut playground = Playground { scenario, now_us: 0, undo: Vec::new() };
-        playground.add_process_quietly("server");
-        playground.add_process_quietly("client");
+        let names: Vec<String> = playground.scenario.hosts.iter().map(|host| host.name.clone()).collect();
+        match names.as_slice() {
+            [alone] => {
+                playground.add_process_named("server", alone);
+                playground.add_process_named("client", alone);
+            }
+            _ => {
+                // The server's process first, as in the built-in scenarios.
+                let mut order = names.clone();
+                order.sort_by_key(|name| name != "server");
+                for name in &order {
+                    playground.add_process_named(name, name);
+                }
+            }
+        }
         playground
     }
 
@@ -100,7 +129,7 @@ impl Playground {
 
     /// Adds the next host (at most three), linked to every other; returns its name.
     pub fn add_host(&mut self) -> Option<String> {
-        if self.scenario.hosts.len() >= HOSTS.len() {
+        if self.scenario.hosts.len() >= MAX_HOSTS {
             return None;
         }
         self.remember();
@@ -114,7 +143,12 @@ impl Playground {
     }
 
     fn add_process_quietly(&mut self, host: &str) -> String {
-        let name = self.unused_name(host);
+        self.add_process_named(host, host)
+    }
+
+    /// Adds a process called `base` (or `base2`, ...) on `host`.
+    fn add_process_named(&mut self, base: &str, host: &str) -> String {
+        let name = self.unused_name(base);
         self.scenario.processes.push(ProcessSpec {
             name: name.clone(),
             host: host.to_string(),
@@ -258,8 +292,12 @@ impl Playground {
     }
 }
 
+/// Adds the first of [`HOSTS`] whose name and address are free, linked to every other host.
 fn add_host(scenario: &mut Scenario) -> String {
-    let (name, [a, b, c, d]) = HOSTS[scenario.hosts.len()];
+    let free = |(name, addr): &(&str, [u8; 4])| {
+        scenario.hosts.iter().all(|host| host.name != *name && host.addr != Ipv4(*addr))
+    };
+    let Some(&(name, [a, b, c, d])) = HOSTS.iter().find(|host| free(host)) else { return String::new() };
     for other in &scenario.hosts {
         scenario.links.push(LinkSpec {
             a: other.name.clone(),
@@ -397,6 +435,27 @@ mod tests {
         let second = next_quiet(&trace, 100_000).expect("the close");
         assert!(second < 1_000_000, "{second}");
         assert_eq!(next_quiet(&trace, u64::MAX - 1), None);
+    }
+
+    #[test]
+    fn worlds_of_one_to_three_hosts() {
+        let one = Playground::with_hosts(1);
+        let hosts = |world: &Playground| world.scenario.hosts.iter().map(|h| h.name.clone()).collect::<Vec<_>>();
+        let processes =
+            |world: &Playground| world.processes().into_iter().map(|p| (p.name, p.host)).collect::<Vec<_>>();
+        assert_eq!(hosts(&one), ["host"]);
+        assert_eq!(processes(&one), [("server".into(), "host".into()), ("client".into(), "host".into())]);
+        let three = Playground::with_hosts(3);
+        assert_eq!(hosts(&three), ["client", "server", "peer"]);
+        assert_eq!(processes(&three).len(), 3);
+        assert_eq!(three.scenario.links.len(), 3);
+        let mut grown = one.clone();
+        assert_eq!(grown.add_host().as_deref(), Some("server"), "client's address is the host's");
+        assert_eq!(grown.scenario.hosts[1].addr, Ipv4([10, 0, 0, 2]), "the next free address");
+        for world in [one, three, grown] {
+            let scenario = parse_scenario(&world.text()).expect("a valid scenario");
+            run(&scenario).expect("it runs");
+        }
     }
 
     #[test]

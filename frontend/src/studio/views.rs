@@ -169,12 +169,20 @@ fn playground(ctx: &Ctx, on_copy_link: &Callback<MouseEvent>) -> Html {
         let start_over = {
             let ctx = ctx.clone();
             move || {
-                ctx.bench.borrow_mut().playground = Playground::new();
-                ctx.bench.borrow_mut().process = "client".to_string();
+                let hosts = ctx.bench.borrow().new_hosts.parse().unwrap_or(2);
+                let world = Playground::with_hosts(hosts);
+                let names: Vec<String> = world.scenario.hosts.iter().map(|host| host.name.clone()).collect();
+                let mut bench = ctx.bench.borrow_mut();
+                bench.process = world.processes().last().map(|process| process.name.clone()).unwrap_or_default();
+                bench.playground = world;
+                drop(bench);
                 ctx.show_playground(None);
-                ctx.say("A new world: a client and a server, nothing done yet.");
+                ctx.say(format!("A new world of {}: nothing done yet.", names.join(", ")));
             }
         };
+        let host_counts = (1..=super::playground::MAX_HOSTS)
+            .map(|n| (n.to_string(), format!("{n} host{}", if n == 1 { "" } else { "s" })))
+            .collect();
         let save = {
             let ctx = ctx.clone();
             move || {
@@ -188,11 +196,12 @@ fn playground(ctx: &Ctx, on_copy_link: &Callback<MouseEvent>) -> Html {
         let host_options = hosts.iter().map(|host| (host.clone(), host.clone())).collect();
         html! {
             <div class="bench-row" role="group" aria-label="World">
-                { button("Add host", "play-add-host", hosts.len() >= 3, add_host) }
-                { select("on", "play-process-host", host_options, &bench.form.host, setter(ctx, |bench, value| bench.form.host = value)) }
+                { button("Add host", "play-add-host", hosts.len() >= super::playground::MAX_HOSTS, add_host) }
+                { select("new process on", "play-process-host", host_options, &bench.form.host, setter(ctx, |bench, value| bench.form.host = value)) }
                 { button("Add process", "play-add-process", false, add_process) }
                 { button("Undo", "play-undo", !world.can_undo(), undo) }
                 { button("New world", "play-new", false, start_over) }
+                { select("of", "play-new-hosts", host_counts, &bench.new_hosts, setter(ctx, |bench, value| bench.new_hosts = value)) }
                 { button("Save scenario", "play-save", false, save) }
                 <button type="button" data-testid="play-share" onclick={on_copy_link.clone()}>{ "Copy link" }</button>
             </div>
@@ -285,11 +294,24 @@ fn call_form(
     };
     let (needs_fd, fields) = call_form::fields(&form.call);
     let process_options = processes.iter().map(|p| (p.name.clone(), format!("{} on {}", p.name, p.host))).collect();
-    let call_options = CALLS.iter().map(|call| (call.to_string(), format!("{call}()"))).collect();
+    let call_options = CALLS
+        .iter()
+        .map(|&call| {
+            let text = match call {
+                "send" => "send() / write()".to_string(),
+                "recv" => "recv() / read()".to_string(),
+                call => format!("{call}()"),
+            };
+            (call.to_string(), text)
+        })
+        .collect();
     let field_view = |field: &Field| match field {
         Field::Host => {
-            let options = hosts.iter().filter(|host| **host != process.host).map(|h| (h.clone(), h.clone())).collect();
-            select("to host", "call-host", options, &form.host, setter(ctx, |b, v| b.form.host = v))
+            // Its own host too: a connection to the host's own address goes over its loopback.
+            let options = hosts.iter().map(|h| (h.clone(), h.clone())).collect();
+            let host =
+                if hosts.contains(&form.host) { form.host.clone() } else { hosts.first().cloned().unwrap_or_default() };
+            select("to host", "call-host", options, &host, setter(ctx, |b, v| b.form.host = v))
         }
         Field::Port => number("port", "call-port", &form.port, setter(ctx, |b, v| b.form.port = v)),
         Field::Backlog => number("backlog", "call-backlog", &form.backlog, setter(ctx, |b, v| b.form.backlog = v)),
@@ -345,7 +367,14 @@ fn make_call(ctx: &Ctx, process: &ProcessRef, fd: &str) {
     let made = {
         let bench = ctx.bench.borrow();
         let world = &bench.playground;
-        let form = call_form::CallForm { fd: fd.to_string(), ..bench.form.clone() };
+        let names: Vec<&String> = world.scenario.hosts.iter().map(|host| &host.name).collect();
+        // The host the menu shows when the one last chosen is not in this world.
+        let host = if names.contains(&&bench.form.host) {
+            bench.form.host.clone()
+        } else {
+            names.first().map(|n| n.to_string()).unwrap_or_default()
+        };
+        let form = call_form::CallForm { fd: fd.to_string(), host, ..bench.form.clone() };
         form.call(
             |prefix| world.unused_descriptor(prefix),
             |host| world.scenario.hosts.iter().find(|spec| spec.name == host).map(|spec| spec.addr),
