@@ -3,10 +3,11 @@
 // the bindings and of the module into the script tag's data attributes.
 //
 // The page comes in two builds. The player, which every visitor downloads, plays scenarios;
-// the studio adds the playground and what-if forks, and is loaded instead when the address
-// says studio=1 (the player's links to the studio say so).
+// the studio adds the playground, what-if forks and predict mode, and is loaded instead when
+// the address says studio=1 or predict=1 (the player's links to the studio say so).
 const tag = document.querySelector("script[data-js]");
-const studio = new URLSearchParams(location.search).get("studio") === "1";
+const params = new URLSearchParams(location.search);
+const studio = params.get("studio") === "1" || params.get("predict") === "1";
 const js = studio ? "./studio/sockscope-studio.js" : tag.dataset.js;
 const wasm = studio ? "./studio/sockscope-studio_bg.wasm" : tag.dataset.wasm;
 if (studio) {

@@ -163,23 +163,6 @@ pub fn app(props: &AppProps) -> Html {
     };
     let narration = html! { <Narration loaded={loaded.clone()} cursor={cursor} numbering={numbering} /> };
 
-    if embed {
-        let full = format!("{}{}", hooks::page_url(), url::query_for(loaded.builtin.as_deref(), cursor, Layout::Full));
-        return html! {
-            <div class="app embed" data-testid="app">
-                <header class="embed-head">
-                    <strong class="title" data-testid="title">{ loaded.title.clone() }</strong>
-                    <a href={full} target="_blank" rel="noopener">{ "open in sockscope ↗" }</a>
-                </header>
-                { notices_view }
-                { narration }
-                { controls }
-                { diagram }
-            </div>
-        };
-    }
-
-    let two_sides = loaded.hosts.len() == 2;
     let bench = match props.start.studio {
         Some(studio) => (studio.bench)(BenchProps {
             page: page.clone(),
@@ -200,6 +183,26 @@ pub fn app(props: &AppProps) -> Html {
             }
         }
     };
+    if embed {
+        let full = format!("{}{}", hooks::page_url(), url::query_for(loaded.builtin.as_deref(), cursor, Layout::Full));
+        return html! {
+            <div class="app embed" data-testid="app">
+                <header class="embed-head">
+                    <strong class="title" data-testid="title">{ loaded.title.clone() }</strong>
+                    <a href={full} target="_blank" rel="noopener">{ "open in sockscope ↗" }</a>
+                </header>
+                { notices_view }
+                { narration }
+                { controls }
+                // In the studio's build (predict=1 in an embed), its panel; the player's
+                // links to the studio are left out of the compact view.
+                if props.start.studio.is_some() { { bench } }
+                { diagram }
+            </div>
+        };
+    }
+
+    let two_sides = loaded.hosts.len() == 2;
     html! {
         <div class="app" data-testid="app">
             <header class="top">

@@ -1,6 +1,7 @@
 //! The page's address: `?s=<scenario>&t=<events>&embed=1#scenario=<packed JSON>`, and for
 //! the studio's build `studio=1` with `play=1&now=<µs>` (the playground) or `fork=<faults>`
-//! (a what-if fork, as a JSON array of the faults it adds).
+//! (a what-if fork, as a JSON array of the faults it adds); `predict=1` loads the studio's build
+//! too, in predict mode.
 //!
 //! Everything here is untrusted text typed or pasted by anyone, so parsing never fails: an
 //! unknown scenario, a malformed `t` or a broken fragment becomes a [`Notice`] shown in the
@@ -21,6 +22,8 @@ pub struct PageQuery {
     pub now: Option<String>,
     /// `fork=`: the faults a what-if fork adds, as JSON.
     pub fork: Option<String>,
+    /// `predict=1`: predict mode (the studio's build asks before each step that matters).
+    pub predict: bool,
 }
 
 /// How the page is laid out: the whole page, or the compact view made for an iframe
@@ -59,6 +62,7 @@ pub fn parse_query(search: &str, hash: &str) -> PageQuery {
             "play" => query.play = value == "1",
             "now" => query.now = Some(value),
             "fork" => query.fork = Some(value),
+            "predict" => query.predict = value == "1",
             _ => {}
         }
     }

@@ -297,3 +297,63 @@ fn studio_controls_are_labelled_and_work_by_keyboard() {
         Ok(())
     });
 }
+
+#[test]
+fn studio_predict_three_steps_of_the_handshake_one_wrongly() {
+    run("studio_predict", 1366, 900, |browser, base| {
+        // The questions the page will ask, read from the same code natively.
+        let text = sockscope_engine::builtin::source("three-way-handshake").ok_or("no handshake")?.to_string();
+        let loaded = sockscope_frontend::model::load_builtin("three-way-handshake", text)?;
+        let questions = sockscope_frontend::studio::predict::questions(&loaded);
+        open_studio(browser, &at(base, "?s=three-way-handshake&predict=1"), "predict")?;
+        for (number, question) in questions.iter().take(3).enumerate() {
+            let prompt = browser.wait_for(
+                "a question",
+                "const p = document.querySelector('[data-testid=predict-prompt]'); return p && p.textContent",
+                json!([]),
+            )?;
+            if prompt.as_str() != Some(question.prompt.as_str()) {
+                return Err(format!("question {number}: asked “{prompt}”, expected “{}”", question.prompt));
+            }
+            if browser.cursor()? != question.ask_at {
+                return Err(format!("question {number} is asked at event {}, not before its step", browser.cursor()?));
+            }
+            // The second answer is wrong on purpose.
+            let choice = if number == 1 { (question.answer + 1) % question.choices.len() } else { question.answer };
+            browser.run(
+                "document.querySelectorAll('[data-testid=predict-choice]')[arguments[0]].click()",
+                json!([choice]),
+            )?;
+            let verdict = browser.wait_for(
+                "the verdict",
+                "const v = document.querySelector('[data-testid=predict-verdict]'); return v && v.textContent",
+                json!([]),
+            )?;
+            let verdict = verdict.as_str().unwrap_or_default();
+            let expected = if number == 1 { "Not this time." } else { "Right." };
+            if !verdict.starts_with(expected) || !verdict.contains(&question.choices[question.answer]) {
+                return Err(format!("question {number}: the verdict says “{verdict}”"));
+            }
+            let why = browser.text("[data-testid=predict-why]")?.unwrap_or_default();
+            if why.is_empty() || why != question.why {
+                return Err(format!("question {number}: the reason given is “{why}”"));
+            }
+            browser.wait_for("the step to show", "return Number(document.querySelector('[data-testid=position]').getAttribute('data-cursor')) === arguments[0]", json!(question.reveal_at))?;
+            if number == 1 {
+                browser.screenshot("studio-predict")?;
+            }
+            if number < 2 {
+                browser.click("[data-testid=predict-next]")?;
+            }
+        }
+        let score = browser.text("[data-testid=predict-score]")?.unwrap_or_default();
+        if score != "Score: 2 of 3 right" {
+            return Err(format!("the score reads “{score}”"));
+        }
+        expect(&status(browser)?, "Score: 2 of 3 right")?;
+        if !browser.run("return location.search.includes('predict=1')", json!([]))?.as_bool().unwrap_or(false) {
+            return Err("the address does not keep predict mode".to_string());
+        }
+        Ok(())
+    });
+}

@@ -15,6 +15,7 @@ pub mod call_form;
 pub mod compare;
 pub mod fork;
 pub mod playground;
+pub mod predict;
 mod views;
 
 use std::cell::RefCell;
@@ -47,6 +48,7 @@ fn render(props: BenchProps) -> Html {
 pub enum Mode {
     WhatIf,
     Playground,
+    Predict,
 }
 
 /// A run the reader can switch to: the original, or a fork of it.
@@ -83,9 +85,22 @@ pub struct Bench {
     /// The descriptor numbers of the playground's run on screen (see `views.rs`), kept so that
     /// playing and seeking do not read the whole run again at every frame.
     pub numbers: Option<(Shared, Rc<std::collections::BTreeMap<String, String>>)>,
+    /// Predict mode's questions about the run on screen, and the answers given.
+    pub predict: Option<Predicting>,
     /// Packs the playground's world for the address once the reader pauses: packing after
     /// every call would cost each call a few milliseconds of a frame it needs.
     pub pack_later: Option<gloo::timers::callback::Timeout>,
+}
+
+/// Predict mode on one run: its questions, the one asked, and the score.
+pub struct Predicting {
+    pub run: Shared,
+    pub questions: Rc<Vec<predict::Question>>,
+    /// The question on screen, by index.
+    pub current: Option<usize>,
+    /// The choice made for it, once answered.
+    pub chosen: Option<usize>,
+    pub score: predict::Score,
 }
 
 type Handle = Rc<RefCell<Bench>>;
@@ -111,6 +126,8 @@ fn workbench(props: &BenchProps) -> Html {
             let mode = ctx.bench.borrow().mode;
             if mode == Mode::Playground {
                 ctx.show_playground(None);
+            } else if mode == Mode::Predict {
+                ctx.start_predict();
             } else if let Some(faults) = query.fork.as_deref() {
                 ctx.open_fork(&percent_decode(faults));
             }
@@ -165,7 +182,13 @@ fn start(page: &crate::hooks::Page, query: &crate::url::PageQuery) -> Bench {
     };
     let process = playground.processes().last().map(|process| process.name.clone()).unwrap_or_default();
     Bench {
-        mode: if query.play { Mode::Playground } else { Mode::WhatIf },
+        mode: if query.play {
+            Mode::Playground
+        } else if query.predict {
+            Mode::Predict
+        } else {
+            Mode::WhatIf
+        },
         playground,
         form: CallForm::default(),
         process,
@@ -180,6 +203,7 @@ fn start(page: &crate::hooks::Page, query: &crate::url::PageQuery) -> Bench {
         said: String::new(),
         last_shown: None,
         numbers: None,
+        predict: None,
         pack_later: None,
     }
 }
@@ -267,18 +291,88 @@ impl Ctx {
                 self.show_run(0);
                 self.say("What if: pick a segment on the diagram or in the list, then change its fate.");
             }
+            Mode::Predict => self.start_predict(),
         }
     }
 
-    /// Starts again from the run the reader opened.
+    /// Asks the first question about the run on screen from the moment shown on.
+    pub fn start_predict(&self) {
+        let loaded = self.page.loaded.clone();
+        let questions = Rc::new(predict::questions(&loaded));
+        self.bench.borrow_mut().predict =
+            Some(Predicting { run: loaded.clone(), questions, current: None, chosen: None, score: Default::default() });
+        // The address says predict=1, so that a link or a reload asks again.
+        self.page.dispatch(Action::Show(Box::new(Shown {
+            loaded: loaded.clone(),
+            cursor: self.page.playback.cursor,
+            packed: self.page.packed.clone(),
+            studio_query: "predict=1".to_string(),
+            differs: None,
+        })));
+        self.bench.borrow_mut().last_shown = Some(loaded);
+        self.next_question(self.page.playback.cursor);
+    }
+
+    /// Asks the first question whose event is not yet shown at `cursor`, resting the page
+    /// on the step before it.
+    pub fn next_question(&self, cursor: usize) {
+        let asked = {
+            let mut bench = self.bench.borrow_mut();
+            let Some(predicting) = bench.predict.as_mut() else { return };
+            let next = predicting.questions.iter().position(|question| question.event >= cursor);
+            predicting.current = next;
+            predicting.chosen = None;
+            next.map(|index| predicting.questions[index].clone()).ok_or_else(|| predicting.score.text())
+        };
+        match asked {
+            Ok(question) => {
+                self.page.dispatch(Action::Playback(crate::playback::Action::Seek(question.ask_at)));
+                self.say(format!("Predict: {}", question.prompt));
+            }
+            Err(score) => self.say(format!("No more questions in this run. {score}.")),
+        }
+    }
+
+    /// The reader's choice for the question on screen: scored, then the step is shown.
+    pub fn answer(&self, choice: usize) {
+        let answered = {
+            let mut bench = self.bench.borrow_mut();
+            let Some(predicting) = bench.predict.as_mut() else { return };
+            let (Some(current), None) = (predicting.current, predicting.chosen) else { return };
+            let question = predicting.questions[current].clone();
+            predicting.chosen = Some(choice);
+            predicting.score.asked += 1;
+            let right = choice == question.answer;
+            if right {
+                predicting.score.right += 1;
+            }
+            (question, right, predicting.score.text())
+        };
+        let (question, right, score) = answered;
+        self.page.dispatch(Action::Playback(crate::playback::Action::Seek(question.reveal_at)));
+        let verdict = if right {
+            format!("Right: {}.", question.choices[question.answer])
+        } else {
+            format!("Not this time: it is {}.", question.choices[question.answer])
+        };
+        self.say(format!("{verdict} {} {score}.", question.why));
+    }
+
+    /// Starts again from the run the reader opened; predict mode asks about it afresh.
     fn reset_runs(&self, loaded: Shared) {
         let mut bench = self.bench.borrow_mut();
         bench.runs = original_tab(loaded).into_iter().collect();
         bench.shown = 0;
         bench.comparison = None;
         bench.segment = None;
-        bench.mode = Mode::WhatIf;
+        let predicting = bench.mode == Mode::Predict;
+        if !predicting {
+            bench.mode = Mode::WhatIf;
+        }
         drop(bench);
+        if predicting {
+            self.start_predict();
+        }
         self.redraw();
     }
 
