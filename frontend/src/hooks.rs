@@ -364,7 +364,7 @@ pub fn share_handlers(page: &Page) -> ShareHandlers {
 }
 
 /// Writes `text` to the clipboard; the status line then says whether the browser allowed it.
-fn copy_to_clipboard(text: &str, dispatcher: UseReducerDispatcher<PageState>, what: Copied) {
+pub(crate) fn copy_to_clipboard(text: &str, dispatcher: UseReducerDispatcher<PageState>, what: Copied) {
     let written = gloo::utils::window().navigator().clipboard().write_text(text);
     promise::settle(
         &written,

@@ -56,12 +56,8 @@ impl FaultRule {
             }
         }
         match &self.fault {
-            Fault::Drop { nth, count, .. } => {
-                self.hits += 1;
-                let hit = self.hits;
-                (hit >= *nth && hit < nth.saturating_add(*count))
-                    .then(|| Verdict::Drop(format!("dropped by the scenario (faults[{index}])")))
-            }
+            Fault::Drop { nth, count, .. } => picks(&mut self.hits, Some(*nth), *count)
+                .then(|| Verdict::Drop(format!("dropped by the scenario (faults[{index}])"))),
             Fault::Loss { rate, .. } => rng
                 .chance(*rate)
                 .then(|| Verdict::Drop(format!("lost at random (faults[{index}], rate {})", format::decimal(*rate)))),

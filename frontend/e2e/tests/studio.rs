@@ -220,6 +220,10 @@ fn studio_dropping_the_syn_ack_forks_a_run_where_the_syn_goes_again() {
             .as_str()
             .unwrap_or_default()
             .to_string();
+        if !link.contains("s=three-way-handshake") {
+            return Err(format!("the fork's link does not name its original: {link}"));
+        }
+        let cursor = browser.cursor()?;
         browser.open(&link)?;
         let said = browser.wait_for(
             "the fork to reopen",
@@ -227,6 +231,11 @@ fn studio_dropping_the_syn_ack_forks_a_run_where_the_syn_goes_again() {
             json!([]),
         )?;
         expect(said.as_str().unwrap_or_default(), "drop S. server→client")?;
+        browser.wait_for(
+            "the fork at the same moment",
+            "return Number(document.querySelector('[data-testid=position]').getAttribute('data-cursor')) === arguments[0]",
+            json!(cursor),
+        )?;
         browser.wait_for(
             "the comparison",
             "return document.querySelector('[data-testid=comparison]') !== null",

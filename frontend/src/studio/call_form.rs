@@ -75,18 +75,28 @@ pub enum Field {
     Nonblock,
 }
 
-/// Whether `call` works on a descriptor, and its other fields.
-pub fn fields(call: &str) -> (bool, &'static [Field]) {
+/// What a call works on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Works {
+    /// A descriptor the process holds.
+    OnDescriptor,
+    /// Nothing the process holds (socket(), fork()).
+    Alone,
+}
+
+/// What `call` works on, and its other fields.
+pub fn fields(call: &str) -> (Works, &'static [Field]) {
+    use Works::{Alone, OnDescriptor};
     match call {
-        "socket" | "fork" => (false, &[]),
-        "bind" => (true, &[Field::Port]),
-        "listen" => (true, &[Field::Backlog]),
-        "connect" => (true, &[Field::Host, Field::Port]),
-        "send" | "recv" => (true, &[Field::Bytes]),
-        "shutdown" => (true, &[Field::How]),
-        "setsockopt" => (true, &[Field::Opt, Field::Value]),
-        "fcntl" => (true, &[Field::Nonblock]),
-        _ => (true, &[]),
+        "socket" | "fork" => (Alone, &[]),
+        "bind" => (OnDescriptor, &[Field::Port]),
+        "listen" => (OnDescriptor, &[Field::Backlog]),
+        "connect" => (OnDescriptor, &[Field::Host, Field::Port]),
+        "send" | "recv" => (OnDescriptor, &[Field::Bytes]),
+        "shutdown" => (OnDescriptor, &[Field::How]),
+        "setsockopt" => (OnDescriptor, &[Field::Opt, Field::Value]),
+        "fcntl" => (OnDescriptor, &[Field::Nonblock]),
+        _ => (OnDescriptor, &[]),
     }
 }
 
@@ -98,8 +108,8 @@ impl CallForm {
         new_name: impl Fn(&str) -> String,
         addr_of: impl Fn(&str) -> Option<Ipv4>,
     ) -> Result<Call, String> {
-        let (needs_fd, _) = fields(&self.call);
-        if needs_fd && self.fd.is_empty() {
+        let (works, _) = fields(&self.call);
+        if works == Works::OnDescriptor && self.fd.is_empty() {
             return Err(format!("{}() needs a descriptor: make one with socket() first.", self.call));
         }
         let fd = self.fd.clone();

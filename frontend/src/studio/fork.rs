@@ -10,6 +10,9 @@ use sockscope_engine::scenario::{Fault, SegmentMatch};
 use sockscope_engine::trace::{Fate, Segment};
 use sockscope_engine::{EventKind, Scenario, Trace};
 
+/// The most faults a fork link may add (each fork of a fork adds one).
+pub const MAX_FAULTS: usize = 16;
+
 /// What happens to the chosen segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WhatIf {
@@ -75,6 +78,9 @@ pub fn from_link(original: &Scenario, faults: &str) -> Result<(Scenario, Vec<Fau
         serde_json::from_str(faults).map_err(|err| format!("its faults are not a list of faults ({err})"))?;
     if faults.is_empty() {
         return Err("it adds no fault".to_string());
+    }
+    if faults.len() > MAX_FAULTS {
+        return Err(format!("it adds {} faults; a fork link carries at most {MAX_FAULTS}", faults.len()));
     }
     let mut fork = original.clone();
     for fault in &faults {

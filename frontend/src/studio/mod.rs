@@ -15,8 +15,12 @@ pub mod call_form;
 pub mod compare;
 pub mod fork;
 pub mod playground;
+mod playground_view;
 pub mod predict;
+mod predict_view;
 mod views;
+mod what_if_view;
+mod widgets;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -28,7 +32,7 @@ use yew::prelude::*;
 
 use crate::model::{self, Shared};
 use crate::page_state::{Action, Shown};
-use crate::url::{percent_decode, percent_encode};
+use crate::url::percent_encode;
 use crate::{share, BenchProps, Studio};
 
 use call_form::CallForm;
@@ -58,6 +62,8 @@ pub struct RunTab {
     /// The faults this fork added to the original, in the order added.
     pub added: Vec<Fault>,
     pub loaded: Shared,
+    /// This run compared with the original (none for the original itself).
+    pub comparison: Option<Rc<Comparison>>,
 }
 
 /// Everything the workbench holds.
@@ -67,6 +73,8 @@ pub struct Bench {
     pub form: CallForm,
     /// The process the form calls on, by name.
     pub process: String,
+    /// The host "Add process" puts a process on.
+    pub process_host: String,
     pub wait_ms: String,
     /// How many hosts "New world" makes.
     pub new_hosts: String,
@@ -87,9 +95,17 @@ pub struct Bench {
     pub numbers: Option<(Shared, Rc<std::collections::BTreeMap<String, String>>)>,
     /// Predict mode's questions about the run on screen, and the answers given.
     pub predict: Option<Predicting>,
-    /// Packs the playground's world for the address once the reader pauses: packing after
-    /// every call would cost each call a few milliseconds of a frame it needs.
-    pub pack_later: Option<gloo::timers::callback::Timeout>,
+    /// The playground's world waiting to be packed into the address (see [`Ctx::flush_pack`]).
+    pub pending_pack: Option<PendingPack>,
+}
+
+/// A world to pack for the address once the reader pauses: packing after every call would
+/// cost each call a few milliseconds of the frame it needs.
+pub struct PendingPack {
+    text: String,
+    loaded: Shared,
+    /// Dropping it cancels the pack it would start.
+    _timer: gloo::timers::callback::Timeout,
 }
 
 /// Predict mode on one run: its questions, the one asked, and the score.
@@ -129,7 +145,9 @@ fn workbench(props: &BenchProps) -> Html {
             } else if mode == Mode::Predict {
                 ctx.start_predict();
             } else if let Some(faults) = query.fork.as_deref() {
-                ctx.open_fork(&percent_decode(faults));
+                // The address's `t` counts the fork's events, not the original's.
+                let cursor = query.t.as_deref().and_then(|t| t.parse().ok());
+                ctx.open_fork(faults, cursor);
             }
         });
     }
@@ -192,6 +210,7 @@ fn start(page: &crate::hooks::Page, query: &crate::url::PageQuery) -> Bench {
         playground,
         form: CallForm::default(),
         process,
+        process_host: "server".to_string(),
         wait_ms: "100".to_string(),
         new_hosts: "2".to_string(),
         delay_ms: "200".to_string(),
@@ -204,13 +223,13 @@ fn start(page: &crate::hooks::Page, query: &crate::url::PageQuery) -> Bench {
         last_shown: None,
         numbers: None,
         predict: None,
-        pack_later: None,
+        pending_pack: None,
     }
 }
 
 fn original_tab(loaded: Shared) -> Option<RunTab> {
     let scenario = sockscope_engine::parse_scenario(&loaded.text).ok()?;
-    Some(RunTab { label: "Original".to_string(), scenario, added: Vec::new(), loaded })
+    Some(RunTab { label: "Original".to_string(), scenario, added: Vec::new(), loaded, comparison: None })
 }
 
 /// The first event after `t_us`: where the page's cursor stands when the clock shows `t_us`.
@@ -231,8 +250,13 @@ impl Ctx {
         self.redraw.force_update();
     }
 
+    /// Puts `text` in the status line, which screen readers announce. The same words twice
+    /// would not be announced again, so a repeat says so.
     fn say(&self, text: impl Into<String>) {
-        self.bench.borrow_mut().said = text.into();
+        let text = text.into();
+        let mut bench = self.bench.borrow_mut();
+        bench.said = if bench.said == text { format!("{text} (again)") } else { text };
+        drop(bench);
         self.redraw();
     }
 
@@ -261,19 +285,41 @@ impl Ctx {
             studio_query: format!("play=1&now={now_us}"),
             differs: None,
         })));
-        let dispatcher = self.page.dispatcher();
-        let for_link = loaded.clone();
-        let pack = move || {
-            share::pack(&text, move |packed| {
-                if let Ok(packed) = packed {
-                    dispatcher.dispatch(Action::Packed { loaded: for_link, packed });
-                }
-            })
-        };
-        // Replacing the timer cancels the one before: only the last world is packed.
-        self.bench.borrow_mut().pack_later = Some(gloo::timers::callback::Timeout::new(PACK_AFTER_MS, pack));
+        let ctx = self.clone();
+        let timer = gloo::timers::callback::Timeout::new(PACK_AFTER_MS, move || ctx.flush_pack(|_| {}));
+        // Replacing the pending pack cancels its timer: only the last world is packed.
+        self.bench.borrow_mut().pending_pack = Some(PendingPack { text, loaded: loaded.clone(), _timer: timer });
         self.redraw();
         Some(loaded)
+    }
+
+    /// Packs the world waiting to be packed now, puts it in the address, and hands the
+    /// fragment to `then` (nothing waiting: nothing happens).
+    pub fn flush_pack(&self, then: impl FnOnce(String) + 'static) {
+        let Some(PendingPack { text, loaded, .. }) = self.bench.borrow_mut().pending_pack.take() else { return };
+        let dispatcher = self.page.dispatcher();
+        share::pack(&text, move |packed| {
+            if let Ok(packed) = packed {
+                dispatcher.dispatch(Action::Packed { loaded, packed: packed.clone() });
+                then(packed);
+            }
+        });
+    }
+
+    /// Copies a link to the playground's world: packed first if the address does not carry
+    /// it yet, so that a link copied right after a call still has the world.
+    pub fn copy_playground_link(&self, copy_page_link: &Callback<MouseEvent>, event: MouseEvent) {
+        if self.bench.borrow().pending_pack.is_none() {
+            return copy_page_link.emit(event);
+        }
+        let cursor = self.page.playback.cursor;
+        let now_us = self.bench.borrow().playground.now_us;
+        let dispatcher = self.page.dispatcher();
+        self.flush_pack(move |packed| {
+            let query = crate::url::query_for(None, cursor, crate::url::Layout::Full);
+            let link = format!("{}{query}&studio=1&play=1&now={now_us}#scenario={packed}", crate::hooks::page_url());
+            crate::hooks::copy_to_clipboard(&link, dispatcher, crate::page_state::Copied::Link);
+        });
     }
 
     pub fn set_mode(&self, mode: Mode) {
@@ -284,8 +330,10 @@ impl Ctx {
                 self.say("Playground: make system calls on the processes, and move the clock on.");
             }
             Mode::WhatIf => {
-                // From the playground, the world just built becomes the original to fork.
+                // From the playground, the world just built becomes the original to fork; its
+                // fragment, packed now, carries it in the forks' links.
                 if was == Mode::Playground {
+                    self.flush_pack(|_| {});
                     self.reset_runs(self.page.loaded.clone());
                 }
                 self.show_run(0);
@@ -392,11 +440,15 @@ impl Ctx {
         let mut bench = self.bench.borrow_mut();
         let Some(run) = bench.runs.get(index) else { return };
         let loaded = run.loaded.clone();
-        let comparison = (index > 0).then(|| Rc::new(compare::compare(&bench.runs[0].loaded.trace, &loaded.trace)));
+        let comparison = run.comparison.clone();
+        // A fork's link names its original: the built-in's name (the fork itself is a custom
+        // scenario), or the original's packed fragment (below).
         let studio_query = if run.added.is_empty() {
             String::new()
         } else {
-            format!("fork={}", percent_encode(&serde_json::to_string(&run.added).unwrap_or_default()))
+            let original = bench.runs.first().and_then(|original| original.loaded.builtin.clone());
+            let name = original.map_or_else(String::new, |name| format!("s={}&", percent_encode(&name)));
+            format!("{name}fork={}", percent_encode(&serde_json::to_string(&run.added).unwrap_or_default()))
         };
         let packed = self.original_packed(&bench);
         bench.shown = index;
@@ -453,17 +505,15 @@ impl Ctx {
         let loaded = model::load_text(&text).map_err(|err| format!("That fork cannot run: {err}."))?;
         let mut bench = self.bench.borrow_mut();
         let number = bench.runs.len();
-        bench.runs.push(RunTab {
-            label: format!("Fork {number}: {label}"),
-            scenario,
-            added,
-            loaded: Shared(Rc::new(loaded)),
-        });
+        let original = bench.runs.first().map(|original| original.loaded.clone());
+        let comparison = original.map(|original| Rc::new(compare::compare(&original.trace, &loaded.trace)));
+        let label = format!("Fork {number}: {label}");
+        bench.runs.push(RunTab { label, scenario, added, loaded: Shared(Rc::new(loaded)), comparison });
         Ok(number)
     }
 
     /// Opens the fork a link carries: the original with these faults added.
-    fn open_fork(&self, faults: &str) {
+    fn open_fork(&self, faults: &str, cursor: Option<usize>) {
         let Some(original) = self.bench.borrow().runs.first().map(|run| run.scenario.clone()) else { return };
         let (scenario, faults) = match fork::from_link(&original, faults) {
             Ok(fork) => fork,
@@ -473,6 +523,9 @@ impl Ctx {
         match self.load_fork(scenario, faults, label.clone()) {
             Ok(index) => {
                 self.show_run(index);
+                if let Some(cursor) = cursor {
+                    self.page.dispatch(Action::Playback(crate::playback::Action::Seek(cursor)));
+                }
                 self.say(format!("This link opens a fork of the scenario: {label}."));
             }
             Err(why) => self.say(why),

@@ -102,7 +102,14 @@ impl Playground {
         for process in &mut scenario.processes {
             process.at_end = AtEnd::Wait;
         }
-        Playground { scenario, now_us, undo: Vec::new() }
+        let mut playground = Playground { scenario, now_us: 0, undo: Vec::new() };
+        playground.now_us = now_us.min(playground.time_limit_us());
+        playground
+    }
+
+    /// The clock can go no further than the run's time limit.
+    fn time_limit_us(&self) -> u64 {
+        self.scenario.limits.max_time_ms.saturating_mul(1000)
     }
 
     pub fn can_undo(&self) -> bool {
@@ -158,8 +165,9 @@ impl Playground {
         name
     }
 
-    /// Moves the clock to `now_us` (never back).
+    /// Moves the clock to `now_us` (never back, nor past the run's time limit).
     pub fn advance_to(&mut self, now_us: u64) {
+        let now_us = now_us.min(self.time_limit_us());
         if now_us > self.now_us {
             self.remember();
             self.now_us = now_us;
@@ -318,16 +326,21 @@ pub const IDLE_GAP_US: u64 = 200_000;
 /// [`IDLE_GAP_US`]: the end of what the last calls set going. `None` when nothing happens
 /// after `now_us`.
 pub fn next_quiet(trace: &Trace, now_us: u64) -> Option<u64> {
-    let mut in_flight: i64 = 0;
+    // By id: a duplicated segment is sent once and arrives twice.
+    let mut in_flight = std::collections::BTreeSet::new();
     let events = &trace.events;
     for (index, event) in events.iter().enumerate() {
         if let EventKind::Segment(segment) = &event.kind {
-            in_flight += if segment.fate == sockscope_engine::trace::Fate::Sent { 1 } else { -1 };
+            if segment.fate == sockscope_engine::trace::Fate::Sent {
+                in_flight.insert(segment.id);
+            } else {
+                in_flight.remove(&segment.id);
+            }
         }
         let next = events.get(index + 1).map(|next| next.t_us);
         let instant_done = next != Some(event.t_us);
         let quiet_after = next.is_none_or(|next| next >= event.t_us + IDLE_GAP_US);
-        if event.t_us > now_us && instant_done && in_flight <= 0 && quiet_after {
+        if event.t_us > now_us && instant_done && in_flight.is_empty() && quiet_after {
             return Some(event.t_us);
         }
     }
@@ -470,6 +483,10 @@ mod tests {
         world.advance_to(5_000);
         world.advance_to(1_000);
         assert_eq!(world.now_us, 5_000, "the clock never goes back");
+        let mut far = Playground::resume(world.scenario.clone(), u64::MAX);
+        assert_eq!(far.now_us, 3 * 3600 * 1_000_000, "nor past the time limit");
+        far.advance_to(u64::MAX);
+        assert_eq!(far.now_us, 3 * 3600 * 1_000_000);
         assert!(world.undo() && world.undo());
         assert_eq!((world.now_us, world.scenario.processes.len()), (0, 3));
         assert!(world.undo() && world.undo() && !world.undo());

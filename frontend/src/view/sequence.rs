@@ -186,6 +186,7 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
         let marker = if arrived && !arrow.dropped { "url(#arrowhead)" } else { "" };
         items.push(html! {
             <g class={class} data-testid="segment" data-label={label.clone()} data-sent={arrow.sent.to_string()}>
+                if differs { <title>{ "differs from the original run" }</title> }
                 <line x1={fmt(x0)} y1={fmt(y0)} x2={fmt(xh)} y2={fmt(yh)} marker-end={marker} />
                 { head }
                 { label_view }
