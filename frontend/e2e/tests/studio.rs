@@ -366,3 +366,57 @@ fn studio_predict_three_steps_of_the_handshake_one_wrongly() {
         Ok(())
     });
 }
+
+#[test]
+fn studio_clicking_the_time_sequence_graph_seeks_there() {
+    run("studio_plot", 1366, 900, |browser, base| {
+        open_studio(browser, &at(base, "?s=nagle&studio=1"), "what-if")?;
+        browser.click("[data-testid=mode-plot]")?;
+        browser.wait_for(
+            "the graph",
+            "return document.querySelectorAll('[data-testid=tsg-bar]').length > 3",
+            json!([]),
+        )?;
+        // Click the middle of the fourth bar, as a reader would with the mouse.
+        // Segments sent in the same instant share their x: the first of them is the one sought.
+        let event = browser.run(
+            "const bars = [...document.querySelectorAll('[data-testid=tsg-bar]')];
+             const bar = bars[3]; const r = bar.getBoundingClientRect();
+             const svg = document.querySelector('[data-testid=tsg]');
+             svg.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2}));
+             const first = bars.find(b => b.getAttribute('x1') === bar.getAttribute('x1'));
+             return Number(first.getAttribute('data-event'))",
+            json!([]),
+        )?;
+        let event = event.as_u64().ok_or("no bar")? as usize;
+        let text = sockscope_engine::builtin::source("nagle").ok_or("no nagle")?.to_string();
+        let loaded = sockscope_frontend::model::load_builtin("nagle", text)?;
+        let rest = loaded.timing.steps.at_or_after(event + 1);
+        browser
+            .wait_for(
+                "the page to show that segment's step",
+                "return Number(document.querySelector('[data-testid=position]').getAttribute('data-cursor')) === arguments[0]",
+                json!(rest),
+            )
+            .map_err(|err| format!("{err}: the bar is event {event}, the page rests at {:?}", browser.cursor()))?;
+        // The graph's cursor follows the page's.
+        let (now, bar) = (
+            browser.attr("[data-testid=tsg-now]", "x1")?,
+            browser
+                .run("return document.querySelectorAll('[data-testid=tsg-bar]')[3].getAttribute('x1')", json!([]))?,
+        );
+        if now.as_deref() != bar.as_str() {
+            return Err(format!("the graph's cursor is at {now:?}, the segment at {bar}"));
+        }
+        browser.screenshot("studio-time-sequence")?;
+        // By keyboard: focused, → goes to the next plotted event.
+        browser.run("document.querySelector('[data-testid=tsg]').focus()", json!([]))?;
+        browser.press(sockscope_frontend_e2e::keys::RIGHT, false)?;
+        browser.wait_for(
+            "→ on the graph to move on",
+            "return Number(document.querySelector('[data-testid=position]').getAttribute('data-cursor')) > arguments[0]",
+            json!(rest),
+        )?;
+        Ok(())
+    });
+}

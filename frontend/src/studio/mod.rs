@@ -16,8 +16,10 @@ pub mod compare;
 pub mod fork;
 pub mod playground;
 mod playground_view;
+mod plot_view;
 pub mod predict;
 mod predict_view;
+pub mod time_sequence;
 mod views;
 mod what_if_view;
 mod widgets;
@@ -53,6 +55,8 @@ pub enum Mode {
     WhatIf,
     Playground,
     Predict,
+    /// The time–sequence graph of a connection.
+    Plot,
 }
 
 /// A run the reader can switch to: the original, or a fork of it.
@@ -93,6 +97,8 @@ pub struct Bench {
     /// The descriptor numbers of the playground's run on screen (see `views.rs`), kept so that
     /// playing and seeking do not read the whole run again at every frame.
     pub numbers: Option<(Shared, Rc<std::collections::BTreeMap<String, String>>)>,
+    /// The direction of the connection the time–sequence graph shows (the busiest at first).
+    pub plotted: Option<time_sequence::Direction>,
     /// Predict mode's questions about the run on screen, and the answers given.
     pub predict: Option<Predicting>,
     /// The playground's world waiting to be packed into the address (see [`Ctx::flush_pack`]).
@@ -223,6 +229,7 @@ fn start(page: &crate::hooks::Page, query: &crate::url::PageQuery) -> Bench {
         last_shown: None,
         numbers: None,
         predict: None,
+        plotted: None,
         pending_pack: None,
     }
 }
@@ -340,6 +347,9 @@ impl Ctx {
                 self.say("What if: pick a segment on the diagram or in the list, then change its fate.");
             }
             Mode::Predict => self.start_predict(),
+            Mode::Plot => {
+                self.say("The time–sequence graph of the run on screen: its cursor is the page's.");
+            }
         }
     }
 

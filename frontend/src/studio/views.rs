@@ -6,6 +6,7 @@
 use yew::prelude::*;
 
 use super::playground_view::playground;
+use super::plot_view::plot_view;
 use super::predict_view::predict_view;
 use super::what_if_view::what_if;
 use super::{Ctx, Mode};
@@ -23,6 +24,7 @@ pub fn view(ctx: &Ctx, on_copy_link: &Callback<MouseEvent>) -> Html {
         Mode::Playground => playground(ctx, on_copy_link),
         Mode::WhatIf => what_if(ctx),
         Mode::Predict => predict_view(ctx),
+        Mode::Plot => plot_view(ctx),
     };
     let said = ctx.bench.borrow().said.clone();
     html! {
@@ -31,6 +33,7 @@ pub fn view(ctx: &Ctx, on_copy_link: &Callback<MouseEvent>) -> Html {
                 { tab(Mode::WhatIf, "What if…", "mode-what-if") }
                 { tab(Mode::Playground, "Playground", "mode-playground") }
                 { tab(Mode::Predict, "Predict", "mode-predict") }
+                { tab(Mode::Plot, "Time–sequence graph", "mode-plot") }
             </div>
             { body }
             <p class="bench-status" role="status" aria-live="polite" data-testid="bench-status">{ said }</p>
