@@ -420,3 +420,66 @@ fn studio_clicking_the_time_sequence_graph_seeks_there() {
         Ok(())
     });
 }
+
+#[test]
+fn studio_exports_the_diagram_as_an_svg_that_parses() {
+    run("studio_export", 1366, 900, |browser, base| {
+        open_studio(browser, &at(base, "?s=three-way-handshake&t=43&studio=1"), "what-if")?;
+        // Keep what the page offers for download, as the browser would save it.
+        browser.run(
+            "window.__saved = []; const make = URL.createObjectURL;
+             URL.createObjectURL = blob => { window.__saved.push(blob); return make.call(URL, blob); };",
+            json!([]),
+        )?;
+        let before = status(browser)?;
+        browser.click("[data-testid=export-diagram-svg]")?;
+        expect(&said_after(browser, &before)?, "three-way-handshake-diagram.svg")?;
+        let checked = browser.run_async(
+            "const done = arguments[arguments.length - 1];
+             const blob = window.__saved.find(b => b.type === 'image/svg+xml');
+             if (!blob) { done({ error: 'no SVG was offered' }); return; }
+             blob.text().then(text => {
+               const styled = text.includes('stroke=');
+               const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+               done({
+                 error: doc.querySelector('parsererror') ? 'the SVG does not parse' : null,
+                 root: doc.documentElement.nodeName,
+                 width: doc.documentElement.getAttribute('width'),
+                 segments: doc.querySelectorAll('[data-testid=segment]').length,
+                 now: doc.querySelectorAll('[data-testid=now-line]').length,
+                 caption: (doc.querySelector('[data-testid=export-caption]') || {}).textContent,
+                 style: styled,
+                 text,
+               });
+             });",
+            json!([]),
+        )?;
+        if let Some(error) = checked["error"].as_str() {
+            return Err(error.to_string());
+        }
+        if checked["root"] != json!("svg") || checked["width"] != json!("170mm") || checked["style"] != json!(true) {
+            return Err(format!("the SVG is not a standalone, printable figure: {checked}"));
+        }
+        if checked["segments"].as_u64().unwrap_or(0) < 2 || checked["now"] != json!(1) {
+            return Err(format!("the SVG does not show the diagram at the moment on screen: {checked}"));
+        }
+        // Kept beside the screenshots, to be looked at.
+        let file = sockscope_frontend_e2e::screenshot_dir().join("export-diagram.svg");
+        std::fs::write(&file, checked["text"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
+        println!("exported: {}", file.display());
+        let caption = checked["caption"].as_str().unwrap_or_default();
+        if !caption.starts_with("The three-way handshake · t = 0.140000 s · step") {
+            return Err(format!("the caption reads “{caption}”"));
+        }
+        // The PNG is drawn from it.
+        let before = status(browser)?;
+        browser.click("[data-testid=export-diagram-png]")?;
+        expect(&said_after(browser, &before)?, "three-way-handshake-diagram.png")?;
+        browser.wait_for(
+            "a PNG to be offered",
+            "return window.__saved.some(b => b.type === 'image/png')",
+            json!([]),
+        )?;
+        Ok(())
+    });
+}

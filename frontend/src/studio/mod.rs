@@ -13,6 +13,7 @@
 
 pub mod call_form;
 pub mod compare;
+mod export;
 pub mod fork;
 pub mod playground;
 mod playground_view;

@@ -2,7 +2,6 @@
 //! button, and the callbacks that write what they hold into the workbench. Each is a native
 //! element with a visible label, so it is reached by keyboard and named for screen readers.
 
-use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -84,14 +83,5 @@ pub fn button(text: &str, testid: &str, offer: Offer, action: impl Fn() + 'stati
 
 /// Offers `text` as a file called `name`.
 pub fn download(name: &str, text: &str) -> Result<(), ()> {
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let blob = web_sys::Blob::new_with_str_sequence(&parts).map_err(drop)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(drop)?;
-    let document = gloo::utils::document();
-    let link: web_sys::HtmlElement = document.create_element("a").map_err(drop)?.dyn_into().map_err(drop)?;
-    link.set_attribute("href", &url).map_err(drop)?;
-    link.set_attribute("download", name).map_err(drop)?;
-    link.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
-    Ok(())
+    super::export::offer_text(name, text).map_err(drop)
 }
