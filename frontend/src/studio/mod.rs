@@ -297,7 +297,7 @@ impl Ctx {
         let timer = gloo::timers::callback::Timeout::new(PACK_AFTER_MS, move || ctx.flush_pack(|_| {}));
         // Replacing the pending pack cancels its timer: only the last world is packed.
         self.bench.borrow_mut().pending_pack = Some(PendingPack { text, loaded: loaded.clone(), _timer: timer });
-        self.redraw();
+        // No redraw of its own: the page's new run gives the workbench new props.
         Some(loaded)
     }
 
