@@ -53,12 +53,8 @@ impl Comparison {
 
 /// The events a comparison looks at, with their keys.
 fn keyed(trace: &Trace) -> Vec<(usize, String)> {
-    let host = |ip| {
-        trace.events.iter().find_map(|event| match &event.kind {
-            EventKind::Host { host, addr } if *addr == ip => Some(host.clone()),
-            _ => None,
-        })
-    };
+    let hosts = super::hosts_of(trace);
+    let host = |addr| super::host_name(&hosts, addr);
     trace
         .events
         .iter()
@@ -74,8 +70,8 @@ fn keyed(trace: &Trace) -> Vec<(usize, String)> {
                     format!(
                         "{} {}→{} seq {} ack {} len {} {fate}",
                         segment.flags.letters(),
-                        host(segment.from.ip).unwrap_or_default(),
-                        host(segment.to.ip).unwrap_or_default(),
+                        host(segment.from),
+                        host(segment.to),
                         segment.seq,
                         segment.ack,
                         segment.len

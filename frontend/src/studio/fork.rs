@@ -30,7 +30,8 @@ pub fn segment_fault(trace: &Trace, sent: usize, what_if: WhatIf) -> Option<Faul
     if segment.fate != Fate::Sent {
         return None;
     }
-    let (from, to) = (host_of(trace, segment.from.ip)?, host_of(trace, segment.to.ip)?);
+    let hosts = super::hosts_of(trace);
+    let (from, to) = (hosts.host_of_addr(segment.from)?.to_string(), hosts.host_of_addr(segment.to)?.to_string());
     let flags = segment.flags.letters();
     let alike = |other: &Segment| {
         other.fate == Fate::Sent
@@ -111,13 +112,6 @@ pub fn label(fault: &Fault) -> String {
         }
         _ => "fault".to_string(),
     }
-}
-
-fn host_of(trace: &Trace, ip: sockscope_engine::Ipv4) -> Option<String> {
-    trace.events.iter().find_map(|event| match &event.kind {
-        EventKind::Host { host, addr } if *addr == ip => Some(host.clone()),
-        _ => None,
-    })
 }
 
 #[cfg(test)]

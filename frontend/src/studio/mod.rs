@@ -28,6 +28,7 @@ mod widgets;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use sockscope_engine::replay::Snapshot;
 use sockscope_engine::scenario::Fault;
 use sockscope_engine::{Scenario, Trace};
 use wasm_bindgen::JsCast;
@@ -100,6 +101,8 @@ pub struct Bench {
     pub numbers: Option<(Shared, Rc<std::collections::BTreeMap<String, String>>)>,
     /// The direction of the connection the time–sequence graph shows (the busiest at first).
     pub plotted: Option<time_sequence::Direction>,
+    /// The graph last drawn, for the run it was drawn from.
+    pub plot_cache: Option<plot_view::PlotCache>,
     /// Predict mode's questions about the run on screen, and the answers given.
     pub predict: Option<Predicting>,
     /// The playground's world waiting to be packed into the address (see [`Ctx::flush_pack`]).
@@ -231,6 +234,7 @@ fn start(page: &crate::hooks::Page, query: &crate::url::PageQuery) -> Bench {
         numbers: None,
         predict: None,
         plotted: None,
+        plot_cache: None,
         pending_pack: None,
     }
 }
@@ -238,6 +242,22 @@ fn start(page: &crate::hooks::Page, query: &crate::url::PageQuery) -> Bench {
 fn original_tab(loaded: Shared) -> Option<RunTab> {
     let scenario = sockscope_engine::parse_scenario(&loaded.text).ok()?;
     Some(RunTab { label: "Original".to_string(), scenario, added: Vec::new(), loaded, comparison: None })
+}
+
+/// A run's hosts, as the replay knows them ([`Snapshot::host_of_addr`]): the trace declares
+/// them first, before anything happens.
+pub fn hosts_of(trace: &Trace) -> Snapshot {
+    let mut hosts = Snapshot::default();
+    for event in trace.events.iter().take_while(|event| matches!(event.kind, sockscope_engine::EventKind::Host { .. }))
+    {
+        hosts.apply(event);
+    }
+    hosts
+}
+
+/// The name of the host at `addr`, or the address when no host has it.
+pub fn host_name(hosts: &Snapshot, addr: sockscope_engine::SockAddr) -> String {
+    hosts.host_of_addr(addr).map_or_else(|| addr.ip.to_string(), str::to_string)
 }
 
 /// The first event after `t_us`: where the page's cursor stands when the clock shows `t_us`.

@@ -259,8 +259,9 @@ impl Playground {
 
     /// A descriptor name no step uses yet: `prefix1`, `prefix2`, ...
     pub fn unused_descriptor(&self, prefix: &str) -> String {
-        let text = self.text();
-        (1..).map(|n| format!("{prefix}{n}")).find(|name| !text.contains(&format!("\"{name}\""))).unwrap_or_default()
+        let taken: Vec<String> =
+            self.processes().iter().flat_map(|process| self.created_names(process)).flatten().collect();
+        (1..).map(|n| format!("{prefix}{n}")).find(|name| !taken.contains(name)).unwrap_or_default()
     }
 
     /// A process name no process uses yet: `host`, then `host2`, ...

@@ -2,13 +2,15 @@
 //! cursor is the page's. A click seeks to the segment or ACK nearest in time; with the graph
 //! focused, ← and → go to the previous and next one.
 
-use sockscope_engine::trace::Proto;
 use web_sys::KeyboardEvent;
 use yew::prelude::*;
 
-use super::time_sequence::{busiest, directions, graph, Direction, Graph};
+use std::rc::Rc;
+
+use super::time_sequence::{graph, survey, Direction, Graph, Survey};
 use super::widgets::select;
 use super::Ctx;
+use crate::model::Shared;
 use crate::page_state::Action;
 use crate::playback;
 use crate::view::sequence::clock;
@@ -22,15 +24,39 @@ const BOTTOM: f64 = 28.0;
 const TOP: f64 = 10.0;
 const RIGHT: f64 = 10.0;
 
-pub fn plot_view(ctx: &Ctx) -> Html {
+/// What the graph of one run needs, made once per run and direction: the panel is drawn at
+/// every frame while the page plays.
+pub struct PlotCache {
+    run: Shared,
+    survey: Rc<Survey>,
+    graph: Option<(Direction, Rc<Graph>)>,
+}
+
+/// The survey of the run on screen, and the graph of the direction chosen (or the busiest).
+fn plotted(ctx: &Ctx) -> (Rc<Survey>, Option<(Direction, Rc<Graph>)>) {
     let loaded = ctx.page.loaded.clone();
-    let trace = &loaded.trace;
-    let all = directions(trace);
-    let chosen = {
-        let bench = ctx.bench.borrow();
-        all.iter().copied().find(|direction| Some(*direction) == bench.plotted).or_else(|| busiest(trace))
+    let mut bench = ctx.bench.borrow_mut();
+    let chosen = bench.plotted;
+    let cache = match bench.plot_cache.take() {
+        Some(cache) if cache.run == loaded => cache,
+        _ => PlotCache { survey: Rc::new(survey(&loaded.trace)), run: loaded.clone(), graph: None },
     };
-    let Some(direction) = chosen else {
+    let direction = cache.survey.directions.iter().copied().find(|direction| Some(*direction) == chosen);
+    let direction = direction.or(cache.survey.busiest);
+    let graph = match (cache.graph, direction) {
+        (Some((drawn, graph)), Some(direction)) if drawn == direction => Some((drawn, graph)),
+        (_, Some(direction)) => Some((direction, Rc::new(graph(&loaded.trace, direction)))),
+        (_, None) => None,
+    };
+    let survey = cache.survey.clone();
+    bench.plot_cache = Some(PlotCache { run: loaded, survey: survey.clone(), graph: graph.clone() });
+    (survey, graph)
+}
+
+pub fn plot_view(ctx: &Ctx) -> Html {
+    let (survey, plotted) = plotted(ctx);
+    let all = survey.directions.clone();
+    let Some((direction, graph)) = plotted else {
         return html! {
             <div class="bench-body" data-testid="plot">
                 <p class="bench-hint">{ "This run has no TCP segment to plot." }</p>
@@ -47,7 +73,6 @@ pub fn plot_view(ctx: &Ctx) -> Html {
             ctx.redraw();
         })
     };
-    let graph = graph(trace, direction);
     // The graph spans the transfer, not the run: a run often ends a minute later, when
     // TIME_WAIT does. Its height is the data's, with room above; a window edge beyond it (a
     // scaled window is megabytes) runs along the top.
@@ -116,12 +141,7 @@ pub fn plot_view(ctx: &Ctx) -> Html {
             }
         })
     };
-    let proto_note = (!all.is_empty()
-        && trace
-            .events
-            .iter()
-            .any(|e| matches!(&e.kind, sockscope_engine::EventKind::Segment(s) if s.proto == Proto::Udp)))
-    .then(|| html! { <p class="bench-hint">{ "UDP datagrams are not plotted." }</p> });
+    let proto_note = survey.has_udp.then(|| html! { <p class="bench-hint">{ "UDP datagrams are not plotted." }</p> });
     html! {
         <div class="bench-body" data-testid="plot">
             <p class="bench-hint">{ "Each segment the sender sends is a bar from its first to its last sequence number; the lower line is what the receiver has acknowledged, the upper one the edge of the window it offers. Click the graph, or focus it and press ← →, to go there." }</p>

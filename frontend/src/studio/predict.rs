@@ -41,14 +41,14 @@ pub fn questions(loaded: &Loaded) -> Vec<Question> {
         let arrow = loaded.diagram.arrows.iter().position(|arrow| arrow.sent == event)?;
         numbered.labels.get(arrow).cloned()
     };
-    let hosts = host_names(loaded);
+    let hosts = super::hosts_of(trace);
     let mut out = Vec::new();
     for window in stops.windows(2) {
         let (start, end) = (window[0], window[1]);
         let events = || (start..end).filter_map(|index| trace.events.get(index).map(|event| (index, &event.kind)));
         let segment = events().find_map(|(index, kind)| match kind {
             EventKind::Segment(segment) if segment.fate == Fate::Sent => {
-                let (from, to) = (hosts(segment.from.ip), hosts(segment.to.ip));
+                let (from, to) = (super::host_name(&hosts, segment.from), super::host_name(&hosts, segment.to));
                 let label = label_of(index)?;
                 let prompt = format!("{from} sends a segment to {to}. Which one?");
                 Some((index, prompt, label.clone(), segment_mistakes(&label)))
@@ -122,22 +122,6 @@ fn worth_asking(
         }
     }
     false
-}
-
-/// The host names by address (the hosts are the trace's first events).
-fn host_names(loaded: &Loaded) -> impl Fn(sockscope_engine::Ipv4) -> String + '_ {
-    move |ip| {
-        loaded
-            .trace
-            .events
-            .iter()
-            .map_while(|event| match &event.kind {
-                EventKind::Host { host, addr } => Some((*addr, host)),
-                _ => None,
-            })
-            .find(|(addr, _)| *addr == ip)
-            .map_or_else(|| ip.to_string(), |(_, host)| host.clone())
-    }
 }
 
 /// The right answer among up to three mistakes, in an order that depends on the event, so

@@ -45,36 +45,39 @@ pub struct Graph {
     pub window: Vec<Step>,
 }
 
-/// The directions of the run's TCP connections in which something was sent, in the order
-/// their first segment left.
-pub fn directions(trace: &Trace) -> Vec<Direction> {
-    let mut out: Vec<Direction> = Vec::new();
-    for event in &trace.events {
-        if let EventKind::Segment(segment) = &event.kind {
-            let direction = Direction { from: segment.from, to: segment.to };
-            if segment.proto == Proto::Tcp && segment.fate == Fate::Sent && !out.contains(&direction) {
-                out.push(direction);
-            }
-        }
-    }
-    out
+/// What a run offers to plot, found in one pass over it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Survey {
+    /// The directions of the run's TCP connections in which something was sent, in the
+    /// order their first segment left.
+    pub directions: Vec<Direction>,
+    /// The direction that carries the most payload (the first of equals), the one a reader
+    /// most likely wants.
+    pub busiest: Option<Direction>,
+    /// The run also sends UDP datagrams, which the graph leaves out.
+    pub has_udp: bool,
 }
 
-/// The direction that carries the most payload, the one a reader most likely wants.
-pub fn busiest(trace: &Trace) -> Option<Direction> {
-    directions(trace).into_iter().max_by_key(|direction| {
-        let bytes: u64 = trace
-            .events
-            .iter()
-            .filter_map(|event| match &event.kind {
-                EventKind::Segment(s) if s.fate == Fate::Sent && s.from == direction.from && s.to == direction.to => {
-                    Some(u64::from(s.len))
-                }
-                _ => None,
-            })
-            .sum();
-        (bytes, std::cmp::Reverse(directions(trace).iter().position(|d| d == direction)))
-    })
+pub fn survey(trace: &Trace) -> Survey {
+    let mut survey = Survey::default();
+    let mut bytes: Vec<u64> = Vec::new();
+    for event in &trace.events {
+        let EventKind::Segment(segment) = &event.kind else { continue };
+        survey.has_udp |= segment.proto == Proto::Udp;
+        if segment.proto != Proto::Tcp || segment.fate != Fate::Sent {
+            continue;
+        }
+        let direction = Direction { from: segment.from, to: segment.to };
+        let index = survey.directions.iter().position(|known| *known == direction).unwrap_or_else(|| {
+            survey.directions.push(direction);
+            bytes.push(0);
+            survey.directions.len() - 1
+        });
+        bytes[index] += u64::from(segment.len);
+    }
+    let most = bytes.iter().copied().max();
+    survey.busiest = bytes.iter().position(|&sum| Some(sum) == most).map(|index| survey.directions[index]);
+    survey
 }
 
 /// The graph of `direction` in `trace`.
@@ -162,7 +165,7 @@ mod tests {
     #[test]
     fn a_transfer_climbs_and_its_acks_follow() {
         let trace = run(&builtin::get("nagle").expect("built in")).expect("runs").trace;
-        let direction = busiest(&trace).expect("a connection");
+        let direction = survey(&trace).busiest.expect("a connection");
         let graph = graph(&trace, direction);
         assert!(graph.bars.len() > 3);
         assert_eq!(graph.bars[0].first, 0, "the SYN is sequence number 0");
@@ -182,7 +185,7 @@ mod tests {
     #[test]
     fn a_lost_segment_is_marked_and_sent_again() {
         let trace = run(&builtin::get("retransmission").expect("built in")).expect("runs").trace;
-        let graph = graph(&trace, busiest(&trace).expect("a connection"));
+        let graph = graph(&trace, survey(&trace).busiest.expect("a connection"));
         assert!(graph.bars.iter().any(|bar| bar.dropped), "{:?}", graph.bars);
         assert!(graph.bars.iter().any(|bar| bar.retransmission));
     }

@@ -1,8 +1,6 @@
 //! The what-if panel: the segment to change and what to do to it, the host to crash, the runs
 //! kept, and the fork compared with the original, side by side.
 
-use std::collections::BTreeMap;
-
 use sockscope_engine::trace::Fate;
 use sockscope_engine::{EventKind, Trace};
 use yew::prelude::*;
@@ -21,34 +19,23 @@ pub fn what_if(ctx: &Ctx) -> Html {
     let loaded = ctx.page.loaded.clone();
     let trace = &loaded.trace;
     let hosts: Vec<String> = loaded.hosts.clone();
-    // The hosts are declared first, before anything happens.
-    let names: BTreeMap<sockscope_engine::Ipv4, String> = trace
-        .events
-        .iter()
-        .map_while(|event| match &event.kind {
-            EventKind::Host { host, addr } => Some((*addr, host.clone())),
-            _ => None,
-        })
-        .collect();
+    let names = super::hosts_of(trace);
+    let sent = |index: usize| match trace.events.get(index).map(|event| &event.kind) {
+        Some(EventKind::Segment(segment)) if segment.fate == Fate::Sent => Some(segment),
+        _ => None,
+    };
     let describe = |index: usize| {
-        let event = trace.events.get(index)?;
-        let EventKind::Segment(segment) = &event.kind else { return None };
-        if segment.fate != Fate::Sent {
-            return None;
-        }
-        let host = |ip| names.get(&ip).cloned().unwrap_or_default();
+        let segment = sent(index)?;
+        let t_us = trace.events[index].t_us;
         let bytes = if segment.len > 0 { format!(" {} bytes", segment.len) } else { String::new() };
-        let (from, to) = (host(segment.from.ip), host(segment.to.ip));
-        Some((
-            index.to_string(),
-            format!("{} {} {from}→{to}{bytes}", clock(event.t_us as f64), segment.flags.letters()),
-        ))
+        let (from, to) = (super::host_name(&names, segment.from), super::host_name(&names, segment.to));
+        Some((index.to_string(), format!("{} {} {from}→{to}{bytes}", clock(t_us as f64), segment.flags.letters())))
     };
     // The segments sent last before the moment shown (those the diagram shows), and the one
     // picked: a list of every segment of a long run would be slow to draw at every step.
     let cursor = ctx.page.playback.cursor.min(trace.events.len());
     let mut recent: Vec<usize> =
-        (0..cursor).rev().filter(|&index| describe(index).is_some()).take(SEGMENT_CHOICES).collect();
+        (0..cursor).rev().filter(|&index| sent(index).is_some()).take(SEGMENT_CHOICES).collect();
     if let Some(sent) = bench.segment.filter(|sent| !recent.contains(sent)) {
         recent.push(sent);
     }
