@@ -11,7 +11,7 @@ use yew::prelude::*;
 
 use super::call_form::{self, Field, CALLS, OPTIONS};
 use super::playground::{returns_of, Playground, ProcessRef};
-use super::widgets::{button, download, number, select, setter, Offer};
+use super::widgets::{button, download, number, select, setter, shown, Offer};
 use super::{cursor_at, Bench, Ctx};
 use crate::model::Shared;
 use crate::view::sequence::clock;
@@ -69,11 +69,7 @@ pub fn playground(ctx: &Ctx, on_copy_link: &Callback<MouseEvent>) -> Html {
                 }
             }
         };
-        let new_process_host = if hosts.contains(&bench.process_host) {
-            bench.process_host.clone()
-        } else {
-            hosts.first().cloned().unwrap_or_default()
-        };
+        let new_process_host = shown(&hosts, &bench.process_host, hosts.first());
         let add_process = {
             let (ctx, host) = (ctx.clone(), new_process_host.clone());
             move || {
@@ -240,8 +236,7 @@ fn call_form(
         Field::Host => {
             // Its own host too: a connection to the host's own address goes over its loopback.
             let options = hosts.iter().map(|h| (h.clone(), h.clone())).collect();
-            let host =
-                if hosts.contains(&form.host) { form.host.clone() } else { hosts.first().cloned().unwrap_or_default() };
+            let host = shown(hosts, &form.host, hosts.first());
             select("to host", "call-host", options, &host, setter(ctx, |b, v| b.form.host = v))
         }
         Field::Port => number("port", "call-port", &form.port, setter(ctx, |b, v| b.form.port = v)),
@@ -298,13 +293,9 @@ fn make_call(ctx: &Ctx, process: &ProcessRef, fd: &str) {
     let made = {
         let bench = ctx.bench.borrow();
         let world = &bench.playground;
-        let names: Vec<&String> = world.scenario.hosts.iter().map(|host| &host.name).collect();
-        // The host the menu shows when the one last chosen is not in this world.
-        let host = if names.contains(&&bench.form.host) {
-            bench.form.host.clone()
-        } else {
-            names.first().map(|n| n.to_string()).unwrap_or_default()
-        };
+        let names: Vec<String> = world.scenario.hosts.iter().map(|host| host.name.clone()).collect();
+        // The host the menu shows.
+        let host = shown(&names, &bench.form.host, names.first());
         let form = call_form::CallForm { fd: fd.to_string(), host, ..bench.form.clone() };
         form.call(
             |prefix| world.unused_descriptor(prefix),

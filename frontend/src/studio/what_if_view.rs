@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use super::compare::Change;
 use super::fork::{self, WhatIf};
-use super::widgets::{button, number, select, setter, Offer};
+use super::widgets::{button, number, select, setter, shown, Offer};
 use super::{Bench, Ctx};
 use crate::view::sequence::clock;
 
@@ -70,11 +70,7 @@ pub fn what_if(ctx: &Ctx) -> Html {
             }
         })
     };
-    let crash_host = if hosts.contains(&bench.crash_host) {
-        bench.crash_host.clone()
-    } else {
-        hosts.last().cloned().unwrap_or_default()
-    };
+    let crash_host = shown(&hosts, &bench.crash_host, hosts.last());
     let crash = {
         let (ctx, host) = (ctx.clone(), crash_host.clone());
         move || {

@@ -85,3 +85,13 @@ pub fn button(text: &str, testid: &str, offer: Offer, action: impl Fn() + 'stati
 pub fn download(name: &str, text: &str) -> Result<(), ()> {
     super::export::offer_text(name, text).map_err(drop)
 }
+
+/// `chosen` if it is among `options`, else `fallback`: what a select shows, and what its value
+/// means, when the value last chosen is no longer offered (a host of an earlier world).
+pub fn shown(options: &[String], chosen: &str, fallback: Option<&String>) -> String {
+    if options.iter().any(|option| option == chosen) {
+        chosen.to_string()
+    } else {
+        fallback.cloned().unwrap_or_default()
+    }
+}
