@@ -89,7 +89,9 @@ fn startup(
         if notices.is_empty() { url::start_cursor(query.t.as_deref(), loaded.trace.events.len()) } else { (0, None) };
     notices.extend(notice.map(|notice| notice.0));
     let mut page = PageState::new(Shared(Rc::new(loaded)), cursor, packed, notices);
-    page.studio = studio.is_some();
+    // An embed that only takes messages (`api=`) needs the studio's build, not its panel.
+    page.studio = studio.is_some() && (query.api.is_none() || query.studio);
+    page.api = query.api.clone();
     Startup { page, layout: query.layout, query: Rc::new(query), studio }
 }
 

@@ -275,39 +275,21 @@ pub struct OpenHandlers {
     pub on_run_custom: Callback<MouseEvent>,
 }
 
-/// Opening waits for the browser, so each request takes the next number here and the answer
-/// carries it back; the reducer drops an answer to any but the latest request. The numbers
-/// are counted here, not read back from the state, because two requests can be made before
-/// the page renders again (two quick picks).
+/// Opening waits for the browser, so each request takes the next number ([`next_request`])
+/// and the answer carries it back; the reducer drops an answer to any but the latest request.
 ///
 /// A choice in the picker hands the keyboard to the player (`play_button`), see
 /// [`give_keys_to_player`].
 #[hook]
 pub fn use_open_handlers(page: &Page, editor: &NodeRef, play_button: &NodeRef) -> OpenHandlers {
-    let requests = use_mut_ref(RequestId::default);
-    let take_number = move || {
-        let mut latest = requests.borrow_mut();
-        *latest = latest.next();
-        *latest
-    };
     // Made once: they hold only the dispatcher and the editor's node, which never change, so
     // the picker and the editor (compared by their props) are skipped on a seek.
     let on_pick = {
-        let (dispatcher, take_number, play_button) = (page.dispatcher(), take_number.clone(), play_button.clone());
+        let (dispatcher, play_button) = (page.dispatcher(), play_button.clone());
         use_callback((), move |event: Event, _| {
             let select: HtmlSelectElement = event.target_unchecked_into();
-            let name = select.value();
             give_keys_to_player(&play_button);
-            let request = take_number();
-            dispatcher.dispatch(Action::Fetching { request, name: name.clone() });
-            let dispatcher = dispatcher.clone();
-            catalogue::fetch(name, move |loaded| {
-                let answer = match loaded {
-                    Ok(loaded) => Answer::Open { loaded: Shared(Rc::new(loaded)), link: Link::Builtin },
-                    Err(why) => Answer::Failed(why),
-                };
-                dispatcher.dispatch(Action::Answered { request, answer });
-            });
+            open_builtin(&dispatcher, select.value());
         })
     };
     let on_run_custom = {
@@ -319,7 +301,7 @@ pub fn use_open_handlers(page: &Page, editor: &NodeRef, play_button: &NodeRef) -
                 // The link's fragment is compressed by the browser, which answers a moment
                 // later; the scenario opens then, with a link to share.
                 Ok(loaded) => {
-                    let request = take_number();
+                    let request = next_request();
                     dispatcher.dispatch(Action::Packing { request });
                     let (dispatcher, loaded) = (dispatcher.clone(), Shared(Rc::new(loaded)));
                     share::pack(&text, move |packed| {
@@ -334,6 +316,48 @@ pub fn use_open_handlers(page: &Page, editor: &NodeRef, play_button: &NodeRef) -
         })
     };
     OpenHandlers { on_pick, on_run_custom }
+}
+
+thread_local! {
+    /// The latest request's number. It is counted here, not read back from the state, because
+    /// two requests can be made before the page renders again (two quick picks).
+    static LATEST_REQUEST: Cell<RequestId> = Cell::new(RequestId::default());
+}
+
+/// The number of a new request to open a scenario.
+pub(crate) fn next_request() -> RequestId {
+    LATEST_REQUEST.with(|latest| {
+        let next = latest.get().next();
+        latest.set(next);
+        next
+    })
+}
+
+/// Opens the built-in scenario `name`: its file is fetched, then it opens at its start.
+pub(crate) fn open_builtin(dispatcher: &UseReducerDispatcher<PageState>, name: String) {
+    let request = next_request();
+    dispatcher.dispatch(Action::Fetching { request, name: name.clone() });
+    let dispatcher = dispatcher.clone();
+    catalogue::fetch(name, move |loaded| {
+        let answer = match loaded {
+            Ok(loaded) => Answer::Open { loaded: Shared(Rc::new(loaded)), link: Link::Builtin },
+            Err(why) => Answer::Failed(why),
+        };
+        dispatcher.dispatch(Action::Answered { request, answer });
+    });
+}
+
+/// Opens a custom scenario from a link's packed fragment at once, or says why it cannot.
+pub(crate) fn open_packed(dispatcher: &UseReducerDispatcher<PageState>, packed: String) -> Result<(), String> {
+    let text = share::unpack(&packed)?;
+    let loaded = model::load_text(&text).map_err(|err| format!("it does not parse: {err}"))?;
+    let request = next_request();
+    dispatcher.dispatch(Action::Packing { request });
+    dispatcher.dispatch(Action::Answered {
+        request,
+        answer: Answer::Open { loaded: Shared(Rc::new(loaded)), link: Link::Packed(packed) },
+    });
+    Ok(())
 }
 
 /// The handlers of "Copy link" and "Copy embed code".

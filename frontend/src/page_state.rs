@@ -60,6 +60,9 @@ pub struct PageState {
     /// The page runs the studio's build (playground and what-if forks): its address keeps
     /// `studio=1`, so that a reload or a shared link loads that build again.
     pub studio: bool,
+    /// The address's `api=` (the origins that may drive this embed), kept in the address so
+    /// that a reload answers them again.
+    pub api: Option<String>,
     /// What the studio adds to the address for the run it shows (`play=1&now=…`,
     /// `fork=…`); empty for a scenario opened as it is.
     pub studio_query: String,
@@ -179,6 +182,7 @@ impl PageState {
             latest_request: RequestId::default(),
             numbering: Numbering::Relative,
             studio: false,
+            api: None,
             studio_query: String::new(),
             differs: None,
         }
@@ -261,6 +265,10 @@ impl PageState {
         let mut query = url::query_for(self.loaded.builtin.as_deref(), self.playback.cursor, layout);
         if self.studio {
             query.push_str("&studio=1");
+        }
+        if let Some(api) = &self.api {
+            query.push_str("&api=");
+            query.push_str(&url::percent_encode(api));
         }
         if !self.studio_query.is_empty() {
             query.push('&');

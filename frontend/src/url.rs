@@ -1,7 +1,7 @@
 //! The page's address: `?s=<scenario>&t=<events>&embed=1#scenario=<packed JSON>`, and for
 //! the studio's build `studio=1` with `play=1&now=<µs>` (the playground) or `fork=<faults>`
 //! (a what-if fork, as a JSON array of the faults it adds); `predict=1` loads the studio's build
-//! too, in predict mode.
+//! too, in predict mode, and so does `api=<origins>` (an embed that a course page drives).
 //!
 //! Everything here is untrusted text typed or pasted by anyone, so parsing never fails: an
 //! unknown scenario, a malformed `t` or a broken fragment becomes a [`Notice`] shown in the
@@ -24,6 +24,9 @@ pub struct PageQuery {
     pub fork: Option<String>,
     /// `predict=1`: predict mode (the studio's build asks before each step that matters).
     pub predict: bool,
+    /// `api=`: the origins of the pages that may drive this one, an embed, with messages
+    /// (see docs/embed.md); the studio's build answers them.
+    pub api: Option<String>,
 }
 
 /// How the page is laid out: the whole page, or the compact view made for an iframe
@@ -63,6 +66,7 @@ pub fn parse_query(search: &str, hash: &str) -> PageQuery {
             "now" => query.now = Some(value),
             "fork" => query.fork = Some(value),
             "predict" => query.predict = value == "1",
+            "api" => query.api = Some(value),
             _ => {}
         }
     }
@@ -157,7 +161,7 @@ pub fn embed_snippet(page: &str, scenario: Option<&str>, cursor: usize, fragment
     )
 }
 
-fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     let mut short: String = text.chars().take(60).collect();
     if short.len() < text.len() {
         short.push('…');

@@ -483,3 +483,136 @@ fn studio_exports_the_diagram_as_an_svg_that_parses() {
         Ok(())
     });
 }
+
+/// The log of the example course page, as text.
+fn lesson_log(browser: &Browser) -> Result<String> {
+    Ok(browser.text("[data-testid=lesson-log]")?.unwrap_or_default())
+}
+
+/// Waits until the course page's log has a line starting with `prefix` beyond the first `seen`
+/// lines, and returns that line.
+fn lesson_hears(browser: &Browser, prefix: &str, seen: usize) -> Result<String> {
+    let line = browser.wait_for(
+        &format!("the course page to hear “{prefix}”"),
+        "const items = [...document.querySelectorAll('[data-testid=lesson-log] li')].slice(arguments[1]);
+         const item = items.find((li) => li.textContent.startsWith(arguments[0])); return item ? item.textContent : null",
+        json!([prefix, seen]),
+    )?;
+    Ok(line.as_str().unwrap_or_default().to_string())
+}
+
+fn lesson_lines(browser: &Browser) -> Result<usize> {
+    Ok(browser.run("return document.querySelectorAll('[data-testid=lesson-log] li').length", json!([]))?.as_u64().unwrap_or(0)
+        as usize)
+}
+
+/// The embedded player's cursor, read through the frame (the example is served beside it).
+const PLAYER_CURSOR: &str = "const d = document.querySelector(arguments[0]).contentDocument;
+    const p = d && d.querySelector('[data-testid=position]'); return p ? Number(p.getAttribute('data-cursor')) : null";
+
+#[test]
+fn embedding_api_drives_the_player_from_a_course_page() {
+    run("embedding_api", 1366, 1000, |browser, base| {
+        let text = sockscope_engine::builtin::source("three-way-handshake").ok_or("no handshake")?.to_string();
+        let handshake = sockscope_frontend::model::load_builtin("three-way-handshake", text)?;
+        browser.goto(&at(base, "course/"))?;
+        lesson_hears(browser, "ready:", 0)?;
+        let opened = lesson_hears(browser, "opened:", 0)?;
+        if !opened.contains(&handshake.title) {
+            return Err(format!("the course page heard “{opened}”"));
+        }
+
+        // Seek to step 3: the player shows it, and says so.
+        type_into(browser, "lesson-step", "3")?;
+        browser.click("[data-testid=lesson-seek]")?;
+        let stop = handshake.timing.steps.stops()[3];
+        browser.wait_for("the player to show step 3", &format!("{PLAYER_CURSOR} === arguments[1]"), json!(["#player", stop]))?;
+        browser.wait_for(
+            "the moment to be reported",
+            "return document.querySelector('[data-testid=lesson-where]').textContent.startsWith(arguments[0])",
+            json!(format!("Step 3 of {}", handshake.timing.steps.count())),
+        )?;
+
+        // Speed 4, play, and hear the moments and the end.
+        choose(browser, "lesson-speed", "4")?;
+        browser.click("[data-testid=lesson-play]")?;
+        browser.wait_for(
+            "playing at 4× to be reported",
+            "return document.querySelector('[data-testid=lesson-where]').textContent.includes('playing at 4×')",
+            json!([]),
+        )?;
+        lesson_hears(browser, "end:", 0)?;
+
+        // Another scenario, by name.
+        let seen = lesson_lines(browser)?;
+        choose(browser, "lesson-scenario", "four-way-close")?;
+        browser.click("[data-testid=lesson-open]")?;
+        let opened = lesson_hears(browser, "opened:", seen)?;
+        let close = sockscope_engine::builtin::source("four-way-close").ok_or("no close")?.to_string();
+        let close = sockscope_frontend::model::load_builtin("four-way-close", close)?;
+        if !opened.contains(&close.title) {
+            return Err(format!("after open, the course page heard “{opened}”"));
+        }
+
+        // Predict mode: the player asks, the reader answers in it, the course page hears.
+        browser.click("[data-testid=lesson-predict]")?;
+        let questions = sockscope_frontend::studio::predict::questions(&close);
+        let first = questions.first().ok_or("no question about the close")?;
+        browser.wait_for(
+            "the player to ask",
+            "const d = document.querySelector('#player').contentDocument;
+             const p = d && d.querySelector('[data-testid=predict-prompt]'); return p && p.textContent === arguments[0]",
+            json!([first.prompt]),
+        )?;
+        browser.screenshot("embed-course-page-predict")?;
+        browser.run(
+            "document.querySelector('#player').contentDocument.querySelectorAll('[data-testid=predict-choice]')[arguments[0]].click()",
+            json!([first.answer]),
+        )?;
+        let answer = lesson_hears(browser, "answer:", 0)?;
+        if !answer.contains(&first.prompt) || !answer.ends_with("; right.") {
+            return Err(format!("the course page heard “{answer}”"));
+        }
+        let score = browser.text("[data-testid=lesson-score]")?.unwrap_or_default();
+        if score != "Your score: 1 of 1" {
+            return Err(format!("the course page's score reads “{score}”"));
+        }
+
+        // A message of the wrong shape is answered, and changes nothing.
+        let cursor = browser.run(PLAYER_CURSOR, json!(["#player"]))?;
+        browser.click("[data-testid=lesson-bad]")?;
+        let rejected = lesson_hears(browser, "rejected:", 0)?;
+        if !rejected.contains("three") {
+            return Err(format!("the rejection says “{rejected}”"));
+        }
+        if browser.run(PLAYER_CURSOR, json!(["#player"]))? != cursor {
+            return Err("a rejected message moved the player".to_string());
+        }
+
+        // An embed that allows another origin ignores this page's commands, and tells it nothing.
+        browser.run(
+            "window.strangerHeard = 0;
+             const f = document.createElement('iframe'); f.id = 'stranger'; f.title = 'another embed';
+             f.src = '../?s=three-way-handshake&embed=1&api=' + encodeURIComponent('https://course.example');
+             window.addEventListener('message', (e) => { if (e.source === f.contentWindow) window.strangerHeard++; });
+             document.querySelector('main').append(f);",
+            json!([]),
+        )?;
+        browser.wait_for("the other embed to render", &format!("{PLAYER_CURSOR} === 0"), json!(["#stranger"]))?;
+        browser.run(
+            "const w = document.querySelector('#stranger').contentWindow;
+             w.postMessage({sockscope: 1, type: 'seek', step: 3}, location.origin);
+             w.postMessage({sockscope: 1, type: 'play'}, location.origin);",
+            json!([]),
+        )?;
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let (cursor, heard) = (
+            browser.run(PLAYER_CURSOR, json!(["#stranger"]))?,
+            browser.run("return window.strangerHeard", json!([]))?,
+        );
+        if cursor != json!(0) || heard != json!(0) {
+            return Err(format!("the embed that allows another origin moved to {cursor} and sent {heard} messages"));
+        }
+        Ok(())
+    });
+}

@@ -13,6 +13,8 @@
 
 pub mod call_form;
 pub mod compare;
+pub mod embed_api;
+mod embed_port;
 mod export;
 pub mod fork;
 pub mod playground;
@@ -41,6 +43,8 @@ use crate::{share, BenchProps, Studio};
 
 use call_form::CallForm;
 use compare::Comparison;
+use embed_api::{Command, Report};
+use embed_port::EmbedPort;
 use fork::WhatIf;
 use playground::Playground;
 
@@ -61,6 +65,14 @@ pub enum Mode {
     Plot,
 }
 
+/// Whether the workbench's panel is on the page. An embed a course page drives (`api=`) has
+/// it closed until the page turns predict mode on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    Open,
+    Closed,
+}
+
 /// A run the reader can switch to: the original, or a fork of it.
 pub struct RunTab {
     pub label: String,
@@ -75,6 +87,11 @@ pub struct RunTab {
 /// Everything the workbench holds.
 pub struct Bench {
     pub mode: Mode,
+    pub panel: Panel,
+    /// The embedding API's way out, when the address allowed a page to drive this embed.
+    pub port: Option<Rc<EmbedPort>>,
+    /// What the address's `api=` listed that is not an origin, to tell the course author.
+    pub refused_origins: Vec<String>,
     pub playground: Playground,
     pub form: CallForm,
     /// The process the form calls on, by name.
@@ -190,7 +207,83 @@ fn workbench(props: &BenchProps) -> Html {
             move || drop(listener)
         });
     }
+    use_embed_api(&ctx);
     views::view(&ctx, &props.on_copy_link)
+}
+
+/// The embedding API, when the address allows a page to drive this embed: commands in, and
+/// reports out of what the reader sees (the scenario opened, the moment, the run's end).
+#[hook]
+fn use_embed_api(ctx: &Ctx) {
+    let port = ctx.bench.borrow().port.clone();
+    // The listener outlives this render, so it reads the page through the latest handle.
+    let latest = use_mut_ref(|| ctx.clone());
+    *latest.borrow_mut() = ctx.clone();
+    {
+        let port = port.clone();
+        use_effect_with((), move |_| {
+            let listener = port.map(|port| {
+                let listener = EmbedPort::listen(port.clone(), move |command| {
+                    let ctx = latest.borrow().clone();
+                    ctx.obey(command);
+                });
+                port.post(&Report::Ready);
+                listener
+            });
+            move || drop(listener)
+        });
+    }
+    // The hooks below run whether or not a page may drive this embed (hooks are called in
+    // the same order at every render); without a port they post nothing.
+    let page = &ctx.page;
+    {
+        let port = port.clone();
+        use_effect_with(page.loaded.clone(), move |loaded| {
+            if let Some(port) = port {
+                port.post(&Report::Opened {
+                    scenario: loaded.builtin.clone(),
+                    title: loaded.title.clone(),
+                    steps: loaded.timing.steps.count(),
+                    duration_ms: loaded.trace.events.last().map_or(0.0, |event| event.t_us as f64 / 1000.0),
+                });
+            }
+        });
+    }
+    let playback = &page.playback;
+    {
+        let port = port.clone();
+        let report = moment_of(playback);
+        let moment = (page.loaded.clone(), playback.cursor, playback.playing, playback.speed.to_bits());
+        use_effect_with(moment, move |_| {
+            if let Some(port) = port {
+                port.post(&report);
+            }
+        });
+    }
+    // The end once per arrival there: pausing at the end is a moment, not another end.
+    let end = port.filter(|_| playback.at_end()).map(|port| {
+        let reason = page.loaded.trace.events.iter().rev().find_map(|event| match &event.kind {
+            sockscope_engine::EventKind::End { reason } => Some(reason.clone()),
+            _ => None,
+        });
+        (port, Report::End { reason: reason.unwrap_or_default() })
+    });
+    use_effect_with((page.loaded.clone(), playback.cursor), move |_| {
+        if let Some((port, end)) = end {
+            port.post(&end);
+        }
+    });
+}
+
+/// Where the player stands, as the embedding API reports it.
+fn moment_of(playback: &crate::playback::Playback) -> Report {
+    Report::Moment {
+        step: playback.timing.steps.completed(playback.cursor),
+        steps: playback.timing.steps.count(),
+        time_ms: playback.sim_time().max(0.0) / 1000.0,
+        playing: playback.playing,
+        speed: playback.speed,
+    }
 }
 
 /// The first state, from the address: the playground it carries, or the scenario shown as
@@ -209,7 +302,13 @@ fn start(page: &crate::hooks::Page, query: &crate::url::PageQuery) -> Bench {
         Playground::new()
     };
     let process = playground.processes().last().map(|process| process.name.clone()).unwrap_or_default();
+    let (origins, refused_origins) =
+        query.api.as_deref().map(embed_api::Origins::parse).unwrap_or_default();
+    let driven_only = query.api.is_some() && !(query.studio || query.play || query.predict);
     Bench {
+        panel: if driven_only { Panel::Closed } else { Panel::Open },
+        port: (!origins.is_empty()).then(|| Rc::new(EmbedPort::new(origins))),
+        refused_origins,
         mode: if query.play {
             Mode::Playground
         } else if query.predict {
@@ -429,12 +528,82 @@ impl Ctx {
         };
         let (question, right, score) = answered;
         self.page.dispatch(Action::Playback(crate::playback::Action::Seek(question.reveal_at)));
+        let tally = self.bench.borrow().predict.as_ref().map(|predicting| predicting.score.clone()).unwrap_or_default();
+        self.report(&Report::Answer {
+            question: question.prompt.clone(),
+            chosen: question.choices.get(choice).cloned().unwrap_or_default(),
+            answer: question.choices[question.answer].clone(),
+            correct: right,
+            why: question.why.clone(),
+            right: tally.right,
+            asked: tally.asked,
+        });
         let verdict = if right {
             format!("Right: {}.", question.choices[question.answer])
         } else {
             format!("Not this time: it is {}.", question.choices[question.answer])
         };
         self.say(format!("{verdict} {} {score}.", question.why));
+    }
+
+    /// Follows a command of the page that embeds this one (see docs/embed.md). What cannot be
+    /// done is answered with the reason, and changes nothing.
+    fn obey(&self, command: Command) {
+        use crate::playback::Action as Play;
+        let refuse = |reason: String| self.report(&Report::Rejected { reason });
+        match command {
+            Command::Open { scenario: Some(name), .. } => {
+                if crate::catalogue::exists(&name) {
+                    crate::hooks::open_builtin(&self.page.dispatcher(), name);
+                } else {
+                    refuse(format!("there is no built-in scenario called “{}”", crate::url::shorten(&name)));
+                }
+            }
+            Command::Open { packed: Some(packed), .. } => {
+                if let Err(why) = crate::hooks::open_packed(&self.page.dispatcher(), packed) {
+                    refuse(format!("the packed scenario cannot be opened: {}", why.trim_end_matches('.')));
+                }
+            }
+            Command::Open { .. } => {}
+            Command::Seek { step: Some(step), .. } => {
+                let stops = self.page.playback.timing.steps.stops();
+                let cursor = stops.get(step).or(stops.last()).copied().unwrap_or(0);
+                self.page.dispatch(Action::Playback(Play::Seek(cursor)));
+            }
+            Command::Seek { time_ms: Some(time), .. } => {
+                let cursor = cursor_at(&self.page.loaded.trace, (time * 1000.0) as u64);
+                self.page.dispatch(Action::Playback(Play::Seek(cursor)));
+            }
+            Command::Seek { .. } => {}
+            Command::Play {} => self.page.dispatch(Action::Playback(Play::Play)),
+            Command::Pause {} => self.page.dispatch(Action::Playback(Play::Pause)),
+            Command::Speed { speed } => self.page.dispatch(Action::Playback(Play::SetSpeed(speed))),
+            Command::Predict { on: true } => {
+                self.bench.borrow_mut().panel = Panel::Open;
+                self.set_mode(Mode::Predict);
+            }
+            Command::Predict { on: false } => {
+                let mut bench = self.bench.borrow_mut();
+                bench.predict = None;
+                bench.mode = Mode::WhatIf;
+                if bench.port.is_some() && !self.page.studio {
+                    bench.panel = Panel::Closed;
+                }
+                drop(bench);
+                self.say("Predict mode is off.");
+            }
+            Command::Status {} => {
+                self.report(&moment_of(&self.page.playback));
+            }
+        }
+    }
+
+    /// Tells the page that embeds this one, when the address allowed one to listen.
+    fn report(&self, report: &Report) {
+        let port = self.bench.borrow().port.clone();
+        if let Some(port) = port {
+            port.post(report);
+        }
     }
 
     /// Starts again from the run the reader opened; predict mode asks about it afresh.

@@ -11,11 +11,25 @@ use super::plot_view::plot_view;
 use super::predict_view::predict_view;
 use super::what_if_view::what_if;
 use super::widgets::{button, Offer};
-use super::{Ctx, Mode};
+use super::{Ctx, Mode, Panel};
 use crate::view::sequence::clock;
 
 pub fn view(ctx: &Ctx, on_copy_link: &Callback<MouseEvent>) -> Html {
-    let mode = ctx.bench.borrow().mode;
+    let (mode, panel) = {
+        let bench = ctx.bench.borrow();
+        (bench.mode, bench.panel)
+    };
+    let refused = ctx.bench.borrow().refused_origins.clone();
+    let refused = (!refused.is_empty()).then(|| {
+        html! {
+            <div class="message" role="alert" data-testid="api-refused">
+                { for refused.into_iter().map(|sentence| html! { <p>{ sentence }</p> }) }
+            </div>
+        }
+    });
+    if panel == Panel::Closed {
+        return refused.unwrap_or_default();
+    }
     let tab = |target: Mode, text: &str, testid: &str| {
         let ctx = ctx.clone();
         html! {
@@ -32,6 +46,7 @@ pub fn view(ctx: &Ctx, on_copy_link: &Callback<MouseEvent>) -> Html {
     let said = ctx.bench.borrow().said.clone();
     html! {
         <section class="bench" aria-label="Studio" data-testid="bench">
+            { refused.unwrap_or_default() }
             <div class="bench-modes" role="group" aria-label="Studio mode">
                 { tab(Mode::WhatIf, "What if…", "mode-what-if") }
                 { tab(Mode::Playground, "Playground", "mode-playground") }
