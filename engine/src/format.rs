@@ -412,7 +412,9 @@ impl Narrator {
                     )
                 })
             }
-            EventKind::Fd { .. } | EventKind::Socket { .. } => None,
+            // The sending limits are for plotting; the story tells of the segments and timers
+            // that change them.
+            EventKind::Fd { .. } | EventKind::Socket { .. } | EventKind::Congestion { .. } => None,
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Rebuilding the world's visible state from the trace alone, at any event index.
 //!
 //! A [`Snapshot`] is what a person sees at one moment: every host's processes (and the call
-//! each one is in), descriptors, sockets with their state, queues and running timers, and
-//! the segments in flight. [`Timeline`] keeps a snapshot every [`CHECKPOINT_EVERY`] events
-//! so that seeking anywhere, forwards or backwards, replays at most that many events.
+//! each one is in), descriptors, sockets with their state, queues, sending limits and running
+//! timers, and the segments in flight. [`Timeline`] keeps a snapshot every
+//! [`CHECKPOINT_EVERY`] events so that seeking anywhere, forwards or backwards, replays at
+//! most that many events.
 
 use serde::Serialize;
 
@@ -11,8 +12,8 @@ use crate::addr::{Ipv4, SockAddr};
 use crate::errno::Errno;
 use crate::state::State;
 use crate::trace::{
-    Event, EventKind, FdAction, Phase, Pid, ProcessAction, Proto, Segment, SocketAction, SocketId, TimerAction,
-    TimerKind, Trace,
+    Event, EventKind, FdAction, Phase, Pid, ProcessAction, Proto, Segment, SendingLimits, SocketAction, SocketId,
+    TimerAction, TimerKind, Trace,
 };
 use crate::vecmap::VecMap;
 
@@ -86,6 +87,8 @@ pub struct SocketView {
     pub fin_read: bool,
     /// Running timers and their deadlines.
     pub timers: VecMap<TimerKind, u64>,
+    /// The sending limits last traced (a TCP socket's, once it has taken its peer's SYN).
+    pub limits: Option<SendingLimits>,
     /// The last state change: (from, to, cause).
     pub last_change: Option<(State, State, String)>,
 }
@@ -112,6 +115,7 @@ impl SocketView {
             rcv_fin: false,
             fin_read: false,
             timers: VecMap::new(),
+            limits: None,
             last_change: None,
         }
     }
@@ -282,6 +286,12 @@ impl Snapshot {
                     view.accept_q = *accept_q;
                     view.backlog = *backlog;
                     view.rcv_fin = *rcv_fin;
+                }
+            }
+            EventKind::Congestion { socket, cwnd, ssthresh, srtt_us, rto_us, .. } => {
+                if let Some(view) = self.sockets.get_mut(socket) {
+                    view.limits =
+                        Some(SendingLimits { cwnd: *cwnd, ssthresh: *ssthresh, srtt_us: *srtt_us, rto_us: *rto_us });
                 }
             }
             EventKind::Segment(segment) => match segment.fate {

@@ -13,7 +13,7 @@ use crate::addr::SockAddr;
 use crate::errno::Errno;
 use crate::ids::HostId;
 use crate::state::State;
-use crate::trace::{Pid, Proto, SocketId, TimerKind};
+use crate::trace::{Pid, Proto, SendingLimits, SocketId, TimerKind};
 use crate::vecmap::VecMap;
 
 /// Memory a received segment costs beyond its payload (the skb's truesize minus its length).
@@ -100,6 +100,9 @@ pub(crate) struct Socket {
     /// UDP datagrams waiting to be read: (sender, payload).
     pub datagrams: VecDeque<(SockAddr, Vec<u8>)>,
     pub tcb: Tcb,
+    /// The sending limits the trace last showed for this socket, so that only a change is
+    /// traced (see [`Socket::sending_limits`]).
+    pub traced_limits: Option<SendingLimits>,
 }
 
 /// The TCP control block (RFC 793 section 3.2 variables, plus Linux's ACK machinery).
@@ -278,7 +281,22 @@ impl Socket {
             read: Vec::new(),
             datagrams: VecDeque::new(),
             tcb: Tcb { scaling_ratio: TCP_DEFAULT_SCALING_RATIO, ..Tcb::default() },
+            traced_limits: None,
         }
+    }
+
+    /// A TCP socket's congestion window, slow-start threshold, RTT estimate and RTO, from the
+    /// moment it takes its peer's SYN, when its MSS and so its window in bytes are known,
+    /// until it is freed. A listener, a socket before connect() and one in SYN_SENT have none.
+    pub fn sending_limits(&self) -> Option<SendingLimits> {
+        let tcb = &self.tcb;
+        (self.proto == Proto::Tcp && tcb.cwnd > 0 && !self.freed).then_some(SendingLimits {
+            cwnd: tcb.cwnd,
+            // init_sender() starts it at u32::MAX, Linux's TCP_INFINITE_SSTHRESH.
+            ssthresh: (tcb.ssthresh != u32::MAX).then_some(tcb.ssthresh),
+            srtt_us: tcb.srtt_us,
+            rto_us: tcb.rto_us,
+        })
     }
 
     pub fn timer(&self, kind: TimerKind) -> Option<u64> {

@@ -137,6 +137,26 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         rcv_fin: bool,
     },
+    /// A TCP socket's sending limits after a change: the congestion window, the slow-start
+    /// threshold, the RTT estimate and the retransmission timeout. Traced from the moment
+    /// the socket takes its peer's SYN (SYN_RECV of a passive open, the SYN+ACK of an active
+    /// one), when its segment size and so its window in bytes are known, until it is freed.
+    Congestion {
+        host: String,
+        socket: SocketId,
+        /// The congestion window in bytes: Linux's `snd_cwnd` (counted in segments) times
+        /// the MSS.
+        cwnd: u32,
+        /// The slow-start threshold in bytes; None while unset (Linux's
+        /// `TCP_INFINITE_SSTHRESH`, which `ss -ti` leaves out).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ssthresh: Option<u32>,
+        /// The smoothed round-trip time; None before the first RTT sample.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        srtt_us: Option<u64>,
+        /// The retransmission timeout (Linux's `icsk_rto`).
+        rto_us: u64,
+    },
     /// A TCP segment (or UDP datagram) is sent, delivered or dropped.
     Segment(Segment),
     /// A timer is armed, fires or is cancelled.
@@ -150,6 +170,28 @@ pub enum EventKind {
     },
     /// The run ended.
     End { reason: String },
+}
+
+/// What limits a TCP socket's sending at one moment, as a [`EventKind::Congestion`] event
+/// carries it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct SendingLimits {
+    /// The congestion window in bytes.
+    pub cwnd: u32,
+    /// The slow-start threshold in bytes, once set.
+    pub ssthresh: Option<u32>,
+    /// The smoothed round-trip time, once measured.
+    pub srtt_us: Option<u64>,
+    /// The retransmission timeout.
+    pub rto_us: u64,
+}
+
+impl SendingLimits {
+    /// The event that traces these limits for `socket` of host `host`.
+    pub fn event(self, host: &str, socket: SocketId) -> EventKind {
+        let SendingLimits { cwnd, ssthresh, srtt_us, rto_us } = self;
+        EventKind::Congestion { host: host.to_string(), socket, cwnd, ssthresh, srtt_us, rto_us }
+    }
 }
 
 fn is_zero(value: &u32) -> bool {

@@ -1,10 +1,11 @@
 //! Property tests over random programs on 2-4 hosts, with and without network faults.
 //!
 //! Invariants checked on every run: it never panics; event times never go backwards; RecvQ
-//! stays within its capacity and SendQ within one send buffer of its own (as on Linux); the
-//! bytes each program reads equal, in order, the bytes its peer wrote; with both programs
-//! closing, every connection is gone within a bounded time; and the same scenario gives the
-//! same trace twice.
+//! stays within its capacity and SendQ within one send buffer of its own (as on Linux); a
+//! socket's sending limits are traced only when they change, with a congestion window and
+//! an RTO within [rto_min, rto_max]; the bytes each program reads equal, in order, the bytes
+//! its peer wrote; with both programs closing, every connection is gone within a bounded
+//! time; and the same scenario gives the same trace twice.
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -106,13 +107,25 @@ fn check_invariants(run: &Run) {
     for pair in events.windows(2) {
         assert!(pair[0].t_us <= pair[1].t_us, "time went backwards: {:?} then {:?}", pair[0], pair[1]);
     }
+    // The generated hosts keep Linux's default RTO bounds.
+    let rto_bounds = 200_000..=120_000_000;
+    let mut traced_limits = std::collections::BTreeMap::new();
     for event in events {
-        if let EventKind::Queues { send_q, recv_q, send_cap, recv_cap, accept_q, backlog, .. } = &event.kind {
-            // Linux checks SO_SNDBUF only before it starts a send buffer and then fills that
-            // buffer, so SendQ may exceed its capacity by less than one 64 KB buffer.
-            assert!(*send_q < send_cap + 65_536, "SendQ over capacity: {event:?}");
-            assert!(recv_q <= recv_cap, "RecvQ over capacity: {event:?}");
-            assert!(*accept_q <= backlog + 1, "accept queue over backlog+1: {event:?}");
+        match &event.kind {
+            EventKind::Queues { send_q, recv_q, send_cap, recv_cap, accept_q, backlog, .. } => {
+                // Linux checks SO_SNDBUF only before it starts a send buffer and then fills that
+                // buffer, so SendQ may exceed its capacity by less than one 64 KB buffer.
+                assert!(*send_q < send_cap + 65_536, "SendQ over capacity: {event:?}");
+                assert!(recv_q <= recv_cap, "RecvQ over capacity: {event:?}");
+                assert!(*accept_q <= backlog + 1, "accept queue over backlog+1: {event:?}");
+            }
+            EventKind::Congestion { socket, cwnd, ssthresh, srtt_us, rto_us, .. } => {
+                assert!(*cwnd > 0, "an empty congestion window: {event:?}");
+                assert!(rto_bounds.contains(rto_us), "RTO outside [rto_min, rto_max]: {event:?}");
+                let limits = (*cwnd, *ssthresh, *srtt_us, *rto_us);
+                assert_ne!(traced_limits.insert(*socket, limits), Some(limits), "traced again unchanged: {event:?}");
+            }
+            _ => {}
         }
     }
 }

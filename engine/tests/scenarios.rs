@@ -10,11 +10,12 @@
 //! scenario catalogue says each scenario must show (`docs/scenarios.md`), so that a
 //! change that keeps a file plausible but breaks the lesson still fails.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use sockscope_engine::trace::{Fate, Phase, Pid, Proto, Segment, SocketAction, SocketId};
+use sockscope_engine::replay::Snapshot;
+use sockscope_engine::trace::{Fate, Phase, Pid, Proto, Segment, SendingLimits, SocketAction, SocketId};
 use sockscope_engine::{builtin, format, run, Errno, Event, EventKind, SockAddr, State, Trace};
 
 // ===== the data-test helper =====
@@ -355,6 +356,123 @@ fn every_step_of_every_builtin_is_narrated_or_checked() {
         assert!(notes >= 3, "{name}: only {notes} notes");
         assert!(expects * 2 >= steps.len(), "{name}: only {expects} of {} steps check their result", steps.len());
     }
+}
+
+// ===== sending limits (congestion events) =====
+
+/// Every socket's traced sending limits in order, with their times.
+fn sending_limits(trace: &Trace) -> BTreeMap<SocketId, Vec<(u64, SendingLimits)>> {
+    let mut traced: BTreeMap<SocketId, Vec<(u64, SendingLimits)>> = BTreeMap::new();
+    for event in &trace.events {
+        if let EventKind::Congestion { socket, cwnd, ssthresh, srtt_us, rto_us, .. } = &event.kind {
+            let limits = SendingLimits { cwnd: *cwnd, ssthresh: *ssthresh, srtt_us: *srtt_us, rto_us: *rto_us };
+            traced.entry(*socket).or_default().push((event.t_us, limits));
+        }
+    }
+    traced
+}
+
+/// The socket of a connection whose own address is `local` and whose peer is `peer`.
+fn connection_of(snapshot: &Snapshot, local: SockAddr, peer: SockAddr) -> Option<SocketId> {
+    snapshot
+        .sockets
+        .values()
+        .find(|socket| socket.local == Some(local) && socket.peer == Some(peer))
+        .map(|socket| socket.id)
+}
+
+#[test]
+fn every_builtin_traces_each_connections_sending_limits_on_change_within_the_rto_bounds() {
+    for name in builtin::names() {
+        let scenario = builtin::get(name).expect("parses");
+        let trace = run_builtin(name).trace;
+        // Both ends of every connection that carried data: the sender as it sends, the
+        // receiver as the data arrives.
+        let mut carried_data = BTreeSet::new();
+        let mut snapshot = Snapshot::default();
+        let mut last: BTreeMap<SocketId, SendingLimits> = BTreeMap::new();
+        for event in &trace.events {
+            match &event.kind {
+                EventKind::Segment(segment) if segment.proto == Proto::Tcp && segment.len > 0 => {
+                    let end = match segment.fate {
+                        Fate::Sent => Some(
+                            connection_of(&snapshot, segment.from, segment.to)
+                                .unwrap_or_else(|| panic!("{name}: no socket sent {event:?}")),
+                        ),
+                        // The receiver may be gone (a crashed or rebooted peer).
+                        Fate::Delivered => connection_of(&snapshot, segment.to, segment.from),
+                        Fate::Dropped => None,
+                    };
+                    carried_data.extend(end);
+                }
+                EventKind::Congestion { host, socket, cwnd, ssthresh, srtt_us, rto_us } => {
+                    let tcp = &scenario.hosts.iter().find(|spec| spec.name == *host).expect("a declared host").tcp;
+                    let limits = SendingLimits { cwnd: *cwnd, ssthresh: *ssthresh, srtt_us: *srtt_us, rto_us: *rto_us };
+                    assert!(*cwnd > 0, "{name}: an empty congestion window is traced: {event:?}");
+                    assert!(
+                        (tcp.rto_min_ms * MS..=tcp.rto_max_ms * MS).contains(rto_us),
+                        "{name}: the RTO is outside [rto_min, rto_max] of {host}: {event:?}"
+                    );
+                    let view = snapshot.sockets.get(socket).expect("the socket exists when its limits are traced");
+                    assert_eq!(view.proto, Proto::Tcp, "{name}: {event:?}");
+                    assert_ne!(view.state, State::Listen, "{name}: a listener has no sending limits: {event:?}");
+                    assert_ne!(last.insert(*socket, limits), Some(limits), "{name}: traced again unchanged: {event:?}");
+                }
+                _ => {}
+            }
+            snapshot.apply(event);
+        }
+        for socket in &carried_data {
+            assert!(
+                last.contains_key(socket),
+                "{name}: socket {socket} carried data, but no sending limits were traced"
+            );
+        }
+        // The snapshot keeps each live socket's last traced limits.
+        for (id, view) in snapshot.sockets.iter() {
+            assert_eq!(view.limits, last.get(id).copied(), "{name}: socket {id}");
+        }
+    }
+}
+
+#[test]
+fn retransmission_timeout_sets_ssthresh_and_restarts_from_one_segment() {
+    let trace = run_builtin("retransmission").trace;
+    let segments = sent(&trace);
+    let dropped = dropped_ids(&trace);
+    let (_, lost) = segments.iter().find(|(_, s)| dropped.contains(&s.id)).cloned().expect("a lost segment");
+    let (resent_at, _) =
+        segments.iter().find(|(_, s)| s.retransmission && s.seq == lost.seq).cloned().expect("the segment is resent");
+    let mut snapshot = Snapshot::default();
+    let mut sender = None;
+    for event in &trace.events {
+        if let EventKind::Segment(segment) = &event.kind {
+            if segment.id == lost.id && segment.fate == Fate::Sent {
+                sender = connection_of(&snapshot, segment.from, segment.to);
+            }
+        }
+        snapshot.apply(event);
+    }
+    let sender = sender.expect("the lost segment's socket");
+    let limits = sending_limits(&trace).remove(&sender).expect("the sender's limits are traced");
+    let (before, after): (Vec<_>, Vec<_>) = limits.iter().partition(|(t_us, _)| *t_us < resent_at);
+    let &(_, last_before) = before.last().expect("limits traced before the loss");
+    assert!(before.iter().all(|(_, limits)| limits.ssthresh.is_none()), "no ssthresh before the loss: {before:?}");
+    let &(at, timeout) = after.first().expect("limits traced at the timeout");
+    assert_eq!(at, resent_at, "the timeout's call traces the new limits");
+    // tcp_enter_loss(): ssthresh = max(flight / 2, 2 segments), one segment of window, and
+    // the RTO doubled (the 20 ms sample gave 220 ms).
+    let mss = 1460;
+    assert_eq!(last_before.rto_us, 220 * MS);
+    assert_eq!(
+        timeout,
+        SendingLimits { cwnd: mss, ssthresh: Some(2 * mss), srtt_us: last_before.srtt_us, rto_us: 440 * MS }
+    );
+    assert!(after.iter().all(|(_, limits)| limits.ssthresh.is_some()), "ssthresh stays set: {after:?}");
+    // The ACK of the resent segment brings the RTO back to the estimate's and grows the window.
+    let &(_, recovered) = after.get(1).expect("the ACK's limits");
+    assert_eq!(recovered.rto_us, 220 * MS);
+    assert!(recovered.cwnd > mss, "{recovered:?}");
 }
 
 // ===== TLPI 61.8: the book's transcript, segment for segment =====

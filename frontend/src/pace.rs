@@ -60,7 +60,8 @@ pub fn is_notable(event: &Event) -> bool {
         | EventKind::Process { .. }
         | EventKind::Fd { .. }
         | EventKind::Socket { .. }
-        | EventKind::Queues { .. } => false,
+        | EventKind::Queues { .. }
+        | EventKind::Congestion { .. } => false,
     }
 }
 

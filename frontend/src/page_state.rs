@@ -504,7 +504,7 @@ mod tests {
         assert_eq!(
             packed.editor_note,
             Some(EditorNote::Ran(
-                "Ran “The three-way handshake”: 108 events, shown above from the start. The \
+                "Ran “The three-way handshake”: 112 events, shown above from the start. The \
                  address now carries it: copy it to share the scenario."
                     .to_string()
             ))
@@ -522,7 +522,7 @@ mod tests {
         assert_eq!(
             unpacked.editor_note,
             Some(EditorNote::RanWithWarnings(
-                "Ran “The three-way handshake”: 108 events, shown above from the start. No link \
+                "Ran “The three-way handshake”: 112 events, shown above from the start. No link \
                  can carry it: no CompressionStream."
                     .to_string()
             ))

@@ -104,6 +104,7 @@ impl Steps {
 fn silent_event_socket(kind: &EventKind) -> Option<SocketId> {
     match kind {
         EventKind::Queues { socket, .. }
+        | EventKind::Congestion { socket, .. }
         | EventKind::Timer { socket, .. }
         | EventKind::Socket { socket, .. }
         | EventKind::Fd { socket, .. } => Some(*socket),
@@ -177,9 +178,10 @@ pub fn concern(before: &Snapshot, event: &Event) -> Concern {
                 add_socket(&mut concern, *listener);
             }
         }
-        EventKind::State { socket, .. } | EventKind::Queues { socket, .. } | EventKind::Timer { socket, .. } => {
-            add_socket(&mut concern, *socket)
-        }
+        EventKind::State { socket, .. }
+        | EventKind::Queues { socket, .. }
+        | EventKind::Congestion { socket, .. }
+        | EventKind::Timer { socket, .. } => add_socket(&mut concern, *socket),
         EventKind::Segment(segment) => {
             // A segment on the wire is about the socket that sent it; one that arrives, about
             // the socket it reaches (a connection's, else the listener's).
@@ -268,13 +270,17 @@ mod tests {
     fn a_state_change_takes_the_silent_events_of_its_socket_that_come_before_it() {
         let (trace, steps) = handshake();
         // The SYN creates the child socket before it enters SYN_RECV; the child appears with
-        // its state, and the listener's SYN queue count (traced after the state) comes along.
+        // its state, and its first sending limits and the listener's SYN queue count (traced
+        // after the state) come along.
         let syn_recv = find(&trace, |kind| matches!(kind, EventKind::State { to: State::SynRecv, .. }));
         let created = find(&trace, |kind| matches!(kind, EventKind::Socket { listener: Some(_), .. }));
-        assert!(created < syn_recv);
+        let limits = find(&trace, |kind| matches!(kind, EventKind::Congestion { .. }));
+        let syn_queue = find(&trace, |kind| matches!(kind, EventKind::Queues { syn_q: 1, .. }));
+        assert!(created < syn_recv && syn_recv < limits && limits < syn_queue);
         assert!(steps.is_stop(created), "the child's creation opens the SYN_RECV step");
         assert!(!steps.is_stop(syn_recv));
-        assert!(steps.is_stop(syn_recv + 2), "the listener's queue count belongs to SYN_RECV's step");
+        assert!(!steps.is_stop(limits), "the child's sending limits belong to SYN_RECV's step");
+        assert!(steps.is_stop(syn_queue + 1), "the listener's queue count belongs to SYN_RECV's step");
     }
 
     #[test]

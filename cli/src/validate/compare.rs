@@ -192,6 +192,10 @@ pub fn engine_observation(trace: &Trace, horizon_us: u64) -> Observation {
                 queues.insert(*socket, (*send_q, *recv_q, *accept_q));
                 send_caps.insert(*socket, *send_cap);
             }
+            // The kernel's side reads no congestion window, ssthresh, RTT or RTO (its TCP_INFO
+            // gives only the state and a listener's accept queue), so the engine's sending
+            // limits are left out: they decide the segments, which are compared.
+            EventKind::Congestion { .. } => {}
             EventKind::Process { pid, action, .. } => {
                 if matches!(
                     action,

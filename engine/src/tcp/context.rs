@@ -140,6 +140,18 @@ impl<'a> Cx<'a> {
         self.wake(socket);
     }
 
+    /// Traces the socket's sending limits if they differ from those last traced. The world
+    /// calls it after every TCP call (`World::tcp_call`), the one place sending limits are
+    /// traced: whatever the call changed them with (an ACK, a loss, a timeout), the trace
+    /// shows the result once, after the call's own events.
+    pub fn sending_limits_changed(&mut self, socket: &mut Socket) {
+        let Some(limits) = socket.sending_limits() else { return };
+        if socket.traced_limits != Some(limits) {
+            socket.traced_limits = Some(limits);
+            self.emit(limits.event(self.host_name, socket.id));
+        }
+    }
+
     /// Traces a socket's creation, address or release.
     pub fn emit_socket(&mut self, socket: &Socket, action: SocketAction) {
         let kind = socket_event(socket, self.host_name, action);

@@ -51,6 +51,10 @@ impl World {
             cx.accept_queue = arrival.accept_queue;
         }
         let result = call(socket, &mut cx);
+        // Every TCP call (a segment's arrival, a timer's expiry, a system call) comes through
+        // here, so this is the one place a socket's sending limits are traced: after the
+        // call's own events, through the same context, when they changed.
+        cx.sending_limits_changed(socket);
         self.apply_effects(host_index, &mut effects);
         self.effects = effects;
         result
