@@ -64,6 +64,7 @@ fn scenario(hosts: Vec<HostSpec>, links: Vec<LinkSpec>, processes: Vec<ProcessSp
         processes,
         faults: serde_json::from_str(faults).unwrap(),
         limits: Limits { max_events: usize::MAX, max_time_ms: 24 * 3600 * 1000 },
+        predict: Default::default(),
     }
 }
 

@@ -94,7 +94,125 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
         }
         check_steps(&process.steps, &path, &mut BTreeSet::new(), &mut steps)?;
     }
+    check_predict(scenario, &names)?;
     Ok(())
+}
+
+/// Most questions a scenario may carry, and the longest texts a question may have: enough for
+/// a lesson, small enough that a linked scenario cannot flood the page.
+pub const MAX_QUESTIONS: usize = 200;
+const MAX_PROMPT_CHARS: usize = 400;
+const MAX_CHOICE_CHARS: usize = 200;
+const MAX_WHY_CHARS: usize = 1000;
+
+/// A teacher's questions: each names one moment that can exist in this scenario, and has two
+/// to six different choices with the answer among them.
+fn check_predict(scenario: &Scenario, hosts: &BTreeSet<&str>) -> Result<(), ScenarioError> {
+    let questions = &scenario.predict.questions;
+    if questions.len() > MAX_QUESTIONS {
+        return Err(error("predict.questions", format!("at most {MAX_QUESTIONS} questions are supported")));
+    }
+    let mut processes = BTreeSet::new();
+    for process in &scenario.processes {
+        processes.insert(process.name.as_str());
+        child_names(&process.steps, &mut processes);
+    }
+    for (index, question) in questions.iter().enumerate() {
+        let path = format!("predict.questions[{index}]");
+        let too_long = |text: &str, most: usize| text.chars().count() > most;
+        if question.prompt.trim().is_empty() || too_long(&question.prompt, MAX_PROMPT_CHARS) {
+            return Err(error(
+                format!("{path}.prompt"),
+                format!("a question needs a prompt of 1 to {MAX_PROMPT_CHARS} characters"),
+            ));
+        }
+        if !(2..=6).contains(&question.choices.len()) {
+            return Err(error(format!("{path}.choices"), "a question needs 2 to 6 choices"));
+        }
+        for (number, choice) in question.choices.iter().enumerate() {
+            if choice.trim().is_empty() || too_long(choice, MAX_CHOICE_CHARS) {
+                return Err(error(
+                    format!("{path}.choices[{number}]"),
+                    format!("a choice needs 1 to {MAX_CHOICE_CHARS} characters"),
+                ));
+            }
+            if question.choices[..number].contains(choice) {
+                return Err(error(format!("{path}.choices[{number}]"), "two choices are the same"));
+            }
+        }
+        if question.answer as usize >= question.choices.len() {
+            return Err(error(
+                format!("{path}.answer"),
+                format!("the answer is the number of a choice, counted from 0: 0 to {}", question.choices.len() - 1),
+            ));
+        }
+        if too_long(&question.why, MAX_WHY_CHARS) {
+            return Err(error(format!("{path}.why"), format!("at most {MAX_WHY_CHARS} characters")));
+        }
+        check_moment(&question.before, &format!("{path}.before"), hosts, &processes)?;
+    }
+    Ok(())
+}
+
+fn check_moment(
+    moment: &crate::scenario::Moment,
+    path: &str,
+    hosts: &BTreeSet<&str>,
+    processes: &BTreeSet<&str>,
+) -> Result<(), ScenarioError> {
+    let named = [moment.segment.is_some(), moment.state.is_some(), moment.call.is_some(), moment.time_ms.is_some()];
+    if named.iter().filter(|given| **given).count() != 1 {
+        return Err(error(path, "a moment is exactly one of `segment`, `state`, `call` and `time_ms`"));
+    }
+    if moment.segment == Some(0) || moment.nth == Some(0) {
+        return Err(error(path, "segments and occurrences are counted from 1"));
+    }
+    if let Some(time) = moment.time_ms {
+        check_time_ms(time, format!("{path}.time_ms"))?;
+    }
+    if let Some(state) = &moment.state {
+        if !crate::state::State::ALL.iter().any(|known| known.name() == state) {
+            return Err(error(
+                format!("{path}.state"),
+                format!("`{state}` is not a TCP state (write it as ss does, e.g. TIME_WAIT)"),
+            ));
+        }
+    }
+    if let Some(call) = &moment.call {
+        if call.is_empty() || call.len() > 32 {
+            return Err(error(format!("{path}.call"), "a system call's name, such as accept"));
+        }
+    }
+    if let Some(host) = &moment.host {
+        if moment.state.is_none() || !hosts.contains(host.as_str()) {
+            return Err(error(
+                format!("{path}.host"),
+                format!("`host` narrows a `state` to one of the scenario's hosts; `{host}` is not one here"),
+            ));
+        }
+    }
+    if let Some(process) = &moment.process {
+        if moment.call.is_none() || !processes.contains(process.as_str()) {
+            return Err(error(
+                format!("{path}.process"),
+                format!("`process` narrows a `call` to one of the scenario's processes; `{process}` is not one here"),
+            ));
+        }
+    }
+    if moment.nth.is_some() && moment.state.is_none() && moment.call.is_none() {
+        return Err(error(format!("{path}.nth"), "`nth` counts the occurrences of a `state` or a `call`"));
+    }
+    Ok(())
+}
+
+/// The names of the processes `steps` fork, and of theirs.
+fn child_names<'a>(steps: &'a [Step], names: &mut BTreeSet<&'a str>) {
+    for step in steps {
+        if let Call::Fork { child } = &step.call {
+            names.insert(child.name.as_str());
+            child_names(&child.steps, names);
+        }
+    }
 }
 
 fn check_fault(fault: &Fault, path: &str, hosts: &BTreeSet<&str>) -> Result<(), ScenarioError> {
@@ -451,5 +569,71 @@ mod fault_tests {
         assert_eq!(err.path, "faults[0].flags");
         let err = with_faults(r#"[{"fault":"drop","match":{"colour":"red"}}]"#).unwrap_err();
         assert!(err.reason.contains("colour"), "{err}");
+    }
+
+    /// A scenario with a listener and a client, and `predict` as its predict mode.
+    fn with_predict(predict: &str) -> Result<Scenario, ScenarioError> {
+        parse(&format!(
+            r#"{{"hosts":[{{"name":"a","addr":"10.0.0.1"}}],"processes":[
+            {{"name":"p","host":"a","steps":[{{"call":"socket","as":"s"}},{{"call":"fork","child":{{"name":"kid","steps":[]}}}}]}}],
+            "predict":{predict}}}"#
+        ))
+    }
+
+    #[test]
+    fn teachers_questions_name_moments_that_can_exist() {
+        let question = |before: &str, rest: &str| {
+            format!(
+                r#"{{"questions":[{{"before":{before},"prompt":"What next?","choices":["x","y"],"answer":1{rest}}}]}}"#
+            )
+        };
+        let good = [
+            question(r#"{"segment":1}"#, ""),
+            question(r#"{"state":"TIME_WAIT","host":"a","nth":2}"#, r##","why":"Because.""##),
+            question(r#"{"call":"accept","process":"kid"}"#, ""),
+            question(r#"{"time_ms":40.5}"#, ""),
+            r#"{"generated":"skip"}"#.to_string(),
+        ];
+        for predict in &good {
+            with_predict(predict).unwrap_or_else(|err| panic!("{predict}: {err}"));
+        }
+        let bad = [
+            (question(r#"{}"#, ""), "predict.questions[0].before", "exactly one"),
+            (question(r#"{"segment":1,"time_ms":3}"#, ""), "predict.questions[0].before", "exactly one"),
+            (question(r#"{"segment":0}"#, ""), "predict.questions[0].before", "counted from 1"),
+            (question(r#"{"state":"TIMEWAIT"}"#, ""), "predict.questions[0].before.state", "not a TCP state"),
+            (question(r#"{"state":"LISTEN","host":"b"}"#, ""), "predict.questions[0].before.host", "`b`"),
+            (question(r#"{"call":"recv","host":"a"}"#, ""), "predict.questions[0].before.host", "narrows a `state`"),
+            (question(r#"{"call":"recv","process":"q"}"#, ""), "predict.questions[0].before.process", "`q`"),
+            (question(r#"{"time_ms":1,"nth":2}"#, ""), "predict.questions[0].before.nth", "occurrences"),
+            (question(r#"{"time_ms":-1}"#, ""), "predict.questions[0].before.time_ms", "between 0"),
+            (
+                r#"{"questions":[{"before":{"segment":1},"prompt":" ","choices":["x","y"],"answer":0}]}"#.into(),
+                "predict.questions[0].prompt",
+                "prompt",
+            ),
+            (
+                r#"{"questions":[{"before":{"segment":1},"prompt":"?","choices":["x"],"answer":0}]}"#.into(),
+                "predict.questions[0].choices",
+                "2 to 6",
+            ),
+            (
+                r#"{"questions":[{"before":{"segment":1},"prompt":"?","choices":["x","x"],"answer":0}]}"#.into(),
+                "predict.questions[0].choices[1]",
+                "the same",
+            ),
+            (
+                r#"{"questions":[{"before":{"segment":1},"prompt":"?","choices":["x","y"],"answer":2}]}"#.into(),
+                "predict.questions[0].answer",
+                "0 to 1",
+            ),
+            (r#"{"generated":"maybe"}"#.into(), "predict.generated", "unknown variant"),
+            (r#"{"questions":[{"prompt":"?"}]}"#.into(), "predict.questions[0]", "before"),
+        ];
+        for (predict, path, reason) in &bad {
+            let err = with_predict(predict).expect_err(predict);
+            assert_eq!(err.path, *path, "{predict}: {err}");
+            assert!(err.reason.contains(reason), "{predict}: {err}");
+        }
     }
 }

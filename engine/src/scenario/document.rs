@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::fault::Fault;
 use super::network::{HostSpec, LinkSpec};
+use super::predict::Predict;
 use super::program::ProcessSpec;
 
 /// A whole scenario.
@@ -38,6 +39,9 @@ pub struct Scenario {
     pub faults: Vec<Fault>,
     #[serde(default)]
     pub limits: Limits,
+    /// A teacher's questions for predict mode.
+    #[serde(default, skip_serializing_if = "Predict::is_default")]
+    pub predict: Predict,
 }
 
 /// How far a run may go before it is stopped.

@@ -313,7 +313,7 @@ fn studio_predict_three_steps_of_the_handshake_one_wrongly() {
         // The questions the page will ask, read from the same code natively.
         let text = sockscope_engine::builtin::source("three-way-handshake").ok_or("no handshake")?.to_string();
         let loaded = sockscope_frontend::model::load_builtin("three-way-handshake", text)?;
-        let questions = sockscope_frontend::studio::predict::questions(&loaded);
+        let questions = sockscope_frontend::studio::predict::questions(&loaded, &Default::default()).asked;
         open_studio(browser, &at(base, "?s=three-way-handshake&predict=1"), "predict")?;
         for (number, question) in questions.iter().take(3).enumerate() {
             let prompt = browser.wait_for(
@@ -502,8 +502,10 @@ fn lesson_hears(browser: &Browser, prefix: &str, seen: usize) -> Result<String> 
 }
 
 fn lesson_lines(browser: &Browser) -> Result<usize> {
-    Ok(browser.run("return document.querySelectorAll('[data-testid=lesson-log] li').length", json!([]))?.as_u64().unwrap_or(0)
-        as usize)
+    Ok(browser
+        .run("return document.querySelectorAll('[data-testid=lesson-log] li').length", json!([]))?
+        .as_u64()
+        .unwrap_or(0) as usize)
 }
 
 /// The embedded player's cursor, read through the frame (the example is served beside it).
@@ -526,7 +528,11 @@ fn embedding_api_drives_the_player_from_a_course_page() {
         type_into(browser, "lesson-step", "3")?;
         browser.click("[data-testid=lesson-seek]")?;
         let stop = handshake.timing.steps.stops()[3];
-        browser.wait_for("the player to show step 3", &format!("{PLAYER_CURSOR} === arguments[1]"), json!(["#player", stop]))?;
+        browser.wait_for(
+            "the player to show step 3",
+            &format!("{PLAYER_CURSOR} === arguments[1]"),
+            json!(["#player", stop]),
+        )?;
         browser.wait_for(
             "the moment to be reported",
             "return document.querySelector('[data-testid=lesson-where]').textContent.startsWith(arguments[0])",
@@ -556,7 +562,8 @@ fn embedding_api_drives_the_player_from_a_course_page() {
 
         // Predict mode: the player asks, the reader answers in it, the course page hears.
         browser.click("[data-testid=lesson-predict]")?;
-        let questions = sockscope_frontend::studio::predict::questions(&close);
+        let own = sockscope_engine::parse_scenario(&close.text).map_err(|e| e.to_string())?.predict;
+        let questions = sockscope_frontend::studio::predict::questions(&close, &own).asked;
         let first = questions.first().ok_or("no question about the close")?;
         browser.wait_for(
             "the player to ask",
@@ -606,10 +613,8 @@ fn embedding_api_drives_the_player_from_a_course_page() {
             json!([]),
         )?;
         std::thread::sleep(std::time::Duration::from_millis(1500));
-        let (cursor, heard) = (
-            browser.run(PLAYER_CURSOR, json!(["#stranger"]))?,
-            browser.run("return window.strangerHeard", json!([]))?,
-        );
+        let (cursor, heard) =
+            (browser.run(PLAYER_CURSOR, json!(["#stranger"]))?, browser.run("return window.strangerHeard", json!([]))?);
         if cursor != json!(0) || heard != json!(0) {
             return Err(format!("the embed that allows another origin moved to {cursor} and sent {heard} messages"));
         }

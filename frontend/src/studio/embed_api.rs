@@ -42,9 +42,13 @@ pub enum Command {
     Play {},
     Pause {},
     /// One of the speeds the player offers (0.25 to 16 times real time).
-    Speed { speed: f64 },
+    Speed {
+        speed: f64,
+    },
     /// Turn predict mode on or off.
-    Predict { on: bool },
+    Predict {
+        on: bool,
+    },
     /// Say where the player is now (answered with a [`Report::Moment`]).
     Status {},
 }
@@ -67,15 +71,7 @@ pub enum Report {
     /// The moment shown changed, or playback started or stopped.
     Moment { step: usize, steps: usize, time_ms: f64, playing: bool, speed: f64 },
     /// A question of predict mode was answered.
-    Answer {
-        question: String,
-        chosen: String,
-        answer: String,
-        correct: bool,
-        why: String,
-        right: usize,
-        asked: usize,
-    },
+    Answer { question: String, chosen: String, answer: String, correct: bool, why: String, right: usize, asked: usize },
     /// The run's last step is on screen.
     End { reason: String },
     /// A message of ours could not be followed, for this reason; nothing changed.
@@ -114,10 +110,12 @@ pub fn read(text: &str) -> Result<Option<Command>, String> {
     };
     let Some(version) = fields.remove("sockscope") else { return Ok(None) };
     if version.as_u64() != Some(VERSION) {
-        return Err(format!("this sockscope speaks version {VERSION} of the embedding API, and the message says {version}"));
+        return Err(format!(
+            "this sockscope speaks version {VERSION} of the embedding API, and the message says {version}"
+        ));
     }
-    let command: Command =
-        serde_json::from_value(serde_json::Value::Object(fields)).map_err(|err| format!("the message cannot be read: {err}"))?;
+    let command: Command = serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|err| format!("the message cannot be read: {err}"))?;
     check(&command)?;
     Ok(Some(command))
 }
@@ -134,10 +132,9 @@ fn check(command: &Command) -> Result<(), String> {
         Command::Seek { time_ms: Some(time), .. } if !time.is_finite() || *time < 0.0 => {
             Err(format!("`time_ms` is a moment of the run, at 0 or after, not {time}"))
         }
-        Command::Speed { speed } if !crate::playback::SPEEDS.contains(speed) => Err(format!(
-            "the player's speeds are {}, not {speed}",
-            crate::playback::SPEED_TEXT.join(", ")
-        )),
+        Command::Speed { speed } if !crate::playback::SPEEDS.contains(speed) => {
+            Err(format!("the player's speeds are {}, not {speed}", crate::playback::SPEED_TEXT.join(", ")))
+        }
         _ => Ok(()),
     }
 }
@@ -211,7 +208,10 @@ mod tests {
                 r#"{"sockscope":1,"type":"open","scenario":"four-way-close"}"#,
                 Command::Open { scenario: Some("four-way-close".into()), packed: None },
             ),
-            (r#"{"sockscope":1,"type":"open","packed":"eJx"}"#, Command::Open { scenario: None, packed: Some("eJx".into()) }),
+            (
+                r#"{"sockscope":1,"type":"open","packed":"eJx"}"#,
+                Command::Open { scenario: None, packed: Some("eJx".into()) },
+            ),
         ];
         for (text, command) in cases {
             assert_eq!(read(text), Ok(Some(command)), "{text}");
@@ -264,7 +264,8 @@ mod tests {
 
     #[test]
     fn only_listed_origins_are_allowed() {
-        let (origins, refused) = Origins::parse("https://Course.example, http://localhost:8080/,*,null,ftp://x,https://a/b");
+        let (origins, refused) =
+            Origins::parse("https://Course.example, http://localhost:8080/,*,null,ftp://x,https://a/b");
         assert_eq!(origins.iter().collect::<Vec<_>>(), ["https://course.example", "http://localhost:8080"]);
         assert_eq!(refused.len(), 4, "{refused:?}");
         assert!(origins.allows("https://course.example"));

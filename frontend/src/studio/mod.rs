@@ -139,6 +139,8 @@ pub struct PendingPack {
 pub struct Predicting {
     pub run: Shared,
     pub questions: Rc<Vec<predict::Question>>,
+    /// The author's questions whose moments this run does not have, named for the reader.
+    pub unplaced: Vec<String>,
     /// The question on screen, by index.
     pub current: Option<usize>,
     /// The choice made for it, once answered.
@@ -302,8 +304,7 @@ fn start(page: &crate::hooks::Page, query: &crate::url::PageQuery) -> Bench {
         Playground::new()
     };
     let process = playground.processes().last().map(|process| process.name.clone()).unwrap_or_default();
-    let (origins, refused_origins) =
-        query.api.as_deref().map(embed_api::Origins::parse).unwrap_or_default();
+    let (origins, refused_origins) = query.api.as_deref().map(embed_api::Origins::parse).unwrap_or_default();
     let driven_only = query.api.is_some() && !(query.studio || query.play || query.predict);
     Bench {
         panel: if driven_only { Panel::Closed } else { Panel::Open },
@@ -476,9 +477,17 @@ impl Ctx {
     /// Asks the first question about the run on screen from the moment shown on.
     pub fn start_predict(&self) {
         let loaded = self.page.loaded.clone();
-        let questions = Rc::new(predict::questions(&loaded));
-        self.bench.borrow_mut().predict =
-            Some(Predicting { run: loaded.clone(), questions, current: None, chosen: None, score: Default::default() });
+        // The author's questions travel in the scenario's text (and so in forks of it).
+        let own = sockscope_engine::parse_scenario(&loaded.text).map(|scenario| scenario.predict).unwrap_or_default();
+        let predict::Questions { asked, unplaced } = predict::questions(&loaded, &own);
+        self.bench.borrow_mut().predict = Some(Predicting {
+            run: loaded.clone(),
+            questions: Rc::new(asked),
+            unplaced,
+            current: None,
+            chosen: None,
+            score: Default::default(),
+        });
         // The address says predict=1, so that a link or a reload asks again.
         self.page.dispatch(Action::Show(Box::new(Shown {
             loaded: loaded.clone(),
@@ -497,7 +506,20 @@ impl Ctx {
         let asked = {
             let mut bench = self.bench.borrow_mut();
             let Some(predicting) = bench.predict.as_mut() else { return };
-            let next = predicting.questions.iter().position(|question| question.event >= cursor);
+            // A second question about the step just shown comes next; otherwise the first
+            // question whose event the page does not show yet.
+            let same_step = predicting
+                .current
+                .filter(|_| predicting.chosen.is_some())
+                .filter(|&current| predicting.questions[current].reveal_at == cursor)
+                .map(|current| current + 1)
+                .filter(|&next| {
+                    predicting
+                        .questions
+                        .get(next)
+                        .is_some_and(|question| question.ask_at == predicting.questions[next - 1].ask_at)
+                });
+            let next = same_step.or_else(|| predicting.questions.iter().position(|question| question.event >= cursor));
             predicting.current = next;
             predicting.chosen = None;
             next.map(|index| predicting.questions[index].clone()).ok_or_else(|| predicting.score.text())

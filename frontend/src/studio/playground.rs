@@ -69,6 +69,7 @@ impl Playground {
             processes: Vec::new(),
             faults: Vec::new(),
             limits: Default::default(),
+            predict: Default::default(),
         };
         if hosts <= 1 {
             let (name, addr) = ALONE;

@@ -1,18 +1,22 @@
 //! Predict mode's questions: before a step that matters, the page asks what will happen.
 //!
-//! One question per step, about the step's most telling event: a segment being sent (its
+//! The scenario's author may write questions for chosen moments ([`Predict`], documented in
+//! docs/scenario-format.md); each is asked before the step that holds its moment, with the
+//! author's reason. The page writes its own for every other step that matters (unless the
+//! author said `"generated": "skip"`), one per step, about the step's most telling event: a
+//! timer expiring (when, counted from when it was armed), else a segment being sent (its
 //! flags and numbers, as the diagram labels it), else a TCP state change (the state entered),
 //! else a call returning (its result or errno) when that result teaches something: it failed,
-//! it had blocked, or it is a count or a descriptor. The wrong choices are the mistakes students
-//! make: an ACK of the ISN instead of ISN + 1 (forgetting that a SYN or FIN takes a sequence
-//! number), the wrong flags, CLOSE_WAIT for TIME_WAIT, 0 for ECONNRESET. The answer's reason
-//! is the step's own narration sentence. Timer expiries are not asked about: the step that
-//! follows one is asked about instead.
+//! it had blocked, or it is a count or a descriptor. The wrong choices are the mistakes
+//! students make: an ACK of the ISN instead of ISN + 1 (forgetting that a SYN or FIN takes a
+//! sequence number), the wrong flags, CLOSE_WAIT for TIME_WAIT, 0 for ECONNRESET, an RFC's
+//! timeout for Linux's. The answer's reason is the step's own narration sentence.
 
 use sockscope_engine::replay::result_text;
+use sockscope_engine::scenario::{Generated, Moment, Predict};
 use sockscope_engine::state::State;
-use sockscope_engine::trace::{Fate, Phase};
-use sockscope_engine::EventKind;
+use sockscope_engine::trace::{Fate, Phase, TimerAction, TimerKind};
+use sockscope_engine::{EventKind, Trace};
 
 use crate::model::Loaded;
 use sockscope_engine::format::Numbering;
@@ -28,12 +32,128 @@ pub struct Question {
     pub choices: Vec<String>,
     /// The index of the right choice in `choices`.
     pub answer: usize,
-    /// Why: the step's narration.
+    /// Why: the author's reason, or the step's narration.
     pub why: String,
+    pub author: Author,
 }
 
-/// The questions of a loaded run, in order.
-pub fn questions(loaded: &Loaded) -> Vec<Question> {
+/// Who wrote a question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Author {
+    /// The scenario's author, in its `predict` field.
+    Scenario,
+    /// The page, from the run.
+    Page,
+}
+
+/// The questions of a run, in the order of the run, and a sentence for each of the author's
+/// questions whose moment this run does not have.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Questions {
+    pub asked: Vec<Question>,
+    pub unplaced: Vec<String>,
+}
+
+/// The questions of a loaded run: the author's (`own`) and the page's.
+pub fn questions(loaded: &Loaded, own: &Predict) -> Questions {
+    let steps = &loaded.timing.steps;
+    let mut asked = Vec::new();
+    let mut unplaced = Vec::new();
+    let numbered = loaded.numbered(Numbering::Relative);
+    for (number, question) in own.questions.iter().enumerate() {
+        let Some(event) = place(&loaded.trace, &question.before) else {
+            unplaced.push(format!("question {} ({})", number + 1, describe(&question.before)));
+            continue;
+        };
+        let (ask_at, reveal_at) = (steps.before(event + 1), steps.after(event));
+        let why = if question.why.is_empty() { narration(numbered, ask_at, reveal_at) } else { question.why.clone() };
+        asked.push(Question {
+            event,
+            ask_at,
+            reveal_at,
+            prompt: question.prompt.clone(),
+            choices: question.choices.clone(),
+            answer: question.answer as usize,
+            why,
+            author: Author::Scenario,
+        });
+    }
+    if own.generated == Generated::Ask {
+        let taken: Vec<usize> = asked.iter().map(|question| question.ask_at).collect();
+        asked.extend(generated(loaded).into_iter().filter(|question| !taken.contains(&question.ask_at)));
+    }
+    // In the order of the run; the author's first where two share a step.
+    asked.sort_by_key(|question| (question.ask_at, question.author == Author::Page, question.event));
+    Questions { asked, unplaced }
+}
+
+/// The event a moment of the author's names, if the run has it.
+fn place(trace: &Trace, moment: &Moment) -> Option<usize> {
+    let nth = moment.nth.unwrap_or(1) as usize;
+    let events = trace.events.iter().enumerate();
+    if let Some(segment) = moment.segment {
+        return events
+            .filter(|(_, event)| matches!(&event.kind, EventKind::Segment(s) if s.fate == Fate::Sent))
+            .nth(segment as usize - 1)
+            .map(|(index, _)| index);
+    }
+    if let Some(state) = &moment.state {
+        return events
+            .filter(|(_, event)| match &event.kind {
+                EventKind::State { host, to, .. } => {
+                    to.name() == state && moment.host.as_ref().is_none_or(|wanted| wanted == host)
+                }
+                _ => false,
+            })
+            .nth(nth - 1)
+            .map(|(index, _)| index);
+    }
+    if let Some(call) = &moment.call {
+        return events
+            .filter(|(_, event)| match &event.kind {
+                EventKind::Syscall { call: name, process, phase: Phase::Return, .. } => {
+                    name == call && moment.process.as_ref().is_none_or(|wanted| wanted == process)
+                }
+                _ => false,
+            })
+            .nth(nth - 1)
+            .map(|(index, _)| index);
+    }
+    let after = (moment.time_ms? * 1000.0) as u64;
+    let index = trace.events.partition_point(|event| event.t_us <= after);
+    (index < trace.events.len()).then_some(index)
+}
+
+/// A moment as a reader of the scenario would name it.
+fn describe(moment: &Moment) -> String {
+    let nth = moment.nth.map_or_else(String::new, |nth| format!(" number {nth}"));
+    if let Some(segment) = moment.segment {
+        format!("segment {segment}")
+    } else if let Some(state) = &moment.state {
+        let host = moment.host.as_ref().map_or_else(String::new, |host| format!(" on {host}"));
+        format!("{state}{host}{nth}")
+    } else if let Some(call) = &moment.call {
+        let process = moment.process.as_ref().map_or_else(String::new, |process| format!(" in {process}"));
+        format!("{call}(){process}{nth}")
+    } else {
+        format!("after {} ms", moment.time_ms.unwrap_or_default())
+    }
+}
+
+/// The first sentence of narration in the step from `start` to `end`.
+fn narration(numbered: &crate::model::Numbered, start: usize, end: usize) -> String {
+    numbered
+        .story
+        .iter()
+        .filter(|(index, _)| (start..end).contains(index))
+        .map(|(_, text)| text.as_str())
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The page's own questions about a loaded run, in order.
+fn generated(loaded: &Loaded) -> Vec<Question> {
     let trace = &loaded.trace;
     let numbered = loaded.numbered(Numbering::Relative);
     let stops = loaded.timing.steps.stops();
@@ -81,19 +201,75 @@ pub fn questions(loaded: &Loaded) -> Vec<Question> {
                 _ => None,
             })
         };
-        let Some((event, prompt, right, mistakes)) = segment.or_else(state).or_else(call) else { continue };
-        let why = numbered
-            .story
-            .iter()
-            .filter(|(index, _)| (start..end).contains(index))
-            .map(|(_, text)| text.as_str())
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        // A timer that expires before the step sends anything is what the step is about.
+        let timer = events().find_map(|(index, kind)| match kind {
+            EventKind::Timer { action: TimerAction::Fired, .. } => timer_question(trace, index),
+            _ => None,
+        });
+        let timer = timer.filter(|(fired, ..)| segment.as_ref().is_none_or(|(sent, ..)| fired < sent));
+        let Some((event, prompt, right, mistakes)) = timer.or(segment).or_else(state).or_else(call) else { continue };
+        let why = narration(numbered, start, end);
         let (choices, answer) = arrange(&right, mistakes, event);
-        out.push(Question { event, ask_at: start, reveal_at: end, prompt, choices, answer, why });
+        out.push(Question { event, ask_at: start, reveal_at: end, prompt, choices, answer, why, author: Author::Page });
     }
     out
+}
+
+/// A question about the timer that fires at event `fired`: how long after it was armed.
+fn timer_question(trace: &Trace, fired: usize) -> Option<(usize, String, String, Vec<String>)> {
+    let EventKind::Timer { host, socket, timer, deadline_us, .. } = &trace.events[fired].kind else { return None };
+    let armed = trace.events[..fired].iter().rev().find_map(|event| match &event.kind {
+        EventKind::Timer { host: h, socket: s, timer: t, action: TimerAction::Armed, deadline_us: d }
+            if h == host && s == socket && t == timer && d == deadline_us =>
+        {
+            Some(event.t_us)
+        }
+        _ => None,
+    })?;
+    let waited = deadline_us.saturating_sub(armed);
+    let prompt = format!(
+        "{host} armed the {} timer of socket #{} at {}. How long after that does it expire?",
+        timer.label(),
+        socket.0,
+        crate::view::sequence::clock(armed as f64)
+    );
+    Some((fired, prompt, after(waited), timer_mistakes(*timer, waited)))
+}
+
+/// "After 1.024 s", "After 40 ms".
+fn after(us: u64) -> String {
+    if us >= 1_000_000 {
+        let seconds = format!("{:.3}", us as f64 / 1e6);
+        format!("After {} s", seconds.trim_end_matches('0').trim_end_matches('.'))
+    } else {
+        let millis = format!("{:.3}", us as f64 / 1e3);
+        format!("After {} ms", millis.trim_end_matches('0').trim_end_matches('.'))
+    }
+}
+
+/// The waits a reader may expect instead of `waited`: the RFCs' numbers where Linux has its
+/// own, and a backoff forgotten or doubled.
+fn timer_mistakes(timer: TimerKind, waited: u64) -> Vec<String> {
+    const S: u64 = 1_000_000;
+    const MS: u64 = 1_000;
+    let wrong: Vec<u64> = match timer {
+        // RFC 1122's old initial RTO, the 200 ms minimum, and a backoff forgotten or doubled.
+        TimerKind::Retransmit | TimerKind::Persist | TimerKind::LossProbe => {
+            vec![3 * S, 200 * MS, waited / 2, waited * 2]
+        }
+        // RFC 1122 allows up to 500 ms; BSD used 200 ms.
+        TimerKind::DelayedAck => vec![200 * MS, 500 * MS, 0],
+        // 2 × an MSL of 2 minutes (RFC 793), or of 1 minute.
+        TimerKind::TimeWait | TimerKind::FinWait2 => vec![240 * S, 120 * S, 30 * S],
+        // RFC 1122's two hours is Linux's too; 75 s is the probe interval.
+        TimerKind::Keepalive => vec![75 * S, 60 * S, 600 * S],
+        TimerKind::Linger => vec![0, waited * 2, 60 * S],
+    };
+    wrong
+        .into_iter()
+        .filter(|&us| us != waited)
+        .map(|us| if us == 0 { "At once".to_string() } else { after(us) })
+        .collect()
 }
 
 /// Whether a call's result is worth a question: it failed, it had blocked (what woke it is
@@ -226,10 +402,19 @@ mod tests {
         crate::model::load_builtin("three-way-handshake", text).expect("loads")
     }
 
+    fn builtin(name: &str) -> Loaded {
+        let text = builtin::source(name).expect("built in").to_string();
+        crate::model::load_builtin(name, text).expect("loads")
+    }
+
+    fn own(loaded: &Loaded) -> Predict {
+        sockscope_engine::parse_scenario(&loaded.text).expect("parses").predict
+    }
+
     #[test]
     fn the_handshake_asks_about_its_segments_states_and_calls() {
         let loaded = handshake();
-        let questions = questions(&loaded);
+        let questions = questions(&loaded, &Predict::default()).asked;
         assert!(questions.len() >= 10, "{}", questions.len());
         for question in &questions {
             assert!(question.ask_at <= question.event && question.event < question.reveal_at, "{question:?}");
@@ -253,10 +438,116 @@ mod tests {
 
     #[test]
     fn the_right_choice_moves_about() {
-        let answers: std::collections::BTreeSet<usize> = questions(&handshake()).iter().map(|q| q.answer).collect();
+        let answers: std::collections::BTreeSet<usize> =
+            questions(&handshake(), &Predict::default()).asked.iter().map(|q| q.answer).collect();
         assert!(answers.len() >= 3, "{answers:?}");
         let (choices, answer) = arrange("right", vec!["a".into(), "b".into(), "right".into(), "c".into()], 5);
         assert_eq!(choices.len(), 4);
         assert_eq!(choices[answer], "right");
+    }
+
+    #[test]
+    fn the_authors_questions_are_asked_at_their_moments_in_place_of_the_pages() {
+        let close = builtin("four-way-close");
+        let own = own(&close);
+        assert_eq!(own.questions.len(), 2, "four-way-close carries two questions of its author's");
+        let Questions { asked, unplaced } = questions(&close, &own);
+        assert!(unplaced.is_empty(), "{unplaced:?}");
+        let authors: Vec<&Question> = asked.iter().filter(|q| q.author == Author::Scenario).collect();
+        assert_eq!(authors.len(), 2);
+        for (question, written) in authors.iter().zip(&own.questions) {
+            assert_eq!(question.prompt, written.prompt);
+            assert_eq!(question.choices, written.choices);
+            assert_eq!(question.why, written.why);
+            assert!(question.ask_at <= question.event && question.event < question.reveal_at, "{question:?}");
+        }
+        // The first is about the server's recv() returning; the second about TIME_WAIT ending.
+        let trace = &close.trace;
+        assert!(matches!(&trace.events[authors[0].event].kind,
+            EventKind::Syscall { call, process, phase: Phase::Return, .. } if call == "recv" && process == "server"));
+        assert!(matches!(&trace.events[authors[1].event].kind,
+            EventKind::State { host, to: State::Closed, .. } if host == "client"));
+        // No question of the page's shares a step with one of the author's.
+        for question in &asked {
+            if question.author == Author::Page {
+                assert!(authors.iter().all(|own| own.ask_at != question.ask_at), "{question:?}");
+            }
+        }
+        // In the order of the run.
+        assert!(asked.windows(2).all(|pair| pair[0].ask_at <= pair[1].ask_at));
+        // Only the author's, when the author says so.
+        let only = Predict { generated: Generated::Skip, ..own.clone() };
+        assert_eq!(questions(&close, &only).asked.len(), 2);
+    }
+
+    #[test]
+    fn a_moment_the_run_does_not_have_is_named_not_asked() {
+        let close = builtin("four-way-close");
+        let moments = [
+            (Moment { segment: Some(500), ..Moment::default() }, "segment 500"),
+            (
+                Moment { state: Some("SYN_SENT".into()), host: Some("server".into()), ..Moment::default() },
+                "SYN_SENT on server",
+            ),
+            (Moment { call: Some("accept".into()), nth: Some(2), ..Moment::default() }, "accept() number 2"),
+            (Moment { time_ms: Some(1e9), ..Moment::default() }, "after 1000000000 ms"),
+        ];
+        for (before, named) in moments {
+            let question = sockscope_engine::scenario::Question {
+                before,
+                prompt: "?".into(),
+                choices: vec!["a".into(), "b".into()],
+                answer: 0,
+                why: String::new(),
+            };
+            let own = Predict { questions: vec![question], generated: Generated::Skip };
+            let Questions { asked, unplaced } = questions(&close, &own);
+            assert!(asked.is_empty());
+            assert_eq!(unplaced, [format!("question 1 ({named})")]);
+        }
+        // A moment by time: the first event after it, asked before its step.
+        let at = Moment { time_ms: Some(1_215.0), ..Moment::default() };
+        let question = sockscope_engine::scenario::Question {
+            before: at,
+            prompt: "?".into(),
+            choices: vec!["a".into(), "b".into()],
+            answer: 1,
+            why: String::new(),
+        };
+        let asked = questions(&close, &Predict { questions: vec![question], generated: Generated::Skip }).asked;
+        assert_eq!(asked.len(), 1);
+        assert!(close.trace.events[asked[0].event].t_us > 1_215_000);
+        assert!(close.trace.events[asked[0].event - 1].t_us <= 1_215_000);
+        assert!(!asked[0].why.is_empty(), "an empty why is the step's narration");
+    }
+
+    #[test]
+    fn a_timer_is_asked_about_by_how_long_it_waits() {
+        let timeout = builtin("connect-timeout");
+        let asked = questions(&timeout, &Predict::default()).asked;
+        let timers: Vec<&Question> = asked.iter().filter(|q| q.prompt.contains("timer")).collect();
+        assert!(!timers.is_empty(), "{asked:#?}");
+        let first = timers[0];
+        assert!(first.prompt.contains("retransmission timer"), "{first:?}");
+        assert_eq!(first.choices[first.answer], "After 1 s", "{first:?}");
+        assert!(first.choices.contains(&"After 3 s".to_string()), "RFC 1122's old initial RTO is offered");
+        // The backoff doubles the wait: a later question's right answer is longer.
+        let later = timers.iter().find(|q| q.choices[q.answer] == "After 2 s");
+        assert!(later.is_some(), "{timers:#?}");
+        let close = builtin("four-way-close");
+        let time_wait = timer_question(
+            &close.trace,
+            close
+                .trace
+                .events
+                .iter()
+                .position(|e| {
+                    matches!(&e.kind, EventKind::Timer { timer: TimerKind::TimeWait, action: TimerAction::Fired, .. })
+                })
+                .expect("fires"),
+        );
+        let (_, _, right, wrong) = time_wait.expect("a TIME_WAIT question");
+        assert_eq!(right, "After 60 s");
+        assert_eq!(wrong, ["After 240 s", "After 120 s", "After 30 s"]);
     }
 }

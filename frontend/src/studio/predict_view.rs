@@ -3,6 +3,7 @@
 
 use yew::prelude::*;
 
+use super::predict::Author;
 use super::widgets::{button, Offer};
 use super::Ctx;
 
@@ -10,6 +11,18 @@ pub fn predict_view(ctx: &Ctx) -> Html {
     let bench = ctx.bench.borrow();
     let Some(predicting) = &bench.predict else { return html! {} };
     let score = html! { <p class="predict-score" data-testid="predict-score">{ predicting.score.text() }</p> };
+    let unplaced = (!predicting.unplaced.is_empty()).then(|| {
+        html! {
+            <p class="bench-hint" data-testid="predict-unplaced">
+                { format!(
+                    "The scenario's {} about moments this run does not have, so {} not asked: {}.",
+                    if predicting.unplaced.len() == 1 { "question is" } else { "questions are" },
+                    if predicting.unplaced.len() == 1 { "it is" } else { "they are" },
+                    predicting.unplaced.join("; ")
+                ) }
+            </p>
+        }
+    });
     let next = {
         let ctx = ctx.clone();
         move || ctx.next_question(ctx.page.playback.cursor)
@@ -19,6 +32,7 @@ pub fn predict_view(ctx: &Ctx) -> Html {
             <div class="bench-body" data-testid="predict">
                 <p class="bench-hint">{ "Predict mode asks, before each step that matters, what will happen next. There is no question left in this run from the moment shown: go back with the player's controls, then ask again." }</p>
                 { score }
+                { unplaced.clone().unwrap_or_default() }
                 { button("Ask again from here", "predict-next", Offer::Enabled, next) }
             </div>
         };
@@ -51,7 +65,8 @@ pub fn predict_view(ctx: &Ctx) -> Html {
         <div class="bench-body" data-testid="predict">
             <p class="bench-hint">{ "Before each step that matters, say what will happen; the step then shows, with why." }</p>
             { score }
-            <fieldset class="predict-question">
+            { unplaced.unwrap_or_default() }
+            <fieldset class="predict-question" data-author={if question.author == Author::Scenario { "scenario" } else { "page" }}>
                 <legend data-testid="predict-prompt">{ question.prompt.clone() }</legend>
                 <ul class="predict-choices">{ for choices }</ul>
             </fieldset>

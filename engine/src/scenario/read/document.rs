@@ -8,8 +8,8 @@ use super::value;
 use crate::scenario::document::default_seed;
 use crate::scenario::json::{self, Kind, Node};
 use crate::scenario::{
-    default_latency_us, default_mtu, AtEnd, HostSpec, Limits, LinkSpec, ProcessSpec, Scenario, ScenarioError, Step,
-    TcpSettings,
+    default_latency_us, default_mtu, AtEnd, HostSpec, Limits, LinkSpec, Predict, ProcessSpec, Scenario, ScenarioError,
+    Step, TcpSettings,
 };
 
 /// The path of the whole scenario, as serde_path_to_error writes it.
@@ -34,6 +34,7 @@ impl Reader<'_> {
             "processes",
             "faults",
             "limits",
+            "predict",
         ];
         let mode = Mode::Stream;
         let mut texts: [String; 5] = Default::default();
@@ -43,6 +44,7 @@ impl Reader<'_> {
         let mut processes = None;
         let mut faults = Vec::new();
         let mut limits = Limits::default();
+        let mut predict = Predict::default();
         self.fields(mode, node, ROOT, "struct Scenario", FIELDS, |index, value, path| {
             match index {
                 0..=4 => texts[index] = self.string(mode, value, path)?,
@@ -51,14 +53,15 @@ impl Reader<'_> {
                 7 => links = self.seq(mode, value, path, |node, path| self.link(node, path))?,
                 8 => processes = Some(self.seq(mode, value, path, |node, path| self.process(node, path))?),
                 9 => faults = self.seq(mode, value, path, |node, path| self.fault(node, path))?,
-                _ => limits = self.limits(value, path)?,
+                10 => limits = self.limits(value, path)?,
+                _ => predict = self.predict(value, path)?,
             }
             Ok(())
         })?;
         let Some(hosts) = hosts else { return Err(self.missing(mode, node, ROOT, "hosts")) };
         let Some(processes) = processes else { return Err(self.missing(mode, node, ROOT, "processes")) };
         let [name, title, source, group, description] = texts;
-        Ok(Scenario { name, title, source, group, description, seed, hosts, links, processes, faults, limits })
+        Ok(Scenario { name, title, source, group, description, seed, hosts, links, processes, faults, limits, predict })
     }
 
     fn host(&self, node: &Node, path: &str) -> Result<HostSpec, ScenarioError> {

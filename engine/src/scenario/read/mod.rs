@@ -22,12 +22,13 @@
 //!
 //! `reader.rs` holds what every type's reader shares (where an error is placed, scalars,
 //! sequences, struct objects); `document.rs` reads the scenario, its hosts, links, limits and
-//! processes, `fault.rs` the faults, and `program.rs` a step and its call with the rules of
+//! processes, `fault.rs` the faults, `predict.rs` a teacher's questions, and `program.rs` a step and its call with the rules of
 //! `value.rs`; `fail.rs` words the messages.
 
 mod document;
 mod fail;
 mod fault;
+mod predict;
 mod program;
 mod reader;
 mod value;
