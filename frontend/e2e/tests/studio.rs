@@ -215,15 +215,21 @@ fn studio_dropping_the_syn_ack_forks_a_run_where_the_syn_goes_again() {
             json!([]),
         )?;
         // A fork is shared by link.
+        // The address follows the cursor once it rests: wait for the link of this moment.
+        let cursor = browser.cursor()?;
         let link = browser
-            .wait_for("the fork's link", "return location.search.includes('fork=') && location.href", json!([]))?
+            .wait_for(
+                "the fork's link",
+                "const q = new URLSearchParams(location.search);
+                 return q.has('fork') && q.get('t') === String(arguments[0]) && location.href",
+                json!([cursor]),
+            )?
             .as_str()
             .unwrap_or_default()
             .to_string();
         if !link.contains("s=three-way-handshake") {
             return Err(format!("the fork's link does not name its original: {link}"));
         }
-        let cursor = browser.cursor()?;
         browser.open(&link)?;
         let said = browser.wait_for(
             "the fork to reopen",
@@ -231,11 +237,13 @@ fn studio_dropping_the_syn_ack_forks_a_run_where_the_syn_goes_again() {
             json!([]),
         )?;
         expect(said.as_str().unwrap_or_default(), "drop S. server→client")?;
-        browser.wait_for(
-            "the fork at the same moment",
-            "return Number(document.querySelector('[data-testid=position]').getAttribute('data-cursor')) === arguments[0]",
-            json!(cursor),
-        )?;
+        browser
+            .wait_for(
+                "the fork at the same moment",
+                "return Number(document.querySelector('[data-testid=position]').getAttribute('data-cursor')) === arguments[0]",
+                json!(cursor),
+            )
+            .map_err(|err| format!("{err}: {link} was at {cursor}, reopens at {:?}", browser.cursor()))?;
         browser.wait_for(
             "the comparison",
             "return document.querySelector('[data-testid=comparison]') !== null",
@@ -468,7 +476,12 @@ fn studio_exports_the_diagram_as_an_svg_that_parses() {
         std::fs::write(&file, checked["text"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
         println!("exported: {}", file.display());
         let caption = checked["caption"].as_str().unwrap_or_default();
-        if !caption.starts_with("The three-way handshake · t = 0.140000 s · step") {
+        // The moment of `t=43`, as the page's clock writes it.
+        let text = sockscope_engine::builtin::source("three-way-handshake").ok_or("no handshake")?.to_string();
+        let loaded = sockscope_frontend::model::load_builtin("three-way-handshake", text)?;
+        let rest = loaded.timing.steps.at_or_after(43);
+        let shown = sockscope_frontend::view::sequence::clock(loaded.trace.events[rest - 1].t_us as f64);
+        if !caption.starts_with(&format!("The three-way handshake · t = {shown} · step")) {
             return Err(format!("the caption reads “{caption}”"));
         }
         // The PNG is drawn from it.
@@ -618,6 +631,48 @@ fn embedding_api_drives_the_player_from_a_course_page() {
         if cursor != json!(0) || heard != json!(0) {
             return Err(format!("the embed that allows another origin moved to {cursor} and sent {heard} messages"));
         }
+        Ok(())
+    });
+}
+
+#[test]
+fn studio_series_plot_windows_queues_and_timers_on_the_pages_cursor() {
+    run("studio_series", 1366, 1100, |browser, base| {
+        open_studio(browser, &at(base, "?s=retransmission&studio=1"), "what-if")?;
+        browser.click("[data-testid=mode-plot]")?;
+        browser.wait_for("the series", "return document.querySelector('[data-testid=series]') !== null", json!([]))?;
+        for class in ["cwnd", "ssthresh", "advertised", "sendq", "recvq", "rto", "srtt"] {
+            let points = browser.run(
+                "const l = document.querySelector(`[data-testid=series] polyline[data-series=${arguments[0]}]`);
+                 return l ? l.getAttribute('points').trim().split(' ').length : 0",
+                json!([class]),
+            )?;
+            if points.as_u64().unwrap_or(0) < 2 {
+                return Err(format!("the {class} line has {points} points"));
+            }
+        }
+        // A click on the panels seeks, and both cursors stand at the same time.
+        browser.run(
+            "const svg = document.querySelector('[data-testid=series]'); const r = svg.getBoundingClientRect();
+             svg.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.left + r.width * 0.6, clientY: r.top + r.height / 2}));",
+            json!([]),
+        )?;
+        browser.wait_for(
+            "the click to seek",
+            "return Number(document.querySelector('[data-testid=position]').getAttribute('data-cursor')) > 0",
+            json!([]),
+        )?;
+        let (series_now, graph_now) =
+            (browser.attr("[data-testid=series-now]", "x1")?, browser.attr("[data-testid=tsg-now]", "x1")?);
+        if series_now.is_none() || series_now != graph_now {
+            return Err(format!("the series' cursor is at {series_now:?}, the graph's at {graph_now:?}"));
+        }
+        let label = browser.attr("[data-testid=series]", "aria-label")?.unwrap_or_default();
+        if !label.contains("RTO (sender) from") {
+            return Err(format!("the series are described as “{label}”"));
+        }
+        browser.run("document.querySelector('[data-testid=series]').scrollIntoView({block: 'end'})", json!([]))?;
+        browser.screenshot("studio-series")?;
         Ok(())
     });
 }

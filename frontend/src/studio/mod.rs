@@ -22,6 +22,8 @@ mod playground_view;
 mod plot_view;
 pub mod predict;
 mod predict_view;
+pub mod series;
+mod series_view;
 pub mod time_sequence;
 mod views;
 mod what_if_view;

@@ -7,7 +7,9 @@ use yew::prelude::*;
 
 use std::rc::Rc;
 
-use super::time_sequence::{graph, survey, Direction, Graph, Survey};
+use super::series::{charts, Chart};
+use super::series_view::series_view;
+use super::time_sequence::{graph, survey, Direction, Graph, Step, Survey};
 use super::widgets::select;
 use super::Ctx;
 use crate::model::Shared;
@@ -29,11 +31,19 @@ const RIGHT: f64 = 10.0;
 pub struct PlotCache {
     run: Shared,
     survey: Rc<Survey>,
-    graph: Option<(Direction, Rc<Graph>)>,
+    graph: Option<Plotted>,
+}
+
+/// A direction's time–sequence graph and the series under it.
+#[derive(Clone)]
+pub struct Plotted {
+    direction: Direction,
+    graph: Rc<Graph>,
+    charts: Rc<Vec<Chart>>,
 }
 
 /// The survey of the run on screen, and the graph of the direction chosen (or the busiest).
-fn plotted(ctx: &Ctx) -> (Rc<Survey>, Option<(Direction, Rc<Graph>)>) {
+fn plotted(ctx: &Ctx) -> (Rc<Survey>, Option<Plotted>) {
     let loaded = ctx.page.loaded.clone();
     let mut bench = ctx.bench.borrow_mut();
     let chosen = bench.plotted;
@@ -44,8 +54,12 @@ fn plotted(ctx: &Ctx) -> (Rc<Survey>, Option<(Direction, Rc<Graph>)>) {
     let direction = cache.survey.directions.iter().copied().find(|direction| Some(*direction) == chosen);
     let direction = direction.or(cache.survey.busiest);
     let graph = match (cache.graph, direction) {
-        (Some((drawn, graph)), Some(direction)) if drawn == direction => Some((drawn, graph)),
-        (_, Some(direction)) => Some((direction, Rc::new(graph(&loaded.trace, direction)))),
+        (Some(drawn), Some(direction)) if drawn.direction == direction => Some(drawn),
+        (_, Some(direction)) => Some(Plotted {
+            direction,
+            graph: Rc::new(graph(&loaded.trace, direction)),
+            charts: Rc::new(charts(&loaded.trace, direction)),
+        }),
         (_, None) => None,
     };
     let survey = cache.survey.clone();
@@ -56,7 +70,7 @@ fn plotted(ctx: &Ctx) -> (Rc<Survey>, Option<(Direction, Rc<Graph>)>) {
 pub fn plot_view(ctx: &Ctx) -> Html {
     let (survey, plotted) = plotted(ctx);
     let all = survey.directions.clone();
-    let Some((direction, graph)) = plotted else {
+    let Some(Plotted { direction, graph, charts }) = plotted else {
         return html! {
             <div class="bench-body" data-testid="plot">
                 <p class="bench-hint">{ "This run has no TCP segment to plot." }</p>
@@ -91,19 +105,7 @@ pub fn plot_view(ctx: &Ctx) -> Html {
                 x1={f(x(bar.t_us))} x2={f(x(bar.t_us))} y1={f(y(bar.first))} y2={f(y(bar.end))} />
         }
     });
-    let steps = |line: &[super::time_sequence::Step]| {
-        let mut points = String::new();
-        for (index, step) in line.iter().enumerate() {
-            if index > 0 {
-                points.push_str(&format!("{},{} ", f(x(step.t_us)), f(y(line[index - 1].value))));
-            }
-            points.push_str(&format!("{},{} ", f(x(step.t_us)), f(y(step.value))));
-        }
-        if let Some(last) = line.last() {
-            points.push_str(&format!("{},{}", f(x(end_us)), f(y(last.value))));
-        }
-        points
-    };
+    let steps = |line: &[Step]| step_points(line, &x, &y, end_us);
     let now_x = f(x(ctx.page.playback.sim_time().max(0.0) as u64));
     let on_click = {
         let (ctx, graph) = (ctx.clone(), graph.clone());
@@ -164,8 +166,26 @@ pub fn plot_view(ctx: &Ctx) -> Html {
                 { for bars }
                 <line class="tsg-now" data-testid="tsg-now" x1={now_x.clone()} x2={now_x} y1={f(TOP)} y2={f(HEIGHT - BOTTOM)} />
             </svg>
+            { series_view(ctx, &charts, end_us) }
         </div>
     }
+}
+
+/// A step line's points for an SVG polyline: each value holds until the next, and the last
+/// until `end_us`.
+pub(super) fn step_points(line: &[Step], x: &impl Fn(u64) -> f64, y: &impl Fn(u64) -> f64, end_us: u64) -> String {
+    let f = |value: f64| format!("{value:.1}");
+    let mut points = String::new();
+    for (index, step) in line.iter().enumerate() {
+        if index > 0 {
+            points.push_str(&format!("{},{} ", f(x(step.t_us)), f(y(line[index - 1].value))));
+        }
+        points.push_str(&format!("{},{} ", f(x(step.t_us)), f(y(step.value))));
+    }
+    if let Some(last) = line.last() {
+        points.push_str(&format!("{},{}", f(x(end_us)), f(y(last.value))));
+    }
+    points
 }
 
 /// The events the graph draws (bars and the ACKs that move a line), in order.
@@ -197,6 +217,6 @@ fn nearest(graph: &Graph, t_us: u64) -> Option<usize> {
 }
 
 /// Shows the step that holds `event`.
-fn seek_to(ctx: &Ctx, event: usize) {
+pub(super) fn seek_to(ctx: &Ctx, event: usize) {
     ctx.page.dispatch(Action::Playback(playback::Action::Seek(event + 1)));
 }

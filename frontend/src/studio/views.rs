@@ -112,6 +112,7 @@ fn export_row(ctx: &Ctx, mode: Mode) -> Html {
             { figure("[data-testid=diagram] svg", "Diagram", format!("{name}-diagram"), "diagram") }
             if mode == Mode::Plot {
                 { figure("[data-testid=tsg]", "Graph", format!("{name}-time-sequence"), "graph") }
+                { figure("[data-testid=series]", "Series", format!("{name}-series"), "series") }
             }
         </div>
     }
