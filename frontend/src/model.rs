@@ -90,7 +90,7 @@ impl std::ops::Deref for Shared {
 pub fn load_builtin(name: &str, text: String) -> Result<Loaded, String> {
     // The library's files are tested to parse; a failure here means the file served beside
     // the page is not the one this build was made with.
-    let scenario = sockscope_engine::parse_scenario(&text)
+    let scenario = sockscope_engine::scenario::parse_without_predict(&text)
         .map_err(|err| format!("the file of the built-in scenario “{name}” does not parse ({err})"))?;
     Ok(load(scenario, text, Some(name.to_string())))
 }
@@ -98,7 +98,7 @@ pub fn load_builtin(name: &str, text: String) -> Result<Loaded, String> {
 /// Loads scenario text typed or linked by a reader; the error names the JSON path, and the
 /// caller says whose text it was (the editor's, a link's).
 pub fn load_text(text: &str) -> Result<Loaded, ScenarioError> {
-    let mut scenario = sockscope_engine::parse_scenario(text)?;
+    let mut scenario = sockscope_engine::scenario::parse_without_predict(text)?;
     scenario.limits.max_events = scenario.limits.max_events.min(PAGE_MAX_EVENTS);
     Ok(load(scenario, text.to_string(), None))
 }

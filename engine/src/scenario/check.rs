@@ -22,19 +22,42 @@ pub const MAX_SEND_BYTES: u32 = 64 << 20;
 
 /// Parses and checks a scenario. Never panics, whatever the text.
 pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+    check_size(text)?;
+    let scenario = read::scenario::<read::ReadPredict>(text)?;
+    validate(&scenario)?;
+    Ok(scenario)
+}
+
+/// [`parse`], except that the `predict` field (the questions of the page's predict mode) is
+/// left unread and unchecked: its scenario has the default. The player's build, which has no
+/// predict mode, parses with this, so that the reader and the checks of those questions are
+/// not part of the page every visitor downloads; the studio's build reads them with
+/// [`parse`] when predict mode starts, and reports there what is wrong with them.
+pub fn parse_without_predict(text: &str) -> Result<Scenario, ScenarioError> {
+    check_size(text)?;
+    let scenario = read::scenario::<read::LeavePredict>(text)?;
+    validate_world(&scenario)?;
+    Ok(scenario)
+}
+
+fn check_size(text: &str) -> Result<(), ScenarioError> {
     if text.len() > MAX_SCENARIO_BYTES {
         return Err(error(
             "",
             format!("the scenario is {} bytes; at most {MAX_SCENARIO_BYTES} are accepted", text.len()),
         ));
     }
-    let scenario = read::scenario(text)?;
-    validate(&scenario)?;
-    Ok(scenario)
+    Ok(())
 }
 
 /// Checks what the types alone cannot: names refer to things that exist, values are in range.
 pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
+    validate_world(scenario)?;
+    check_predict(scenario)
+}
+
+/// [`validate`] but for the `predict` field.
+fn validate_world(scenario: &Scenario) -> Result<(), ScenarioError> {
     if scenario.hosts.is_empty() {
         return Err(error("hosts", "a scenario needs at least one host"));
     }
@@ -94,7 +117,6 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
         }
         check_steps(&process.steps, &path, &mut BTreeSet::new(), &mut steps)?;
     }
-    check_predict(scenario, &names)?;
     Ok(())
 }
 
@@ -107,8 +129,9 @@ const MAX_WHY_CHARS: usize = 1000;
 
 /// A teacher's questions: each names one moment that can exist in this scenario, and has two
 /// to six different choices with the answer among them.
-fn check_predict(scenario: &Scenario, hosts: &BTreeSet<&str>) -> Result<(), ScenarioError> {
+fn check_predict(scenario: &Scenario) -> Result<(), ScenarioError> {
     let questions = &scenario.predict.questions;
+    let hosts: BTreeSet<&str> = scenario.hosts.iter().map(|host| host.name.as_str()).collect();
     if questions.len() > MAX_QUESTIONS {
         return Err(error("predict.questions", format!("at most {MAX_QUESTIONS} questions are supported")));
     }
@@ -149,7 +172,7 @@ fn check_predict(scenario: &Scenario, hosts: &BTreeSet<&str>) -> Result<(), Scen
         if too_long(&question.why, MAX_WHY_CHARS) {
             return Err(error(format!("{path}.why"), format!("at most {MAX_WHY_CHARS} characters")));
         }
-        check_moment(&question.before, &format!("{path}.before"), hosts, &processes)?;
+        check_moment(&question.before, &format!("{path}.before"), &hosts, &processes)?;
     }
     Ok(())
 }
@@ -635,5 +658,23 @@ mod fault_tests {
             assert_eq!(err.path, *path, "{predict}: {err}");
             assert!(err.reason.contains(reason), "{predict}: {err}");
         }
+    }
+
+    #[test]
+    fn the_players_parse_leaves_the_questions_unread_and_reads_the_rest_alike() {
+        for name in crate::builtin::names() {
+            let text = crate::builtin::source(name).expect("built in");
+            let whole = parse(text).expect("parses");
+            let played = parse_without_predict(text).expect("parses");
+            assert_eq!(played, Scenario { predict: Default::default(), ..whole }, "{name}");
+        }
+        // Questions that would be rejected are left unread; the rest is still checked.
+        let odd = with_predict("[1, 2]").expect_err("the whole parse reads them");
+        assert_eq!(odd.path, "predict");
+        let minimal = r#"{"hosts":[{"name":"a","addr":"10.0.0.1"}],"processes":[]}"#;
+        let text = minimal.replacen('{', r#"{"predict":{"questions":[{"before":{}}]},"#, 1);
+        assert_eq!(parse_without_predict(&text).expect("left unread").predict, Default::default());
+        let broken = minimal.replacen('{', r#"{"predict":7,"hosts2":1,"#, 1);
+        assert!(parse_without_predict(&broken).expect_err("unknown field").reason.contains("hosts2"));
     }
 }

@@ -21,7 +21,7 @@ mod read;
 mod sockopt;
 mod tcp_settings;
 
-pub use check::{parse, validate, MAX_HOSTS, MAX_SCENARIO_BYTES, MAX_SEND_BYTES, MAX_STEPS};
+pub use check::{parse, parse_without_predict, validate, MAX_HOSTS, MAX_SCENARIO_BYTES, MAX_SEND_BYTES, MAX_STEPS};
 pub use document::{Limits, Scenario};
 pub use error::ScenarioError;
 pub use fault::{Fault, SegmentMatch};

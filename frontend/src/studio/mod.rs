@@ -143,6 +143,8 @@ pub struct Predicting {
     pub questions: Rc<Vec<predict::Question>>,
     /// The author's questions whose moments this run does not have, named for the reader.
     pub unplaced: Vec<String>,
+    /// Why the author's questions could not be read, if they could not.
+    pub unreadable: Option<String>,
     /// The question on screen, by index.
     pub current: Option<usize>,
     /// The choice made for it, once answered.
@@ -342,7 +344,11 @@ fn start(page: &crate::hooks::Page, query: &crate::url::PageQuery) -> Bench {
 }
 
 fn original_tab(loaded: Shared) -> Option<RunTab> {
-    let scenario = sockscope_engine::parse_scenario(&loaded.text).ok()?;
+    // Read whole, so that forks keep the author's questions; a scenario whose questions
+    // cannot be read is still forked, without them (predict mode says what is wrong).
+    let scenario = sockscope_engine::parse_scenario(&loaded.text)
+        .or_else(|_| sockscope_engine::scenario::parse_without_predict(&loaded.text))
+        .ok()?;
     Some(RunTab { label: "Original".to_string(), scenario, added: Vec::new(), loaded, comparison: None })
 }
 
@@ -480,12 +486,20 @@ impl Ctx {
     pub fn start_predict(&self) {
         let loaded = self.page.loaded.clone();
         // The author's questions travel in the scenario's text (and so in forks of it).
-        let own = sockscope_engine::parse_scenario(&loaded.text).map(|scenario| scenario.predict).unwrap_or_default();
+        // The page read the scenario without them (`model::load`).
+        let (own, unreadable) = match sockscope_engine::parse_scenario(&loaded.text) {
+            Ok(scenario) => (scenario.predict, None),
+            Err(err) => (
+                Default::default(),
+                Some(format!("The scenario's own questions cannot be read ({err}), so only the page's are asked.")),
+            ),
+        };
         let predict::Questions { asked, unplaced } = predict::questions(&loaded, &own);
         self.bench.borrow_mut().predict = Some(Predicting {
             run: loaded.clone(),
             questions: Rc::new(asked),
             unplaced,
+            unreadable,
             current: None,
             chosen: None,
             score: Default::default(),

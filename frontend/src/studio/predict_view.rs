@@ -11,6 +11,7 @@ pub fn predict_view(ctx: &Ctx) -> Html {
     let bench = ctx.bench.borrow();
     let Some(predicting) = &bench.predict else { return html! {} };
     let score = html! { <p class="predict-score" data-testid="predict-score">{ predicting.score.text() }</p> };
+    let unreadable = predicting.unreadable.clone().map(|why| html! { <p class="bench-hint" role="alert">{ why }</p> });
     let unplaced = (!predicting.unplaced.is_empty()).then(|| {
         html! {
             <p class="bench-hint" data-testid="predict-unplaced">
@@ -32,6 +33,7 @@ pub fn predict_view(ctx: &Ctx) -> Html {
             <div class="bench-body" data-testid="predict">
                 <p class="bench-hint">{ "Predict mode asks, before each step that matters, what will happen next. There is no question left in this run from the moment shown: go back with the player's controls, then ask again." }</p>
                 { score }
+                { unreadable.clone().unwrap_or_default() }
                 { unplaced.clone().unwrap_or_default() }
                 { button("Ask again from here", "predict-next", Offer::Enabled, next) }
             </div>
@@ -65,6 +67,7 @@ pub fn predict_view(ctx: &Ctx) -> Html {
         <div class="bench-body" data-testid="predict">
             <p class="bench-hint">{ "Before each step that matters, say what will happen; the step then shows, with why." }</p>
             { score }
+            { unreadable.unwrap_or_default() }
             { unplaced.unwrap_or_default() }
             <fieldset class="predict-question" data-author={if question.author == Author::Scenario { "scenario" } else { "page" }}>
                 <legend data-testid="predict-prompt">{ question.prompt.clone() }</legend>

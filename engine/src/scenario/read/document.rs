@@ -2,6 +2,7 @@
 //! links, limits and processes, each with serde's field order, defaults and messages.
 
 use super::fail::Fail;
+use super::predict::PredictField;
 use super::program::step;
 use super::reader::{end_map_pos, end_seq_pos, Mode, Reader};
 use super::value;
@@ -15,13 +16,14 @@ use crate::scenario::{
 /// The path of the whole scenario, as serde_path_to_error writes it.
 const ROOT: &str = ".";
 
-pub(in crate::scenario) fn scenario(text: &str) -> Result<Scenario, ScenarioError> {
+/// The scenario in `text`, with its `predict` field read or left as `P` says.
+pub(in crate::scenario) fn scenario<P: PredictField>(text: &str) -> Result<Scenario, ScenarioError> {
     let json::Document { root, syntax_error } = json::parse(text);
-    Reader { text, syntax_error }.scenario(&root)
+    Reader { text, syntax_error }.scenario::<P>(&root)
 }
 
 impl Reader<'_> {
-    fn scenario(&self, node: &Node) -> Result<Scenario, ScenarioError> {
+    fn scenario<P: PredictField>(&self, node: &Node) -> Result<Scenario, ScenarioError> {
         const FIELDS: &[&str] = &[
             "name",
             "title",
@@ -54,7 +56,7 @@ impl Reader<'_> {
                 8 => processes = Some(self.seq(mode, value, path, |node, path| self.process(node, path))?),
                 9 => faults = self.seq(mode, value, path, |node, path| self.fault(node, path))?,
                 10 => limits = self.limits(value, path)?,
-                _ => predict = self.predict(value, path)?,
+                _ => predict = P::read(self, value, path)?,
             }
             Ok(())
         })?;

@@ -34,3 +34,4 @@ mod reader;
 mod value;
 
 pub(super) use document::scenario;
+pub(super) use predict::{LeavePredict, ReadPredict};

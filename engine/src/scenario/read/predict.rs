@@ -1,13 +1,37 @@
 //! Reading a teacher's questions for predict mode, as the derive in `scenario/predict.rs`
-//! reads them.
+//! reads them, or leaving them unread.
 
 use super::reader::{Mode, Reader};
 use super::value;
 use crate::scenario::json::Node;
 use crate::scenario::{Generated, Moment, Predict, Question, ScenarioError};
 
+/// What the reader does with the `predict` field. A type rather than a value, so that a build
+/// that only ever leaves the field unread (the player's) has no code to read it.
+pub(in crate::scenario) trait PredictField {
+    fn read(reader: &Reader<'_>, node: &Node, path: &str) -> Result<Predict, ScenarioError>;
+}
+
+/// Reads the questions, with serde's messages.
+pub(in crate::scenario) struct ReadPredict;
+
+/// Leaves the field unread: any JSON value there is taken, and the scenario has no questions.
+pub(in crate::scenario) struct LeavePredict;
+
+impl PredictField for ReadPredict {
+    fn read(reader: &Reader<'_>, node: &Node, path: &str) -> Result<Predict, ScenarioError> {
+        reader.predict(node, path)
+    }
+}
+
+impl PredictField for LeavePredict {
+    fn read(_: &Reader<'_>, _: &Node, _: &str) -> Result<Predict, ScenarioError> {
+        Ok(Predict::default())
+    }
+}
+
 impl Reader<'_> {
-    pub(super) fn predict(&self, node: &Node, path: &str) -> Result<Predict, ScenarioError> {
+    fn predict(&self, node: &Node, path: &str) -> Result<Predict, ScenarioError> {
         let m = Mode::Stream;
         let mut predict = Predict::default();
         self.fields(m, node, path, "struct Predict", &["questions", "generated"], |index, v, p| {

@@ -18,7 +18,7 @@ pub(super) enum Mode<'a> {
 }
 
 /// The text being read and its first syntax error, for placing every error.
-pub(super) struct Reader<'t> {
+pub(in crate::scenario) struct Reader<'t> {
     pub(super) text: &'t str,
     /// serde_json's message for the first syntax error in the text, if there is one.
     pub(super) syntax_error: Option<String>,
