@@ -11,6 +11,7 @@ pub mod addr;
 pub mod builtin;
 pub mod errno;
 pub mod format;
+pub mod packetdrill;
 pub mod replay;
 pub mod scenario;
 pub mod state;

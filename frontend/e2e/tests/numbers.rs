@@ -10,13 +10,33 @@ use sockscope_frontend_e2e::keys::RIGHT;
 use sockscope_frontend_e2e::{at, run, step_until, Browser, Result};
 
 /// The page opened at the moment after `events` events of a built-in scenario.
+/// Opens the built-in `name` after `events` events: at the end of the step that holds the
+/// last of them, where the page rests.
 fn open_at(browser: &Browser, base: &str, name: &str, events: usize) -> Result<()> {
     browser.open(&at(base, &format!("?s={name}&t={events}")))?;
+    let text = sockscope_engine::builtin::source(name).ok_or("no such built-in")?.to_string();
+    let rest = sockscope_frontend::model::load_builtin(name, text)?.timing.steps.at_or_after(events);
     let cursor = browser.cursor()?;
-    if cursor != events {
-        return Err(format!("{name} opened at event {cursor}, not {events}"));
+    if cursor != rest {
+        return Err(format!("{name} opened at event {cursor}, not at {rest}, the end of the step of event {events}"));
     }
     Ok(())
+}
+
+/// The number of events up to and including the first in which `host`'s socket enters
+/// `state`, in the built-in `name`.
+fn entering(name: &str, host: &str, state: sockscope_engine::state::State) -> Result<usize> {
+    let trace = sockscope_engine::run(&sockscope_engine::builtin::get(name).ok_or("no such built-in")?)
+        .map_err(|err| err.to_string())?
+        .trace;
+    trace
+        .events
+        .iter()
+        .position(|event| {
+            matches!(&event.kind, sockscope_engine::EventKind::State { host: h, to, .. } if h == host && *to == state)
+        })
+        .map(|index| index + 1)
+        .ok_or_else(|| format!("{host} never enters {state} in {name}"))
 }
 
 fn text_of(browser: &Browser, selector: &str) -> Result<String> {
@@ -127,7 +147,9 @@ fn numbers_one_segment_alike_in_every_pane_and_toggle_to_absolute() {
 #[test]
 fn numbers_ss_shows_closing_sockets_as_linux_does() {
     run("numbers_ss_closing", 1280, 1000, |browser, base| {
-        open_at(browser, base, "lost-final-ack", 127)?;
+        // Once the client has acknowledged the server's FIN, whose ACK is then lost.
+        let time_wait = entering("lost-final-ack", "client", sockscope_engine::state::State::TimeWait)?;
+        open_at(browser, base, "lost-final-ack", time_wait)?;
         let columns = |host: &str| -> Result<Vec<String>> {
             let text = text_of(browser, &format!("[data-testid=ss-{host}]"))?;
             Ok(text.lines().skip(1).map(|line| line.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).collect())
