@@ -346,7 +346,7 @@ impl TcpOptions {
 
     /// The options as Linux lays them out (`tcp_options_write()`): MSS; SACK-permitted
     /// packed with timestamps, or each padded with two NOPs; one NOP before window scale.
-    fn layout(&self) -> Vec<String> {
+    pub fn layout(&self) -> Vec<String> {
         let mut parts = Vec::new();
         if let Some(mss) = self.mss {
             parts.push(format!("mss {mss}"));

@@ -9,9 +9,12 @@
 mod error;
 mod lexer;
 mod parser;
+mod run;
 mod script;
+mod settings;
 
 pub use error::ScriptError;
+pub use run::{run, Outcome, Verdict};
 pub use script::{
     Action, Direction, Event, EventTime, Expr, Packet, PacketOptions, Script, ScriptOption, Syscall, TcpOption,
 };

@@ -9,6 +9,7 @@
 
 mod calls;
 mod deadlock;
+mod driven;
 mod effects;
 mod execute;
 mod fabric;

@@ -86,7 +86,7 @@ pub fn charts(trace: &Trace, direction: Direction) -> Vec<Chart> {
             series: vec![
                 Series { name: "cwnd (sender)", class: "cwnd", points: cwnd },
                 Series { name: "ssthresh (sender)", class: "ssthresh", points: ssthresh },
-                Series { name: "advertised window (receiver)", class: "advertised", points: advertised },
+                Series { name: "adv. window (receiver)", class: "advertised", points: advertised },
             ],
         },
         Chart {

@@ -28,7 +28,7 @@ pub fn series_view(ctx: &Ctx, charts: &[Chart], end_us: u64) -> Html {
         let top = (most + most / 6).max(1);
         let y = move |value: u64| top_y + PANEL - (value.min(top) as f64 / top as f64) * PANEL;
         let legend = chart.series.iter().enumerate().map(|(number, series)| {
-            let at = LEFT + 70.0 + number as f64 * 175.0;
+            let at = LEFT + 4.0 + number as f64 * 185.0;
             let name =
                 if series.points.is_empty() { format!("{} (none)", series.name) } else { series.name.to_string() };
             html! {

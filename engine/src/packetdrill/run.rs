@@ -1,0 +1,725 @@
+//! Running a script against the engine: the script's system calls run in a process on the
+//! host under test, its `<` segments come from a host the run plays itself, and each segment
+//! the engine sends is held to the next `>` line. The first difference ends the run.
+//!
+//! What packetdrill does, and so what this does (packetdrill's `run.c`):
+//! - a relative time (`+t`) counts from the previous event's script time when both are
+//!   inbound packets, and otherwise from when the previous event actually happened;
+//! - a time is met within max(`--tolerance_usecs`, `--tolerance_percent` of the time since the
+//!   previous event), 4 ms and 12.5 % unless the script says otherwise;
+//! - sequence numbers are relative: an inbound segment's to the peer's initial sequence
+//!   number, which the run picks, and its acknowledgement to the engine's, learned from the
+//!   engine's SYN or SYN+ACK; an outbound segment's the other way round;
+//! - the socket under test is bound to port 8080 of 192.168.0.1, and connect() goes to port
+//!   8080 of the peer, 192.0.2.1.
+
+use crate::addr::{Ipv4, SockAddr};
+use crate::scenario::{
+    AtEnd, Call, HostSpec, How, Limits, Linger, LinkSpec, OptName, OptValue, ProcessSpec, Scenario, SockType, Step,
+    TcpSettings,
+};
+use crate::trace::{EventKind, Fate, Flags, Phase, Pid, Segment, TcpOptions, Trace};
+use crate::wire::Wire;
+use crate::world::World;
+
+use super::script::{Action, Direction, Event, EventTime, Expr, Packet, PacketOptions, Script, Syscall, TcpOption};
+use super::settings::{self, Settings};
+
+/// The addresses packetdrill gives the two ends.
+const LOCAL: Ipv4 = Ipv4([192, 168, 0, 1]);
+const REMOTE: Ipv4 = Ipv4([192, 0, 2, 1]);
+/// The port the socket under test binds to, and the one connect() goes to.
+const PORT: u16 = 8080;
+/// The peer's port when it opens the connection.
+const REMOTE_PORT: u16 = 45_000;
+/// The peer's initial sequence number: any will do, since the script's are relative to it.
+const REMOTE_ISN: u32 = 1_000_000;
+/// The window of an inbound segment whose line writes none.
+const DEFAULT_WINDOW: u16 = 65_535;
+/// How long a run may go on after the script's last line.
+const LIMIT_MS: u64 = 3_600_000;
+
+/// What a run came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    /// The first line whose expectation the engine did not meet.
+    Fail {
+        line: u32,
+        expected: String,
+        actual: String,
+    },
+    /// The first line that uses something the engine does not model.
+    Unsupported {
+        line: u32,
+        construct: String,
+    },
+}
+
+/// A run: its verdict, the trace up to where it stopped, and what of the script's settings
+/// the engine took no notice of.
+pub struct Outcome {
+    pub verdict: Verdict,
+    pub trace: Trace,
+    pub ignored: Vec<String>,
+}
+
+pub fn run(script: &Script) -> Outcome {
+    let settings = settings::read(script);
+    let mut runner = Runner::new(&settings);
+    let verdict = match settings.unsupported.clone() {
+        Some((line, construct)) => Verdict::Unsupported { line, construct },
+        None => runner.events(&script.events),
+    };
+    let trace = Trace {
+        scenario: "packetdrill".into(),
+        title: "packetdrill script".into(),
+        source: String::new(),
+        events: std::mem::take(&mut runner.world.trace.events),
+    };
+    Outcome { verdict, trace, ignored: settings.ignored }
+}
+
+struct Runner {
+    world: World,
+    pid: Pid,
+    remote: crate::ids::HostId,
+    tolerance_us: u64,
+    tolerance_percent: f64,
+    /// The engine's initial sequence number, once it has sent its SYN or SYN+ACK.
+    local_isn: Option<u32>,
+    /// The connection's ends, once known: (the socket under test, the peer).
+    ends: Option<(SockAddr, SockAddr)>,
+    /// The engine's timestamp clock minus the script's, from the first outbound TS option.
+    ts_offset: Option<u32>,
+    /// Trace events already looked at for outbound segments and returns.
+    seen_segments: usize,
+    /// The previous event: its script time, when it actually happened, and whether it was an
+    /// inbound packet.
+    last: Option<(u64, u64, bool)>,
+    /// A blocking call still in progress: its line, the return time the script gives, and
+    /// what it must return.
+    blocked: Option<Pending>,
+}
+
+struct Pending {
+    line: u32,
+    end_us: u64,
+    start_us: u64,
+    call: String,
+    expect: (Expr, Option<String>),
+    /// The number of Syscall returns of the process before this call.
+    returns_before: usize,
+}
+
+impl Runner {
+    fn new(settings: &Settings) -> Runner {
+        let scenario = Scenario {
+            name: "packetdrill".into(),
+            title: "packetdrill script".into(),
+            source: String::new(),
+            group: String::new(),
+            description: String::new(),
+            seed: 1,
+            hosts: vec![
+                HostSpec { name: "local".into(), addr: LOCAL, tcp: settings.tcp.clone() },
+                HostSpec { name: "remote".into(), addr: REMOTE, tcp: TcpSettings::default() },
+            ],
+            links: vec![LinkSpec { a: "local".into(), b: "remote".into(), latency_us: 0, mtu: settings.mtu }],
+            processes: vec![ProcessSpec {
+                name: "script".into(),
+                host: "local".into(),
+                steps: Vec::new(),
+                at_end: AtEnd::Wait,
+            }],
+            faults: Vec::new(),
+            limits: Limits { max_time_ms: LIMIT_MS, ..Limits::default() },
+            predict: Default::default(),
+        };
+        let mut world = World::new(&scenario);
+        let remote = world.host_named("remote").unwrap_or_default();
+        world.play_host(remote);
+        world.run_to(0);
+        Runner {
+            world,
+            pid: Pid(0),
+            remote,
+            tolerance_us: settings.tolerance_us,
+            tolerance_percent: settings.tolerance_percent,
+            local_isn: None,
+            ends: None,
+            ts_offset: None,
+            seen_segments: 0,
+            last: None,
+            blocked: None,
+        }
+    }
+
+    fn events(&mut self, events: &[Event]) -> Verdict {
+        for event in events {
+            let Some(time) = event.time else { continue };
+            let inbound = matches!(&event.action, Action::Packet(packet) if packet.direction == Direction::Inbound);
+            let (start, end) = self.script_times(time, inbound);
+            let verdict = match &event.action {
+                Action::Packet(packet) if packet.direction == Direction::Inbound => self.inbound(packet, start),
+                Action::Packet(packet) => self.outbound(event.line, packet, time, start, end),
+                Action::Syscall(call) => self.syscall(event.line, call, time, start),
+                Action::Shell(command) if settings::understood(command).is_some() => Ok(()),
+                Action::Shell(command) => Err(Verdict::Unsupported {
+                    line: event.line,
+                    construct: format!("the shell command `{}`", command.trim()),
+                }),
+                Action::Python(_) => {
+                    Err(Verdict::Unsupported { line: event.line, construct: "a Python block (%{ }%)".into() })
+                }
+                Action::Unsupported(construct) => {
+                    Err(Verdict::Unsupported { line: event.line, construct: construct.clone() })
+                }
+            };
+            if let Err(verdict) = verdict {
+                return verdict;
+            }
+            if let Err(verdict) = self.check_blocked_return() {
+                return verdict;
+            }
+        }
+        // A call still blocked at the end must have returned when the script said.
+        if let Some(pending) = &self.blocked {
+            let deadline = pending.end_us + self.tolerance(pending.end_us, pending.start_us);
+            self.world.run_to(deadline);
+            if let Err(verdict) = self.check_blocked_return() {
+                return verdict;
+            }
+            if let Some(pending) = &self.blocked {
+                return Verdict::Fail {
+                    line: pending.line,
+                    expected: format!("{}() to return at {}", pending.call, seconds(pending.end_us)),
+                    actual: format!("it was still blocked at {}", seconds(deadline)),
+                };
+            }
+        }
+        Verdict::Pass
+    }
+
+    /// The script time an event is due at (and the end of its range), from its written time.
+    fn script_times(&self, time: EventTime, inbound: bool) -> (u64, u64) {
+        let base = match self.last {
+            Some((script, _, true)) if inbound => script,
+            Some((_, actual, _)) => actual,
+            None => 0,
+        };
+        match time {
+            EventTime::Absolute(t) => (t, t),
+            EventTime::Relative(t) => (base + t, base + t),
+            EventTime::Any => (base, u64::MAX),
+            EventTime::AbsoluteRange(a, b) => (a, b),
+            EventTime::RelativeRange(a, b) => (base + a, base + b),
+        }
+    }
+
+    /// packetdrill's tolerance for an event due at `due`.
+    fn tolerance(&self, due: u64, previous: u64) -> u64 {
+        let dynamic = (self.tolerance_percent / 100.0 * due.saturating_sub(previous) as f64) as u64;
+        self.tolerance_us.max(dynamic)
+    }
+
+    fn previous_script_time(&self) -> u64 {
+        self.last.map_or(0, |(script, _, _)| script)
+    }
+
+    fn inbound(&mut self, packet: &Packet, at: u64) -> Result<(), Verdict> {
+        self.world.run_to(at);
+        self.note_outbound_so_far();
+        let flags = flags_of(packet);
+        let (local, remote) = match self.ends {
+            Some(ends) => ends,
+            None => {
+                let ends = (SockAddr { ip: LOCAL, port: PORT }, SockAddr { ip: REMOTE, port: REMOTE_PORT });
+                self.ends = Some(ends);
+                ends
+            }
+        };
+        let mut wire = Wire::bare(crate::trace::Proto::Tcp, remote, local, flags);
+        let header = wire.header_mut();
+        header.seq = REMOTE_ISN.wrapping_add(packet.start);
+        header.ack = match (packet.ack, self.local_isn) {
+            (Some(ack), Some(isn)) => isn.wrapping_add(ack),
+            (Some(ack), None) => ack,
+            (None, _) => 0,
+        };
+        header.win = packet.win.map_or(DEFAULT_WINDOW, |win| win.min(u32::from(u16::MAX)) as u16);
+        header.options = self.inbound_options(&packet.options);
+        wire.set_payload(vec![b'x'; packet.len as usize]);
+        self.world.send_from(self.remote, wire);
+        self.world.run_to(at);
+        self.last = Some((at, at, true));
+        Ok(())
+    }
+
+    fn inbound_options(&self, options: &PacketOptions) -> TcpOptions {
+        let mut out = TcpOptions::default();
+        if let PacketOptions::List(list) = options {
+            for option in list {
+                match option {
+                    TcpOption::Mss(mss) => out.mss = Some(*mss),
+                    TcpOption::WindowScale(scale) => out.wscale = Some(*scale),
+                    TcpOption::SackPermitted => out.sack_ok = true,
+                    // The peer echoes what the engine sent: the script's value moved onto the
+                    // engine's clock.
+                    TcpOption::Timestamp { value, echo } => {
+                        let echo = if *echo == 0 { 0 } else { echo.wrapping_add(self.ts_offset.unwrap_or(0)) };
+                        out.ts = Some((*value, echo));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// Learns the connection's ends and the engine's ISN from what it has sent so far.
+    fn note_outbound_so_far(&mut self) {
+        let events = &self.world.trace.events;
+        for event in &events[self.seen_segments.min(events.len())..] {
+            if let EventKind::Segment(segment) = &event.kind {
+                if segment.fate == Fate::Sent && segment.from.ip == LOCAL && segment.flags.syn {
+                    self.local_isn.get_or_insert(segment.seq);
+                    self.ends.get_or_insert((segment.from, segment.to));
+                }
+            }
+        }
+    }
+
+    /// The next segment the engine sent that no `>` line has matched yet, with its time.
+    fn next_outbound(&mut self) -> Option<(u64, Segment)> {
+        let events = &self.world.trace.events;
+        while self.seen_segments < events.len() {
+            let event = &events[self.seen_segments];
+            self.seen_segments += 1;
+            if let EventKind::Segment(segment) = &event.kind {
+                if segment.fate == Fate::Sent && segment.from.ip == LOCAL && segment.to.ip == REMOTE {
+                    return Some((event.t_us, segment.clone()));
+                }
+            }
+        }
+        None
+    }
+
+    fn outbound(&mut self, line: u32, packet: &Packet, time: EventTime, due: u64, due_end: u64) -> Result<(), Verdict> {
+        let previous = self.previous_script_time();
+        let tolerance = if time == EventTime::Any { 0 } else { self.tolerance(due, previous) };
+        let deadline = if time == EventTime::Any { u64::MAX } else { due_end.saturating_add(tolerance) };
+        // Move the world on an event at a time, so that it stops where the segment leaves.
+        let found = loop {
+            if let Some(found) = self.next_outbound() {
+                break Some(found);
+            }
+            match self.world.next_due() {
+                Some(next) if next <= deadline && next <= self.world.now.saturating_add(LIMIT_MS * 1000) => {
+                    self.world.run_to(next)
+                }
+                _ => break None,
+            }
+        };
+        let expected = describe_packet(packet);
+        let Some((sent_at, mut segment)) = found else {
+            return Err(Verdict::Fail {
+                line,
+                expected: format!("{expected} at {}", seconds(due)),
+                actual: "the engine sent nothing by then".into(),
+            });
+        };
+        self.join_burst(&mut segment, sent_at, packet.len);
+        if segment.flags.syn {
+            self.local_isn.get_or_insert(segment.seq);
+            self.ends.get_or_insert((segment.from, segment.to));
+        }
+        let isn = self.local_isn.unwrap_or(segment.seq);
+        let actual = describe_segment(&segment, isn, self.ts_offset);
+        let mismatch = |what: &str| Verdict::Fail {
+            line,
+            expected: expected.clone(),
+            actual: format!("{actual} ({what} differs)"),
+        };
+        if flags_of(packet) != segment.flags {
+            return Err(mismatch("the flags"));
+        }
+        let start = segment.seq.wrapping_sub(isn);
+        if start != packet.start || segment.len != packet.len {
+            return Err(mismatch("the sequence range"));
+        }
+        if let Some(ack) = packet.ack {
+            if segment.ack.wrapping_sub(REMOTE_ISN) != ack {
+                return Err(mismatch("the acknowledgement"));
+            }
+        }
+        if let Some(win) = packet.win {
+            if u32::from(segment.win) != win {
+                return Err(mismatch("the window"));
+            }
+        }
+        if let PacketOptions::List(list) = &packet.options {
+            if let Some(TcpOption::Timestamp { value, .. }) =
+                list.iter().find(|option| matches!(option, TcpOption::Timestamp { .. }))
+            {
+                if let Some((engine_value, _)) = segment.options.ts {
+                    self.ts_offset.get_or_insert(engine_value.wrapping_sub(*value));
+                }
+            }
+            if !options_match(list, &segment.options) {
+                return Err(mismatch("the options"));
+            }
+        }
+        if time != EventTime::Any {
+            let earliest = due.saturating_sub(tolerance);
+            if sent_at < earliest || sent_at > deadline {
+                return Err(Verdict::Fail {
+                    line,
+                    expected: format!("{expected} at {} (± {})", seconds(due), seconds(tolerance)),
+                    actual: format!("{actual} at {}", seconds(sent_at)),
+                });
+            }
+        }
+        self.last = Some((if time == EventTime::Any { sent_at } else { due }, sent_at, false));
+        Ok(())
+    }
+
+    /// Joins to `segment` the data segments sent right behind it in the same instant, up to
+    /// `len` bytes in all: Linux hands packetdrill's tun device one TSO packet where the
+    /// engine traces each MSS-sized segment it becomes on a wire.
+    fn join_burst(&mut self, segment: &mut Segment, sent_at: u64, len: u32) {
+        let events = &self.world.trace.events;
+        let mut at = self.seen_segments;
+        while segment.len < len && at < events.len() {
+            let event = &events[at];
+            at += 1;
+            let EventKind::Segment(next) = &event.kind else { continue };
+            if next.fate != Fate::Sent || next.from.ip != LOCAL {
+                continue;
+            }
+            let follows = event.t_us == sent_at
+                && next.seq == segment.seq.wrapping_add(segment.len)
+                && next.ack == segment.ack
+                && !next.flags.syn
+                && !segment.flags.fin
+                && segment.len + next.len <= len;
+            if !follows {
+                break;
+            }
+            segment.header.len += next.len;
+            segment.header.flags.psh |= next.flags.psh;
+            segment.header.flags.fin |= next.flags.fin;
+            segment.header.win = next.win;
+            self.seen_segments = at;
+        }
+    }
+
+    fn syscall(&mut self, line: u32, syscall: &Syscall, time: EventTime, at: u64) -> Result<(), Verdict> {
+        if self.blocked.is_some() {
+            return Err(Verdict::Unsupported {
+                line,
+                construct: "a system call while another one is blocked (packetdrill runs it in a thread of its own)"
+                    .into(),
+            });
+        }
+        let step = self.step_for(line, syscall)?;
+        self.world.run_to(at);
+        self.note_outbound_so_far();
+        let returns_before = self.returns().len();
+        self.world.give_step(self.pid, step);
+        self.world.run_to(at);
+        let expect = (syscall.result.clone(), syscall.errno.clone());
+        if let Some(end) = syscall.end {
+            let end_us = match time {
+                EventTime::Absolute(_) | EventTime::AbsoluteRange(..) => end,
+                _ => at - time_offset(time) + end,
+            };
+            self.blocked =
+                Some(Pending { line, end_us, start_us: at, call: syscall.name.clone(), expect, returns_before });
+            self.last = Some((at, at, false));
+            return Ok(());
+        }
+        let returns = self.returns();
+        let Some((returned_at, result, errno)) = returns.get(returns_before).cloned() else {
+            return Err(Verdict::Fail {
+                line,
+                expected: format!("{}() to return at once", syscall.name),
+                actual: "it blocked".into(),
+            });
+        };
+        check_result(line, &syscall.name, &expect, result, errno.as_deref())?;
+        self.last = Some((at, returned_at, false));
+        Ok(())
+    }
+
+    /// A blocking call that has returned since: its time and its result, checked.
+    fn check_blocked_return(&mut self) -> Result<(), Verdict> {
+        let Some(pending) = &self.blocked else { return Ok(()) };
+        let returns = self.returns();
+        let Some((returned_at, result, errno)) = returns.get(pending.returns_before).cloned() else { return Ok(()) };
+        let pending = self.blocked.take().expect("checked above");
+        let tolerance = self.tolerance(pending.end_us, pending.start_us);
+        if returned_at + tolerance < pending.end_us || returned_at > pending.end_us + tolerance {
+            return Err(Verdict::Fail {
+                line: pending.line,
+                expected: format!(
+                    "{}() to return at {} (± {})",
+                    pending.call,
+                    seconds(pending.end_us),
+                    seconds(tolerance)
+                ),
+                actual: format!("it returned at {}", seconds(returned_at)),
+            });
+        }
+        check_result(pending.line, &pending.call, &pending.expect, result, errno.as_deref())
+    }
+
+    /// Every return of the script's process so far: time, result and errno.
+    fn returns(&self) -> Vec<(u64, Option<i64>, Option<String>)> {
+        self.world
+            .trace
+            .events
+            .iter()
+            .filter_map(|event| match &event.kind {
+                EventKind::Syscall { pid, phase: Phase::Return, result, errno, .. } if *pid == self.pid => {
+                    Some((event.t_us, *result, errno.map(|errno| errno.to_string())))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The engine's step for a script's call.
+    fn step_for(&self, line: u32, syscall: &Syscall) -> Result<Step, Verdict> {
+        let unsupported = |what: String| Verdict::Unsupported { line, construct: what };
+        let args = &syscall.args;
+        let fd = |index: usize| -> Result<String, Verdict> {
+            match args.get(index) {
+                Some(Expr::Integer(fd)) => Ok(format!("fd{fd}")),
+                _ => Err(unsupported(format!("{}() without a descriptor number", syscall.name))),
+            }
+        };
+        let number = |index: usize| -> Option<u32> {
+            match args.get(index) {
+                Some(Expr::Integer(value)) => u32::try_from(*value).ok(),
+                _ => None,
+            }
+        };
+        let result_fd = || match &syscall.result {
+            Expr::Integer(fd) if *fd >= 0 => Ok(format!("fd{fd}")),
+            _ => Ok("failed".to_string()),
+        };
+        let call = match syscall.name.as_str() {
+            "socket" => match args.get(1) {
+                Some(Expr::Word(kind)) if kind == "SOCK_STREAM" => {
+                    Call::Socket { name: result_fd()?, sock_type: SockType::Stream }
+                }
+                _ => return Err(unsupported("a socket() that is not SOCK_STREAM".into())),
+            },
+            "bind" => Call::Bind { fd: fd(0)?, addr: SockAddr { ip: Ipv4([0, 0, 0, 0]), port: PORT } },
+            "listen" => Call::Listen { fd: fd(0)?, backlog: number(1).unwrap_or(1) },
+            "accept" => Call::Accept { fd: fd(0)?, name: result_fd()? },
+            "connect" => Call::Connect { fd: fd(0)?, addr: SockAddr { ip: REMOTE, port: PORT } },
+            "write" | "send" if !matches!(args.get(1), Some(Expr::Ellipsis)) => {
+                return Err(unsupported(format!("{}() from a buffer given by address", syscall.name)));
+            }
+            "write" | "send" => {
+                let len = number(2).ok_or_else(|| unsupported(format!("{}() without a length", syscall.name)))?;
+                if syscall.name == "send" && !matches!(args.get(3), Some(Expr::Integer(0))) {
+                    return Err(unsupported("send() with flags".into()));
+                }
+                Call::Send { fd: fd(0)?, data: None, len: Some(len) }
+            }
+            "read" | "recv" if !matches!(args.get(1), Some(Expr::Ellipsis)) => {
+                return Err(unsupported(format!("{}() into a buffer given by address", syscall.name)));
+            }
+            "read" | "recv" => {
+                let len = number(2).ok_or_else(|| unsupported(format!("{}() without a length", syscall.name)))?;
+                if syscall.name == "recv" && !matches!(args.get(3), Some(Expr::Integer(0))) {
+                    return Err(unsupported("recv() with flags".into()));
+                }
+                Call::Recv { fd: fd(0)?, len: len.max(1) }
+            }
+            "close" => Call::Close { fd: fd(0)? },
+            "shutdown" => {
+                let how = match args.get(1) {
+                    Some(Expr::Word(word)) if word == "SHUT_RD" => How::Read,
+                    Some(Expr::Word(word)) if word == "SHUT_WR" => How::Write,
+                    Some(Expr::Word(word)) if word == "SHUT_RDWR" => How::Both,
+                    _ => return Err(unsupported("shutdown() without SHUT_RD, SHUT_WR or SHUT_RDWR".into())),
+                };
+                Call::Shutdown { fd: fd(0)?, how }
+            }
+            "fcntl" => match (args.get(1), args.get(2)) {
+                (Some(Expr::Word(op)), Some(flags)) if op == "F_SETFL" => {
+                    Call::Fcntl { fd: fd(0)?, nonblock: mentions(flags, "O_NONBLOCK") }
+                }
+                _ => return Err(unsupported("fcntl() other than F_SETFL".into())),
+            },
+            "setsockopt" => {
+                let (Some(Expr::Word(name)), Some(value)) = (args.get(2), args.get(3)) else {
+                    return Err(unsupported("setsockopt() without an option name and value".into()));
+                };
+                let (opt, value) =
+                    socket_option(name, value).ok_or_else(|| unsupported(format!("setsockopt() of {name}")))?;
+                Call::Setsockopt { fd: fd(0)?, opt, value }
+            }
+            other => return Err(unsupported(format!("the system call {other}()"))),
+        };
+        Ok(Step { call, at_ms: None, note: None, note_on_return: None, expect: None })
+    }
+}
+
+/// The offset a relative time adds to the base it counts from.
+fn time_offset(time: EventTime) -> u64 {
+    match time {
+        EventTime::Relative(t) | EventTime::RelativeRange(t, _) => t,
+        _ => 0,
+    }
+}
+
+/// Whether `expr` is `word` or an `A|B` that has it.
+fn mentions(expr: &Expr, word: &str) -> bool {
+    match expr {
+        Expr::Word(w) => w == word,
+        Expr::Or(parts) => parts.iter().any(|part| mentions(part, word)),
+        _ => false,
+    }
+}
+
+/// An option setsockopt() sets, with its value as the engine takes it.
+fn socket_option(name: &str, value: &Expr) -> Option<(OptName, OptValue)> {
+    let number = match value {
+        Expr::Array(items) => match items.first() {
+            Some(Expr::Integer(value)) => u32::try_from(*value).ok(),
+            _ => None,
+        },
+        _ => None,
+    };
+    let flag = number.map(|value| OptValue::Flag(value != 0));
+    Some(match name {
+        "SO_REUSEADDR" => (OptName::ReuseAddr, flag?),
+        "SO_REUSEPORT" => (OptName::ReusePort, flag?),
+        "SO_KEEPALIVE" => (OptName::KeepAlive, flag?),
+        "TCP_NODELAY" => (OptName::NoDelay, flag?),
+        "TCP_QUICKACK" => (OptName::QuickAck, flag?),
+        "SO_RCVBUF" => (OptName::RcvBuf, OptValue::Number(number?)),
+        "SO_SNDBUF" => (OptName::SndBuf, OptValue::Number(number?)),
+        "SO_LINGER" => {
+            let Expr::Struct(fields) = value else { return None };
+            let field = |wanted: &str| {
+                fields.iter().find_map(|field| match field {
+                    Expr::Assign(name, value) if **name == Expr::Word(wanted.into()) => match **value {
+                        Expr::Integer(value) => u32::try_from(value).ok(),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+            };
+            (OptName::Linger, OptValue::Linger(Linger { onoff: field("onoff")? != 0, linger: field("linger")? }))
+        }
+        _ => return None,
+    })
+}
+
+/// A call's result against the script's: the number (or `...` for any), and the errno.
+fn check_result(
+    line: u32,
+    call: &str,
+    (result, errno): &(Expr, Option<String>),
+    actual: Option<i64>,
+    actual_errno: Option<&str>,
+) -> Result<(), Verdict> {
+    let shown = match (actual, actual_errno) {
+        (_, Some(errno)) => format!("-1 {errno}"),
+        (Some(value), None) => value.to_string(),
+        (None, None) => "nothing".to_string(),
+    };
+    let wanted = match (result, errno) {
+        (Expr::Integer(value), Some(errno)) => format!("{value} {errno}"),
+        (Expr::Integer(value), None) => value.to_string(),
+        (Expr::Ellipsis, _) => return Ok(()),
+        (other, _) => format!("{other:?}"),
+    };
+    let agrees = match (result, errno, actual, actual_errno) {
+        (Expr::Integer(-1), Some(errno), _, Some(actual)) => errno == actual,
+        (Expr::Integer(value), None, Some(actual), None) => *value == actual,
+        _ => false,
+    };
+    if agrees {
+        Ok(())
+    } else {
+        Err(Verdict::Fail { line, expected: format!("{call}() = {wanted}"), actual: format!("{call}() = {shown}") })
+    }
+}
+
+fn flags_of(packet: &Packet) -> Flags {
+    let has = |letter: char| packet.flags.contains(letter);
+    Flags { syn: has('S'), ack: packet.ack_flag, fin: has('F'), rst: has('R'), psh: has('P') }
+}
+
+/// Whether the engine's options are the ones the line writes, in Linux's layout. A timestamp's
+/// own value is not compared (packetdrill compares it only when told the clock's tick), its
+/// echo is, as the peer sent it.
+fn options_match(list: &[TcpOption], actual: &TcpOptions) -> bool {
+    let written: Vec<String> = list
+        .iter()
+        .map(|option| match option {
+            TcpOption::Nop => "nop".to_string(),
+            TcpOption::Eol => "eol".to_string(),
+            TcpOption::Mss(mss) => format!("mss {mss}"),
+            TcpOption::WindowScale(scale) => format!("wscale {scale}"),
+            TcpOption::SackPermitted => "sackOK".to_string(),
+            TcpOption::Sack(blocks) => format!("sack {blocks:?}"),
+            TcpOption::Timestamp { value, echo } => format!("TS val {value} ecr {echo}"),
+            TcpOption::Other(name) => name.clone(),
+        })
+        .collect();
+    let mut engine = *actual;
+    if let (Some((_, echo)), Some(TcpOption::Timestamp { value, .. })) =
+        (engine.ts, list.iter().find(|option| matches!(option, TcpOption::Timestamp { .. })))
+    {
+        engine.ts = Some((*value, echo));
+    }
+    written == engine.layout()
+}
+
+fn describe_packet(packet: &Packet) -> String {
+    let mut text = format!(
+        "{}{} {}:{}({})",
+        packet.flags,
+        if packet.ack_flag { "." } else { "" },
+        packet.start,
+        packet.end,
+        packet.len
+    );
+    if let Some(ack) = packet.ack {
+        text.push_str(&format!(" ack {ack}"));
+    }
+    if let Some(win) = packet.win {
+        text.push_str(&format!(" win {win}"));
+    }
+    text
+}
+
+fn describe_segment(segment: &Segment, isn: u32, ts_offset: Option<u32>) -> String {
+    let start = segment.seq.wrapping_sub(isn);
+    let mut text =
+        format!("{} {}:{}({})", segment.flags.letters(), start, start.wrapping_add(segment.len), segment.len);
+    if segment.flags.ack {
+        text.push_str(&format!(" ack {}", segment.ack.wrapping_sub(REMOTE_ISN)));
+    }
+    text.push_str(&format!(" win {}", segment.win));
+    let mut options = segment.options;
+    if let Some((value, echo)) = options.ts {
+        options.ts = Some((value.wrapping_sub(ts_offset.unwrap_or(0)), echo));
+    }
+    if !options.is_empty() {
+        text.push_str(&format!(" <{}>", options.layout().join(",")));
+    }
+    text
+}
+
+fn seconds(us: u64) -> String {
+    format!("{:.6} s", us as f64 / 1e6)
+}

@@ -1,0 +1,114 @@
+//! packetdrill scripts in the engine: sockscope's own (`tests/packetdrill/`) must pass, and
+//! packetdrill's own suite must read without an error and keep passing the scripts listed in
+//! `tests/packetdrill-suite-passes.txt`. That suite is another project's (GPL-2.0) and is not
+//! part of this repository: the tests read it from `SOCKSCOPE_PACKETDRILL` or from
+//! `shared/packetdrill` in the folder beside the checkout, and skip, saying so, when neither
+//! exists.
+
+use std::path::{Path, PathBuf};
+
+fn suite() -> Option<PathBuf> {
+    let dir = std::env::var_os("SOCKSCOPE_PACKETDRILL").map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..").join("shared").join("packetdrill")
+    });
+    dir.is_dir().then_some(dir)
+}
+
+fn scripts(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<PathBuf> = entries.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            scripts(&path, out);
+        } else if path.extension().is_some_and(|ext| ext == "pkt") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_script_of_packetdrills_suite_reads() {
+    let Some(dir) = suite() else {
+        println!("skipping: packetdrill's suite is not beside the checkout (set SOCKSCOPE_PACKETDRILL to its folder)");
+        return;
+    };
+    let mut found = Vec::new();
+    scripts(&dir, &mut found);
+    assert!(!found.is_empty(), "no .pkt under {}", dir.display());
+    let mut failed = Vec::new();
+    for path in &found {
+        let text = std::fs::read_to_string(path).expect("readable");
+        if let Err(err) = sockscope_engine::packetdrill::read(&text) {
+            failed.push(format!("{}: {err}", path.display()));
+        }
+    }
+    println!("{} scripts read, {} with errors", found.len(), failed.len());
+    assert!(failed.is_empty(), "{failed:#?}");
+}
+
+/// Runs every script of the suite, prints each verdict beside the kernel's (from
+/// `kernel-results.txt`), and fails if a script listed as passing no longer does.
+#[test]
+fn packetdrills_suite_keeps_passing_what_it_passed() {
+    use sockscope_engine::packetdrill::Verdict;
+    let Some(dir) = suite() else {
+        println!("skipping: packetdrill's suite is not beside the checkout (set SOCKSCOPE_PACKETDRILL to its folder)");
+        return;
+    };
+    let listed = include_str!("packetdrill-suite-passes.txt");
+    let listed: Vec<&str> = listed.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
+    let kernel = std::fs::read_to_string(dir.join("kernel-results.txt")).unwrap_or_default();
+    let mut found = Vec::new();
+    scripts(&dir, &mut found);
+    let (mut passed, mut failed, mut unsupported) = (Vec::new(), 0, 0);
+    for path in &found {
+        let name = path.strip_prefix(&dir).unwrap_or(path).display().to_string();
+        let text = std::fs::read_to_string(path).expect("readable");
+        let Ok(script) = sockscope_engine::packetdrill::read(&text) else { continue };
+        let verdict = match sockscope_engine::packetdrill::run(&script).verdict {
+            Verdict::Pass => {
+                passed.push(name.clone());
+                "PASS".to_string()
+            }
+            Verdict::Fail { line, expected, actual } => {
+                failed += 1;
+                format!("FAIL line {line}: expected {expected}, got {actual}")
+            }
+            Verdict::Unsupported { line, construct } => {
+                unsupported += 1;
+                format!("UNSUPPORTED line {line}: {construct}")
+            }
+        };
+        let on_kernel =
+            kernel.lines().find(|line| line.ends_with(&name)).and_then(|line| line.split_whitespace().next());
+        println!("{name}: {verdict} (kernel: {})", on_kernel.unwrap_or("not run"));
+    }
+    println!("{} passed, {failed} failed, {unsupported} unsupported", passed.len());
+    let lost: Vec<&&str> = listed.iter().filter(|name| !passed.iter().any(|passed| passed == **name)).collect();
+    assert!(lost.is_empty(), "scripts that passed before and do not now: {lost:?}");
+    for name in passed.iter().filter(|name| !listed.contains(&name.as_str())) {
+        println!("passes now and is not listed in packetdrill-suite-passes.txt: {name}");
+    }
+}
+
+/// sockscope's own scripts (`engine/tests/packetdrill/`, written for the lessons of the
+/// built-in scenarios) all pass in the engine.
+#[test]
+fn the_projects_own_scripts_pass() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("packetdrill");
+    let mut found = Vec::new();
+    scripts(&dir, &mut found);
+    assert!(found.len() >= 3, "{found:?}");
+    let mut failed = Vec::new();
+    for path in &found {
+        let text = std::fs::read_to_string(path).expect("readable");
+        let script =
+            sockscope_engine::packetdrill::read(&text).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        let outcome = sockscope_engine::packetdrill::run(&script);
+        if outcome.verdict != sockscope_engine::packetdrill::Verdict::Pass {
+            failed.push(format!("{}: {:?}", path.display(), outcome.verdict));
+        }
+    }
+    assert!(failed.is_empty(), "{failed:#?}");
+}
