@@ -2,6 +2,7 @@
 //! against the real Linux kernel.
 
 mod load;
+mod packetdrill;
 mod validate;
 
 use std::process::ExitCode;
@@ -10,10 +11,11 @@ use sockscope_engine::{builtin, format, replay, Trace};
 
 const USAGE: &str = "\
 usage: sockscope list
-       sockscope run <name | file.json> [--format tcpdump|ss|jsonl|narrate|states] [--at <seconds>] [-S]
+       sockscope run <name | file.json | file.pkt> [--format tcpdump|ss|jsonl|narrate|states] [--at <seconds>] [-S]
 
   list     the built-in scenarios, by group
-  run      run a built-in scenario (by name) or a scenario file and print it:
+  run      run a built-in scenario (by name), a scenario file or a packetdrill script
+           (its verdict follows as a `#` line) and print it:
              tcpdump  every segment as `tcpdump -n` prints it (the default): the SYNs'
                       sequence numbers in full, later numbers relative to them
              ss       `ss -tan` of every host at --at seconds, or at the end
@@ -28,6 +30,22 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("validate") {
         return validate::main(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("packetdrill") {
+        return match packetdrill::main(&args[1..]) {
+            Ok((output, all_met)) => {
+                print!("{output}");
+                if all_met {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
+            Err(message) => {
+                eprintln!("sockscope: {message}");
+                ExitCode::FAILURE
+            }
+        };
     }
     match run(&args) {
         Ok(output) => {
@@ -45,9 +63,9 @@ fn run(args: &[String]) -> Result<String, String> {
     match args.first().map(String::as_str) {
         Some("list") => Ok(list()),
         Some("run") => run_scenario(&args[1..]),
-        Some("help" | "--help" | "-h") => Ok(format!("{USAGE}{}\n", validate::USAGE)),
-        Some(other) => Err(format!("unknown command `{other}`\n{USAGE}{}", validate::USAGE)),
-        None => Err(format!("{USAGE}{}", validate::USAGE)),
+        Some("help" | "--help" | "-h") => Ok(format!("{USAGE}{}{}\n", packetdrill::USAGE, validate::USAGE)),
+        Some(other) => Err(format!("unknown command `{other}`\n{USAGE}{}{}", packetdrill::USAGE, validate::USAGE)),
+        None => Err(format!("{USAGE}{}{}", packetdrill::USAGE, validate::USAGE)),
     }
 }
 
@@ -87,9 +105,14 @@ fn run_scenario(args: &[String]) -> Result<String, String> {
         }
     }
     let target = target.ok_or("run needs a scenario name or file")?;
-    let scenario = load::scenario(&target)?;
-    let run = sockscope_engine::run(&scenario).map_err(|err| err.to_string())?;
-    let trace = &run.trace;
+    let (trace, notes) = if target.ends_with(".pkt") {
+        load::packetdrill(&target)?
+    } else {
+        let scenario = load::scenario(&target)?;
+        let run = sockscope_engine::run(&scenario).map_err(|err| err.to_string())?;
+        (run.trace, run.failed_expectations)
+    };
+    let trace = &trace;
     let mut output = match format.as_str() {
         "tcpdump" => format::tcpdump(trace, numbering),
         "jsonl" => trace.to_jsonl(),
@@ -98,8 +121,8 @@ fn run_scenario(args: &[String]) -> Result<String, String> {
         "ss" => ss_at(trace, at),
         other => return Err(format!("unknown format `{other}` (tcpdump, ss, jsonl, narrate, states)")),
     };
-    for failure in &run.failed_expectations {
-        output.push_str(&format!("# {failure}\n"));
+    for note in &notes {
+        output.push_str(&format!("# {note}\n"));
     }
     Ok(output)
 }

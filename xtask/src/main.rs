@@ -36,6 +36,9 @@ commands:
                         with SOCKSCOPE_BENCH=1 and their output shown
   e2e [FILTER]          release build of the frontend, then only the browser tests (those whose
                         names contain FILTER, when given), with their output shown
+  packetdrill [DIR]     run the packetdrill scripts under DIR in the engine (default: packetdrill's
+                        suite in shared/packetdrill beside the checkout, when it is there) and print
+                        each verdict beside the kernel's from DIR/kernel-results.txt
   help                  print this message
 
 Tools (trunk, wasm-bindgen, wasm-opt, chromium, and nftables for `validate`) are installed on
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         "bench" => no_args(command, rest).and_then(|()| bench(&root)),
         "bench-web" => no_args(command, rest).and_then(|()| bench_web(&root)),
         "e2e" => e2e_only(&root, rest),
+        "packetdrill" => packetdrill(&root, rest),
         "help" | "--help" | "-h" => {
             // Ignore a closed pipe (e.g. `cargo xtask help | head`) instead of panicking.
             let _ = writeln!(std::io::stdout(), "{USAGE}");
@@ -272,6 +276,36 @@ fn dist(root: &Path, args: &[String]) -> Result {
 fn bench(root: &Path) -> Result {
     let mut bench = cargo(["bench", "-p", "sockscope-engine"]);
     run(bench.current_dir(root))
+}
+
+/// `cargo xtask packetdrill [DIR]`: a folder of scripts through `sockscope packetdrill`. A
+/// script the engine fails is a finding to read, not an error of this command, so only a
+/// command that could not run fails it.
+fn packetdrill(root: &Path, rest: &[String]) -> Result {
+    let dir = match rest {
+        [] => {
+            let suite = root.join("..").join("shared").join("packetdrill");
+            if !suite.is_dir() {
+                println!(
+                    "packetdrill's suite is not beside the checkout ({}); give a folder of .pkt files: \
+                     cargo xtask packetdrill DIR",
+                    suite.display()
+                );
+                return Ok(());
+            }
+            suite
+        }
+        [dir] => PathBuf::from(dir),
+        _ => return Err("packetdrill takes at most one folder".into()),
+    };
+    let mut command = cargo(["run", "-q", "-p", "sockscope", "--", "packetdrill"]);
+    command.arg(&dir).current_dir(root);
+    println!("$ cargo run -q -p sockscope -- packetdrill {}", dir.display());
+    let status = command.status().map_err(|err| format!("could not start cargo: {err}"))?;
+    match status.code() {
+        Some(0 | 1) => Ok(()),
+        _ => Err(format!("`sockscope packetdrill` failed ({status})")),
+    }
 }
 
 /// `cargo xtask bench-web`: the browser benchmarks, run through the end-to-end test machinery.

@@ -100,7 +100,7 @@ pub fn read(script: &Script) -> Settings {
                         settings.ignored.push(format!("the setting {name}={value} (line {})", event.line));
                     }
                 }
-                if command.lines().any(|line| line.trim().ends_with("defaults.sh")) {
+                if command.lines().any(|line| line.trim().ends_with("common/defaults.sh")) {
                     settings
                         .ignored
                         .extend(DEFAULTS_IGNORED.iter().map(|name| format!("the setting {name} of defaults.sh")));
