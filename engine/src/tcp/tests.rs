@@ -667,16 +667,38 @@ pub(crate) fn test_established_fin_close_wait_delayed_ack() {
     assert_eq!(h.recv(id, 100), Ret::Value(0), "end of file after the data");
 }
 
-/// `tcp_fin()` (pingpong) and `tcp_send_fin()`: when the application closes within the
-/// ACK delay, its FIN carries the ACK of the peer's FIN and no lone ACK is sent.
+/// `tcp_fin()` (pingpong) and `tcp_send_fin()`: after data, when the application closes
+/// within the ACK delay, its FIN carries the ACK of the peer's FIN and no lone ACK is sent.
 #[test]
 pub(crate) fn test_established_fin_then_close_three_segment_close() {
     let (mut h, id) = socket_established();
-    h.inject(remote(FIN_ACK, 0, 0));
+    h.inject(remote_data(0, 0, b"hello"));
+    only(h.take_sent());
+    h.inject(remote(FIN_ACK, 5, 0));
+    assert_eq!(h.recv(id, 100), Ret::Value(5));
     h.advance(10_000);
     h.close(id);
     assert_eq!(h.state(id), State::LastAck);
     h.advance(DELACK_US);
+    let fin = only(h.take_sent());
+    assert_segment(&fin, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 7);
+}
+
+/// `tcp_send_delayed_ack()`: on a connection that has received no data, `ato` is still 0,
+/// so the ACK of a FIN is due at once and leaves at the next tick of the kernel's clock
+/// (measured on Linux 6.18: 0.4 to 7.5 ms after the FIN); a close 10 ms later sends its FIN
+/// alone, four segments in all.
+#[test]
+pub(crate) fn test_established_fin_without_data_is_acked_at_the_next_tick() {
+    let (mut h, id) = socket_established();
+    let arrival = h.now() + LATENCY_US;
+    h.inject(remote(FIN_ACK, 0, 0));
+    h.advance(10_000);
+    let ack = only(h.take_sent());
+    assert_segment(&ack, Flags::ACK, LOCAL_ISS + 1, REMOTE_ISS + 2);
+    assert!(ack.t_us > arrival && ack.t_us <= arrival + JIFFY_US, "{} after {arrival}", ack.t_us);
+    assert_eq!(ack.t_us % JIFFY_US, 0, "on a tick");
+    h.close(id);
     let fin = only(h.take_sent());
     assert_segment(&fin, FIN_ACK, LOCAL_ISS + 1, REMOTE_ISS + 2);
 }
