@@ -172,7 +172,9 @@ fn find_scripts(folder: &Path, out: &mut Vec<PathBuf>) {
     let mut paths: Vec<PathBuf> = entries.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect();
     paths.sort();
     for path in paths {
-        if path.is_dir() {
+        // A link to a folder is not followed: a link back up would never end.
+        let is_folder = std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.is_dir());
+        if is_folder {
             find_scripts(&path, out);
         } else if path.extension().is_some_and(|ext| ext == "pkt") {
             out.push(path);

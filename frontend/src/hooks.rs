@@ -289,7 +289,7 @@ pub fn use_open_handlers(page: &Page, editor: &NodeRef, play_button: &NodeRef) -
         use_callback((), move |event: Event, _| {
             let select: HtmlSelectElement = event.target_unchecked_into();
             give_keys_to_player(&play_button);
-            open_builtin(&dispatcher, select.value());
+            open_builtin(&dispatcher, select.value(), |_| {});
         })
     };
     let on_run_custom = {
@@ -333,15 +333,23 @@ pub(crate) fn next_request() -> RequestId {
     })
 }
 
-/// Opens the built-in scenario `name`: its file is fetched, then it opens at its start.
-pub(crate) fn open_builtin(dispatcher: &UseReducerDispatcher<PageState>, name: String) {
+/// Opens the built-in scenario `name`: its file is fetched, then it opens at its start; if it
+/// cannot be had, the page says why and `failed` hears it too.
+pub(crate) fn open_builtin(
+    dispatcher: &UseReducerDispatcher<PageState>,
+    name: String,
+    failed: impl FnOnce(String) + 'static,
+) {
     let request = next_request();
     dispatcher.dispatch(Action::Fetching { request, name: name.clone() });
     let dispatcher = dispatcher.clone();
     catalogue::fetch(name, move |loaded| {
         let answer = match loaded {
             Ok(loaded) => Answer::Open { loaded: Shared(Rc::new(loaded)), link: Link::Builtin },
-            Err(why) => Answer::Failed(why),
+            Err(why) => {
+                failed(why.clone());
+                Answer::Failed(why)
+            }
         };
         dispatcher.dispatch(Action::Answered { request, answer });
     });

@@ -91,20 +91,22 @@ impl Parser<'_> {
         self.tokens.get(self.at).is_none_or(|located| located.first_on_line)
     }
 
+    /// An option's value; `--define=NAME=value` keeps its inner `=`.
     fn option_value(&mut self) -> Result<String, ScriptError> {
-        let value = match self.peek() {
-            Some(Token::Integer(value)) => value.to_string(),
-            Some(Token::Hex(value)) => format!("{value:#x}"),
-            Some(Token::Decimal(text) | Token::Ipv4(text) | Token::Word(text) | Token::Str(text)) => text.clone(),
-            _ => return self.expected("an option's value"),
-        };
-        self.at += 1;
-        // `--define=NAME=value`.
-        if self.eat_punct('=') {
-            let rest = self.option_value()?;
-            return Ok(format!("{value}={rest}"));
+        let mut parts = Vec::new();
+        loop {
+            let part = match self.peek() {
+                Some(Token::Integer(value)) => value.to_string(),
+                Some(Token::Hex(value)) => format!("{value:#x}"),
+                Some(Token::Decimal(text) | Token::Ipv4(text) | Token::Word(text) | Token::Str(text)) => text.clone(),
+                _ => return self.expected("an option's value"),
+            };
+            self.at += 1;
+            parts.push(part);
+            if !self.eat_punct('=') {
+                return Ok(parts.join("="));
+            }
         }
-        Ok(value)
     }
 
     fn event(&mut self) -> Result<Event, ScriptError> {
@@ -115,9 +117,26 @@ impl Parser<'_> {
             self.at += 1;
             return Ok(Event { line, time: None, action });
         }
-        let time = Some(self.event_time()?);
+        let time_at = self.here();
+        let time = self.event_time()?;
         let action = self.action()?;
-        Ok(Event { line, time, action })
+        // packetdrill's own rules (parser.y): only a segment the socket must send may come at
+        // any time or within a range, and a range runs forwards.
+        let outbound = matches!(&action, Action::Packet(packet) if packet.direction == Direction::Outbound);
+        let fail = |reason: &str| Err(ScriptError { line: time_at.0, column: time_at.1, reason: reason.to_string() });
+        match time {
+            EventTime::Any if !outbound => {
+                return fail("`*` (any time) is only for a segment the socket must send (`>`)")
+            }
+            EventTime::AbsoluteRange(..) | EventTime::RelativeRange(..) if !outbound => {
+                return fail("a time range is only for a segment the socket must send (`>`)")
+            }
+            EventTime::AbsoluteRange(first, last) | EventTime::RelativeRange(first, last) if last < first => {
+                return fail("the time range runs backwards")
+            }
+            _ => {}
+        }
+        Ok(Event { line, time: Some(time), action })
     }
 
     fn event_time(&mut self) -> Result<EventTime, ScriptError> {

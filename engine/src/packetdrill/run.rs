@@ -36,8 +36,11 @@ const REMOTE_PORT: u16 = 45_000;
 const REMOTE_ISN: u32 = 1_000_000;
 /// The window of an inbound segment whose line writes none.
 const DEFAULT_WINDOW: u16 = 65_535;
-/// How long a run may go on after the script's last line.
+/// How far into simulated time a script may go: an hour from its start. A line past it is
+/// reported as unsupported, and a wait for a segment ends there.
 const LIMIT_MS: u64 = 3_600_000;
+/// The longest payload an inbound IPv4 segment can carry.
+const MAX_PAYLOAD: u32 = 65_495;
 
 /// What a run came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -160,11 +163,23 @@ impl Runner {
             let Some(time) = event.time else { continue };
             let inbound = matches!(&event.action, Action::Packet(packet) if packet.direction == Direction::Inbound);
             let (start, end) = self.script_times(time, inbound);
+            if start > LIMIT_MS * 1000 {
+                return Verdict::Unsupported {
+                    line: event.line,
+                    construct: format!("a time past the run's limit of {} s", LIMIT_MS / 1000),
+                };
+            }
             let verdict = match &event.action {
-                Action::Packet(packet) if packet.direction == Direction::Inbound => self.inbound(packet, start),
+                Action::Packet(packet) if packet.direction == Direction::Inbound => {
+                    self.inbound(event.line, packet, start)
+                }
                 Action::Packet(packet) => self.outbound(event.line, packet, time, start, end),
                 Action::Syscall(call) => self.syscall(event.line, call, time, start),
-                Action::Shell(command) if settings::understood(command).is_some() => Ok(()),
+                // Settings are made before the run; changing them during it is not modelled.
+                Action::Shell(command) if settings::understood(command).is_some() => Err(Verdict::Unsupported {
+                    line: event.line,
+                    construct: format!("a change of settings during the run (`{}`)", command.trim()),
+                }),
                 Action::Shell(command) => Err(Verdict::Unsupported {
                     line: event.line,
                     construct: format!("the shell command `{}`", command.trim()),
@@ -185,7 +200,7 @@ impl Runner {
         }
         // A call still blocked at the end must have returned when the script said.
         if let Some(pending) = &self.blocked {
-            let deadline = pending.end_us + self.tolerance(pending.end_us, pending.start_us);
+            let deadline = pending.end_us.saturating_add(self.tolerance(pending.end_us, pending.start_us));
             self.world.run_to(deadline);
             if let Err(verdict) = self.check_blocked_return() {
                 return verdict;
@@ -210,10 +225,10 @@ impl Runner {
         };
         match time {
             EventTime::Absolute(t) => (t, t),
-            EventTime::Relative(t) => (base + t, base + t),
+            EventTime::Relative(t) => (base.saturating_add(t), base.saturating_add(t)),
             EventTime::Any => (base, u64::MAX),
             EventTime::AbsoluteRange(a, b) => (a, b),
-            EventTime::RelativeRange(a, b) => (base + a, base + b),
+            EventTime::RelativeRange(a, b) => (base.saturating_add(a), base.saturating_add(b)),
         }
     }
 
@@ -227,7 +242,13 @@ impl Runner {
         self.last.map_or(0, |(script, _, _)| script)
     }
 
-    fn inbound(&mut self, packet: &Packet, at: u64) -> Result<(), Verdict> {
+    fn inbound(&mut self, line: u32, packet: &Packet, at: u64) -> Result<(), Verdict> {
+        if packet.len > MAX_PAYLOAD || packet.win.is_some_and(|win| win > u32::from(u16::MAX)) {
+            return Err(Verdict::Unsupported {
+                line,
+                construct: format!("a segment with more than {MAX_PAYLOAD} bytes or a window field above 65535"),
+            });
+        }
         self.world.run_to(at);
         self.note_outbound_so_far();
         let flags = flags_of(packet);
@@ -247,7 +268,7 @@ impl Runner {
             (Some(ack), None) => ack,
             (None, _) => 0,
         };
-        header.win = packet.win.map_or(DEFAULT_WINDOW, |win| win.min(u32::from(u16::MAX)) as u16);
+        header.win = packet.win.map_or(DEFAULT_WINDOW, |win| win as u16);
         header.options = self.inbound_options(&packet.options);
         wire.set_payload(vec![b'x'; packet.len as usize]);
         self.world.send_from(self.remote, wire);
@@ -315,7 +336,9 @@ impl Runner {
                 break Some(found);
             }
             match self.world.next_due() {
-                Some(next) if next <= deadline && next <= self.world.now.saturating_add(LIMIT_MS * 1000) => {
+                // The run's time limit bounds the wait, so a line that never matches ends; a
+                // trace at its event limit moves no more.
+                Some(next) if next <= deadline && next <= LIMIT_MS * 1000 && !self.world.trace.overflow => {
                     self.world.run_to(next)
                 }
                 _ => break None,
@@ -357,6 +380,9 @@ impl Runner {
             if u32::from(segment.win) != win {
                 return Err(mismatch("the window"));
             }
+        }
+        if packet.options == PacketOptions::Unwritten && !segment.options.is_empty() {
+            return Err(mismatch("the options (the line writes none)"));
         }
         if let PacketOptions::List(list) = &packet.options {
             if let Some(TcpOption::Timestamp { value, .. }) =
@@ -416,10 +442,14 @@ impl Runner {
 
     fn syscall(&mut self, line: u32, syscall: &Syscall, time: EventTime, at: u64) -> Result<(), Verdict> {
         if self.blocked.is_some() {
+            // The blocked call may have returned by now.
+            self.world.run_to(at);
+            self.check_blocked_return()?;
+        }
+        if self.blocked.is_some() {
             return Err(Verdict::Unsupported {
                 line,
-                construct: "a system call while another one is blocked (packetdrill runs it in a thread of its own)"
-                    .into(),
+                construct: "a system call while another one is still blocked".into(),
             });
         }
         let step = self.step_for(line, syscall)?;
@@ -432,7 +462,7 @@ impl Runner {
         if let Some(end) = syscall.end {
             let end_us = match time {
                 EventTime::Absolute(_) | EventTime::AbsoluteRange(..) => end,
-                _ => at - time_offset(time) + end,
+                _ => (at - time_offset(time)).saturating_add(end),
             };
             self.blocked =
                 Some(Pending { line, end_us, start_us: at, call: syscall.name.clone(), expect, returns_before });
@@ -459,7 +489,9 @@ impl Runner {
         let Some((returned_at, result, errno)) = returns.get(pending.returns_before).cloned() else { return Ok(()) };
         let pending = self.blocked.take().expect("checked above");
         let tolerance = self.tolerance(pending.end_us, pending.start_us);
-        if returned_at + tolerance < pending.end_us || returned_at > pending.end_us + tolerance {
+        if returned_at.saturating_add(tolerance) < pending.end_us
+            || returned_at > pending.end_us.saturating_add(tolerance)
+        {
             return Err(Verdict::Fail {
                 line: pending.line,
                 expected: format!(

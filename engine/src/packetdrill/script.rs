@@ -78,8 +78,7 @@ pub struct Packet {
 /// The TCP options of a packet line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PacketOptions {
-    /// No option list: an outbound segment is checked to have none... by packetdrill only
-    /// when written; here, left out means "not checked".
+    /// No option list: an outbound segment must carry none, as packetdrill checks.
     Unwritten,
     /// `<...>`: any options.
     Any,

@@ -58,12 +58,12 @@ pub fn read(script: &Script) -> Settings {
     for option in &script.options {
         let refused = |what: &str| Some((option.line, format!("--{}={} ({what})", option.name, option.value)));
         let problem = match option.name.as_str() {
-            "tolerance_usecs" => match option.value.parse() {
-                Ok(value) => {
+            "tolerance_usecs" => match option.value.parse::<u64>() {
+                Ok(value) if (1..=60_000_000).contains(&value) => {
                     settings.tolerance_us = value;
                     None
                 }
-                Err(_) => refused("not a number of microseconds"),
+                _ => refused("a number of microseconds from 1 to 60000000"),
             },
             "tolerance_percent" => match option.value.parse::<f64>() {
                 Ok(value) if (0.0..=100.0).contains(&value) => {
@@ -93,6 +93,10 @@ pub fn read(script: &Script) -> Settings {
     let last_timed = script.events.iter().rposition(|event| event.time.is_some());
     for (index, event) in script.events.iter().enumerate() {
         let Action::Shell(command) = &event.action else { continue };
+        // A timed command is the run's to report when it comes to it.
+        if event.time.is_some() {
+            continue;
+        }
         match understood(command) {
             Some(assignments) => {
                 for (name, value) in assignments {

@@ -21,14 +21,14 @@ const SERVER: &str = r#"// A listener takes one connection, writes, and closes a
 
    +0 write(4, ..., 1000) = 1000
    +0 > P. 1:1001(1000) ack 1 <...>
- 0.3~0.4 < . 1:1(0) ack 1001 win 457 <nop,nop,sack 1:1001>
+ 0.3 < . 1:1(0) ack 1001 win 457 <nop,nop,sack 1:1001>
     * > .  1001:1001(0) ack 1
    +0 setsockopt(4, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0
    +0 connect(4, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("192.0.2.1")}, 16) = -1 EISCONN (Transport endpoint is already connected)
    +0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0
    +0 recvmsg(4, {msg_name(...)=..., msg_iov(1)=[{..., 100}], msg_flags=0}, 0) = -1 EAGAIN (Resource temporarily unavailable)
    +0 %{ assert tcpi_snd_cwnd == 10 }%
-+.1~+.2 close(4) = 0
++.1~+.2 > F. 1001:1001(0) ack 1
 `/tmp/restore.sh`
 "#;
 
@@ -72,7 +72,7 @@ fn a_script_with_every_kind_of_line_is_read() {
     let Action::Packet(data) = &events[10].action else { panic!("data") };
     assert_eq!((data.flags.as_str(), data.start, data.end, data.len), ("P", 1, 1001, 1000));
     assert_eq!(data.options, PacketOptions::Any);
-    assert_eq!(events[11].time, Some(EventTime::AbsoluteRange(300_000, 400_000)));
+    assert_eq!(events[11].time, Some(EventTime::Absolute(300_000)));
     let Action::Packet(sacked) = &events[11].action else { panic!("an ACK with SACK") };
     assert_eq!(
         sacked.options,
@@ -106,6 +106,7 @@ fn a_script_with_every_kind_of_line_is_read() {
     assert_eq!(recvmsg.errno.as_deref(), Some("EAGAIN"));
     assert!(matches!(&events[17].action, Action::Python(code) if code.contains("tcpi_snd_cwnd")));
     assert_eq!(events[18].time, Some(EventTime::RelativeRange(100_000, 200_000)));
+    assert!(matches!(&events[18].action, Action::Packet(fin) if fin.flags == "F"));
     assert_eq!(events[19], Event { line: 26, time: None, action: Action::Shell("/tmp/restore.sh".into()) });
     assert_eq!(events.len(), 20);
 }
@@ -160,6 +161,10 @@ fn broken_scripts_get_located_errors() {
         ("--mss=", 1, 6, "an option's value"),
         ("~1 close(3) = 0", 1, 1, "a time in seconds"),
         ("+1~2 close(3) = 0", 1, 4, "expected `+`"),
+        ("* close(3) = 0", 1, 1, "only for a segment the socket must send"),
+        ("1~2 < S 0:0(0)", 1, 1, "a time range is only"),
+        ("2~1 > S 0:0(0)", 1, 1, "runs backwards"),
+        ("\n  +0~+1 write(3, ..., 1) = 1", 2, 3, "a time range is only"),
         ("0 what", 1, 3, "a packet (`<` or `>`), a system call"),
     ];
     let wrong: Vec<String> = cases
@@ -175,4 +180,27 @@ fn broken_scripts_get_located_errors() {
     assert!(wrong.is_empty(), "{wrong:#?}");
     let huge = "x".repeat(MAX_SCRIPT_BYTES + 1);
     assert!(read(&huge).expect_err("too long").reason.contains("bytes"));
+}
+
+/// A line at any time (`*`) that the engine never meets fails, at the run's time limit,
+/// instead of waiting for ever; keepalive's two-hour timer is past that limit.
+#[test]
+fn a_segment_that_never_comes_fails_at_the_time_limit() {
+    let text = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n\
+                +0 setsockopt(3, SOL_SOCKET, SO_KEEPALIVE, [1], 4) = 0\n\
+                +0 bind(3, ..., ...) = 0\n\
+                +0 listen(3, 1) = 0\n\
+                +.1 < S 0:0(0) win 65535 <mss 1460>\n\
+                +0 > S. 0:0(0) ack 1 <mss 1460>\n\
+                +.1 < . 1:1(0) ack 1 win 65535\n\
+                * > F. 1:1(0) ack 1\n";
+    let script = read(text).unwrap_or_else(|err| panic!("{err}"));
+    let outcome = run(&script);
+    match outcome.verdict {
+        Verdict::Fail { line, actual, .. } => {
+            assert_eq!(line, 8);
+            assert!(actual.contains("sent nothing"), "{actual}");
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -11,8 +11,8 @@ use super::embed_api::{self, Command, Origins, Report};
 /// Where reports go: the embedding page, and only when its origin is one the address allowed.
 pub struct EmbedPort {
     origins: Origins,
-    /// The embedding page's origin, once known: from the browser at load, or from the first
-    /// command it sent. Posting to a listed origin that is not the parent's would be dropped
+    /// The embedding page's origin, once known: from the browser at load, or from a command
+    /// the parent window sent from an allowed origin. Posting to a listed origin that is not the parent's would be dropped
     /// by the browser anyway, but with an error in the console for every report.
     parent: RefCell<Option<String>>,
 }
@@ -50,14 +50,25 @@ impl EmbedPort {
         EventListener::new(&gloo::utils::window(), "message", move |event| {
             let Some(event) = event.dyn_ref::<web_sys::MessageEvent>() else { return };
             let origin = event.origin();
-            let from_self = event.source().is_some_and(|source| js_sys::Object::is(&source, &gloo::utils::window()));
+            let window = gloo::utils::window();
+            let from_self = event.source().is_some_and(|source| js_sys::Object::is(&source, &window));
             if from_self || !port.origins.allows(&origin) {
                 return;
             }
-            let Ok(text) = js_sys::JSON::stringify(&event.data()) else { return };
-            match embed_api::read(&String::from(text)) {
+            // `undefined` has no JSON text: not a message of ours.
+            let Some(text) = js_sys::JSON::stringify(&event.data()).ok().and_then(|text| text.as_string()) else {
+                return;
+            };
+            let from_parent = match (event.source(), window.parent()) {
+                (Some(source), Ok(Some(parent))) => js_sys::Object::is(&source, &parent),
+                _ => false,
+            };
+            match embed_api::read(&text) {
                 Ok(Some(command)) => {
-                    port.parent.borrow_mut().get_or_insert(origin);
+                    // The embedding page says where it is by speaking from an allowed origin.
+                    if from_parent {
+                        *port.parent.borrow_mut() = Some(origin);
+                    }
                     obey(command);
                 }
                 Ok(None) => {}
@@ -76,7 +87,8 @@ fn parent_origin() -> Option<String> {
         .filter(|list| !list.is_undefined())
         .and_then(|list| js_sys::Reflect::get(&list, &JsValue::from_f64(0.0)).ok())
         .and_then(|origin| origin.as_string());
-    first.or_else(|| {
+    // A page that hides its referrer shows as `null` here too: unknown, not an origin.
+    first.filter(|origin| origin != "null").or_else(|| {
         let referrer = gloo::utils::document().referrer();
         web_sys::Url::new(&referrer).ok().map(|url| url.origin()).filter(|origin| origin != "null")
     })

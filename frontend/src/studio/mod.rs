@@ -592,7 +592,14 @@ impl Ctx {
         match command {
             Command::Open { scenario: Some(name), .. } => {
                 if crate::catalogue::exists(&name) {
-                    crate::hooks::open_builtin(&self.page.dispatcher(), name);
+                    let port = self.bench.borrow().port.clone();
+                    crate::hooks::open_builtin(&self.page.dispatcher(), name, move |why| {
+                        if let Some(port) = port {
+                            port.post(&Report::Rejected {
+                                reason: format!("the scenario could not be fetched: {why}"),
+                            });
+                        }
+                    });
                 } else {
                     refuse(format!("there is no built-in scenario called “{}”", crate::url::shorten(&name)));
                 }
@@ -627,7 +634,16 @@ impl Ctx {
                 if bench.port.is_some() && !self.page.studio {
                     bench.panel = Panel::Closed;
                 }
+                bench.last_shown = Some(self.page.loaded.clone());
                 drop(bench);
+                // The address no longer says predict=1.
+                self.page.dispatch(Action::Show(Box::new(Shown {
+                    loaded: self.page.loaded.clone(),
+                    cursor: self.page.playback.cursor,
+                    packed: self.page.packed.clone(),
+                    studio_query: String::new(),
+                    differs: None,
+                })));
                 self.say("Predict mode is off.");
             }
             Command::Status {} => {
