@@ -271,7 +271,7 @@ impl Runner {
         header.win = packet.win.map_or(DEFAULT_WINDOW, |win| win as u16);
         header.options = self.inbound_options(&packet.options);
         wire.set_payload(vec![b'x'; packet.len as usize]);
-        self.world.send_from(self.remote, wire);
+        self.world.transmit(self.remote, wire);
         self.world.run_to(at);
         self.last = Some((at, at, true));
         Ok(())
@@ -537,20 +537,21 @@ impl Runner {
                 _ => None,
             }
         };
-        let result_fd = || match &syscall.result {
-            Expr::Integer(fd) if *fd >= 0 => Ok(format!("fd{fd}")),
-            _ => Ok("failed".to_string()),
+        // The name a new descriptor gets: its number, as the script expects it.
+        let result_fd = match &syscall.result {
+            Expr::Integer(fd) if *fd >= 0 => format!("fd{fd}"),
+            _ => "failed".to_string(),
         };
         let call = match syscall.name.as_str() {
             "socket" => match args.get(1) {
                 Some(Expr::Word(kind)) if kind == "SOCK_STREAM" => {
-                    Call::Socket { name: result_fd()?, sock_type: SockType::Stream }
+                    Call::Socket { name: result_fd, sock_type: SockType::Stream }
                 }
                 _ => return Err(unsupported("a socket() that is not SOCK_STREAM".into())),
             },
             "bind" => Call::Bind { fd: fd(0)?, addr: SockAddr { ip: Ipv4([0, 0, 0, 0]), port: PORT } },
             "listen" => Call::Listen { fd: fd(0)?, backlog: number(1).unwrap_or(1) },
-            "accept" => Call::Accept { fd: fd(0)?, name: result_fd()? },
+            "accept" => Call::Accept { fd: fd(0)?, name: result_fd },
             "connect" => Call::Connect { fd: fd(0)?, addr: SockAddr { ip: REMOTE, port: PORT } },
             "write" | "send" if !matches!(args.get(1), Some(Expr::Ellipsis)) => {
                 return Err(unsupported(format!("{}() from a buffer given by address", syscall.name)));

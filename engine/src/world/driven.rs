@@ -1,12 +1,11 @@
 //! A world driven from outside, one moment at a time: how a packetdrill script runs. The
 //! script's peer is a host whose TCP the world leaves out (segments to it are traced as
-//! delivered and go no further), whose segments the driver puts on the wire itself, and the
+//! delivered and go no further), whose segments the driver puts on the wire itself (`World::transmit`), and the
 //! script's system calls are steps handed to a waiting process when their time comes.
 
 use crate::ids::HostId;
 use crate::scenario::Step;
 use crate::trace::Pid;
-use crate::wire::Wire;
 use crate::world::process::Status;
 use crate::world::World;
 
@@ -47,10 +46,5 @@ impl World {
             process.status = Status::Ready;
             self.ready.insert(pid);
         }
-    }
-
-    /// Puts `wire` on the wire from `host` now, traced as sent.
-    pub(crate) fn send_from(&mut self, host: HostId, wire: Wire) {
-        self.transmit(host, wire);
     }
 }

@@ -7,8 +7,8 @@ use yew::prelude::*;
 
 use std::rc::Rc;
 
-use super::series::{charts, Chart};
-use super::series_view::series_view;
+use super::series::charts;
+use super::series_view::{series_view, Charts};
 use super::time_sequence::{graph, survey, Direction, Graph, Step, Survey};
 use super::widgets::select;
 use super::Ctx;
@@ -18,13 +18,13 @@ use crate::playback;
 use crate::view::sequence::clock;
 
 /// The graph's drawing size, in the SVG's own units (it scales to the panel's width).
-const WIDTH: f64 = 640.0;
+pub(super) const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 260.0;
 /// Room for the axes' labels.
-const LEFT: f64 = 64.0;
+pub(super) const LEFT: f64 = 64.0;
 const BOTTOM: f64 = 28.0;
 const TOP: f64 = 10.0;
-const RIGHT: f64 = 10.0;
+pub(super) const RIGHT: f64 = 10.0;
 
 /// What the graph of one run needs, made once per run and direction: the panel is drawn at
 /// every frame while the page plays.
@@ -34,12 +34,13 @@ pub struct PlotCache {
     graph: Option<Plotted>,
 }
 
-/// A direction's time–sequence graph and the series under it.
+/// A direction's time–sequence graph and the series under it, with what their handlers and
+/// labels need.
 #[derive(Clone)]
 pub struct Plotted {
     direction: Direction,
     graph: Rc<Graph>,
-    charts: Rc<Vec<Chart>>,
+    series: Rc<Charts>,
 }
 
 /// The survey of the run on screen, and the graph of the direction chosen (or the busiest).
@@ -58,7 +59,7 @@ fn plotted(ctx: &Ctx) -> (Rc<Survey>, Option<Plotted>) {
         (_, Some(direction)) => Some(Plotted {
             direction,
             graph: Rc::new(graph(&loaded.trace, direction)),
-            charts: Rc::new(charts(&loaded.trace, direction)),
+            series: Rc::new(Charts::new(charts(&loaded.trace, direction))),
         }),
         (_, None) => None,
     };
@@ -70,7 +71,7 @@ fn plotted(ctx: &Ctx) -> (Rc<Survey>, Option<Plotted>) {
 pub fn plot_view(ctx: &Ctx) -> Html {
     let (survey, plotted) = plotted(ctx);
     let all = survey.directions.clone();
-    let Some(Plotted { direction, graph, charts }) = plotted else {
+    let Some(Plotted { direction, graph, series }) = plotted else {
         return html! {
             <div class="bench-body" data-testid="plot">
                 <p class="bench-hint">{ "This run has no TCP segment to plot." }</p>
@@ -110,38 +111,14 @@ pub fn plot_view(ctx: &Ctx) -> Html {
     let on_click = {
         let (ctx, graph) = (ctx.clone(), graph.clone());
         Callback::from(move |event: MouseEvent| {
-            // Yew listens at the app's root, so the graph is found from what was clicked.
-            let clicked =
-                event.target().and_then(|target| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(target).ok());
-            let Some(svg) = clicked.and_then(|element| element.closest("svg.tsg").ok().flatten()) else { return };
-            let rect = svg.get_bounding_client_rect();
-            if rect.width() <= 0.0 {
-                return;
-            }
-            let at = (f64::from(event.client_x()) - rect.left()) * WIDTH / rect.width();
-            let t_us = ((at - LEFT) / (WIDTH - LEFT - RIGHT)).clamp(0.0, 1.0) * end_us as f64;
-            if let Some(event) = nearest(&graph, t_us as u64) {
+            if let Some(event) = clicked_time(&event, "svg.tsg", end_us).and_then(|t_us| nearest(&graph, t_us)) {
                 seek_to(&ctx, event);
             }
         })
     };
     let on_key = {
         let (ctx, graph) = (ctx.clone(), graph.clone());
-        Callback::from(move |event: KeyboardEvent| {
-            let cursor = ctx.page.playback.cursor;
-            let events = plotted_events(&graph);
-            let target = match event.key().as_str() {
-                "ArrowRight" => events.iter().copied().find(|&index| index + 1 > cursor),
-                "ArrowLeft" => events.iter().rev().copied().find(|&index| index + 1 < cursor),
-                _ => return,
-            };
-            // The graph's keys, not the player's.
-            event.prevent_default();
-            event.stop_propagation();
-            if let Some(index) = target {
-                seek_to(&ctx, index);
-            }
-        })
+        Callback::from(move |event: KeyboardEvent| arrow_key(&ctx, &event, &plotted_events(&graph)))
     };
     let proto_note = survey.has_udp.then(|| html! { <p class="bench-hint">{ "UDP datagrams are not plotted." }</p> });
     html! {
@@ -166,7 +143,7 @@ pub fn plot_view(ctx: &Ctx) -> Html {
                 { for bars }
                 <line class="tsg-now" data-testid="tsg-now" x1={now_x.clone()} x2={now_x} y1={f(TOP)} y2={f(HEIGHT - BOTTOM)} />
             </svg>
-            { series_view(ctx, &charts, end_us) }
+            { series_view(ctx, &series, end_us) }
         </div>
     }
 }
@@ -214,6 +191,36 @@ fn nearest(graph: &Graph, t_us: u64) -> Option<usize> {
         }
     }
     best.map(|(_, event)| event)
+}
+
+/// The moment under a click on the figure `selector`, drawn on the frame above (its time axis
+/// from 0 to `end_us`). Yew listens at the app's root, so the figure is found from what was
+/// clicked.
+pub(super) fn clicked_time(event: &MouseEvent, selector: &str, end_us: u64) -> Option<u64> {
+    let clicked = event.target().and_then(|target| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(target).ok());
+    let svg = clicked?.closest(selector).ok()??;
+    let rect = svg.get_bounding_client_rect();
+    if rect.width() <= 0.0 {
+        return None;
+    }
+    let at = (f64::from(event.client_x()) - rect.left()) * WIDTH / rect.width();
+    Some((((at - LEFT) / (WIDTH - LEFT - RIGHT)).clamp(0.0, 1.0) * end_us as f64) as u64)
+}
+
+/// ← and → on a focused figure: the page goes to the previous or next of `events` (sorted),
+/// and the keys are the figure's, not the player's.
+pub(super) fn arrow_key(ctx: &Ctx, event: &KeyboardEvent, events: &[usize]) {
+    let cursor = ctx.page.playback.cursor;
+    let target = match event.key().as_str() {
+        "ArrowRight" => events.iter().copied().find(|&index| index + 1 > cursor),
+        "ArrowLeft" => events.iter().rev().copied().find(|&index| index + 1 < cursor),
+        _ => return,
+    };
+    event.prevent_default();
+    event.stop_propagation();
+    if let Some(index) = target {
+        seek_to(ctx, index);
+    }
 }
 
 /// Shows the step that holds `event`.

@@ -108,6 +108,50 @@ pub fn charts(trace: &Trace, direction: Direction) -> Vec<Chart> {
     ]
 }
 
+/// Every point of `charts` as (time, event), one per event, in event order: where a click or
+/// an arrow key on the panels goes.
+pub fn points(charts: &[Chart]) -> Vec<(u64, usize)> {
+    let mut points: Vec<(u64, usize)> = charts
+        .iter()
+        .flat_map(|chart| &chart.series)
+        .flat_map(|series| &series.points)
+        .map(|step| (step.t_us, step.event))
+        .collect();
+    points.sort_unstable_by_key(|&(_, event)| event);
+    points.dedup_by_key(|point| point.1);
+    points
+}
+
+/// `value` as an axis writes it: bytes in B, kB or MB; times in ms.
+pub fn amount(value: u64, unit: Unit) -> String {
+    match unit {
+        Unit::Bytes if value >= 1_000_000 => format!("{:.1} MB", value as f64 / 1e6),
+        Unit::Bytes if value >= 10_000 => format!("{:.0} kB", value as f64 / 1e3),
+        Unit::Bytes => format!("{value} B"),
+        Unit::Micros => format!("{:.0} ms", value as f64 / 1e3),
+    }
+}
+
+/// What a screen reader hears for the panels: each series' range.
+pub fn summary(charts: &[Chart]) -> String {
+    let mut parts = Vec::new();
+    for chart in charts {
+        for series in &chart.series {
+            let values = series.points.iter().map(|step| step.value);
+            match (values.clone().min(), values.max()) {
+                (Some(low), Some(high)) => parts.push(format!(
+                    "{} from {} to {}",
+                    series.name,
+                    amount(low, chart.unit),
+                    amount(high, chart.unit)
+                )),
+                _ => parts.push(format!("{}: none", series.name)),
+            }
+        }
+    }
+    format!("Series over time: {}", parts.join("; "))
+}
+
 /// Adds a point when the value changes: a step line needs no repeats.
 fn push(line: &mut Vec<Step>, step: Step) {
     if line.last().is_none_or(|last| last.value != step.value) {
