@@ -5,10 +5,14 @@
 // The page comes in two builds. The player, which every visitor downloads, plays scenarios;
 // the studio adds the playground, what-if forks and predict mode, and is loaded instead when
 // the address says studio=1 or predict=1 (the player's links to the studio say so), or
-// api=… (an embed that a course page drives with messages, see docs/embed.md).
+// api=… (an embed that a course page drives with messages, see docs/embed.md), or when the
+// fragment carries a packetdrill script (#pkt=…), which only the studio reads.
+import "./open-file.js";
+
 const tag = document.querySelector("script[data-js]");
 const params = new URLSearchParams(location.search);
-const studio = params.get("studio") === "1" || params.get("predict") === "1" || params.has("api");
+const studio =
+  params.get("studio") === "1" || params.get("predict") === "1" || params.has("api") || location.hash.startsWith("#pkt=");
 const js = studio ? "./studio/sockscope-studio.js" : tag.dataset.js;
 const wasm = studio ? "./studio/sockscope-studio_bg.wasm" : tag.dataset.wasm;
 if (studio) {

@@ -112,3 +112,58 @@ fn the_projects_own_scripts_pass() {
     }
     assert!(failed.is_empty(), "{failed:#?}");
 }
+
+/// Every timed line of a passing script is quoted by a note in the trace, in the script's
+/// order, so that the page can show each step's line; the last note gives the verdict.
+#[test]
+fn every_line_a_run_reaches_is_quoted_in_its_trace() {
+    use sockscope_engine::trace::EventKind;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("packetdrill");
+    let mut found = Vec::new();
+    scripts(&dir, &mut found);
+    for path in &found {
+        let text = std::fs::read_to_string(path).expect("readable");
+        let script = sockscope_engine::packetdrill::read(&text).expect("reads");
+        let outcome = sockscope_engine::packetdrill::run(&script);
+        let timed: Vec<u32> =
+            script.events.iter().filter(|event| event.time.is_some()).map(|event| event.line).collect();
+        let quoted: Vec<u32> = outcome.lines.iter().map(|note| note.line).collect();
+        assert_eq!(quoted, timed, "{}", path.display());
+        assert!(outcome.lines.windows(2).all(|pair| pair[0].event < pair[1].event), "{}", path.display());
+        for note in &outcome.lines {
+            let EventKind::Note { text, .. } = &outcome.trace.events[note.event].kind else {
+                panic!("{}: event {} is not a note", path.display(), note.event)
+            };
+            assert!(text.starts_with(&format!("Script line {}:", note.line)), "{}: {text}", path.display());
+        }
+        let Some(EventKind::Note { text, .. }) = outcome.trace.events.last().map(|event| &event.kind) else {
+            panic!("{}: the trace does not end with the verdict", path.display())
+        };
+        assert!(text.starts_with("The script passes"), "{}: {text}", path.display());
+    }
+}
+
+/// A script the engine does not meet ends with a note at the failing line that says what the
+/// line expected and what the engine did, and that note is the run's last line note.
+#[test]
+fn a_failing_line_is_told_where_it_fails() {
+    use sockscope_engine::packetdrill::Verdict;
+    use sockscope_engine::trace::EventKind;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/packetdrill/server-handshake-write-close.pkt");
+    let text = std::fs::read_to_string(path).expect("readable");
+    // The data segment is written as acknowledging a byte the peer never sent.
+    let broken = text.replace("+0 > P. 1:1001(1000) ack 1\n", "+0 > P. 1:1001(1000) ack 7\n");
+    assert_ne!(broken, text);
+    let line = broken.lines().position(|line| line.contains("ack 7")).expect("present") as u32 + 1;
+    let outcome = sockscope_engine::packetdrill::run(&sockscope_engine::packetdrill::read(&broken).expect("reads"));
+    assert!(matches!(&outcome.verdict, Verdict::Fail { line: failed, .. } if *failed == line), "{:?}", outcome.verdict);
+    let last = outcome.lines.last().expect("lines were quoted");
+    assert_eq!(last.line, line);
+    let EventKind::Note { text, .. } = &outcome.trace.events[last.event].kind else { panic!("not a note") };
+    assert!(text.starts_with(&format!("The script fails at line {line}")), "{text}");
+    assert!(text.contains("the acknowledgement differs"), "{text}");
+    // The line's own note stands before the segment that did not meet it.
+    let before = &outcome.lines[outcome.lines.len() - 2];
+    assert_eq!(before.line, line);
+    assert!(matches!(outcome.trace.events[before.event + 1].kind, EventKind::Segment(_)));
+}

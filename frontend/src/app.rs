@@ -21,6 +21,9 @@ use crate::view::panes::{Narration, SsPane, TcpdumpPane};
 use crate::view::sequence::{clock, SequenceDiagram};
 use crate::{BenchProps, Studio};
 
+/// How custom text is opened: [`model::load_custom`] in the player, the studio's own in its build.
+pub type LoadCustom = fn(&str) -> Result<Loaded, model::Unopened>;
+
 /// What the address asks for, resolved once at startup.
 pub struct Startup {
     page: PageState,
@@ -57,8 +60,8 @@ pub fn begin(root: web_sys::Element, studio: Option<Studio>) {
     let name = match choice {
         Choice::Builtin(name) => name,
         Choice::Packed(packed) => {
-            let opened = share::unpack(&packed)
-                .and_then(|text| model::load_text(&text).map_err(|err| format!("it does not parse: {err}")));
+            let load = studio.map_or(model::load_custom as LoadCustom, |studio| studio.load_custom);
+            let opened = share::unpack(&packed).and_then(|text| load(&text).map_err(|unopened| unopened.why));
             match opened {
                 Ok(loaded) => return mount(root, startup(Ok(loaded), Some(packed), query, notices, studio)),
                 Err(why) => {
@@ -114,7 +117,8 @@ pub fn app(props: &AppProps) -> Html {
     hooks::use_address_sync(&page, layout);
     hooks::use_document_title(&page);
     hooks::use_editor_text(&page, &editor);
-    let hooks::OpenHandlers { on_pick, on_run_custom } = hooks::use_open_handlers(&page, &editor, &play_button);
+    let load = props.start.studio.map(|studio| studio.load_custom);
+    let hooks::OpenHandlers { on_pick, on_run_custom } = hooks::use_open_handlers(&page, &editor, &play_button, load);
     let hooks::ShareHandlers { on_copy_link, on_copy_embed } = hooks::share_handlers(&page);
 
     let hooks::PageCallbacks { dispatch, on_select, on_unpin, on_dismiss, on_numbering } =
@@ -211,6 +215,11 @@ pub fn app(props: &AppProps) -> Html {
                 <div class="brand" aria-label="sockscope">{ "sock" }<span>{ "scope" }</span></div>
                 <Picker selected={loaded.builtin.clone()} on_pick={on_pick} />
                 <div class="share">
+                    // static/open-file.js opens what is picked here, or dropped anywhere.
+                    <label class="open-file" title="A scenario (.json) or a packetdrill script (.pkt); you can also drop one on the page">
+                        { "Open a file…" }
+                        <input type="file" accept=".json,.pkt,application/json,text/plain" data-open-file="" data-testid="open-file" />
+                    </label>
                     <button onclick={on_copy_link} data-testid="copy-link">{ "Copy link" }</button>
                     <button onclick={on_copy_embed} data-testid="copy-embed">{ "Copy embed code" }</button>
                 </div>

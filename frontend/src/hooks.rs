@@ -281,7 +281,12 @@ pub struct OpenHandlers {
 /// A choice in the picker hands the keyboard to the player (`play_button`), see
 /// [`give_keys_to_player`].
 #[hook]
-pub fn use_open_handlers(page: &Page, editor: &NodeRef, play_button: &NodeRef) -> OpenHandlers {
+pub fn use_open_handlers(
+    page: &Page,
+    editor: &NodeRef,
+    play_button: &NodeRef,
+    load: Option<crate::app::LoadCustom>,
+) -> OpenHandlers {
     // Made once: they hold only the dispatcher and the editor's node, which never change, so
     // the picker and the editor (compared by their props) are skipped on a seek.
     let on_pick = {
@@ -297,7 +302,10 @@ pub fn use_open_handlers(page: &Page, editor: &NodeRef, play_button: &NodeRef) -
         use_callback((), move |_: MouseEvent, _| {
             let Some(area) = editor.cast::<HtmlTextAreaElement>() else { return };
             let text = area.value();
-            match model::load_text(&text) {
+            if load.is_none() && !model::is_scenario_text(&text) {
+                return open_script_in_studio(&text, dispatcher.clone());
+            }
+            match load.unwrap_or(model::load_custom)(&text) {
                 // The link's fragment is compressed by the browser, which answers a moment
                 // later; the scenario opens then, with a link to share.
                 Ok(loaded) => {
@@ -309,13 +317,28 @@ pub fn use_open_handlers(page: &Page, editor: &NodeRef, play_button: &NodeRef) -
                         dispatcher.dispatch(Action::Answered { request, answer: Answer::Open { loaded, link } });
                     });
                 }
-                Err(err) => {
-                    dispatcher.dispatch(Action::EditorRejected(format!("This scenario does not parse: {err}.")))
+                Err(model::Unopened { what, why }) => {
+                    dispatcher.dispatch(Action::EditorRejected(format!("This {what} {why}.")))
                 }
             }
         })
     };
     OpenHandlers { on_pick, on_run_custom }
+}
+
+/// The player's build has no packetdrill reader: a script put into its editor opens in the
+/// studio's build, which the address carries it to.
+fn open_script_in_studio(text: &str, dispatcher: UseReducerDispatcher<PageState>) {
+    share::pack(text, move |packed| {
+        match packed {
+        Ok(packed) => {
+            let _ = gloo::utils::window().location().assign(&format!("?studio=1#pkt={packed}"));
+        }
+        Err(why) => dispatcher.dispatch(Action::EditorRejected(format!(
+            "This text is not a scenario's JSON, and it cannot be carried to the studio, which opens packetdrill scripts: {why}."
+        ))),
+    }
+    });
 }
 
 thread_local! {
@@ -356,9 +379,13 @@ pub(crate) fn open_builtin(
 }
 
 /// Opens a custom scenario from a link's packed fragment at once, or says why it cannot.
-pub(crate) fn open_packed(dispatcher: &UseReducerDispatcher<PageState>, packed: String) -> Result<(), String> {
+pub(crate) fn open_packed(
+    dispatcher: &UseReducerDispatcher<PageState>,
+    packed: String,
+    load: crate::app::LoadCustom,
+) -> Result<(), String> {
     let text = share::unpack(&packed)?;
-    let loaded = model::load_text(&text).map_err(|err| format!("it does not parse: {err}"))?;
+    let loaded = load(&text).map_err(|unopened| format!("it {}", unopened.why))?;
     let request = next_request();
     dispatcher.dispatch(Action::Packing { request });
     dispatcher.dispatch(Action::Answered {

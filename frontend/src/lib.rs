@@ -31,11 +31,13 @@ pub mod url;
 pub mod validation;
 pub mod view;
 
-/// The part of the page only the studio's build has: a function that draws the workbench.
-/// The player's build passes none, so none of the studio's code is linked into it.
+/// The part of the page only the studio's build has: a function that draws the workbench,
+/// and one that opens custom text, which in the studio may also be a packetdrill script. The
+/// player's build passes none, so none of the studio's code is linked into it.
 #[derive(Clone, Copy)]
 pub struct Studio {
     pub bench: fn(BenchProps) -> yew::Html,
+    pub load_custom: fn(&str) -> Result<model::Loaded, model::Unopened>,
 }
 
 /// What the workbench gets from the page.

@@ -42,6 +42,9 @@ pub struct Loaded {
     pub diagram: Diagram,
     /// Things the reader should know about this run (failed expectations, a cut-off run).
     pub warnings: Vec<String>,
+    /// For a packetdrill script's run (the studio's build opens them), the script's lines and
+    /// where the trace quotes each.
+    pub script: Option<Rc<ScriptLines>>,
     /// The texts that print sequence numbers, relative (made at load) and absolute (made
     /// when the reader first asks for it).
     numbered: [OnceCell<Numbered>; 2],
@@ -67,6 +70,27 @@ impl Numbered {
     fn with_story(trace: &Trace, numbering: Numbering, story: Story) -> Numbered {
         Numbered { tcpdump: format::tcpdump_lines(trace, numbering), story, labels: arrow_labels(trace, numbering) }
     }
+}
+
+/// A packetdrill script beside its run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScriptLines {
+    /// The script as written, one entry per line.
+    pub lines: Vec<String>,
+    /// `(event, line)`: the trace's note quoting each line the run reached, in event order.
+    pub quoted: Vec<(usize, u32)>,
+    /// The run's verdict, as a sentence.
+    pub verdict: String,
+    /// The line the run failed or stopped at, if it did not pass.
+    pub stopped_at: Option<u32>,
+}
+
+/// Why custom text could not be opened: `what` it was taken for, and `why`, a phrase that
+/// follows it ("does not parse: …").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unopened {
+    pub what: &'static str,
+    pub why: String,
 }
 
 /// Shares a loaded scenario between components; equal when it is the same load.
@@ -103,6 +127,17 @@ pub fn load_text(text: &str) -> Result<Loaded, ScenarioError> {
     Ok(load(scenario, text.to_string(), None))
 }
 
+/// Whether custom text is meant as a scenario (JSON, which starts with `{`) rather than a
+/// packetdrill script.
+pub fn is_scenario_text(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+}
+
+/// Loads custom text in the player's build, which opens scenarios only.
+pub fn load_custom(text: &str) -> Result<Loaded, Unopened> {
+    load_text(text).map_err(|err| Unopened { what: "scenario", why: format!("does not parse: {err}") })
+}
+
 /// Loads a scenario the page built itself (the studio's playground), with `text` as the
 /// editor shows it: checked as a reader's text would be, without reading the text again.
 pub fn load_built(mut scenario: Scenario, text: String) -> Result<Loaded, ScenarioError> {
@@ -127,6 +162,7 @@ pub fn empty(reason: &str) -> Loaded {
         hosts: Vec::new(),
         diagram: Diagram::default(),
         warnings: vec![reason.to_string()],
+        script: None,
         numbered: [OnceCell::new(), OnceCell::new()],
         trace,
     }
@@ -159,6 +195,15 @@ fn load(scenario: Scenario, text: String, builtin: Option<String>) -> Loaded {
             *partial
         }
     };
+    let title = if scenario.title.is_empty() { "Custom scenario".to_string() } else { scenario.title };
+    let mut loaded = from_trace(trace, text, title, warnings);
+    (loaded.builtin, loaded.source, loaded.description) = (builtin, scenario.source, scenario.description);
+    loaded
+}
+
+/// Indexes a trace made some other way than by running a scenario (the studio's packetdrill
+/// scripts): `text` is what the editor shows for it.
+pub fn from_trace(trace: Trace, text: String, title: String, warnings: Vec<String>) -> Loaded {
     let timeline = Timeline::new(&trace);
     // Which events are narrated does not depend on the numbering, only their text does.
     let (story, focus) = story_and_focus(&trace);
@@ -176,11 +221,11 @@ fn load(scenario: Scenario, text: String, builtin: Option<String>) -> Loaded {
     let diagram = Diagram::new(&trace, &hosts);
     let relative = OnceCell::from(relative);
     Loaded {
-        builtin,
+        builtin: None,
         text,
-        title: if scenario.title.is_empty() { "Custom scenario".to_string() } else { scenario.title.clone() },
-        source: scenario.source.clone(),
-        description: scenario.description.clone(),
+        title,
+        source: String::new(),
+        description: String::new(),
         trace,
         timeline,
         timing,
@@ -188,6 +233,7 @@ fn load(scenario: Scenario, text: String, builtin: Option<String>) -> Loaded {
         hosts,
         diagram,
         warnings,
+        script: None,
         numbered: [relative, OnceCell::new()],
     }
 }

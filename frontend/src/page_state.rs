@@ -284,7 +284,10 @@ impl PageState {
     }
 
     fn fragment(&self) -> String {
-        self.packed.as_ref().map_or_else(String::new, |packed| format!("#scenario={packed}"))
+        // A packetdrill script's link says so, for static/boot.js, which loads the studio's
+        // build (the only one that reads scripts) for `#pkt=`.
+        let key = if self.loaded.script.is_some() { "pkt" } else { "scenario" };
+        self.packed.as_ref().map_or_else(String::new, |packed| format!("#{key}={packed}"))
     }
 }
 

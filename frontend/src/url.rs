@@ -71,7 +71,7 @@ pub fn parse_query(search: &str, hash: &str) -> PageQuery {
         }
     }
     let hash = hash.trim_start_matches('#');
-    if let Some(packed) = hash.strip_prefix("scenario=") {
+    if let Some(packed) = hash.strip_prefix("scenario=").or_else(|| hash.strip_prefix("pkt=")) {
         query.packed = Some(packed.to_string());
     } else if !hash.is_empty() {
         query.packed = Some(hash.to_string());

@@ -8,13 +8,14 @@
 
 mod error;
 mod lexer;
+mod notes;
 mod parser;
 mod run;
 mod script;
 mod settings;
 
 pub use error::ScriptError;
-pub use run::{run, Outcome, Verdict};
+pub use run::{run, LineNote, Outcome, Verdict};
 pub use script::{
     Action, Direction, Event, EventTime, Expr, Packet, PacketOptions, Script, ScriptOption, Syscall, TcpOption,
 };
@@ -31,7 +32,9 @@ pub fn read(text: &str) -> Result<Script, ScriptError> {
             reason: format!("the script is {} bytes; at most {MAX_SCRIPT_BYTES} are read", text.len()),
         });
     }
-    parser::script(&lexer::tokens(text)?)
+    let mut script = parser::script(&lexer::tokens(text)?)?;
+    script.source = text.lines().map(str::to_string).collect();
+    Ok(script)
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ pub fn script(tokens: &[Located]) -> Result<Script, ScriptError> {
     while parser.peek().is_some() {
         events.push(parser.event()?);
     }
-    Ok(Script { options, events })
+    Ok(Script { options, events, source: Vec::new() })
 }
 
 struct Parser<'t> {

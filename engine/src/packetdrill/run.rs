@@ -18,11 +18,12 @@ use crate::scenario::{
     AtEnd, Call, HostSpec, How, Limits, Linger, LinkSpec, OptName, OptValue, ProcessSpec, Scenario, SockType, Step,
     TcpSettings,
 };
-use crate::trace::{EventKind, Fate, Flags, Phase, Pid, Segment, TcpOptions, Trace};
+use crate::trace::{Event, EventKind, Fate, Flags, Phase, Pid, Segment, TcpOptions, Trace};
 use crate::wire::Wire;
 use crate::world::World;
 
-use super::script::{Action, Direction, Event, EventTime, Expr, Packet, PacketOptions, Script, Syscall, TcpOption};
+use super::notes;
+use super::script::{Action, Direction, EventTime, Expr, Packet, PacketOptions, Script, Syscall, TcpOption};
 use super::settings::{self, Settings};
 
 /// The addresses packetdrill gives the two ends.
@@ -59,12 +60,33 @@ pub enum Verdict {
     },
 }
 
+impl Verdict {
+    /// The line the verdict is about, unless the script passed.
+    pub fn line(&self) -> Option<u32> {
+        match self {
+            Verdict::Pass => None,
+            Verdict::Fail { line, .. } | Verdict::Unsupported { line, .. } => Some(*line),
+        }
+    }
+}
+
 /// A run: its verdict, the trace up to where it stopped, and what of the script's settings
 /// the engine took no notice of.
 pub struct Outcome {
     pub verdict: Verdict,
     pub trace: Trace,
     pub ignored: Vec<String>,
+    /// Where the trace tells each line the run reached, in event order; the run's last note,
+    /// its verdict, is the failing line's when the script did not pass.
+    pub lines: Vec<LineNote>,
+}
+
+/// A script line and the trace's note that quotes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineNote {
+    pub line: u32,
+    /// The index of the note in the trace's events.
+    pub event: usize,
 }
 
 pub fn run(script: &Script) -> Outcome {
@@ -72,15 +94,28 @@ pub fn run(script: &Script) -> Outcome {
     let mut runner = Runner::new(&settings);
     let verdict = match settings.unsupported.clone() {
         Some((line, construct)) => Verdict::Unsupported { line, construct },
-        None => runner.events(&script.events),
+        None => runner.events(script),
     };
+    let said = notes::verdict(&verdict, |line| quote(script, line));
+    runner.note(verdict.line(), said);
     let trace = Trace {
         scenario: "packetdrill".into(),
         title: "packetdrill script".into(),
         source: String::new(),
         events: std::mem::take(&mut runner.world.trace.events),
     };
-    Outcome { verdict, trace, ignored: settings.ignored }
+    Outcome { verdict, trace, ignored: settings.ignored, lines: runner.lines }
+}
+
+/// Line `line` of the script as a note quotes it: its first line, trimmed and kept short.
+fn quote(script: &Script, line: u32) -> String {
+    const LONGEST: usize = 120;
+    let text = script.line_text(line);
+    if text.chars().count() > LONGEST {
+        format!("{}…", text.chars().take(LONGEST).collect::<String>())
+    } else {
+        text.to_string()
+    }
 }
 
 struct Runner {
@@ -103,6 +138,8 @@ struct Runner {
     /// A blocking call still in progress: its line, the return time the script gives, and
     /// what it must return.
     blocked: Option<Pending>,
+    /// The notes that quote the script's lines so far.
+    lines: Vec<LineNote>,
 }
 
 struct Pending {
@@ -155,11 +192,40 @@ impl Runner {
             seen_segments: 0,
             last: None,
             blocked: None,
+            lines: Vec::new(),
         }
     }
 
-    fn events(&mut self, events: &[Event]) -> Verdict {
-        for event in events {
+    /// Adds a note to the trace now; `line` is the script line it quotes, if any.
+    fn note(&mut self, line: Option<u32>, text: String) {
+        let event = self.world.trace.events.len();
+        self.world.emit(EventKind::Note { pid: None, text });
+        if let (Some(line), true) = (line, self.world.trace.events.len() > event) {
+            self.lines.push(LineNote { line, event });
+        }
+    }
+
+    /// Puts a note for `line` just before the trace's event `index` (an outbound segment the
+    /// run has only now held to its line), at that event's time.
+    fn note_before(&mut self, index: usize, line: u32, text: String) {
+        let events = &mut self.world.trace.events;
+        let Some(t_us) = events.get(index).map(|event| event.t_us) else { return };
+        events.insert(index, Event { t_us, kind: EventKind::Note { pid: None, text } });
+        if self.seen_segments > index {
+            self.seen_segments += 1;
+        }
+        for note in &mut self.lines {
+            if note.event >= index {
+                note.event += 1;
+            }
+        }
+        let at = self.lines.partition_point(|note| note.event < index);
+        self.lines.insert(at, LineNote { line, event: index });
+    }
+
+    fn events(&mut self, script: &Script) -> Verdict {
+        for event in &script.events {
+            let text = quote(script, event.line);
             let Some(time) = event.time else { continue };
             let inbound = matches!(&event.action, Action::Packet(packet) if packet.direction == Direction::Inbound);
             let (start, end) = self.script_times(time, inbound);
@@ -171,10 +237,10 @@ impl Runner {
             }
             let verdict = match &event.action {
                 Action::Packet(packet) if packet.direction == Direction::Inbound => {
-                    self.inbound(event.line, packet, start)
+                    self.inbound(event.line, &text, packet, start)
                 }
-                Action::Packet(packet) => self.outbound(event.line, packet, time, start, end),
-                Action::Syscall(call) => self.syscall(event.line, call, time, start),
+                Action::Packet(packet) => self.outbound(event.line, &text, packet, time, start, end),
+                Action::Syscall(call) => self.syscall(event.line, &text, call, time, start),
                 // Settings are made before the run; changing them during it is not modelled.
                 Action::Shell(command) if settings::understood(command).is_some() => Err(Verdict::Unsupported {
                     line: event.line,
@@ -242,7 +308,7 @@ impl Runner {
         self.last.map_or(0, |(script, _, _)| script)
     }
 
-    fn inbound(&mut self, line: u32, packet: &Packet, at: u64) -> Result<(), Verdict> {
+    fn inbound(&mut self, line: u32, text: &str, packet: &Packet, at: u64) -> Result<(), Verdict> {
         if packet.len > MAX_PAYLOAD || packet.win.is_some_and(|win| win > u32::from(u16::MAX)) {
             return Err(Verdict::Unsupported {
                 line,
@@ -271,6 +337,7 @@ impl Runner {
         header.win = packet.win.map_or(DEFAULT_WINDOW, |win| win as u16);
         header.options = self.inbound_options(&packet.options);
         wire.set_payload(vec![b'x'; packet.len as usize]);
+        self.note(Some(line), notes::inbound(line, text));
         self.world.transmit(self.remote, wire);
         self.world.run_to(at);
         self.last = Some((at, at, true));
@@ -311,22 +378,32 @@ impl Runner {
         }
     }
 
-    /// The next segment the engine sent that no `>` line has matched yet, with its time.
-    fn next_outbound(&mut self) -> Option<(u64, Segment)> {
+    /// The next segment the engine sent that no `>` line has matched yet, with its index in
+    /// the trace and its time.
+    fn next_outbound(&mut self) -> Option<(usize, u64, Segment)> {
         let events = &self.world.trace.events;
         while self.seen_segments < events.len() {
-            let event = &events[self.seen_segments];
+            let index = self.seen_segments;
+            let event = &events[index];
             self.seen_segments += 1;
             if let EventKind::Segment(segment) = &event.kind {
                 if segment.fate == Fate::Sent && segment.from.ip == LOCAL && segment.to.ip == REMOTE {
-                    return Some((event.t_us, segment.clone()));
+                    return Some((index, event.t_us, segment.clone()));
                 }
             }
         }
         None
     }
 
-    fn outbound(&mut self, line: u32, packet: &Packet, time: EventTime, due: u64, due_end: u64) -> Result<(), Verdict> {
+    fn outbound(
+        &mut self,
+        line: u32,
+        text: &str,
+        packet: &Packet,
+        time: EventTime,
+        due: u64,
+        due_end: u64,
+    ) -> Result<(), Verdict> {
         let previous = self.previous_script_time();
         let tolerance = if time == EventTime::Any { 0 } else { self.tolerance(due, previous) };
         let deadline = if time == EventTime::Any { u64::MAX } else { due_end.saturating_add(tolerance) };
@@ -345,13 +422,15 @@ impl Runner {
             }
         };
         let expected = describe_packet(packet);
-        let Some((sent_at, mut segment)) = found else {
+        let Some((index, sent_at, mut segment)) = found else {
+            self.note(Some(line), notes::outbound(line, text));
             return Err(Verdict::Fail {
                 line,
                 expected: format!("{expected} at {}", seconds(due)),
                 actual: "the engine sent nothing by then".into(),
             });
         };
+        self.note_before(index, line, notes::outbound(line, text));
         self.join_burst(&mut segment, sent_at, packet.len);
         if segment.flags.syn {
             self.local_isn.get_or_insert(segment.seq);
@@ -440,7 +519,7 @@ impl Runner {
         }
     }
 
-    fn syscall(&mut self, line: u32, syscall: &Syscall, time: EventTime, at: u64) -> Result<(), Verdict> {
+    fn syscall(&mut self, line: u32, text: &str, syscall: &Syscall, time: EventTime, at: u64) -> Result<(), Verdict> {
         if self.blocked.is_some() {
             // The blocked call may have returned by now.
             self.world.run_to(at);
@@ -452,12 +531,21 @@ impl Runner {
                 construct: "a system call while another one is still blocked".into(),
             });
         }
-        let step = self.step_for(line, syscall)?;
+        let mut step = self.step_for(line, syscall)?;
+        step.note = Some(notes::syscall(line, text));
         self.world.run_to(at);
         self.note_outbound_so_far();
         let returns_before = self.returns().len();
+        let events_before = self.world.trace.events.len();
         self.world.give_step(self.pid, step);
         self.world.run_to(at);
+        let pid = self.pid;
+        let told = self.world.trace.events[events_before..]
+            .iter()
+            .position(|event| matches!(&event.kind, EventKind::Note { pid: Some(by), .. } if *by == pid));
+        if let Some(offset) = told {
+            self.lines.push(LineNote { line, event: events_before + offset });
+        }
         let expect = (syscall.result.clone(), syscall.errno.clone());
         if let Some(end) = syscall.end {
             let end_us = match time {

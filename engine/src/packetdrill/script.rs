@@ -7,6 +7,15 @@ pub struct Script {
     /// `--name=value` lines at the top, in order (`value` is empty for a bare flag).
     pub options: Vec<ScriptOption>,
     pub events: Vec<Event>,
+    /// The script's lines as written, so that a run can quote the line each event comes from.
+    pub source: Vec<String>,
+}
+
+impl Script {
+    /// Line `line` (counted from 1) as written, trimmed; empty past the end.
+    pub fn line_text(&self, line: u32) -> &str {
+        self.source.get((line as usize).wrapping_sub(1)).map_or("", |text| text.trim())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

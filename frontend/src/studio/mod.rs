@@ -22,6 +22,8 @@ mod playground_view;
 mod plot_view;
 pub mod predict;
 mod predict_view;
+pub mod script_run;
+mod script_view;
 pub mod series;
 mod series_view;
 pub mod time_sequence;
@@ -51,7 +53,7 @@ use fork::WhatIf;
 use playground::Playground;
 
 /// The studio, as the studio's build hands it to the page.
-pub const STUDIO: Studio = Studio { bench: render };
+pub const STUDIO: Studio = Studio { bench: render, load_custom: script_run::load_custom };
 
 fn render(props: BenchProps) -> Html {
     html! { <Workbench ..props /> }
@@ -605,7 +607,7 @@ impl Ctx {
                 }
             }
             Command::Open { packed: Some(packed), .. } => {
-                if let Err(why) = crate::hooks::open_packed(&self.page.dispatcher(), packed) {
+                if let Err(why) = crate::hooks::open_packed(&self.page.dispatcher(), packed, script_run::load_custom) {
                     refuse(format!("the packed scenario cannot be opened: {}", why.trim_end_matches('.')));
                 }
             }

@@ -9,6 +9,7 @@ use super::export;
 use super::playground_view::playground;
 use super::plot_view::plot_view;
 use super::predict_view::predict_view;
+use super::script_view::script_pane;
 use super::what_if_view::what_if;
 use super::widgets::{button, Offer};
 use super::{Ctx, Mode, Panel};
@@ -47,6 +48,7 @@ pub fn view(ctx: &Ctx, on_copy_link: &Callback<MouseEvent>) -> Html {
     html! {
         <section class="bench" aria-label="Studio" data-testid="bench">
             { refused.unwrap_or_default() }
+            { script_pane(&ctx.page) }
             <div class="bench-modes" role="group" aria-label="Studio mode">
                 { tab(Mode::WhatIf, "What if…", "mode-what-if") }
                 { tab(Mode::Playground, "Playground", "mode-playground") }

@@ -17,6 +17,16 @@ const SEGMENT_CHOICES: usize = 40;
 pub fn what_if(ctx: &Ctx) -> Html {
     let bench = ctx.bench.borrow();
     let loaded = ctx.page.loaded.clone();
+    if loaded.script.is_some() {
+        // A fork changes the world and replays its programs; a script's peer is not a program
+        // but a list of segments written for the original run, which a changed run would
+        // meet no more.
+        return html! {
+            <p class="bench-hint" data-testid="what-if">
+                { "A packetdrill script's run cannot be forked: its peer sends the segments the script lists, written for this run, not for a changed one. Predict mode and the time–sequence graph work on it as on any run." }
+            </p>
+        };
+    }
     let trace = &loaded.trace;
     let hosts: Vec<String> = loaded.hosts.clone();
     let names = super::hosts_of(trace);

@@ -145,9 +145,9 @@ pub fn editor(props: &EditorProps) -> Html {
     });
     html! {
         <details class="editor">
-            <summary>{ "Edit this scenario or paste your own (JSON)" }</summary>
-            <p class="muted">{ "Runs in your browser. The link then carries the scenario in its # fragment, compressed, so you can share it without a server." }</p>
-            <textarea ref={props.editor.clone()} rows="14" spellcheck="false" aria-label="Scenario JSON" data-testid="editor" />
+            <summary>{ "Edit this scenario or paste your own (JSON, or a packetdrill script)" }</summary>
+            <p class="muted">{ "Runs in your browser. The link then carries the scenario in its # fragment, compressed, so you can share it without a server. A packetdrill script (.pkt) runs in the studio, which shows each step's line of the script." }</p>
+            <textarea ref={props.editor.clone()} rows="14" spellcheck="false" aria-label="Scenario JSON or packetdrill script" data-testid="editor" />
             <div class="editor-run">
                 <button onclick={props.on_run.clone()} data-testid="run-custom">{ "Run this scenario" }</button>
                 <div class="editor-note" aria-live="polite" aria-atomic="true" data-testid="editor-note">{ for note }</div>

@@ -107,7 +107,7 @@ pub fn sequence_diagram(props: &SequenceProps) -> Html {
         let right_side = mark.lane + 1 == lanes && lanes > 1;
         let (text_x, anchor) = if right_side { (x + 8.0, "start") } else { (x - 8.0, "end") };
         items.push(html! {
-            <g class="state-mark" data-testid="state-mark">
+            <g class={classes!("state-mark", mark.text.starts_with('✗').then_some("failed"))} data-testid="state-mark">
                 <rect x={fmt(x - 4.0)} y={fmt(y - 4.0)} width="8" height="8" />
                 <text x={fmt(text_x)} y={fmt(y + 4.0)} text-anchor={anchor}>{ mark.text.clone() }</text>
             </g>
