@@ -7,8 +7,6 @@
 // the address says studio=1 or predict=1 (the player's links to the studio say so), or
 // api=… (an embed that a course page drives with messages, see docs/embed.md), or when the
 // fragment carries a packetdrill script (#pkt=…), which only the studio reads.
-import "./open-file.js";
-
 const tag = document.querySelector("script[data-js]");
 const params = new URLSearchParams(location.search);
 const studio =
@@ -21,6 +19,34 @@ if (studio) {
   sheet.href = "./studio/studio.css";
   document.head.append(sheet);
 }
+// A file picked with "Open a file…" or dropped on the page: open-file.js, loaded only then,
+// opens it.
+const openFile = (file) => import("./open-file.js").then((module) => module.open(file));
+const hasFiles = (event) => event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files");
+document.addEventListener("dragover", (event) => {
+  if (!hasFiles(event)) return;
+  event.preventDefault();
+  event.dataTransfer.dropEffect = "copy";
+  document.body.classList.add("dropping");
+});
+document.addEventListener("dragleave", (event) => {
+  if (!event.relatedTarget) document.body.classList.remove("dropping");
+});
+document.addEventListener("drop", (event) => {
+  document.body.classList.remove("dropping");
+  const file = event.dataTransfer && event.dataTransfer.files[0];
+  if (file) {
+    event.preventDefault();
+    openFile(file);
+  }
+});
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (input instanceof HTMLInputElement && input.matches("[data-open-file]") && input.files.length > 0) {
+    openFile(input.files[0]);
+  }
+});
+
 try {
   const bindings = await import(js);
   await bindings.default({ module_or_path: wasm });

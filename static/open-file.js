@@ -3,8 +3,8 @@
 // its fragment, packed as frontend/src/share.rs packs it (raw deflate, then unpadded
 // base64url), so opening a file is going to the address that carries it. A script goes to
 // the studio's build, the only one that reads scripts (`#pkt=`); a scenario stays in the
-// build it is in. Plain JavaScript, loaded by boot.js, so that the player's WebAssembly,
-// which every visitor downloads, carries none of this.
+// build it is in. boot.js listens for the file and loads this module only then, so the page
+// a visitor downloads carries none of it.
 
 // The engine reads no scenario or script longer than this (MAX_SCENARIO_BYTES).
 const MAX_BYTES = 1 << 20;
@@ -30,7 +30,7 @@ async function pack(text) {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-async function open(file) {
+export async function open(file) {
   const name = file.name.length > 80 ? `${file.name.slice(0, 80)}…` : file.name;
   if (file.size > MAX_BYTES) {
     say(`“${name}” is ${file.size} bytes; sockscope opens files of at most 1 MiB.`);
@@ -59,28 +59,3 @@ async function open(file) {
   const studio = !scenario || new URLSearchParams(location.search).get("studio") === "1";
   location.assign(`?${studio ? "studio=1" : ""}#${scenario ? "scenario" : "pkt"}=${packed}`);
 }
-
-const hasFiles = (event) => event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files");
-
-document.addEventListener("dragover", (event) => {
-  if (!hasFiles(event)) return;
-  event.preventDefault();
-  event.dataTransfer.dropEffect = "copy";
-  document.body.classList.add("dropping");
-});
-document.addEventListener("dragleave", (event) => {
-  if (!event.relatedTarget) document.body.classList.remove("dropping");
-});
-document.addEventListener("drop", (event) => {
-  const file = event.dataTransfer && event.dataTransfer.files[0];
-  document.body.classList.remove("dropping");
-  if (!file) return;
-  event.preventDefault();
-  open(file);
-});
-document.addEventListener("change", (event) => {
-  const input = event.target;
-  if (input instanceof HTMLInputElement && input.matches("[data-open-file]") && input.files.length > 0) {
-    open(input.files[0]);
-  }
-});

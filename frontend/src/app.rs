@@ -216,7 +216,7 @@ pub fn app(props: &AppProps) -> Html {
                 <Picker selected={loaded.builtin.clone()} on_pick={on_pick} />
                 <div class="share">
                     // static/open-file.js opens what is picked here, or dropped anywhere.
-                    <label class="open-file" title="A scenario (.json) or a packetdrill script (.pkt); you can also drop one on the page">
+                    <label class="open-file" title="A scenario (.json) or packetdrill script (.pkt), or drop one on the page">
                         { "Open a file…" }
                         <input type="file" accept=".json,.pkt,application/json,text/plain" data-open-file="" data-testid="open-file" />
                     </label>

@@ -312,10 +312,11 @@ pub fn use_open_handlers(
                     let request = next_request();
                     dispatcher.dispatch(Action::Packing { request });
                     let (dispatcher, loaded) = (dispatcher.clone(), Shared(Rc::new(loaded)));
-                    share::pack(&text, move |packed| {
+                    let open = move |packed: Result<String, String>| {
                         let link = packed.map_or_else(Link::CannotPack, Link::Packed);
                         dispatcher.dispatch(Action::Answered { request, answer: Answer::Open { loaded, link } });
-                    });
+                    };
+                    share::pack(&text, Box::new(open));
                 }
                 Err(model::Unopened { what, why }) => {
                     dispatcher.dispatch(Action::EditorRejected(format!("This {what} {why}.")))
@@ -329,16 +330,16 @@ pub fn use_open_handlers(
 /// The player's build has no packetdrill reader: a script put into its editor opens in the
 /// studio's build, which the address carries it to.
 fn open_script_in_studio(text: &str, dispatcher: UseReducerDispatcher<PageState>) {
-    share::pack(text, move |packed| {
-        match packed {
+    let done = move |packed: Result<String, String>| match packed {
         Ok(packed) => {
             let _ = gloo::utils::window().location().assign(&format!("?studio=1#pkt={packed}"));
         }
         Err(why) => dispatcher.dispatch(Action::EditorRejected(format!(
-            "This text is not a scenario's JSON, and it cannot be carried to the studio, which opens packetdrill scripts: {why}."
+            "This text is not a scenario's JSON, and the studio, which opens packetdrill scripts, cannot be \
+             given it: {why}."
         ))),
-    }
-    });
+    };
+    share::pack(text, Box::new(done));
 }
 
 thread_local! {

@@ -27,8 +27,9 @@ extern "C" {
 }
 
 /// Packs scenario text for the fragment and calls `done` with it, or with why the browser
-/// could not compress it.
-pub fn pack(text: &str, done: impl FnOnce(Result<String, String>) + 'static) {
+/// could not compress it. `done` is boxed so that the page carries one copy of this function
+/// however many callers it has.
+pub fn pack(text: &str, done: Box<dyn FnOnce(Result<String, String>)>) {
     let compressed = (|| {
         let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(text.as_bytes()));
         let blob = web_sys::Blob::new_with_u8_array_sequence(&parts)?;

@@ -497,11 +497,6 @@ fn studio_exports_the_diagram_as_an_svg_that_parses() {
     });
 }
 
-/// The log of the example course page, as text.
-fn lesson_log(browser: &Browser) -> Result<String> {
-    Ok(browser.text("[data-testid=lesson-log]")?.unwrap_or_default())
-}
-
 /// Waits until the course page's log has a line starting with `prefix` beyond the first `seen`
 /// lines, and returns that line.
 fn lesson_hears(browser: &Browser, prefix: &str, seen: usize) -> Result<String> {

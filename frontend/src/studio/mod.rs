@@ -436,12 +436,13 @@ impl Ctx {
     pub fn flush_pack(&self, then: impl FnOnce(String) + 'static) {
         let Some(PendingPack { text, loaded, .. }) = self.bench.borrow_mut().pending_pack.take() else { return };
         let dispatcher = self.page.dispatcher();
-        share::pack(&text, move |packed| {
+        let packed = move |packed: Result<String, String>| {
             if let Ok(packed) = packed {
                 dispatcher.dispatch(Action::Packed { loaded, packed: packed.clone() });
                 then(packed);
             }
-        });
+        };
+        share::pack(&text, Box::new(packed));
     }
 
     /// Copies a link to the playground's world: packed first if the address does not carry
