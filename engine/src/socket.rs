@@ -74,6 +74,9 @@ pub(crate) struct Socket {
     pub reuseport: bool,
     pub linger: Option<u32>,
     pub nodelay: bool,
+    /// TCP_MAXSEG (Linux's `rx_opt.user_mss`): caps the MSS announced and the one used; 0 for
+    /// none.
+    pub user_mss: u16,
     pub keepalive: bool,
     pub nonblocking: bool,
     pub sndbuf: u32,
@@ -265,6 +268,7 @@ impl Socket {
             reuseport: false,
             linger: None,
             nodelay: false,
+            user_mss: 0,
             keepalive: false,
             nonblocking: false,
             sndbuf,

@@ -709,6 +709,7 @@ impl Process {
                         SockOpt::KeepAlive(on) => socket.set_keepalive(on),
                         SockOpt::ReusePort(on) => socket.set_reuse_port(on),
                         SockOpt::QuickAck(on) => socket.set_tcp_quickack(on),
+                        SockOpt::MaxSeg(bytes) => socket.set_tcp_mss(bytes),
                     }
                 });
                 self.record(call, outcome.map(|_| 0), None);
@@ -824,6 +825,7 @@ fn getsockopt(socket: &Socket, opt: OptName) -> io::Result<String> {
             Some(linger) => format!("{{l_onoff=1, l_linger={}}}", linger.as_secs()),
             None => "{l_onoff=0, l_linger=0}".to_string(),
         },
+        OptName::MaxSeg => socket.tcp_mss()?.to_string(),
         OptName::Error => match socket.take_error()? {
             Some(err) => errno_name(&err),
             None => "0".to_string(),

@@ -10,9 +10,11 @@ mod error;
 mod lexer;
 mod notes;
 mod parser;
+mod python;
 mod run;
 mod script;
 mod settings;
+mod tcp_info;
 
 pub use error::ScriptError;
 pub use run::{run, LineNote, Outcome, Verdict};

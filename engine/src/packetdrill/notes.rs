@@ -14,6 +14,11 @@ pub fn syscall(line: u32, text: &str) -> String {
     format!("Script line {line}: the program calls `{text}`.")
 }
 
+/// The note for a Python block's assertions on `tcp_info`.
+pub fn python(line: u32, text: &str) -> String {
+    format!("Script line {line}: the script checks the socket's tcp_info: `{text}`.")
+}
+
 /// The note put before the segment that meets, or does not meet, a `>` line.
 pub fn outbound(line: u32, text: &str) -> String {
     format!("Script line {line}: the engine must send `{text}`.")

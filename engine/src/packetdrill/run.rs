@@ -23,8 +23,10 @@ use crate::wire::Wire;
 use crate::world::World;
 
 use super::notes;
+use super::python::{self, Checked};
 use super::script::{Action, Direction, EventTime, Expr, Packet, PacketOptions, Script, Syscall, TcpOption};
 use super::settings::{self, Settings};
+use super::tcp_info;
 
 /// The addresses packetdrill gives the two ends.
 const LOCAL: Ipv4 = Ipv4([192, 168, 0, 1]);
@@ -142,6 +144,16 @@ struct Runner {
     lines: Vec<LineNote>,
 }
 
+/// A call's return as the trace tells it: when, its result or errno, and a value it handed
+/// back (getsockopt()'s).
+#[derive(Clone)]
+struct Returned {
+    at: u64,
+    result: Option<i64>,
+    errno: Option<String>,
+    value: Option<String>,
+}
+
 struct Pending {
     line: u32,
     end_us: u64,
@@ -250,9 +262,7 @@ impl Runner {
                     line: event.line,
                     construct: format!("the shell command `{}`", command.trim()),
                 }),
-                Action::Python(_) => {
-                    Err(Verdict::Unsupported { line: event.line, construct: "a Python block (%{ }%)".into() })
-                }
+                Action::Python(block) => self.python(event.line, &text, block, start),
                 Action::Unsupported(construct) => {
                     Err(Verdict::Unsupported { line: event.line, construct: construct.clone() })
                 }
@@ -558,7 +568,7 @@ impl Runner {
             return Ok(());
         }
         let returns = self.returns();
-        let Some((returned_at, result, errno)) = returns.get(returns_before).cloned() else {
+        let Some(Returned { at: returned_at, result, errno, value }) = returns.get(returns_before).cloned() else {
             return Err(Verdict::Fail {
                 line,
                 expected: format!("{}() to return at once", syscall.name),
@@ -566,7 +576,39 @@ impl Runner {
             });
         };
         check_result(line, &syscall.name, &expect, result, errno.as_deref())?;
+        check_value(line, syscall, value.as_deref())?;
         self.last = Some((at, returned_at, false));
+        Ok(())
+    }
+
+    /// A `%{ … }%` block's assertions on the socket under test's `tcp_info`, checked when its
+    /// time comes.
+    fn python(&mut self, line: u32, text: &str, block: &str, at: u64) -> Result<(), Verdict> {
+        let assertions = python::assertions(block).map_err(|construct| Verdict::Unsupported { line, construct })?;
+        self.world.run_to(at);
+        self.note_outbound_so_far();
+        self.note(Some(line), notes::python(line, text));
+        let socket = self.ends.and_then(|(local, peer)| {
+            self.world
+                .sockets
+                .iter()
+                .find(|socket| !socket.freed && socket.local == Some(local) && socket.peer == Some(peer))
+        });
+        let Some(socket) = socket else {
+            return Err(Verdict::Unsupported { line, construct: "tcp_info before the script has a connection".into() });
+        };
+        for assertion in &assertions {
+            match assertion.check(|name| tcp_info::field(socket, at, name)) {
+                Checked::Holds => {}
+                Checked::Fails(actual) => {
+                    return Err(Verdict::Fail { line, expected: "the assertion to hold".into(), actual })
+                }
+                Checked::Unknown(field) => {
+                    return Err(Verdict::Unsupported { line, construct: format!("tcp_info's {field}") })
+                }
+            }
+        }
+        self.last = Some((at, at, false));
         Ok(())
     }
 
@@ -574,7 +616,9 @@ impl Runner {
     fn check_blocked_return(&mut self) -> Result<(), Verdict> {
         let Some(pending) = &self.blocked else { return Ok(()) };
         let returns = self.returns();
-        let Some((returned_at, result, errno)) = returns.get(pending.returns_before).cloned() else { return Ok(()) };
+        let Some(Returned { at: returned_at, result, errno, .. }) = returns.get(pending.returns_before).cloned() else {
+            return Ok(());
+        };
         let pending = self.blocked.take().expect("checked above");
         let tolerance = self.tolerance(pending.end_us, pending.start_us);
         if returned_at.saturating_add(tolerance) < pending.end_us
@@ -594,15 +638,20 @@ impl Runner {
         check_result(pending.line, &pending.call, &pending.expect, result, errno.as_deref())
     }
 
-    /// Every return of the script's process so far: time, result and errno.
-    fn returns(&self) -> Vec<(u64, Option<i64>, Option<String>)> {
+    /// Every return of the script's process so far.
+    fn returns(&self) -> Vec<Returned> {
         self.world
             .trace
             .events
             .iter()
             .filter_map(|event| match &event.kind {
-                EventKind::Syscall { pid, phase: Phase::Return, result, errno, .. } if *pid == self.pid => {
-                    Some((event.t_us, *result, errno.map(|errno| errno.to_string())))
+                EventKind::Syscall { pid, phase: Phase::Return, result, errno, value, .. } if *pid == self.pid => {
+                    Some(Returned {
+                        at: event.t_us,
+                        result: *result,
+                        errno: errno.map(|errno| errno.to_string()),
+                        value: value.clone(),
+                    })
                 }
                 _ => None,
             })
@@ -685,6 +734,16 @@ impl Runner {
                     socket_option(name, value).ok_or_else(|| unsupported(format!("setsockopt() of {name}")))?;
                 Call::Setsockopt { fd: fd(0)?, opt, value }
             }
+            "getsockopt" => {
+                let Some(Expr::Word(name)) = args.get(2) else {
+                    return Err(unsupported("getsockopt() without an option name".into()));
+                };
+                let opt = option_name(name).ok_or_else(|| unsupported(format!("getsockopt() of {name}")))?;
+                if !matches!(args.get(3), Some(Expr::Array(items)) if matches!(items.as_slice(), [Expr::Integer(_)])) {
+                    return Err(unsupported(format!("getsockopt() of {name} into anything but [number]")));
+                }
+                Call::Getsockopt { fd: fd(0)?, opt }
+            }
             other => return Err(unsupported(format!("the system call {other}()"))),
         };
         Ok(Step { call, at_ms: None, note: None, note_on_return: None, expect: None })
@@ -708,6 +767,21 @@ fn mentions(expr: &Expr, word: &str) -> bool {
     }
 }
 
+/// An option getsockopt() reads that holds a number.
+fn option_name(name: &str) -> Option<OptName> {
+    Some(match name {
+        "SO_REUSEADDR" => OptName::ReuseAddr,
+        "SO_REUSEPORT" => OptName::ReusePort,
+        "SO_KEEPALIVE" => OptName::KeepAlive,
+        "SO_RCVBUF" => OptName::RcvBuf,
+        "SO_SNDBUF" => OptName::SndBuf,
+        "TCP_NODELAY" => OptName::NoDelay,
+        "TCP_QUICKACK" => OptName::QuickAck,
+        "TCP_MAXSEG" => OptName::MaxSeg,
+        _ => return None,
+    })
+}
+
 /// An option setsockopt() sets, with its value as the engine takes it.
 fn socket_option(name: &str, value: &Expr) -> Option<(OptName, OptValue)> {
     let number = match value {
@@ -725,6 +799,7 @@ fn socket_option(name: &str, value: &Expr) -> Option<(OptName, OptValue)> {
         "TCP_NODELAY" => (OptName::NoDelay, flag?),
         "TCP_QUICKACK" => (OptName::QuickAck, flag?),
         "SO_RCVBUF" => (OptName::RcvBuf, OptValue::Number(number?)),
+        "TCP_MAXSEG" => (OptName::MaxSeg, OptValue::Number(number?)),
         "SO_SNDBUF" => (OptName::SndBuf, OptValue::Number(number?)),
         "SO_LINGER" => {
             let Expr::Struct(fields) = value else { return None };
@@ -740,6 +815,29 @@ fn socket_option(name: &str, value: &Expr) -> Option<(OptName, OptValue)> {
             (OptName::Linger, OptValue::Linger(Linger { onoff: field("onoff")? != 0, linger: field("linger")? }))
         }
         _ => return None,
+    })
+}
+
+/// The value a call hands back against the script's: getsockopt()'s `[number]`.
+fn check_value(line: u32, syscall: &Syscall, value: Option<&str>) -> Result<(), Verdict> {
+    let expected = match (syscall.name.as_str(), syscall.args.get(3)) {
+        ("getsockopt", Some(Expr::Array(items))) => match items.as_slice() {
+            [Expr::Integer(expected)] => *expected,
+            _ => return Ok(()),
+        },
+        _ => return Ok(()),
+    };
+    if value.and_then(|value| value.parse::<i64>().ok()) == Some(expected) {
+        return Ok(());
+    }
+    let option = match syscall.args.get(2) {
+        Some(Expr::Word(name)) => name.as_str(),
+        _ => "the option",
+    };
+    Err(Verdict::Fail {
+        line,
+        expected: format!("{}() to give {option} = {expected}", syscall.name),
+        actual: format!("{option} = {}", value.unwrap_or("nothing")),
     })
 }
 

@@ -126,13 +126,21 @@ pub fn read(script: &Script) -> Settings {
 }
 
 /// The settings a shell command makes, when it is one the run understands: each of its lines
-/// a call of `defaults.sh`, or a `sysctl` of `net.ipv4.` settings.
+/// a call of `defaults.sh`, a `sysctl` of `net.ipv4.` settings, or the suite's
+/// `set_sysctls.py` with `/proc/sys/net/ipv4/…=…` arguments (a line may go on after a `\`).
 pub fn understood(command: &str) -> Option<Vec<(String, String)>> {
     let mut out = Vec::new();
-    for line in command.lines().map(str::trim).filter(|line| !line.is_empty()) {
+    let joined = command.replace("\\\n", " ");
+    for line in joined.lines().map(str::trim).filter(|line| !line.is_empty()) {
         if line.ends_with("defaults.sh") && !line.contains(char::is_whitespace) {
             out.extend(DEFAULTS.iter().map(|(name, value)| (name.to_string(), value.to_string())));
             continue;
+        }
+        if let Some((program, arguments)) = line.split_once(char::is_whitespace) {
+            if program.ends_with("/set_sysctls.py") {
+                out.extend(split_assignments(arguments)?);
+                continue;
+            }
         }
         let mut words = line.strip_prefix("sysctl ")?.trim_start();
         // -q (quiet), -w (write), -e (ignore unknown keys) change nothing here.
@@ -150,7 +158,8 @@ fn split_assignments(words: &str) -> Option<Vec<(String, String)>> {
     let mut rest = words.trim();
     while !rest.is_empty() {
         let (name, after) = rest.split_once('=')?;
-        let name = name.trim().replace('/', ".");
+        let name = name.trim();
+        let name = name.strip_prefix("/proc/sys/").unwrap_or(name).replace('/', ".");
         let name = name.strip_prefix("net.ipv4.")?.to_string();
         let (value, tail) = match after.strip_prefix('"') {
             Some(quoted) => {

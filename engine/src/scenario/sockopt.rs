@@ -26,6 +26,8 @@ pub enum SockOpt {
     ReusePort(bool),
     /// TCP_QUICKACK: `false` enters delayed-ACK ("pingpong") mode, `true` leaves it.
     QuickAck(bool),
+    /// TCP_MAXSEG: the largest segment this socket announces and sends (0: no limit of its own).
+    MaxSeg(u32),
 }
 
 impl SockOpt {
@@ -48,6 +50,7 @@ impl SockOpt {
             OptName::QuickAck => SockOpt::QuickAck(flag(value)?),
             OptName::RcvBuf => SockOpt::RcvBuf(number(value)?),
             OptName::SndBuf => SockOpt::SndBuf(number(value)?),
+            OptName::MaxSeg => SockOpt::MaxSeg(number(value)?),
             OptName::Linger => match value {
                 OptValue::Linger(linger) => SockOpt::Linger(linger),
                 _ => return Err("SO_LINGER takes {\"onoff\": true, \"linger\": seconds}".to_string()),
@@ -85,6 +88,8 @@ pub enum OptName {
     QuickAck,
     #[serde(rename = "SO_ERROR")]
     Error,
+    #[serde(rename = "TCP_MAXSEG")]
+    MaxSeg,
 }
 
 impl OptName {
@@ -99,6 +104,7 @@ impl OptName {
             OptName::ReusePort => "SO_REUSEPORT",
             OptName::QuickAck => "TCP_QUICKACK",
             OptName::Error => "SO_ERROR",
+            OptName::MaxSeg => "TCP_MAXSEG",
         }
     }
 }
@@ -114,6 +120,7 @@ impl SockOpt {
             SockOpt::KeepAlive(_) => OptName::KeepAlive,
             SockOpt::ReusePort(_) => OptName::ReusePort,
             SockOpt::QuickAck(_) => OptName::QuickAck,
+            SockOpt::MaxSeg(_) => OptName::MaxSeg,
         }
     }
 }

@@ -43,6 +43,8 @@ pub(crate) const TCP_RMEM_TO_WIN_SCALE: u32 = 8;
 
 /// `TCP_MIN_MSS`: the smallest MSS estimate Linux keeps for a peer.
 pub(crate) const TCP_MIN_MSS: u32 = 88;
+/// `MAX_TCP_WINDOW`: the largest TCP_MAXSEG value `do_tcp_setsockopt()` accepts.
+pub(crate) const MAX_TCP_WINDOW: u32 = 32_767;
 
 /// `TCP_MAX_WSCALE`.
 pub(crate) const TCP_MAX_WSCALE: u32 = 14;

@@ -41,7 +41,7 @@ pub(crate) use syscalls::{
     ConnectAttempt,
 };
 pub(crate) use transition::{release, set_state};
-pub(crate) use window::compute_window;
+pub(crate) use window::{compute_window, own_mss};
 
 #[cfg(test)]
 mod tests;

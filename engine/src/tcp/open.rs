@@ -15,7 +15,11 @@ use crate::wire::Wire;
 /// Sets up the sending side for a new connection with initial sequence number `iss`.
 pub(crate) fn init_sender(s: &mut Socket, cx: &mut Cx<'_>, iss: u32, mtu: u32) {
     let tcp = cx.tcp.clone();
-    let adv_mss = tcp.mss.map_or_else(|| mtu.min(65_535) - 40, u32::from);
+    let mut adv_mss = tcp.mss.map_or_else(|| mtu.min(65_535) - 40, u32::from);
+    // tcp_advertise_mss(), tcp_mss_clamp(): TCP_MAXSEG lowers what the SYN announces.
+    if s.user_mss != 0 {
+        adv_mss = adv_mss.min(u32::from(s.user_mss));
+    }
     let (rcvbuf, rcvbuf_locked) = (s.rcvbuf, s.rcvbuf_locked);
     let tcb = &mut s.tcb;
     tcb.iss = iss;
@@ -62,7 +66,11 @@ pub(crate) fn init_receiver(s: &mut Socket, cx: &mut Cx<'_>, syn: &Wire, mtu: u3
     if let Some((value, _)) = syn.options.ts {
         tcb.ts_recent = value;
     }
-    let peer_mss = syn.options.mss.map_or(TCP_MSS_DEFAULT, u32::from);
+    let mut peer_mss = syn.options.mss.map_or(TCP_MSS_DEFAULT, u32::from);
+    // tcp_parse_options(): TCP_MAXSEG also caps the MSS taken from the peer.
+    if s.user_mss != 0 {
+        peer_mss = peer_mss.min(u32::from(s.user_mss));
+    }
     tcb.mss_clamp = peer_mss;
     let path_mss = mtu.min(65_535) - 40;
     let overhead = if tcb.timestamps { TIMESTAMPS_LEN } else { 0 };
@@ -147,6 +155,7 @@ pub(crate) struct InheritedOptions {
     sndbuf_locked: bool,
     linger: Option<u32>,
     nodelay: bool,
+    user_mss: u16,
     keepalive: bool,
     sndbuf: u32,
     rcvbuf: u32,
@@ -161,6 +170,7 @@ impl crate::socket::Socket {
             sndbuf_locked: self.sndbuf_locked,
             linger: self.linger,
             nodelay: self.nodelay,
+            user_mss: self.user_mss,
             keepalive: self.keepalive,
             sndbuf: self.sndbuf,
             rcvbuf: self.rcvbuf,
@@ -176,6 +186,7 @@ impl InheritedOptions {
         socket.sndbuf_locked = self.sndbuf_locked;
         socket.linger = self.linger;
         socket.nodelay = self.nodelay;
+        socket.user_mss = self.user_mss;
         socket.keepalive = self.keepalive;
         socket.sndbuf = self.sndbuf;
         socket.rcvbuf = self.rcvbuf;

@@ -8,7 +8,7 @@ use crate::scenario::{How, OptName, SockOpt};
 use crate::socket::Socket;
 use crate::state::State;
 use crate::tcp::context::Cx;
-use crate::tcp::linux::{MIN_RCVBUF, MIN_SNDBUF, RMEM_MAX, WMEM_MAX};
+use crate::tcp::linux::{MAX_TCP_WINDOW, MIN_RCVBUF, MIN_SNDBUF, RMEM_MAX, TCP_MIN_MSS, TCP_MSS_DEFAULT, WMEM_MAX};
 use crate::tcp::open::init_sender;
 use crate::tcp::output::tcp_output;
 use crate::tcp::receive::ack_after_read;
@@ -212,6 +212,14 @@ pub(crate) fn setsockopt(s: &mut Socket, cx: &mut Cx<'_>, opt: SockOpt) -> Outco
             }
         }
         SockOpt::ReusePort(on) => socket.reuseport = on,
+        // do_tcp_setsockopt(): 0 clears it; otherwise it must lie within TCP_MIN_MSS and
+        // MAX_TCP_WINDOW. It takes effect at the next SYN or SYN+ACK.
+        SockOpt::MaxSeg(bytes) => {
+            if bytes != 0 && !(TCP_MIN_MSS..=MAX_TCP_WINDOW).contains(&bytes) {
+                return Outcome::Failed(Errno::EINVAL);
+            }
+            socket.user_mss = bytes as u16;
+        }
         SockOpt::QuickAck(on) => {
             // __tcp_sock_set_quickack(): 0 enters pingpong mode, so ACKs wait for a reply
             // or the delayed-ACK timer; 1 leaves it and sends an ACK that is owed.
@@ -249,6 +257,18 @@ pub(crate) fn getsockopt(s: &mut Socket, _cx: &mut Cx<'_>, opt: OptName) -> Outc
             None => "{l_onoff=0, l_linger=0}".to_string(),
         },
         OptName::Error => socket.error.take().map_or_else(|| "0".to_string(), |errno| errno.to_string()),
+        // do_tcp_getsockopt(): the MSS in use (tp->mss_cache, 536 until a connection has
+        // one), or TCP_MAXSEG's own value on a closed or listening socket that has it.
+        OptName::MaxSeg => {
+            let closed_or_listening = matches!(socket.state, State::Closed | State::Listen);
+            if socket.user_mss != 0 && closed_or_listening {
+                socket.user_mss.to_string()
+            } else if socket.state.is_synchronized() && socket.tcb.mss > 0 {
+                socket.tcb.mss.to_string()
+            } else {
+                TCP_MSS_DEFAULT.to_string()
+            }
+        }
     };
     Outcome::Done { value: 0, shown: Some(value) }
 }

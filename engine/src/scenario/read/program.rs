@@ -222,7 +222,7 @@ fn read_arg(kind: ArgKind, value: &json::Node) -> Result<Arg, Fail> {
 }
 
 /// Every socket option name, in declaration order, and (below) its spelling.
-const OPT_NAMES: [OptName; 9] = [
+const OPT_NAMES: [OptName; 10] = [
     OptName::ReuseAddr,
     OptName::Linger,
     OptName::RcvBuf,
@@ -232,9 +232,10 @@ const OPT_NAMES: [OptName; 9] = [
     OptName::ReusePort,
     OptName::QuickAck,
     OptName::Error,
+    OptName::MaxSeg,
 ];
-const OPT_NAME_TEXTS: [&str; 9] = {
-    let mut texts = [""; 9];
+const OPT_NAME_TEXTS: [&str; 10] = {
+    let mut texts = [""; 10];
     let mut index = 0;
     while index < texts.len() {
         texts[index] = OPT_NAMES[index].name();
