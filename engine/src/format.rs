@@ -337,6 +337,13 @@ impl Narrator {
                 Phase::Return => Some(match (errno, result) {
                     (Some(errno), _) => format!("{call}() fails with {errno} ({}).", errno.describe()),
                     (None, Some(result)) => match value {
+                        // ioctl()'s value is a queue's level: say which, in bytes.
+                        Some(value) if call == "ioctl" && args.ends_with("SIOCINQ") => {
+                            format!("ioctl() returns {result}: {value} bytes wait in RecvQ to be read (SIOCINQ).")
+                        }
+                        Some(value) if call == "ioctl" => format!(
+                            "ioctl() returns {result}: {value} bytes written are not yet acknowledged (SIOCOUTQ)."
+                        ),
                         Some(value) => format!("{call}() returns {result} ({value})."),
                         None => format!("{call}() returns {result}."),
                     },

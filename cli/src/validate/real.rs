@@ -31,7 +31,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use socket2::{Domain, SockAddr as RealAddr, Socket, Type};
-use sockscope_engine::scenario::{Call, How, OptName, SockOpt, SockType, Step};
+use sockscope_engine::scenario::{Call, How, IoctlRequest, OptName, SockOpt, SockType, Step};
 use sockscope_engine::{Ipv4, Scenario, SockAddr};
 
 use super::compare::{CallResult, Checkpoint, SendBuffer, QUIET_GAP_US};
@@ -724,6 +724,16 @@ impl Process {
             Call::Fcntl { fd, nonblock } => {
                 let outcome = self.socket(fd).and_then(|socket| socket.set_nonblocking(*nonblock)).map(|_| 0);
                 self.record(call, outcome, None);
+            }
+            Call::Ioctl { fd, request } => {
+                let outcome = self.socket(fd).and_then(|socket| match request {
+                    IoctlRequest::InQ => sys::inq(socket.as_raw_fd()),
+                    IoctlRequest::OutQ => sys::outq(socket.as_raw_fd()),
+                });
+                match outcome {
+                    Ok(bytes) => self.record(call, Ok(0), Some(bytes.to_string())),
+                    Err(err) => self.record(call, Err(err), None),
+                }
             }
             Call::Getsockname { fd } => match self.socket(fd).and_then(|socket| socket.local_addr()) {
                 Ok(addr) => {

@@ -74,7 +74,7 @@ pub fn assertions(block: &str) -> Result<Vec<Assertion>, String> {
 
 fn chain(condition: &str) -> Option<Assertion> {
     let words: Vec<&str> = condition.split_whitespace().collect();
-    if words.len() < 3 || words.len() % 2 == 0 {
+    if words.len() < 3 || words.len().is_multiple_of(2) {
         return None;
     }
     let mut assertion = Assertion { operands: Vec::new(), operators: Vec::new() };

@@ -27,6 +27,6 @@ pub use error::ScenarioError;
 pub use fault::{Fault, SegmentMatch};
 pub use network::{default_latency_us, default_mtu, HostSpec, LinkSpec};
 pub use predict::{Generated, Moment, Predict, Question};
-pub use program::{AtEnd, Call, ChildSpec, Expect, How, ProcessSpec, SockType, Step};
+pub use program::{AtEnd, Call, ChildSpec, Expect, How, IoctlRequest, ProcessSpec, SockType, Step};
 pub use sockopt::{Linger, OptName, OptValue, SockOpt};
 pub use tcp_settings::TcpSettings;

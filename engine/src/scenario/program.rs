@@ -109,6 +109,26 @@ impl How {
     }
 }
 
+/// What ioctl() asks of a TCP socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IoctlRequest {
+    /// SIOCINQ (FIONREAD): the bytes a read could take now.
+    #[serde(rename = "SIOCINQ")]
+    InQ,
+    /// SIOCOUTQ (TIOCOUTQ): the bytes written and not yet acknowledged.
+    #[serde(rename = "SIOCOUTQ")]
+    OutQ,
+}
+
+impl IoctlRequest {
+    pub fn name(self) -> &'static str {
+        match self {
+            IoctlRequest::InQ => "SIOCINQ",
+            IoctlRequest::OutQ => "SIOCOUTQ",
+        }
+    }
+}
+
 /// The calls a step can make. Descriptors are named by the step that created them (`as`).
 ///
 /// In JSON a call is an object tagged by `"call"`. Its `Deserialize` is written by hand (in
@@ -203,6 +223,11 @@ pub enum Call {
         fd: String,
         nonblock: bool,
     },
+    /// ioctl(SIOCINQ) or ioctl(SIOCOUTQ): a queue's level as the program sees it.
+    Ioctl {
+        fd: String,
+        request: IoctlRequest,
+    },
     Getsockname {
         fd: String,
     },
@@ -283,6 +308,7 @@ impl Call {
             Call::Setsockopt { .. } => "setsockopt",
             Call::Getsockopt { .. } => "getsockopt",
             Call::Fcntl { .. } => "fcntl",
+            Call::Ioctl { .. } => "ioctl",
             Call::Getsockname { .. } => "getsockname",
             Call::Getpeername { .. } => "getpeername",
             Call::Dup { .. } => "dup",
@@ -309,6 +335,7 @@ impl Call {
             | Call::Setsockopt { fd, .. }
             | Call::Getsockopt { fd, .. }
             | Call::Fcntl { fd, .. }
+            | Call::Ioctl { fd, .. }
             | Call::Getsockname { fd }
             | Call::Getpeername { fd }
             | Call::Dup { fd, .. } => Some(fd),

@@ -4,7 +4,7 @@
 use crate::errno::Errno;
 use crate::format;
 use crate::outcome::Outcome;
-use crate::scenario::Call;
+use crate::scenario::{Call, IoctlRequest};
 use crate::state::State;
 use crate::tcp;
 use crate::time::fractional_ms_to_us;
@@ -150,6 +150,22 @@ impl World {
                 let id = socket!(fd);
                 self.sockets[id].nonblocking = *nonblock;
                 Outcome::done(0)
+            }
+            Call::Ioctl { fd, request } => {
+                let id = socket!(fd);
+                let socket = &self.sockets[id];
+                // tcp_ioctl(): a listener has no queue to ask about; a connection still in its
+                // handshake reports 0.
+                let bytes = match (socket.state, request) {
+                    (State::Listen, _) => return Outcome::Failed(Errno::EINVAL),
+                    (State::SynSent | State::SynRecv, _) => 0,
+                    (_, IoctlRequest::InQ) => socket.recv_q(),
+                    // write_seq - snd_una: a queued FIN counts as one byte of sequence space.
+                    (_, IoctlRequest::OutQ) => {
+                        socket.send_q() + u32::from(socket.fin_seq().is_some() && !socket.fin_acked())
+                    }
+                };
+                Outcome::Done { value: 0, shown: Some(bytes.to_string()) }
             }
             Call::Getsockname { fd } => {
                 let id = socket!(fd);

@@ -108,6 +108,7 @@ impl Process {
             Call::Fcntl { fd: name, nonblock } => {
                 format!("{}, F_SETFL, {}", fd(name), if *nonblock { "O_NONBLOCK" } else { "0" })
             }
+            Call::Ioctl { fd: name, request } => format!("{}, {}", fd(name), request.name()),
             Call::Fork { .. } => String::new(),
             Call::Sleep { ms } => format!("{} ms", format::decimal(*ms)),
         }

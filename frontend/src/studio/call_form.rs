@@ -1,11 +1,11 @@
 //! The playground's call form as data: which call, on which descriptor, with which
 //! arguments, as the reader typed them; and the engine's `Call` it makes, or why it cannot.
 
-use sockscope_engine::scenario::{Call, ChildSpec, How, Linger, OptName, OptValue, SockType};
+use sockscope_engine::scenario::{Call, ChildSpec, How, IoctlRequest, Linger, OptName, OptValue, SockType};
 use sockscope_engine::{Ipv4, SockAddr};
 
 /// The calls the form offers, in the order of its menu.
-pub const CALLS: [&str; 12] = [
+pub const CALLS: [&str; 13] = [
     "socket",
     "bind",
     "listen",
@@ -17,17 +17,19 @@ pub const CALLS: [&str; 12] = [
     "close",
     "setsockopt",
     "fcntl",
+    "ioctl",
     "fork",
 ];
 
 /// The socket options the form offers, with what their value means.
-pub const OPTIONS: [(&str, &str); 6] = [
+pub const OPTIONS: [(&str, &str); 7] = [
     ("SO_REUSEADDR", "1 or 0"),
     ("SO_KEEPALIVE", "1 or 0"),
     ("TCP_NODELAY", "1 or 0"),
     ("SO_LINGER", "seconds (l_onoff 1)"),
     ("SO_RCVBUF", "bytes"),
     ("SO_SNDBUF", "bytes"),
+    ("TCP_MAXSEG", "bytes, 88 to 32767"),
 ];
 
 /// What the form holds. Every field is text as typed; `call()` reads it.
@@ -43,6 +45,7 @@ pub struct CallForm {
     pub opt: String,
     pub value: String,
     pub nonblock: String,
+    pub request: String,
 }
 
 impl Default for CallForm {
@@ -58,6 +61,7 @@ impl Default for CallForm {
             opt: "SO_REUSEADDR".to_string(),
             value: "1".to_string(),
             nonblock: "on".to_string(),
+            request: "SIOCINQ".to_string(),
         }
     }
 }
@@ -73,6 +77,7 @@ pub enum Field {
     Opt,
     Value,
     Nonblock,
+    Request,
 }
 
 /// What a call works on.
@@ -96,6 +101,7 @@ pub fn fields(call: &str) -> (Works, &'static [Field]) {
         "shutdown" => (OnDescriptor, &[Field::How]),
         "setsockopt" => (OnDescriptor, &[Field::Opt, Field::Value]),
         "fcntl" => (OnDescriptor, &[Field::Nonblock]),
+        "ioctl" => (OnDescriptor, &[Field::Request]),
         _ => (OnDescriptor, &[]),
     }
 }
@@ -149,11 +155,16 @@ impl CallForm {
                     "SO_LINGER" => (OptName::Linger, OptValue::Linger(Linger { onoff: true, linger: value })),
                     "SO_RCVBUF" => (OptName::RcvBuf, OptValue::Number(value)),
                     "SO_SNDBUF" => (OptName::SndBuf, OptValue::Number(value)),
+                    "TCP_MAXSEG" => (OptName::MaxSeg, OptValue::Number(value)),
                     _ => (OptName::ReuseAddr, OptValue::Flag(value != 0)),
                 };
                 Call::Setsockopt { fd, opt, value }
             }
             "fcntl" => Call::Fcntl { fd, nonblock: self.nonblock != "off" },
+            "ioctl" => Call::Ioctl {
+                fd,
+                request: if self.request == "SIOCOUTQ" { IoctlRequest::OutQ } else { IoctlRequest::InQ },
+            },
             "fork" => Call::Fork { child: Box::new(ChildSpec { name: String::new(), steps: Vec::new() }) },
             other => return Err(format!("The playground does not offer {other}().")),
         })

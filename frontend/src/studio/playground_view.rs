@@ -246,6 +246,13 @@ fn call_form(
             let options = ["SHUT_WR", "SHUT_RD", "SHUT_RDWR"].iter().map(|h| (h.to_string(), h.to_string())).collect();
             select("how", "call-how", options, &form.how, setter(ctx, |b, v| b.form.how = v))
         }
+        Field::Request => {
+            let options = [("SIOCINQ", "SIOCINQ (unread bytes)"), ("SIOCOUTQ", "SIOCOUTQ (unacknowledged bytes)")]
+                .iter()
+                .map(|(value, text)| (value.to_string(), text.to_string()))
+                .collect();
+            select("request", "call-request", options, &form.request, setter(ctx, |b, v| b.form.request = v))
+        }
         Field::Opt => {
             let options = OPTIONS.iter().map(|(name, _)| (name.to_string(), name.to_string())).collect();
             select("option", "call-opt", options, &form.opt, setter(ctx, |b, v| b.form.opt = v))

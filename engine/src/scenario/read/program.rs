@@ -9,7 +9,7 @@ use super::fail::Fail;
 use super::value::{self, as_map};
 use crate::addr::SockAddr;
 use crate::scenario::json::{self, Kind, Node};
-use crate::scenario::{Call, ChildSpec, How, OptName, OptValue, SockType, Step};
+use crate::scenario::{Call, ChildSpec, How, IoctlRequest, OptName, OptValue, SockType, Step};
 
 impl<'de> Deserialize<'de> for Step {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -128,6 +128,7 @@ enum CallName {
     Setsockopt,
     Getsockopt,
     Fcntl,
+    Ioctl,
     Getsockname,
     Getpeername,
     Dup,
@@ -137,7 +138,7 @@ enum CallName {
 
 /// The spellings `"call"` accepts, in the order an unknown name's error lists them (serde's
 /// order: each call's name followed by its alias), with the call each one names.
-const CALL_SPELLINGS: [(&str, CallName); 23] = [
+const CALL_SPELLINGS: [(&str, CallName); 24] = [
     ("socket", CallName::Socket),
     ("bind", CallName::Bind),
     ("listen", CallName::Listen),
@@ -156,6 +157,7 @@ const CALL_SPELLINGS: [(&str, CallName); 23] = [
     ("setsockopt", CallName::Setsockopt),
     ("getsockopt", CallName::Getsockopt),
     ("fcntl", CallName::Fcntl),
+    ("ioctl", CallName::Ioctl),
     ("getsockname", CallName::Getsockname),
     ("getpeername", CallName::Getpeername),
     ("dup", CallName::Dup),
@@ -177,6 +179,7 @@ enum ArgKind {
     How,
     OptName,
     OptValue,
+    Request,
     Child,
 }
 
@@ -193,6 +196,7 @@ enum Arg {
     How(How),
     OptName(OptName),
     OptValue(OptValue),
+    Request(IoctlRequest),
     Child(Box<ChildSpec>),
 }
 
@@ -217,9 +221,14 @@ fn read_arg(kind: ArgKind, value: &json::Node) -> Result<Arg, Fail> {
         }),
         ArgKind::OptName => Arg::OptName(OPT_NAMES[v::variant(value, &OPT_NAME_TEXTS)?]),
         ArgKind::OptValue => Arg::OptValue(v::opt_value(value)?),
+        ArgKind::Request => Arg::Request(REQUESTS[v::variant(value, &REQUEST_TEXTS)?]),
         ArgKind::Child => Arg::Child(Box::new(child(value)?)),
     })
 }
+
+/// Every ioctl() request, in declaration order, and its spelling.
+const REQUESTS: [IoctlRequest; 2] = [IoctlRequest::InQ, IoctlRequest::OutQ];
+const REQUEST_TEXTS: [&str; 2] = ["SIOCINQ", "SIOCOUTQ"];
 
 /// Every socket option name, in declaration order, and (below) its spelling.
 const OPT_NAMES: [OptName; 10] = [
@@ -287,6 +296,7 @@ impl Args {
         how: How -> How;
         opt_name: OptName -> OptName;
         opt_value: OptValue -> OptValue;
+        request: Request -> IoctlRequest;
         child: Child -> Box<ChildSpec>;
     }
 
@@ -391,6 +401,10 @@ fn call_from_map(mut map: Vec<(&str, &json::Node)>) -> Result<Call, Fail> {
         CallName::Fcntl => {
             let mut args = Args::read(map, &["fd", "nonblock"], &[K::Text, K::Flag])?;
             Call::Fcntl { fd: args.text(0)?, nonblock: args.flag(1)? }
+        }
+        CallName::Ioctl => {
+            let mut args = Args::read(map, &["fd", "request"], &[K::Text, K::Request])?;
+            Call::Ioctl { fd: args.text(0)?, request: args.request(1)? }
         }
         CallName::Getsockname => Call::Getsockname { fd: Args::read(map, &["fd"], fd_only)?.text(0)? },
         CallName::Getpeername => Call::Getpeername { fd: Args::read(map, &["fd"], fd_only)?.text(0)? },
