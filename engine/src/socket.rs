@@ -77,6 +77,8 @@ pub(crate) struct Socket {
     /// TCP_MAXSEG (Linux's `rx_opt.user_mss`): caps the MSS announced and the one used; 0 for
     /// none.
     pub user_mss: u16,
+    /// TCP_USER_TIMEOUT in milliseconds (Linux's `icsk_user_timeout`); 0 for none.
+    pub user_timeout_ms: u32,
     pub keepalive: bool,
     pub nonblocking: bool,
     pub sndbuf: u32,
@@ -269,6 +271,7 @@ impl Socket {
             linger: None,
             nodelay: false,
             user_mss: 0,
+            user_timeout_ms: 0,
             keepalive: false,
             nonblocking: false,
             sndbuf,

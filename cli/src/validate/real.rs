@@ -710,6 +710,9 @@ impl Process {
                         SockOpt::ReusePort(on) => socket.set_reuse_port(on),
                         SockOpt::QuickAck(on) => socket.set_tcp_quickack(on),
                         SockOpt::MaxSeg(bytes) => socket.set_tcp_mss(bytes),
+                        SockOpt::UserTimeout(ms) => {
+                            socket.set_tcp_user_timeout((ms > 0).then(|| Duration::from_millis(u64::from(ms))))
+                        }
                     }
                 });
                 self.record(call, outcome.map(|_| 0), None);
@@ -836,6 +839,7 @@ fn getsockopt(socket: &Socket, opt: OptName) -> io::Result<String> {
             None => "{l_onoff=0, l_linger=0}".to_string(),
         },
         OptName::MaxSeg => socket.tcp_mss()?.to_string(),
+        OptName::UserTimeout => socket.tcp_user_timeout()?.map_or(0, |timeout| timeout.as_millis()).to_string(),
         OptName::Error => match socket.take_error()? {
             Some(err) => errno_name(&err),
             None => "0".to_string(),

@@ -788,6 +788,7 @@ fn option_name(name: &str) -> Option<OptName> {
         "TCP_NODELAY" => OptName::NoDelay,
         "TCP_QUICKACK" => OptName::QuickAck,
         "TCP_MAXSEG" => OptName::MaxSeg,
+        "TCP_USER_TIMEOUT" => OptName::UserTimeout,
         _ => return None,
     })
 }
@@ -810,6 +811,7 @@ fn socket_option(name: &str, value: &Expr) -> Option<(OptName, OptValue)> {
         "TCP_QUICKACK" => (OptName::QuickAck, flag?),
         "SO_RCVBUF" => (OptName::RcvBuf, OptValue::Number(number?)),
         "TCP_MAXSEG" => (OptName::MaxSeg, OptValue::Number(number?)),
+        "TCP_USER_TIMEOUT" => (OptName::UserTimeout, OptValue::Number(number?)),
         "SO_SNDBUF" => (OptName::SndBuf, OptValue::Number(number?)),
         "SO_LINGER" => {
             let Expr::Struct(fields) = value else { return None };

@@ -28,6 +28,9 @@ pub enum SockOpt {
     QuickAck(bool),
     /// TCP_MAXSEG: the largest segment this socket announces and sends (0: no limit of its own).
     MaxSeg(u32),
+    /// TCP_USER_TIMEOUT: milliseconds data may stay unacknowledged before the connection is
+    /// dropped with ETIMEDOUT (0: tcp_retries2 decides).
+    UserTimeout(u32),
 }
 
 impl SockOpt {
@@ -51,6 +54,7 @@ impl SockOpt {
             OptName::RcvBuf => SockOpt::RcvBuf(number(value)?),
             OptName::SndBuf => SockOpt::SndBuf(number(value)?),
             OptName::MaxSeg => SockOpt::MaxSeg(number(value)?),
+            OptName::UserTimeout => SockOpt::UserTimeout(number(value)?),
             OptName::Linger => match value {
                 OptValue::Linger(linger) => SockOpt::Linger(linger),
                 _ => return Err("SO_LINGER takes {\"onoff\": true, \"linger\": seconds}".to_string()),
@@ -90,6 +94,8 @@ pub enum OptName {
     Error,
     #[serde(rename = "TCP_MAXSEG")]
     MaxSeg,
+    #[serde(rename = "TCP_USER_TIMEOUT")]
+    UserTimeout,
 }
 
 impl OptName {
@@ -105,6 +111,7 @@ impl OptName {
             OptName::QuickAck => "TCP_QUICKACK",
             OptName::Error => "SO_ERROR",
             OptName::MaxSeg => "TCP_MAXSEG",
+            OptName::UserTimeout => "TCP_USER_TIMEOUT",
         }
     }
 }
@@ -121,6 +128,7 @@ impl SockOpt {
             SockOpt::ReusePort(_) => OptName::ReusePort,
             SockOpt::QuickAck(_) => OptName::QuickAck,
             SockOpt::MaxSeg(_) => OptName::MaxSeg,
+            SockOpt::UserTimeout(_) => OptName::UserTimeout,
         }
     }
 }

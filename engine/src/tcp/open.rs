@@ -156,6 +156,7 @@ pub(crate) struct InheritedOptions {
     linger: Option<u32>,
     nodelay: bool,
     user_mss: u16,
+    user_timeout_ms: u32,
     keepalive: bool,
     sndbuf: u32,
     rcvbuf: u32,
@@ -171,6 +172,7 @@ impl crate::socket::Socket {
             linger: self.linger,
             nodelay: self.nodelay,
             user_mss: self.user_mss,
+            user_timeout_ms: self.user_timeout_ms,
             keepalive: self.keepalive,
             sndbuf: self.sndbuf,
             rcvbuf: self.rcvbuf,
@@ -187,6 +189,7 @@ impl InheritedOptions {
         socket.linger = self.linger;
         socket.nodelay = self.nodelay;
         socket.user_mss = self.user_mss;
+        socket.user_timeout_ms = self.user_timeout_ms;
         socket.keepalive = self.keepalive;
         socket.sndbuf = self.sndbuf;
         socket.rcvbuf = self.rcvbuf;

@@ -132,6 +132,7 @@ pub(crate) fn retransmit_timeout(s: &mut Socket, cx: &mut Cx<'_>) {
     let now = cx.now;
     let state = s.state;
     let listener = s.listener;
+    let user_timeout_ms = s.user_timeout_ms;
     let rto_initial = ms_to_us(tcp.rto_initial_ms);
     match state {
         State::SynSent => {
@@ -182,8 +183,15 @@ pub(crate) fn retransmit_timeout(s: &mut Socket, cx: &mut Cx<'_>) {
         _ => {
             let tcb = &mut s.tcb;
             let first = *tcb.first_retransmit_at.get_or_insert(now.saturating_sub(tcb.rto_us));
+            // tcp_write_timeout(), retransmits_timed_out(): TCP_USER_TIMEOUT, when set, takes
+            // the place of tcp_retries2's budget.
+            let user_timeout = ms_to_us(u64::from(user_timeout_ms));
             let limit = retransmission_budget(tcp.retries2, ms_to_us(tcp.rto_min_ms), ms_to_us(tcp.rto_max_ms));
-            if now.saturating_sub(first) >= limit {
+            if user_timeout > 0 && now.saturating_sub(first) >= user_timeout {
+                give_up(s, cx, "data stayed unacknowledged for TCP_USER_TIMEOUT: the connection times out");
+                return;
+            }
+            if user_timeout == 0 && now.saturating_sub(first) >= limit {
                 give_up(s, cx, "retransmissions went unanswered (tcp_retries2): the connection times out");
                 return;
             }
@@ -208,7 +216,13 @@ pub(crate) fn retransmit_timeout(s: &mut Socket, cx: &mut Cx<'_>) {
                 // Nothing could be resent (zero window): resend the head anyway.
                 retransmit_head(s, cx);
             }
-            let rto = s.tcb.rto_us;
+            let mut rto = s.tcb.rto_us;
+            // tcp_clamp_rto_to_user_timeout(): the timer goes off no later than the moment the
+            // user timeout runs out, at least one clock tick on.
+            if user_timeout > 0 {
+                let remaining = (first + user_timeout).saturating_sub(now);
+                rto = rto.min(remaining.max(JIFFY_US));
+            }
             arm_timer(s, cx, TimerKind::Retransmit, now + rto);
         }
     }

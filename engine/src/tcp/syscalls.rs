@@ -220,6 +220,8 @@ pub(crate) fn setsockopt(s: &mut Socket, cx: &mut Cx<'_>, opt: SockOpt) -> Outco
             }
             socket.user_mss = bytes as u16;
         }
+        // do_tcp_setsockopt() refuses only a negative value, which the format cannot write.
+        SockOpt::UserTimeout(ms) => socket.user_timeout_ms = ms,
         SockOpt::QuickAck(on) => {
             // __tcp_sock_set_quickack(): 0 enters pingpong mode, so ACKs wait for a reply
             // or the delayed-ACK timer; 1 leaves it and sends an ACK that is owed.
@@ -259,6 +261,7 @@ pub(crate) fn getsockopt(s: &mut Socket, _cx: &mut Cx<'_>, opt: OptName) -> Outc
         OptName::Error => socket.error.take().map_or_else(|| "0".to_string(), |errno| errno.to_string()),
         // do_tcp_getsockopt(): the MSS in use (tp->mss_cache, 536 until a connection has
         // one), or TCP_MAXSEG's own value on a closed or listening socket that has it.
+        OptName::UserTimeout => socket.user_timeout_ms.to_string(),
         OptName::MaxSeg => {
             let closed_or_listening = matches!(socket.state, State::Closed | State::Listen);
             if socket.user_mss != 0 && closed_or_listening {

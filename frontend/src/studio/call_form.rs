@@ -22,7 +22,7 @@ pub const CALLS: [&str; 13] = [
 ];
 
 /// The socket options the form offers, with what their value means.
-pub const OPTIONS: [(&str, &str); 7] = [
+pub const OPTIONS: [(&str, &str); 8] = [
     ("SO_REUSEADDR", "1 or 0"),
     ("SO_KEEPALIVE", "1 or 0"),
     ("TCP_NODELAY", "1 or 0"),
@@ -30,6 +30,7 @@ pub const OPTIONS: [(&str, &str); 7] = [
     ("SO_RCVBUF", "bytes"),
     ("SO_SNDBUF", "bytes"),
     ("TCP_MAXSEG", "bytes, 88 to 32767"),
+    ("TCP_USER_TIMEOUT", "ms, 0 for none"),
 ];
 
 /// What the form holds. Every field is text as typed; `call()` reads it.
@@ -156,6 +157,7 @@ impl CallForm {
                     "SO_RCVBUF" => (OptName::RcvBuf, OptValue::Number(value)),
                     "SO_SNDBUF" => (OptName::SndBuf, OptValue::Number(value)),
                     "TCP_MAXSEG" => (OptName::MaxSeg, OptValue::Number(value)),
+                    "TCP_USER_TIMEOUT" => (OptName::UserTimeout, OptValue::Number(value)),
                     _ => (OptName::ReuseAddr, OptValue::Flag(value != 0)),
                 };
                 Call::Setsockopt { fd, opt, value }

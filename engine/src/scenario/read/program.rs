@@ -231,7 +231,7 @@ const REQUESTS: [IoctlRequest; 2] = [IoctlRequest::InQ, IoctlRequest::OutQ];
 const REQUEST_TEXTS: [&str; 2] = ["SIOCINQ", "SIOCOUTQ"];
 
 /// Every socket option name, in declaration order, and (below) its spelling.
-const OPT_NAMES: [OptName; 10] = [
+const OPT_NAMES: [OptName; 11] = [
     OptName::ReuseAddr,
     OptName::Linger,
     OptName::RcvBuf,
@@ -242,9 +242,10 @@ const OPT_NAMES: [OptName; 10] = [
     OptName::QuickAck,
     OptName::Error,
     OptName::MaxSeg,
+    OptName::UserTimeout,
 ];
-const OPT_NAME_TEXTS: [&str; 10] = {
-    let mut texts = [""; 10];
+const OPT_NAME_TEXTS: [&str; 11] = {
+    let mut texts = [""; 11];
     let mut index = 0;
     while index < texts.len() {
         texts[index] = OPT_NAMES[index].name();
