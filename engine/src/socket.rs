@@ -74,6 +74,9 @@ pub(crate) struct Socket {
     pub reuseport: bool,
     pub linger: Option<u32>,
     pub nodelay: bool,
+    /// TCP_CORK: a last segment smaller than the MSS waits until the cork is pulled (Linux's
+    /// `TCP_NAGLE_CORK`).
+    pub cork: bool,
     /// TCP_MAXSEG (Linux's `rx_opt.user_mss`): caps the MSS announced and the one used; 0 for
     /// none.
     pub user_mss: u16,
@@ -149,6 +152,9 @@ pub(crate) struct Tcb {
     /// call, so no PSH marks this point (`tcp_sendmsg_locked()` pushes full buffers as it
     /// goes and marks only an unsent tail).
     pub unpushed_end: Option<u32>,
+    /// The last send() said more follows (MSG_MORE): packets of several segments go out
+    /// without the PSH they otherwise carry (packetdrill's `sendmsg_msg_more`).
+    pub more_follows: bool,
     /// When we last answered an out-of-window segment (Linux's `last_oow_ack_time`).
     pub last_oow_ack_at: Option<u64>,
 
@@ -270,6 +276,7 @@ impl Socket {
             reuseport: false,
             linger: None,
             nodelay: false,
+            cork: false,
             user_mss: 0,
             user_timeout_ms: 0,
             keepalive: false,

@@ -589,10 +589,11 @@ impl Process {
                 }
                 Err(err) => self.record(call, Err(err), None),
             },
-            Call::Send { fd, .. } => {
+            Call::Send { fd, more, .. } => {
                 self.note_send_buffer(fd);
                 let bytes = call.payload();
-                let outcome = self.socket(fd).and_then(|socket| socket.send_with_flags(&bytes, libc::MSG_NOSIGNAL));
+                let flags = libc::MSG_NOSIGNAL | if *more { libc::MSG_MORE } else { 0 };
+                let outcome = self.socket(fd).and_then(|socket| socket.send_with_flags(&bytes, flags));
                 self.record(call, outcome.map(|sent| sent as i64), None);
             }
             Call::Sendto { fd, addr, .. } => {
@@ -710,6 +711,7 @@ impl Process {
                         SockOpt::ReusePort(on) => socket.set_reuse_port(on),
                         SockOpt::QuickAck(on) => socket.set_tcp_quickack(on),
                         SockOpt::MaxSeg(bytes) => socket.set_tcp_mss(bytes),
+                        SockOpt::Cork(on) => socket.set_tcp_cork(on),
                         SockOpt::UserTimeout(ms) => {
                             socket.set_tcp_user_timeout((ms > 0).then(|| Duration::from_millis(u64::from(ms))))
                         }
@@ -839,6 +841,7 @@ fn getsockopt(socket: &Socket, opt: OptName) -> io::Result<String> {
             None => "{l_onoff=0, l_linger=0}".to_string(),
         },
         OptName::MaxSeg => socket.tcp_mss()?.to_string(),
+        OptName::Cork => flag(socket.tcp_cork()?),
         OptName::UserTimeout => socket.tcp_user_timeout()?.map_or(0, |timeout| timeout.as_millis()).to_string(),
         OptName::Error => match socket.take_error()? {
             Some(err) => errno_name(&err),

@@ -697,10 +697,19 @@ impl Runner {
             }
             "write" | "send" => {
                 let len = number(2).ok_or_else(|| unsupported(format!("{}() without a length", syscall.name)))?;
-                if syscall.name == "send" && !matches!(args.get(3), Some(Expr::Integer(0))) {
-                    return Err(unsupported("send() with flags".into()));
-                }
-                Call::Send { fd: fd(0)?, data: None, len: Some(len) }
+                let more = match syscall.name.as_str() {
+                    "send" => send_flags(args.get(3))
+                        .ok_or_else(|| unsupported("send() with flags other than MSG_MORE".into()))?,
+                    _ => false,
+                };
+                Call::Send { fd: fd(0)?, data: None, len: Some(len), more }
+            }
+            "sendmsg" => {
+                let len = iov_length(args.get(1))
+                    .ok_or_else(|| unsupported("sendmsg() other than of plain buffers with msg_flags=0".into()))?;
+                let more = send_flags(args.get(2))
+                    .ok_or_else(|| unsupported("sendmsg() with flags other than MSG_MORE".into()))?;
+                Call::Send { fd: fd(0)?, data: None, len: Some(len), more }
             }
             "read" | "recv" if !matches!(args.get(1), Some(Expr::Ellipsis)) => {
                 return Err(unsupported(format!("{}() into a buffer given by address", syscall.name)));
@@ -768,6 +777,40 @@ fn time_offset(time: EventTime) -> u64 {
     }
 }
 
+/// A send()'s flags as the engine takes them: none, or MSG_MORE (whether more follows).
+fn send_flags(flags: Option<&Expr>) -> Option<bool> {
+    match flags? {
+        Expr::Integer(0) => Some(false),
+        Expr::Word(word) if word == "MSG_MORE" => Some(true),
+        _ => None,
+    }
+}
+
+/// The bytes a `struct msghdr` of plain buffers carries: `{msg_name(...)=...,
+/// msg_iov(N)=[{..., len}, ...], msg_flags=0}`, with no control messages.
+fn iov_length(msghdr: Option<&Expr>) -> Option<u32> {
+    let Expr::Struct(fields) = msghdr? else { return None };
+    let mut total: Option<u32> = None;
+    for field in fields {
+        let Expr::Assign(name, value) = field else { return None };
+        match (&**name, &**value) {
+            (Expr::Call(name, _), _) if name == "msg_name" => {}
+            (Expr::Word(name), Expr::Integer(0)) if name == "msg_flags" => {}
+            (Expr::Call(name, _), Expr::Array(buffers)) if name == "msg_iov" => {
+                let mut sum = 0u32;
+                for buffer in buffers {
+                    let Expr::Struct(parts) = buffer else { return None };
+                    let [Expr::Ellipsis, Expr::Integer(len)] = parts.as_slice() else { return None };
+                    sum = sum.checked_add(u32::try_from(*len).ok()?)?;
+                }
+                total = Some(sum);
+            }
+            _ => return None,
+        }
+    }
+    total
+}
+
 /// Whether `expr` is `word` or an `A|B` that has it.
 fn mentions(expr: &Expr, word: &str) -> bool {
     match expr {
@@ -786,6 +829,7 @@ fn option_name(name: &str) -> Option<OptName> {
         "SO_RCVBUF" => OptName::RcvBuf,
         "SO_SNDBUF" => OptName::SndBuf,
         "TCP_NODELAY" => OptName::NoDelay,
+        "TCP_CORK" => OptName::Cork,
         "TCP_QUICKACK" => OptName::QuickAck,
         "TCP_MAXSEG" => OptName::MaxSeg,
         "TCP_USER_TIMEOUT" => OptName::UserTimeout,
@@ -808,6 +852,7 @@ fn socket_option(name: &str, value: &Expr) -> Option<(OptName, OptValue)> {
         "SO_REUSEPORT" => (OptName::ReusePort, flag?),
         "SO_KEEPALIVE" => (OptName::KeepAlive, flag?),
         "TCP_NODELAY" => (OptName::NoDelay, flag?),
+        "TCP_CORK" => (OptName::Cork, flag?),
         "TCP_QUICKACK" => (OptName::QuickAck, flag?),
         "SO_RCVBUF" => (OptName::RcvBuf, OptValue::Number(number?)),
         "TCP_MAXSEG" => (OptName::MaxSeg, OptValue::Number(number?)),

@@ -109,6 +109,10 @@ impl How {
     }
 }
 
+fn is_false(value: &bool) -> bool {
+    !value
+}
+
 /// What ioctl() asks of a TCP socket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IoctlRequest {
@@ -169,6 +173,10 @@ pub enum Call {
         data: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         len: Option<u32>,
+        /// MSG_MORE: more data follows at once, so a last segment smaller than the MSS waits
+        /// (as with TCP_CORK) instead of going out now.
+        #[serde(default, skip_serializing_if = "is_false")]
+        more: bool,
     },
     /// A writen()-style loop: send() again until every byte is queued (TLPI 61.1).
     SendAll {

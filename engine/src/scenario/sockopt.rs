@@ -28,6 +28,8 @@ pub enum SockOpt {
     QuickAck(bool),
     /// TCP_MAXSEG: the largest segment this socket announces and sends (0: no limit of its own).
     MaxSeg(u32),
+    /// TCP_CORK: hold a last segment smaller than the MSS until the cork is pulled.
+    Cork(bool),
     /// TCP_USER_TIMEOUT: milliseconds data may stay unacknowledged before the connection is
     /// dropped with ETIMEDOUT (0: tcp_retries2 decides).
     UserTimeout(u32),
@@ -51,6 +53,7 @@ impl SockOpt {
             OptName::KeepAlive => SockOpt::KeepAlive(flag(value)?),
             OptName::ReusePort => SockOpt::ReusePort(flag(value)?),
             OptName::QuickAck => SockOpt::QuickAck(flag(value)?),
+            OptName::Cork => SockOpt::Cork(flag(value)?),
             OptName::RcvBuf => SockOpt::RcvBuf(number(value)?),
             OptName::SndBuf => SockOpt::SndBuf(number(value)?),
             OptName::MaxSeg => SockOpt::MaxSeg(number(value)?),
@@ -96,6 +99,8 @@ pub enum OptName {
     MaxSeg,
     #[serde(rename = "TCP_USER_TIMEOUT")]
     UserTimeout,
+    #[serde(rename = "TCP_CORK")]
+    Cork,
 }
 
 impl OptName {
@@ -112,6 +117,7 @@ impl OptName {
             OptName::Error => "SO_ERROR",
             OptName::MaxSeg => "TCP_MAXSEG",
             OptName::UserTimeout => "TCP_USER_TIMEOUT",
+            OptName::Cork => "TCP_CORK",
         }
     }
 }
@@ -129,6 +135,7 @@ impl SockOpt {
             SockOpt::QuickAck(_) => OptName::QuickAck,
             SockOpt::MaxSeg(_) => OptName::MaxSeg,
             SockOpt::UserTimeout(_) => OptName::UserTimeout,
+            SockOpt::Cork(_) => OptName::Cork,
         }
     }
 }

@@ -5,7 +5,7 @@
 use crate::socket::Socket;
 use crate::state::State;
 use crate::tcp::context::Cx;
-use crate::tcp::output::tcp_output;
+use crate::tcp::output::{tcp_output, write_xmit, XmitMode};
 use crate::tcp::recovery::{retransmit_timeout, send_loss_probe};
 use crate::tcp::rto::probe_interval;
 use crate::tcp::segment::{send_ack, send_probe, send_rst};
@@ -31,6 +31,11 @@ pub(crate) fn on_timer(s: &mut Socket, cx: &mut Cx<'_>, kind: TimerKind) {
                 return;
             }
             if socket.tcb.snd_wnd > 0 {
+                // tcp_write_wakeup(): data held back by TCP_CORK or MSG_MORE with nothing in
+                // flight goes out now, one segment of it; then whatever else may.
+                if socket.tcb.unsent() > 0 && socket.in_flight() == 0 {
+                    write_xmit(s, cx, XmitMode::Wakeup);
+                }
                 tcp_output(s, cx);
                 return;
             }

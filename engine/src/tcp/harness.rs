@@ -160,7 +160,7 @@ impl Harness {
     }
 
     pub(crate) fn send(&mut self, id: SocketId, data: &[u8]) -> Ret {
-        self.world.sys_send(id, data, 0, 0).0.into()
+        self.world.sys_send(id, data, 0, 0, crate::tcp::Push::Now).0.into()
     }
 
     pub(crate) fn recv(&mut self, id: SocketId, len: u32) -> Ret {

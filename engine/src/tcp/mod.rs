@@ -38,7 +38,7 @@ pub(crate) use input::{answer_syn, segment_arrives, syn_received};
 pub(crate) use segment::reset_for;
 pub(crate) use syscalls::{
     close, connect, connect_in_progress, getsockopt, listen, recv, reset_unaccepted, send, setsockopt, shutdown,
-    ConnectAttempt,
+    ConnectAttempt, Push,
 };
 pub(crate) use transition::{release, set_state};
 pub(crate) use window::{compute_window, own_mss};

@@ -155,6 +155,7 @@ pub(crate) struct InheritedOptions {
     sndbuf_locked: bool,
     linger: Option<u32>,
     nodelay: bool,
+    cork: bool,
     user_mss: u16,
     user_timeout_ms: u32,
     keepalive: bool,
@@ -171,6 +172,7 @@ impl crate::socket::Socket {
             sndbuf_locked: self.sndbuf_locked,
             linger: self.linger,
             nodelay: self.nodelay,
+            cork: self.cork,
             user_mss: self.user_mss,
             user_timeout_ms: self.user_timeout_ms,
             keepalive: self.keepalive,
@@ -188,6 +190,7 @@ impl InheritedOptions {
         socket.sndbuf_locked = self.sndbuf_locked;
         socket.linger = self.linger;
         socket.nodelay = self.nodelay;
+        socket.cork = self.cork;
         socket.user_mss = self.user_mss;
         socket.user_timeout_ms = self.user_timeout_ms;
         socket.keepalive = self.keepalive;

@@ -14,8 +14,18 @@ use crate::trace::{Flags, TcpOptions, TimerKind};
 /// How `write_xmit()` sends.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum XmitMode {
-    /// As much as the windows and Nagle allow.
+    /// As much as the windows, Nagle and TCP_CORK allow.
     Normal,
+    /// As `Normal`, but a last segment smaller than the MSS waits: a send() with MSG_MORE
+    /// (`tcp_push()` pushes with `TCP_NAGLE_CORK`).
+    MoreFollows,
+    /// As `Normal`, but a last segment smaller than the MSS goes whatever Nagle or TCP_CORK
+    /// says (`TCP_NAGLE_PUSH`: TCP_NODELAY was just set, or the cork pulled under it).
+    Push,
+    /// One segment of waiting data, whatever the congestion window, Nagle or TCP_CORK say,
+    /// marked PSH: the probe timer found data held back with nothing in flight
+    /// (`tcp_write_wakeup()`).
+    Wakeup,
     /// One segment for a tail loss probe, whatever the congestion window and Nagle say
     /// (`tcp_send_loss_probe()` calls `tcp_write_xmit()` with `push_one` = 2 and
     /// `TCP_NAGLE_OFF`).
@@ -34,6 +44,8 @@ pub(crate) fn tcp_output(s: &mut Socket, cx: &mut Cx<'_>) {
 /// whether it sent anything.
 pub(crate) fn write_xmit(s: &mut Socket, cx: &mut Cx<'_>, mode: XmitMode) -> bool {
     let loss_probe = mode == XmitMode::LossProbe;
+    // A probe sends one segment, whatever the congestion window says.
+    let one_segment = matches!(mode, XmitMode::LossProbe | XmitMode::Wakeup);
     if !s.state.may_transmit() {
         return false;
     }
@@ -54,7 +66,7 @@ pub(crate) fn write_xmit(s: &mut Socket, cx: &mut Cx<'_>, mode: XmitMode) -> boo
             let unsent = unsent as u32;
             let room = tcb.snd_wnd.saturating_sub(in_flight);
             // A loss probe goes out whatever the congestion window says.
-            let cwnd_room = if loss_probe { u32::MAX } else { tcb.cwnd.saturating_sub(in_flight) };
+            let cwnd_room = if one_segment { u32::MAX } else { tcb.cwnd.saturating_sub(in_flight) };
             let len = unsent.min(mss_now).min(room).min(cwnd_room);
             if len == 0 {
                 if room == 0 && in_flight == 0 {
@@ -69,9 +81,25 @@ pub(crate) fn write_xmit(s: &mut Socket, cx: &mut Cx<'_>, mode: XmitMode) -> boo
                     // Sender-side silly window avoidance: wait for a bigger window.
                     break;
                 }
-                // Nagle (RFC 896) with Minshall's refinement, as Linux: hold a small
-                // segment while an earlier small segment is unacknowledged.
-                if is_tail && !loss_probe && !socket.nodelay && in_flight > 0 && seq_gt(tcb.snd_sml, tcb.snd_una) {
+                // tcp_nagle_check(): TCP_CORK or MSG_MORE holds a small last segment (one
+                // that carries the FIN never waits); otherwise Nagle (RFC 896) with
+                // Minshall's refinement holds it while an earlier small segment is
+                // unacknowledged.
+                let nagle = !socket.nodelay && in_flight > 0 && seq_gt(tcb.snd_sml, tcb.snd_una);
+                let held = is_tail
+                    && !tcb.fin_queued
+                    && match mode {
+                        XmitMode::LossProbe | XmitMode::Wakeup | XmitMode::Push => false,
+                        XmitMode::MoreFollows => true,
+                        XmitMode::Normal => socket.cork || nagle,
+                    };
+                if held {
+                    if in_flight == 0 {
+                        // tcp_check_probe_timer(): with nothing in flight no ACK will come
+                        // to push it, so the probe timer will, after the RTO.
+                        let base = tcb.rto_us.max(ms_to_us(cx.tcp.rto_min_ms));
+                        ensure_timer(s, cx, TimerKind::Persist, now + base);
+                    }
                     break;
                 }
             }
@@ -86,7 +114,7 @@ pub(crate) fn write_xmit(s: &mut Socket, cx: &mut Cx<'_>, mode: XmitMode) -> boo
             // that ends more than half the peer's largest window after the last PSH
             // (forced_push(), tcp_mark_push()).
             let forced = end.wrapping_sub(tcb.pushed_seq) > tcb.max_window / 2 && seq_gt(end, tcb.pushed_seq);
-            let psh = (end == tcb.write_seq && tcb.unpushed_end != Some(end)) || forced;
+            let psh = (end == tcb.write_seq && tcb.unpushed_end != Some(end)) || forced || mode == XmitMode::Wakeup;
             let flags = Flags { ack: true, psh, fin: with_fin, ..Flags::default() };
             // Linux compares with the ACK timeout `ato`, which stays 0 until the first data
             // segment arrives (tcp_event_data_recv()), so a request sent right after the
@@ -109,7 +137,7 @@ pub(crate) fn write_xmit(s: &mut Socket, cx: &mut Cx<'_>, mode: XmitMode) -> boo
                 tcb.pingpong = true;
             }
             let segment = Outgoing { flags, seq, payload, transmission, why: loss_probe.then_some(LOSS_PROBE_REASON) };
-            if retransmission || loss_probe {
+            if retransmission || one_segment {
                 sent_new |= transmit_packet(s, cx, &mut packet);
                 sent_new |= transmit_packet(s, cx, &mut vec![segment]);
             } else {
@@ -123,7 +151,7 @@ pub(crate) fn write_xmit(s: &mut Socket, cx: &mut Cx<'_>, mode: XmitMode) -> boo
                     sent_new |= transmit_packet(s, cx, &mut packet);
                 }
             }
-            if with_fin || loss_probe {
+            if with_fin || one_segment {
                 break;
             }
             continue;
@@ -178,7 +206,7 @@ pub(crate) fn tso_packet_quota(s: &Socket, _cx: &Cx<'_>) -> u32 {
 /// on its last segment only (`__tcp_transmit_skb()`: "Force a PSH flag on all (GSO)
 /// packets", `tcp_gso_segment()`). Returns whether any segment carried new data.
 pub(crate) fn transmit_packet(s: &mut Socket, cx: &mut Cx<'_>, packet: &mut Vec<Outgoing>) -> bool {
-    if packet.len() > 1 {
+    if packet.len() > 1 && !s.tcb.more_follows {
         if let Some(last) = packet.last_mut() {
             last.flags.psh = true;
         }

@@ -10,7 +10,7 @@ use crate::state::State;
 use crate::tcp::context::Cx;
 use crate::tcp::linux::{MAX_TCP_WINDOW, MIN_RCVBUF, MIN_SNDBUF, RMEM_MAX, TCP_MIN_MSS, TCP_MSS_DEFAULT, WMEM_MAX};
 use crate::tcp::open::init_sender;
-use crate::tcp::output::tcp_output;
+use crate::tcp::output::{tcp_output, write_xmit, XmitMode};
 use crate::tcp::receive::ack_after_read;
 use crate::tcp::segment::{append_range, send_ack, send_rst, send_syn, SynKind, Transmission};
 use crate::tcp::timers::{arm_timer, cancel_timer};
@@ -74,7 +74,23 @@ pub(crate) fn connect(s: &mut Socket, cx: &mut Cx<'_>, iss: u32, mtu: u32) -> Ou
 /// send(): queues what fits in SendQ. Returns the outcome and the bytes of `data`
 /// queued so far (`progress` carries over from earlier attempts of the same call,
 /// `start` is where this call began).
-pub(crate) fn send(s: &mut Socket, cx: &mut Cx<'_>, data: &[u8], progress: u32, start: u32) -> (Outcome, u32) {
+/// Whether a send() lets what it wrote go out now, or says more follows (MSG_MORE).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Push {
+    Now,
+    /// `tcp_push()` with MSG_MORE: the last segment is not marked PSH, and if it is smaller
+    /// than the MSS it waits, as under TCP_CORK, for more data, an ACK, or the probe timer.
+    MoreFollows,
+}
+
+pub(crate) fn send(
+    s: &mut Socket,
+    cx: &mut Cx<'_>,
+    data: &[u8],
+    progress: u32,
+    start: u32,
+    push: Push,
+) -> (Outcome, u32) {
     let socket = &mut *s;
     if let Some(errno) = socket.error.take() {
         return (Outcome::Failed(errno), progress);
@@ -108,8 +124,10 @@ pub(crate) fn send(s: &mut Socket, cx: &mut Cx<'_>, data: &[u8], progress: u32, 
         socket.written.extend_from_slice(chunk);
         socket.tcb.write_seq = socket.tcb.write_seq.wrapping_add(take);
         let cut_short = take < total - progress;
-        socket.tcb.unpushed_end = cut_short.then_some(socket.tcb.write_seq);
-        tcp_output(s, cx);
+        let more = push == Push::MoreFollows;
+        socket.tcb.unpushed_end = (cut_short || more).then_some(socket.tcb.write_seq);
+        socket.tcb.more_follows = more;
+        write_xmit(s, cx, if more { XmitMode::MoreFollows } else { XmitMode::Normal });
         cx.queues_changed(s);
     }
     let queued = progress + take;
@@ -207,8 +225,18 @@ pub(crate) fn setsockopt(s: &mut Socket, cx: &mut Cx<'_>, opt: SockOpt) -> Outco
         SockOpt::NoDelay(on) => {
             socket.nodelay = on;
             if on {
-                // Setting TCP_NODELAY pushes whatever Nagle was holding back.
-                tcp_output(s, cx);
+                // __tcp_sock_set_nodelay(): TCP_NAGLE_PUSH sends whatever Nagle, TCP_CORK or
+                // MSG_MORE was holding back.
+                write_xmit(s, cx, XmitMode::Push);
+            }
+        }
+        SockOpt::Cork(on) => {
+            socket.cork = on;
+            if !on {
+                // __tcp_sock_set_cork(): uncorking pushes what waits, by Nagle's rule unless
+                // TCP_NODELAY is set too.
+                let mode = if socket.nodelay { XmitMode::Push } else { XmitMode::Normal };
+                write_xmit(s, cx, mode);
             }
         }
         SockOpt::ReusePort(on) => socket.reuseport = on,
@@ -262,6 +290,7 @@ pub(crate) fn getsockopt(s: &mut Socket, _cx: &mut Cx<'_>, opt: OptName) -> Outc
         // do_tcp_getsockopt(): the MSS in use (tp->mss_cache, 536 until a connection has
         // one), or TCP_MAXSEG's own value on a closed or listening socket that has it.
         OptName::UserTimeout => socket.user_timeout_ms.to_string(),
+        OptName::Cork => u8::from(socket.cork).to_string(),
         OptName::MaxSeg => {
             let closed_or_listening = matches!(socket.state, State::Closed | State::Listen);
             if socket.user_mss != 0 && closed_or_listening {

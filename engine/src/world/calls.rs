@@ -149,7 +149,14 @@ impl World {
     /// send(): for TCP, queues what fits in SendQ. Returns the outcome and the bytes of
     /// `data` queued so far (`progress` carries over from earlier attempts of the same call,
     /// `start` is where this call began).
-    pub(crate) fn sys_send(&mut self, id: SocketId, data: &[u8], progress: u32, start: u32) -> (Outcome, u32) {
+    pub(crate) fn sys_send(
+        &mut self,
+        id: SocketId,
+        data: &[u8],
+        progress: u32,
+        start: u32,
+        push: tcp::Push,
+    ) -> (Outcome, u32) {
         let socket = &self.sockets[id];
         if socket.proto == Proto::Udp {
             return match socket.peer {
@@ -160,7 +167,7 @@ impl World {
                 None => (Outcome::Failed(Errno::ENOTCONN), progress),
             };
         }
-        self.with_tcp(id, |s, cx| tcp::send(s, cx, data, progress, start))
+        self.with_tcp(id, |s, cx| tcp::send(s, cx, data, progress, start, push))
     }
 
     pub(crate) fn send_datagram(&mut self, id: SocketId, to: SockAddr, data: &[u8]) -> Outcome {

@@ -72,7 +72,11 @@ impl World {
                 }
                 let data = in_call.data.take().unwrap_or_default();
                 let (progress, start) = (in_call.progress, in_call.start);
-                let (outcome, queued) = self.sys_send(id, &data, progress, start);
+                let push = match call {
+                    Call::Send { more: true, .. } => tcp::Push::MoreFollows,
+                    _ => tcp::Push::Now,
+                };
+                let (outcome, queued) = self.sys_send(id, &data, progress, start, push);
                 let in_call = self.processes[pid].call.get_or_insert_with(InCall::default);
                 in_call.progress = queued;
                 in_call.data = Some(data);
@@ -85,7 +89,7 @@ impl World {
                     self.send_datagram(id, *addr, &data)
                 } else {
                     let data = call.payload();
-                    self.sys_send(id, &data, 0, 0).0
+                    self.sys_send(id, &data, 0, 0, tcp::Push::Now).0
                 }
             }
             Call::Recvfrom { fd, len } => {

@@ -22,10 +22,11 @@ pub const CALLS: [&str; 13] = [
 ];
 
 /// The socket options the form offers, with what their value means.
-pub const OPTIONS: [(&str, &str); 8] = [
+pub const OPTIONS: [(&str, &str); 9] = [
     ("SO_REUSEADDR", "1 or 0"),
     ("SO_KEEPALIVE", "1 or 0"),
     ("TCP_NODELAY", "1 or 0"),
+    ("TCP_CORK", "1 or 0"),
     ("SO_LINGER", "seconds (l_onoff 1)"),
     ("SO_RCVBUF", "bytes"),
     ("SO_SNDBUF", "bytes"),
@@ -137,7 +138,9 @@ impl CallForm {
                 Call::Connect { fd, addr: SockAddr::new(ip, port()?) }
             }
             "accept" => Call::Accept { fd, name: new_name("c") },
-            "send" => Call::Send { fd, data: None, len: Some(number(&self.bytes, "number of bytes", 1 << 20)?) },
+            "send" => {
+                Call::Send { fd, data: None, len: Some(number(&self.bytes, "number of bytes", 1 << 20)?), more: false }
+            }
             "recv" => Call::Recv { fd, len: number(&self.bytes, "number of bytes", 1 << 20)? },
             "shutdown" => Call::Shutdown {
                 fd,
@@ -153,6 +156,7 @@ impl CallForm {
                 let (opt, value) = match self.opt.as_str() {
                     "SO_KEEPALIVE" => (OptName::KeepAlive, OptValue::Flag(value != 0)),
                     "TCP_NODELAY" => (OptName::NoDelay, OptValue::Flag(value != 0)),
+                    "TCP_CORK" => (OptName::Cork, OptValue::Flag(value != 0)),
                     "SO_LINGER" => (OptName::Linger, OptValue::Linger(Linger { onoff: true, linger: value })),
                     "SO_RCVBUF" => (OptName::RcvBuf, OptValue::Number(value)),
                     "SO_SNDBUF" => (OptName::SndBuf, OptValue::Number(value)),

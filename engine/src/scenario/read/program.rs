@@ -231,7 +231,7 @@ const REQUESTS: [IoctlRequest; 2] = [IoctlRequest::InQ, IoctlRequest::OutQ];
 const REQUEST_TEXTS: [&str; 2] = ["SIOCINQ", "SIOCOUTQ"];
 
 /// Every socket option name, in declaration order, and (below) its spelling.
-const OPT_NAMES: [OptName; 11] = [
+const OPT_NAMES: [OptName; 12] = [
     OptName::ReuseAddr,
     OptName::Linger,
     OptName::RcvBuf,
@@ -243,9 +243,10 @@ const OPT_NAMES: [OptName; 11] = [
     OptName::Error,
     OptName::MaxSeg,
     OptName::UserTimeout,
+    OptName::Cork,
 ];
-const OPT_NAME_TEXTS: [&str; 11] = {
-    let mut texts = [""; 11];
+const OPT_NAME_TEXTS: [&str; 12] = {
+    let mut texts = [""; 12];
     let mut index = 0;
     while index < texts.len() {
         texts[index] = OPT_NAMES[index].name();
@@ -308,6 +309,11 @@ impl Args {
         }
     }
 
+    /// A flag that may be left out, as `#[serde(default)]` reads it.
+    fn flag_or_false(&mut self, index: usize) -> bool {
+        matches!(self.values[index].take(), Some(Arg::Flag(true)))
+    }
+
     fn optional_count(&mut self, index: usize) -> Option<u32> {
         match self.values[index].take() {
             Some(Arg::OptionalCount(count)) => count,
@@ -357,8 +363,14 @@ fn call_from_map(mut map: Vec<(&str, &json::Node)>) -> Result<Call, Fail> {
             Call::Accept { fd: args.text(0)?, name: args.text(1)? }
         }
         CallName::Send => {
-            let mut args = Args::read(map, &["fd", "data", "len"], payload)?;
-            Call::Send { fd: args.text(0)?, data: args.optional_text(1), len: args.optional_count(2) }
+            let kinds = [K::Text, K::OptionalText, K::OptionalCount, K::Flag];
+            let mut args = Args::read(map, &["fd", "data", "len", "more"], &kinds)?;
+            Call::Send {
+                fd: args.text(0)?,
+                data: args.optional_text(1),
+                len: args.optional_count(2),
+                more: args.flag_or_false(3),
+            }
         }
         CallName::SendAll => {
             let mut args = Args::read(map, &["fd", "data", "len"], payload)?;
