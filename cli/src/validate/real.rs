@@ -726,10 +726,15 @@ impl Process {
                     Err(err) => self.record(call, Err(err), None),
                 }
             }
-            Call::Fcntl { fd, nonblock } => {
+            Call::Fcntl { fd, nonblock: Some(nonblock) } => {
                 let outcome = self.socket(fd).and_then(|socket| socket.set_nonblocking(*nonblock)).map(|_| 0);
                 self.record(call, outcome, None);
             }
+            Call::Fcntl { fd, nonblock: None } => match self.socket(fd).and_then(|socket| socket.nonblocking()) {
+                Ok(true) => self.record(call, Ok(0o4002), Some("O_RDWR|O_NONBLOCK".into())),
+                Ok(false) => self.record(call, Ok(0o2), Some("O_RDWR".into())),
+                Err(err) => self.record(call, Err(err), None),
+            },
             Call::Ioctl { fd, request } => {
                 let outcome = self.socket(fd).and_then(|socket| match request {
                     IoctlRequest::InQ => sys::inq(socket.as_raw_fd()),

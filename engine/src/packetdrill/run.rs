@@ -733,9 +733,10 @@ impl Runner {
             }
             "fcntl" => match (args.get(1), args.get(2)) {
                 (Some(Expr::Word(op)), Some(flags)) if op == "F_SETFL" => {
-                    Call::Fcntl { fd: fd(0)?, nonblock: mentions(flags, "O_NONBLOCK") }
+                    Call::Fcntl { fd: fd(0)?, nonblock: Some(mentions(flags, "O_NONBLOCK")) }
                 }
-                _ => return Err(unsupported("fcntl() other than F_SETFL".into())),
+                (Some(Expr::Word(op)), None) if op == "F_GETFL" => Call::Fcntl { fd: fd(0)?, nonblock: None },
+                _ => return Err(unsupported("fcntl() other than F_SETFL and F_GETFL".into())),
             },
             "setsockopt" => {
                 let (Some(Expr::Word(name)), Some(value)) = (args.get(2), args.get(3)) else {
@@ -758,7 +759,8 @@ impl Runner {
                     return Err(unsupported("getsockopt() without an option name".into()));
                 };
                 let opt = option_name(name).ok_or_else(|| unsupported(format!("getsockopt() of {name}")))?;
-                if !matches!(args.get(3), Some(Expr::Array(items)) if matches!(items.as_slice(), [Expr::Integer(_)])) {
+                let readable = |items: &[Expr]| matches!(items, [Expr::Integer(_)] | [Expr::Word(_)]);
+                if !matches!(args.get(3), Some(Expr::Array(items)) if readable(items)) {
                     return Err(unsupported(format!("getsockopt() of {name} into anything but [number]")));
                 }
                 Call::Getsockopt { fd: fd(0)?, opt }
@@ -828,6 +830,7 @@ fn option_name(name: &str) -> Option<OptName> {
         "SO_KEEPALIVE" => OptName::KeepAlive,
         "SO_RCVBUF" => OptName::RcvBuf,
         "SO_SNDBUF" => OptName::SndBuf,
+        "SO_ERROR" => OptName::Error,
         "TCP_NODELAY" => OptName::NoDelay,
         "TCP_CORK" => OptName::Cork,
         "TCP_QUICKACK" => OptName::QuickAck,
@@ -882,14 +885,16 @@ fn check_value(line: u32, syscall: &Syscall, value: Option<&str>) -> Result<(), 
         "ioctl" => syscall.args.get(2),
         _ => None,
     };
+    // A number, or an errno's name for SO_ERROR.
     let expected = match written {
         Some(Expr::Array(items)) => match items.as_slice() {
-            [Expr::Integer(expected)] => *expected,
+            [Expr::Integer(expected)] => expected.to_string(),
+            [Expr::Word(expected)] => expected.clone(),
             _ => return Ok(()),
         },
         _ => return Ok(()),
     };
-    if value.and_then(|value| value.parse::<i64>().ok()) == Some(expected) {
+    if value == Some(expected.as_str()) {
         return Ok(());
     }
     let option = match syscall.args.get(if syscall.name == "ioctl" { 1 } else { 2 }) {

@@ -226,10 +226,12 @@ pub enum Call {
         fd: String,
         opt: OptName,
     },
-    /// fcntl(F_SETFL, O_NONBLOCK) on or off.
+    /// fcntl(F_SETFL) with O_NONBLOCK on or off; without `nonblock`, fcntl(F_GETFL), which
+    /// returns the descriptor's flags.
     Fcntl {
         fd: String,
-        nonblock: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonblock: Option<bool>,
     },
     /// ioctl(SIOCINQ) or ioctl(SIOCOUTQ): a queue's level as the program sees it.
     Ioctl {

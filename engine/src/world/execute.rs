@@ -150,10 +150,19 @@ impl World {
                 let id = socket!(fd);
                 self.with_tcp(id, |s, cx| tcp::getsockopt(s, cx, *opt))
             }
-            Call::Fcntl { fd, nonblock } => {
+            Call::Fcntl { fd, nonblock: Some(nonblock) } => {
                 let id = socket!(fd);
                 self.sockets[id].nonblocking = *nonblock;
                 Outcome::done(0)
+            }
+            // F_GETFL: a socket is opened O_RDWR (2); O_NONBLOCK is 04000.
+            Call::Fcntl { fd, nonblock: None } => {
+                let id = socket!(fd);
+                if self.sockets[id].nonblocking {
+                    Outcome::Done { value: 0o4002, shown: Some("O_RDWR|O_NONBLOCK".into()) }
+                } else {
+                    Outcome::Done { value: 0o2, shown: Some("O_RDWR".into()) }
+                }
             }
             Call::Ioctl { fd, request } => {
                 let id = socket!(fd);

@@ -105,9 +105,10 @@ impl Process {
                 format!("{}, {}, {value}", fd(name), opt.name())
             }
             Call::Getsockopt { fd: name, opt } => format!("{}, {}", fd(name), opt.name()),
-            Call::Fcntl { fd: name, nonblock } => {
+            Call::Fcntl { fd: name, nonblock: Some(nonblock) } => {
                 format!("{}, F_SETFL, {}", fd(name), if *nonblock { "O_NONBLOCK" } else { "0" })
             }
+            Call::Fcntl { fd: name, nonblock: None } => format!("{}, F_GETFL", fd(name)),
             Call::Ioctl { fd: name, request } => format!("{}, {}", fd(name), request.name()),
             Call::Fork { .. } => String::new(),
             Call::Sleep { ms } => format!("{} ms", format::decimal(*ms)),

@@ -166,7 +166,7 @@ impl CallForm {
                 };
                 Call::Setsockopt { fd, opt, value }
             }
-            "fcntl" => Call::Fcntl { fd, nonblock: self.nonblock != "off" },
+            "fcntl" => Call::Fcntl { fd, nonblock: Some(self.nonblock != "off") },
             "ioctl" => Call::Ioctl {
                 fd,
                 request: if self.request == "SIOCOUTQ" { IoctlRequest::OutQ } else { IoctlRequest::InQ },

@@ -174,6 +174,7 @@ enum ArgKind {
     Count,
     OptionalCount,
     Flag,
+    OptionalFlag,
     Millis,
     SockType,
     How,
@@ -191,6 +192,7 @@ enum Arg {
     Count(u32),
     OptionalCount(Option<u32>),
     Flag(bool),
+    OptionalFlag(Option<bool>),
     Millis(f64),
     SockType(SockType),
     How(How),
@@ -209,6 +211,7 @@ fn read_arg(kind: ArgKind, value: &json::Node) -> Result<Arg, Fail> {
         ArgKind::Count => Arg::Count(v::u32(value)?),
         ArgKind::OptionalCount => Arg::OptionalCount(v::option(value, v::u32)?),
         ArgKind::Flag => Arg::Flag(v::flag(value)?),
+        ArgKind::OptionalFlag => Arg::OptionalFlag(v::option(value, v::flag)?),
         ArgKind::Millis => Arg::Millis(v::float(value)?),
         ArgKind::SockType => Arg::SockType(match v::variant(value, &["stream", "dgram"])? {
             0 => SockType::Stream,
@@ -305,6 +308,13 @@ impl Args {
     fn optional_text(&mut self, index: usize) -> Option<String> {
         match self.values[index].take() {
             Some(Arg::OptionalText(text)) => text,
+            _ => None,
+        }
+    }
+
+    fn optional_flag(&mut self, index: usize) -> Option<bool> {
+        match self.values[index].take() {
+            Some(Arg::OptionalFlag(flag)) => flag,
             _ => None,
         }
     }
@@ -412,8 +422,8 @@ fn call_from_map(mut map: Vec<(&str, &json::Node)>) -> Result<Call, Fail> {
             Call::Getsockopt { fd: args.text(0)?, opt: args.opt_name(1)? }
         }
         CallName::Fcntl => {
-            let mut args = Args::read(map, &["fd", "nonblock"], &[K::Text, K::Flag])?;
-            Call::Fcntl { fd: args.text(0)?, nonblock: args.flag(1)? }
+            let mut args = Args::read(map, &["fd", "nonblock"], &[K::Text, K::OptionalFlag])?;
+            Call::Fcntl { fd: args.text(0)?, nonblock: args.optional_flag(1) }
         }
         CallName::Ioctl => {
             let mut args = Args::read(map, &["fd", "request"], &[K::Text, K::Request])?;
