@@ -296,7 +296,6 @@ impl Args {
         text: Text -> String;
         addr: Addr -> SockAddr;
         count: Count -> u32;
-        flag: Flag -> bool;
         millis: Millis -> f64;
         how: How -> How;
         opt_name: OptName -> OptName;
