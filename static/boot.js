@@ -19,33 +19,25 @@ if (studio) {
   sheet.href = "./studio/studio.css";
   document.head.append(sheet);
 }
-// A file picked with "Open a file…" or dropped on the page: open-file.js, loaded only then,
+// A file dropped on the page or picked with "Open a file…": open-file.js, loaded only then,
 // opens it.
-const openFile = (file) => import("./open-file.js").then((module) => module.open(file));
-const hasFiles = (event) => event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files");
-document.addEventListener("dragover", (event) => {
-  if (!hasFiles(event)) return;
-  event.preventDefault();
-  event.dataTransfer.dropEffect = "copy";
-  document.body.classList.add("dropping");
-});
-document.addEventListener("dragleave", (event) => {
-  if (!event.relatedTarget) document.body.classList.remove("dropping");
-});
-document.addEventListener("drop", (event) => {
-  document.body.classList.remove("dropping");
-  const file = event.dataTransfer && event.dataTransfer.files[0];
-  if (file) {
+const openFile = (file) => file && import("./open-file.js").then((module) => module.open(file));
+const dropping = (on) => document.body.classList.toggle("dropping", on);
+addEventListener("dragover", (event) => {
+  if (event.dataTransfer?.types.includes("Files")) {
     event.preventDefault();
-    openFile(file);
+    dropping(true);
   }
 });
-document.addEventListener("change", (event) => {
-  const input = event.target;
-  if (input instanceof HTMLInputElement && input.matches("[data-open-file]") && input.files.length > 0) {
-    openFile(input.files[0]);
+addEventListener("dragleave", (event) => event.relatedTarget || dropping(false));
+addEventListener("drop", (event) => {
+  dropping(false);
+  if (event.dataTransfer?.files.length) {
+    event.preventDefault();
+    openFile(event.dataTransfer.files[0]);
   }
 });
+addEventListener("change", (event) => event.target.matches?.("[data-open-file]") && openFile(event.target.files[0]));
 
 try {
   const bindings = await import(js);

@@ -85,8 +85,69 @@ impl Report {
     }
 }
 
-/// Separates the fields of a report row where the page embeds the report as text (ASCII
-/// unit separator); the page's build writes these and the page reads them.
-pub const EMBEDDED_FIELD: char = '\u{1f}';
-/// Ends a report row in the page's embedded text (ASCII record separator).
-pub const EMBEDDED_ROW: char = '\u{1e}';
+/// The rows of scenario `name` in a report's JSON text, read with the engine's own JSON reader
+/// (the page, which fetches the report only when a reader opens a comparison, carries no
+/// serde_json). A scenario the report does not have has no rows.
+pub fn rows_in(report: &str, name: &str) -> Result<Vec<DiffRow>, String> {
+    use crate::scenario::json::{self, Kind, Node};
+    fn field<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+        match &node.kind {
+            Kind::Object(members, _) => members.iter().find(|member| member.key == key).map(|member| &member.value),
+            _ => None,
+        }
+    }
+    let document = json::parse(report);
+    if let Some(error) = document.syntax_error {
+        return Err(format!("the report does not parse ({error})"));
+    }
+    let text = |node: &Node, key: &str| match field(node, key).map(|value| &value.kind) {
+        Some(Kind::Str(text)) => Ok(text.clone()),
+        _ => Err(format!("a row of “{name}” has no text `{key}`")),
+    };
+    let Some(Kind::Array(scenarios, _)) = field(&document.root, "scenarios").map(|node| &node.kind) else {
+        return Err("the report lists no scenarios".to_string());
+    };
+    let scenario = scenarios
+        .iter()
+        .find(|scenario| matches!(field(scenario, "name").map(|n| &n.kind), Some(Kind::Str(n)) if n == name));
+    let Some(scenario) = scenario else { return Ok(Vec::new()) };
+    let rows = match field(scenario, "rows").map(|node| &node.kind) {
+        None => return Ok(Vec::new()),
+        Some(Kind::Array(rows, _)) => rows,
+        Some(_) => return Err(format!("the rows of “{name}” are not a list")),
+    };
+    rows.iter()
+        .map(|row| {
+            let same = match field(row, "same").map(|value| &value.kind) {
+                Some(Kind::Bool(same)) => *same,
+                _ => return Err(format!("a row of “{name}” does not say whether both sides agree")),
+            };
+            Ok(DiffRow {
+                aspect: text(row, "aspect")?,
+                engine: text(row, "engine")?,
+                kernel: text(row, "kernel")?,
+                same,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rows the page reads from the shipped report are the rows serde reads, for every
+    /// scenario.
+    #[test]
+    fn rows_read_without_serde_are_the_reports_rows() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../static/validation-report.json");
+        let Ok(text) = std::fs::read_to_string(path) else { return };
+        let report: Report = serde_json::from_str(&text).expect("the report parses");
+        for scenario in &report.scenarios {
+            assert_eq!(rows_in(&text, &scenario.name).as_ref(), Ok(&scenario.rows), "{}", scenario.name);
+        }
+        assert_eq!(rows_in(&text, "no-such-scenario"), Ok(Vec::new()));
+        assert!(rows_in("{not json", "x").is_err());
+        assert!(rows_in(r#"{"scenarios":[{"name":"x","rows":[{"aspect":"state"}]}]}"#, "x").is_err());
+    }
+}

@@ -167,3 +167,32 @@ fn a_failing_line_is_told_where_it_fails() {
     assert_eq!(before.line, line);
     assert!(matches!(outcome.trace.events[before.event + 1].kind, EventKind::Segment(_)));
 }
+
+/// Found by the `packetdrill_run` fuzz target: a socket closed in SYN_RECV after a simultaneous
+/// open goes to FIN_WAIT1 with its SYN+ACK unacknowledged, and its retransmission timer resends
+/// the SYN+ACK (it used to resend from the SYN's sequence number as if it were data, and
+/// panicked reading past SendQ).
+#[test]
+fn a_socket_closed_in_syn_recv_resends_its_syn_ack() {
+    use sockscope_engine::trace::{EventKind, Fate};
+    let text = "    0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+   +0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+   +0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+   +0 < S 0:0(0) win 65535
+   +1 close(3) = 0
+   +5 < . 1:1(0) ack 1 win 65535
+";
+    let outcome = sockscope_engine::packetdrill::run(&sockscope_engine::packetdrill::read(text).expect("reads"));
+    assert_eq!(outcome.verdict, sockscope_engine::packetdrill::Verdict::Pass);
+    let resent_syn_acks = outcome
+        .trace
+        .events
+        .iter()
+        .filter(|event| event.t_us > 1_000_000)
+        .filter(|event| {
+            matches!(&event.kind, EventKind::Segment(segment)
+                if segment.fate == Fate::Sent && segment.flags.syn && segment.flags.ack && segment.retransmission)
+        })
+        .count();
+    assert!(resent_syn_acks >= 1, "no SYN+ACK went again after close()");
+}

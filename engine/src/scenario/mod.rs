@@ -13,7 +13,7 @@ mod check;
 mod document;
 mod error;
 mod fault;
-mod json;
+pub(crate) mod json;
 mod network;
 mod predict;
 mod program;

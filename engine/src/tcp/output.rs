@@ -43,6 +43,11 @@ pub(crate) fn tcp_output(s: &mut Socket, cx: &mut Cx<'_>) {
 /// (`tcp_send_loss_probe()` calls it with `push_one` = 2 and `TCP_NAGLE_OFF`). Returns
 /// whether it sent anything.
 pub(crate) fn write_xmit(s: &mut Socket, cx: &mut Cx<'_>, mode: XmitMode) -> bool {
+    // Data and FIN follow the SYN: while the SYN itself is what must go (again), nothing else
+    // can.
+    if s.tcb.snd_nxt == s.tcb.iss {
+        return false;
+    }
     let loss_probe = mode == XmitMode::LossProbe;
     // A probe sends one segment, whatever the congestion window says.
     let one_segment = matches!(mode, XmitMode::LossProbe | XmitMode::Wakeup);

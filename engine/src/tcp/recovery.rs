@@ -207,14 +207,21 @@ pub(crate) fn retransmit_timeout(s: &mut Socket, cx: &mut Cx<'_>) {
             tcb.snd_cwnd_cnt = 0;
             tcb.dupacks = 0;
             tcb.rtt_probe = None;
-            // Go back to the oldest unacknowledged byte (RFC 6298 5.4-5.6).
-            tcb.snd_nxt = tcb.snd_una;
             tcb.rto_us = tcb.rto_us.saturating_mul(2).min(ms_to_us(tcp.rto_max_ms));
-            tcp_output(s, cx);
-            let tcb = &s.tcb;
-            if tcb.snd_nxt == tcb.snd_una {
-                // Nothing could be resent (zero window): resend the head anyway.
-                retransmit_head(s, cx);
+            if tcb.snd_una == tcb.iss {
+                // A socket closed in SYN_RECV after a simultaneous open is in FIN_WAIT1 with
+                // its SYN+ACK still unacknowledged: that is the head of the queue, and what
+                // goes again (tcp_retransmit_skb()).
+                send_syn(s, cx, SynKind::SynAck, Transmission::Retransmission);
+            } else {
+                // Go back to the oldest unacknowledged byte (RFC 6298 5.4-5.6).
+                tcb.snd_nxt = tcb.snd_una;
+                tcp_output(s, cx);
+                let tcb = &s.tcb;
+                if tcb.snd_nxt == tcb.snd_una {
+                    // Nothing could be resent (zero window): resend the head anyway.
+                    retransmit_head(s, cx);
+                }
             }
             let mut rto = s.tcb.rto_us;
             // tcp_clamp_rto_to_user_timeout(): the timer goes off no later than the moment the

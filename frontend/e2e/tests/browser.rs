@@ -662,3 +662,36 @@ fn readme_screenshots() {
         Ok(())
     });
 }
+
+/// The comparison with the kernel is fetched when the reader opens it, not with the page, and
+/// shows sockscope's and the kernel's sides row by row.
+#[test]
+fn the_comparison_with_the_kernel_loads_when_opened() {
+    run("validation_rows", 1366, 768, |browser, base| {
+        browser.open(&at(base, "?s=four-way-close"))?;
+        let fetched = "return performance.getEntriesByType('resource').some(e => e.name.includes('validation-report'))";
+        if browser.run(fetched, json!([]))? != json!(false) {
+            return Err("the page fetched the validation report before anyone opened it".into());
+        }
+        if browser
+            .text("[data-testid=validation] summary")?
+            .is_none_or(|summary| !summary.starts_with("✓ matches Linux"))
+        {
+            return Err("no verdict on the first screen".into());
+        }
+        browser.click("[data-testid=validation] summary")?;
+        let rows = browser.wait_for(
+            "the comparison's rows",
+            "const rows = document.querySelectorAll('[data-testid=validation] table.diff tbody tr'); return rows.length > 3 && rows.length",
+            json!([]),
+        )?;
+        let state_row = browser.run(
+            "return [...document.querySelectorAll('[data-testid=validation] tbody tr')].some(r => r.textContent.includes('TIME_WAIT'))",
+            json!([]),
+        )?;
+        if state_row != json!(true) {
+            return Err(format!("{rows} rows, none about TIME_WAIT"));
+        }
+        Ok(())
+    });
+}

@@ -6,6 +6,7 @@ pub mod machine;
 pub mod page;
 pub mod panes;
 pub mod sequence;
+pub mod validation_rows;
 
 use sockscope_engine::state::State;
 

@@ -10,6 +10,7 @@ use yew::prelude::*;
 
 use crate::model::Shared;
 use crate::validation::Comparison;
+use crate::view::validation_rows::ComparisonRows;
 
 /// Where the books and the RFC describe a transition.
 pub fn citation(from: State, to: State) -> &'static str {
@@ -166,27 +167,28 @@ impl PartialEq for ValidationProps {
     }
 }
 
-/// What the loopback validator found when it ran this scenario on a real kernel.
+/// What the loopback validator found when it ran this scenario on a real kernel. The rows
+/// are fetched the first time the comparison is opened (`validation_rows.rs`).
 #[function_component(ValidationPanel)]
 pub fn validation_panel(props: &ValidationProps) -> Html {
     let report = props.report;
-    let rows = html! {
-        <table class="diff">
-            <thead><tr><th scope="col">{ "aspect" }</th><th scope="col">{ "sockscope" }</th><th scope="col">{ props.kernel }</th></tr></thead>
-            <tbody>
-                { for report.rows().map(|row| html! {
-                    <tr class={classes!((!row.same).then_some("differs"))}>
-                        <td>{ if row.same { "" } else { "≠ " } }{ row.aspect }</td>
-                        <td><code>{ row.engine }</code></td>
-                        <td><code>{ row.kernel }</code></td>
-                    </tr>
-                }) }
-            </tbody>
-        </table>
+    let opened = use_state(|| report.verdict == Verdict::Differs);
+    let ontoggle = {
+        let opened = opened.clone();
+        Callback::from(move |event: Event| {
+            if event.target_unchecked_into::<web_sys::Element>().has_attribute("open") {
+                opened.set(true);
+            }
+        })
+    };
+    let rows = if *opened {
+        html! { <ComparisonRows name={report.name} kernel={props.kernel} /> }
+    } else {
+        html! {}
     };
     match report.verdict {
         Verdict::Agrees => html! {
-            <details class="validation agrees" data-testid="validation">
+            <details class="validation agrees" data-testid="validation" {ontoggle}>
                 // A scenario checked in a shortened form says how, on the verdict's own line.
                 <summary>{ format!("✓ matches {}", props.kernel) }
                     if let Some(reason) = report.reason { { format!(" ({reason})") } }
@@ -195,7 +197,7 @@ pub fn validation_panel(props: &ValidationProps) -> Html {
             </details>
         },
         Verdict::Differs => html! {
-            <details class="validation differs" data-testid="validation" open=true>
+            <details class="validation differs" data-testid="validation" open=true {ontoggle}>
                 <summary>{ format!("≠ differs from {}", props.kernel) }
                     if let Some(reason) = report.reason { { format!(": {reason}") } }
                 </summary>
