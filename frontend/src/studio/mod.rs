@@ -491,6 +491,8 @@ impl Ctx {
         // The author's questions travel in the scenario's text (and so in forks of it).
         // The page read the scenario without them (`model::load`).
         let (own, unreadable) = match sockscope_engine::parse_scenario(&loaded.text) {
+            // A packetdrill script carries no questions: the page asks its own.
+            _ if loaded.script.is_some() => (Default::default(), None),
             Ok(scenario) => (scenario.predict, None),
             Err(err) => (
                 Default::default(),

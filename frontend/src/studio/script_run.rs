@@ -125,6 +125,14 @@ mod tests {
     }
 
     #[test]
+    fn predict_mode_asks_its_own_questions_about_a_script() {
+        let loaded = load_custom(PASSING).expect("opens");
+        let asked = crate::studio::predict::questions(&loaded, &Default::default());
+        assert!(asked.asked.len() >= 3, "{} questions", asked.asked.len());
+        assert!(asked.unplaced.is_empty());
+    }
+
+    #[test]
     fn scenarios_still_open_and_unreadable_scripts_say_where() {
         let Err(scenario) = load_custom(r#"{"hosts": []}"#) else { panic!("a scenario with no hosts opened") };
         assert_eq!(scenario.what, "scenario");
