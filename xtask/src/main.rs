@@ -6,6 +6,7 @@
 
 mod dist;
 mod e2e;
+mod fuzz;
 mod serve_static;
 mod tools;
 mod util;
@@ -39,6 +40,10 @@ commands:
   packetdrill [DIR]     run the packetdrill scripts under DIR in the engine (default: packetdrill's
                         suite in shared/packetdrill beside the checkout, when it is there) and print
                         each verdict beside the kernel's from DIR/kernel-results.txt
+  fuzz [--seconds S] [TARGET...]
+                        every fuzz target in fuzz/ (or those named) for S seconds each (default
+                        60), from the seeds in fuzz/seeds/; prints executions and crashes per
+                        target (needs the nightly toolchain and cargo-fuzz, installed if missing)
   help                  print this message
 
 Tools (trunk, wasm-bindgen, wasm-opt, chromium, and nftables for `validate`) are installed on
@@ -63,6 +68,7 @@ fn main() -> ExitCode {
         "bench-web" => no_args(command, rest).and_then(|()| bench_web(&root)),
         "e2e" => e2e_only(&root, rest),
         "packetdrill" => packetdrill(&root, rest),
+        "fuzz" => fuzz::fuzz(&root, rest),
         "help" | "--help" | "-h" => {
             // Ignore a closed pipe (e.g. `cargo xtask help | head`) instead of panicking.
             let _ = writeln!(std::io::stdout(), "{USAGE}");
