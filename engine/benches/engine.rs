@@ -89,7 +89,7 @@ fn lifecycles(pairs: usize, per_pair: usize, faults: &str) -> Scenario {
             server_steps.extend([
                 step(Call::Accept { fd: "l".into(), name: c.clone() }),
                 step(Call::Recv { fd: c.clone(), len: 1024 }),
-                step(Call::Send { fd: c.clone(), data: None, len: Some(1024), more: false }),
+                step(Call::Send { fd: c.clone(), data: None, len: Some(1024), more: false, eor: false }),
                 step(Call::RecvToEof { fd: c.clone(), len: 1024 }),
                 step(Call::Close { fd: c.clone() }),
             ]);
@@ -97,7 +97,7 @@ fn lifecycles(pairs: usize, per_pair: usize, faults: &str) -> Scenario {
             client_steps.extend([
                 at(Call::Socket { name: s.clone(), sock_type: Default::default() }, 1.0 + (pair % 10) as f64),
                 step(Call::Connect { fd: s.clone(), addr: server_addr }),
-                step(Call::Send { fd: s.clone(), data: None, len: Some(1024), more: false }),
+                step(Call::Send { fd: s.clone(), data: None, len: Some(1024), more: false, eor: false }),
                 step(Call::Recv { fd: s.clone(), len: 1024 }),
                 step(Call::Close { fd: s.clone() }),
             ]);
@@ -135,7 +135,7 @@ fn bulk(bytes: u32, faults: &str) -> Scenario {
     let client_steps = vec![
         at(Call::Socket { name: "s".into(), sock_type: Default::default() }, 1.0),
         step(Call::Connect { fd: "s".into(), addr: server_addr }),
-        step(Call::Send { fd: "s".into(), data: None, len: Some(bytes), more: false }),
+        step(Call::Send { fd: "s".into(), data: None, len: Some(bytes), more: false, eor: false }),
         step(Call::Close { fd: "s".into() }),
     ];
     let processes = vec![

@@ -155,6 +155,9 @@ pub(crate) struct Tcb {
     /// The last send() said more follows (MSG_MORE): packets of several segments go out
     /// without the PSH they otherwise carry (packetdrill's `sendmsg_msg_more`).
     pub more_follows: bool,
+    /// Where records written with MSG_EOR end, in sequence order: no segment crosses one, and
+    /// a segment that ends at one carries PSH. Those at or before snd_una are dropped.
+    pub record_ends: VecDeque<u32>,
     /// When we last answered an out-of-window segment (Linux's `last_oow_ack_time`).
     pub last_oow_ack_at: Option<u64>,
 

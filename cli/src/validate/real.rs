@@ -589,10 +589,11 @@ impl Process {
                 }
                 Err(err) => self.record(call, Err(err), None),
             },
-            Call::Send { fd, more, .. } => {
+            Call::Send { fd, more, eor, .. } => {
                 self.note_send_buffer(fd);
                 let bytes = call.payload();
-                let flags = libc::MSG_NOSIGNAL | if *more { libc::MSG_MORE } else { 0 };
+                let flags =
+                    libc::MSG_NOSIGNAL | if *more { libc::MSG_MORE } else { 0 } | if *eor { libc::MSG_EOR } else { 0 };
                 let outcome = self.socket(fd).and_then(|socket| socket.send_with_flags(&bytes, flags));
                 self.record(call, outcome.map(|sent| sent as i64), None);
             }

@@ -697,19 +697,19 @@ impl Runner {
             }
             "write" | "send" => {
                 let len = number(2).ok_or_else(|| unsupported(format!("{}() without a length", syscall.name)))?;
-                let more = match syscall.name.as_str() {
+                let SendFlags { more, eor } = match syscall.name.as_str() {
                     "send" => send_flags(args.get(3))
-                        .ok_or_else(|| unsupported("send() with flags other than MSG_MORE".into()))?,
-                    _ => false,
+                        .ok_or_else(|| unsupported("send() with flags other than MSG_MORE and MSG_EOR".into()))?,
+                    _ => SendFlags::default(),
                 };
-                Call::Send { fd: fd(0)?, data: None, len: Some(len), more }
+                Call::Send { fd: fd(0)?, data: None, len: Some(len), more, eor }
             }
             "sendmsg" => {
                 let len = iov_length(args.get(1))
                     .ok_or_else(|| unsupported("sendmsg() other than of plain buffers with msg_flags=0".into()))?;
-                let more = send_flags(args.get(2))
-                    .ok_or_else(|| unsupported("sendmsg() with flags other than MSG_MORE".into()))?;
-                Call::Send { fd: fd(0)?, data: None, len: Some(len), more }
+                let SendFlags { more, eor } = send_flags(args.get(2))
+                    .ok_or_else(|| unsupported("sendmsg() with flags other than MSG_MORE and MSG_EOR".into()))?;
+                Call::Send { fd: fd(0)?, data: None, len: Some(len), more, eor }
             }
             "read" | "recv" if !matches!(args.get(1), Some(Expr::Ellipsis)) => {
                 return Err(unsupported(format!("{}() into a buffer given by address", syscall.name)));
@@ -779,13 +779,31 @@ fn time_offset(time: EventTime) -> u64 {
     }
 }
 
-/// A send()'s flags as the engine takes them: none, or MSG_MORE (whether more follows).
-fn send_flags(flags: Option<&Expr>) -> Option<bool> {
-    match flags? {
-        Expr::Integer(0) => Some(false),
-        Expr::Word(word) if word == "MSG_MORE" => Some(true),
-        _ => None,
+/// A send()'s flags as the engine takes them: none, MSG_MORE, MSG_EOR, or both.
+fn send_flags(flags: Option<&Expr>) -> Option<SendFlags> {
+    let mut out = SendFlags::default();
+    let words = match flags? {
+        Expr::Integer(0) => return Some(out),
+        Expr::Or(parts) => parts.iter().collect::<Vec<_>>(),
+        word => vec![word],
+    };
+    for word in words {
+        match word {
+            Expr::Word(word) if word == "MSG_MORE" => out.more = true,
+            Expr::Word(word) if word == "MSG_EOR" => out.eor = true,
+            _ => return None,
+        }
     }
+    Some(out)
+}
+
+/// The send() flags the engine models.
+#[derive(Default)]
+struct SendFlags {
+    /// MSG_MORE.
+    more: bool,
+    /// MSG_EOR.
+    eor: bool,
 }
 
 /// The bytes a `struct msghdr` of plain buffers carries: `{msg_name(...)=...,

@@ -177,6 +177,9 @@ pub enum Call {
         /// (as with TCP_CORK) instead of going out now.
         #[serde(default, skip_serializing_if = "is_false")]
         more: bool,
+        /// MSG_EOR: this send ends a record, so later data never joins it in one segment.
+        #[serde(default, skip_serializing_if = "is_false")]
+        eor: bool,
     },
     /// A writen()-style loop: send() again until every byte is queued (TLPI 61.1).
     SendAll {

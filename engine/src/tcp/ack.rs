@@ -38,6 +38,9 @@ pub(crate) fn process_ack(s: &mut Socket, cx: &mut Cx<'_>, wire: &Wire) -> bool 
         let data = (acked - u32::from(fin_now_acked)).min(tcb.send_buf.len() as u32);
         tcb.send_buf.drain(..data as usize);
         tcb.snd_una = wire.ack;
+        while tcb.record_ends.front().is_some_and(|&end| seq_le(end, wire.ack)) {
+            tcb.record_ends.pop_front();
+        }
         if seq_lt(tcb.snd_nxt, wire.ack) {
             tcb.snd_nxt = wire.ack;
         }

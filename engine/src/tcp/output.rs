@@ -72,7 +72,11 @@ pub(crate) fn write_xmit(s: &mut Socket, cx: &mut Cx<'_>, mode: XmitMode) -> boo
             let room = tcb.snd_wnd.saturating_sub(in_flight);
             // A loss probe goes out whatever the congestion window says.
             let cwnd_room = if one_segment { u32::MAX } else { tcb.cwnd.saturating_sub(in_flight) };
-            let len = unsent.min(mss_now).min(room).min(cwnd_room);
+            // MSG_EOR: no segment reaches past the end of a record.
+            let record_end = tcb.record_ends.iter().find(|&&end| seq_gt(end, tcb.snd_nxt)).copied();
+            let to_record_end = record_end.map_or(u32::MAX, |end| end.wrapping_sub(tcb.snd_nxt));
+            let len = unsent.min(mss_now).min(room).min(cwnd_room).min(to_record_end);
+            let ends_record = len == to_record_end;
             if len == 0 {
                 if room == 0 && in_flight == 0 {
                     let backoff = tcb.rto_us.max(ms_to_us(cx.tcp.rto_min_ms));
@@ -82,7 +86,7 @@ pub(crate) fn write_xmit(s: &mut Socket, cx: &mut Cx<'_>, mode: XmitMode) -> boo
             }
             if len < mss_now {
                 let is_tail = len == unsent;
-                if !is_tail && in_flight > 0 {
+                if !is_tail && !ends_record && in_flight > 0 {
                     // Sender-side silly window avoidance: wait for a bigger window.
                     break;
                 }
@@ -119,7 +123,10 @@ pub(crate) fn write_xmit(s: &mut Socket, cx: &mut Cx<'_>, mode: XmitMode) -> boo
             // that ends more than half the peer's largest window after the last PSH
             // (forced_push(), tcp_mark_push()).
             let forced = end.wrapping_sub(tcb.pushed_seq) > tcb.max_window / 2 && seq_gt(end, tcb.pushed_seq);
-            let psh = (end == tcb.write_seq && tcb.unpushed_end != Some(end)) || forced || mode == XmitMode::Wakeup;
+            let psh = (end == tcb.write_seq && tcb.unpushed_end != Some(end))
+                || forced
+                || ends_record
+                || mode == XmitMode::Wakeup;
             let flags = Flags { ack: true, psh, fin: with_fin, ..Flags::default() };
             // Linux compares with the ACK timeout `ato`, which stays 0 until the first data
             // segment arrives (tcp_event_data_recv()), so a request sent right after the

@@ -81,6 +81,10 @@ pub(crate) enum Push {
     /// `tcp_push()` with MSG_MORE: the last segment is not marked PSH, and if it is smaller
     /// than the MSS it waits, as under TCP_CORK, for more data, an ACK, or the probe timer.
     MoreFollows,
+    /// MSG_EOR: as `Now`, and the written data ends a record: data written later is never
+    /// sent in the same segment (Linux marks the skb `eor`, and `tcp_skb_can_collapse_to()`
+    /// refuses to append to it).
+    EndOfRecord,
 }
 
 pub(crate) fn send(
@@ -127,6 +131,9 @@ pub(crate) fn send(
         let more = push == Push::MoreFollows;
         socket.tcb.unpushed_end = (cut_short || more).then_some(socket.tcb.write_seq);
         socket.tcb.more_follows = more;
+        if push == Push::EndOfRecord {
+            socket.tcb.record_ends.push_back(socket.tcb.write_seq);
+        }
         write_xmit(s, cx, if more { XmitMode::MoreFollows } else { XmitMode::Normal });
         cx.queues_changed(s);
     }

@@ -73,6 +73,7 @@ impl World {
                 let data = in_call.data.take().unwrap_or_default();
                 let (progress, start) = (in_call.progress, in_call.start);
                 let push = match call {
+                    Call::Send { eor: true, .. } => tcp::Push::EndOfRecord,
                     Call::Send { more: true, .. } => tcp::Push::MoreFollows,
                     _ => tcp::Push::Now,
                 };

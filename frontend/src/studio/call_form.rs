@@ -138,9 +138,13 @@ impl CallForm {
                 Call::Connect { fd, addr: SockAddr::new(ip, port()?) }
             }
             "accept" => Call::Accept { fd, name: new_name("c") },
-            "send" => {
-                Call::Send { fd, data: None, len: Some(number(&self.bytes, "number of bytes", 1 << 20)?), more: false }
-            }
+            "send" => Call::Send {
+                fd,
+                data: None,
+                len: Some(number(&self.bytes, "number of bytes", 1 << 20)?),
+                more: false,
+                eor: false,
+            },
             "recv" => Call::Recv { fd, len: number(&self.bytes, "number of bytes", 1 << 20)? },
             "shutdown" => Call::Shutdown {
                 fd,

@@ -372,13 +372,14 @@ fn call_from_map(mut map: Vec<(&str, &json::Node)>) -> Result<Call, Fail> {
             Call::Accept { fd: args.text(0)?, name: args.text(1)? }
         }
         CallName::Send => {
-            let kinds = [K::Text, K::OptionalText, K::OptionalCount, K::Flag];
-            let mut args = Args::read(map, &["fd", "data", "len", "more"], &kinds)?;
+            let kinds = [K::Text, K::OptionalText, K::OptionalCount, K::Flag, K::Flag];
+            let mut args = Args::read(map, &["fd", "data", "len", "more", "eor"], &kinds)?;
             Call::Send {
                 fd: args.text(0)?,
                 data: args.optional_text(1),
                 len: args.optional_count(2),
                 more: args.flag_or_false(3),
+                eor: args.flag_or_false(4),
             }
         }
         CallName::SendAll => {
