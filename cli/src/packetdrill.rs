@@ -221,7 +221,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         assert!(!all_met, "{out}");
         assert!(out.contains("FAIL        broken.pkt line 2: expected a packetdrill script, got column 10"), "{out}");
-        assert!(out.contains("UNSUPPORTED python.pkt line 2: a Python block"), "{out}");
+        assert!(out.contains("UNSUPPORTED python.pkt line 2: a Python statement other than an assertion"), "{out}");
         assert!(out.contains("FAIL        wrong.pkt line 1: expected socket() = 4, got socket() = 3"), "{out}");
         assert!(out.contains("0 passed, 2 failed, 1 unsupported"), "{out}");
     }

@@ -344,6 +344,9 @@ impl Narrator {
                         Some(value) if call == "ioctl" => format!(
                             "ioctl() returns {result}: {value} bytes written are not yet acknowledged (SIOCOUTQ)."
                         ),
+                        Some(value) if call == "recv" => format!(
+                            "recv() returns {result}; TCP_INQ says {value} left to read (a FIN received counts as one)."
+                        ),
                         Some(value) => format!("{call}() returns {result} ({value})."),
                         None => format!("{call}() returns {result}."),
                     },

@@ -77,6 +77,8 @@ pub(crate) struct Socket {
     /// TCP_CORK: a last segment smaller than the MSS waits until the cork is pulled (Linux's
     /// `TCP_NAGLE_CORK`).
     pub cork: bool,
+    /// TCP_INQ: recv() also reports the bytes left to read (Linux's `TCP_CMSG_INQ`).
+    pub inq: bool,
     /// TCP_MAXSEG (Linux's `rx_opt.user_mss`): caps the MSS announced and the one used; 0 for
     /// none.
     pub user_mss: u16,
@@ -280,6 +282,7 @@ impl Socket {
             linger: None,
             nodelay: false,
             cork: false,
+            inq: false,
             user_mss: 0,
             user_timeout_ms: 0,
             keepalive: false,

@@ -713,6 +713,7 @@ impl Process {
                         SockOpt::QuickAck(on) => socket.set_tcp_quickack(on),
                         SockOpt::MaxSeg(bytes) => socket.set_tcp_mss(bytes),
                         SockOpt::Cork(on) => socket.set_tcp_cork(on),
+                        SockOpt::Inq(on) => sys::set_tcp_inq(socket.as_raw_fd(), on),
                         SockOpt::UserTimeout(ms) => {
                             socket.set_tcp_user_timeout((ms > 0).then(|| Duration::from_millis(u64::from(ms))))
                         }
@@ -813,6 +814,10 @@ impl Process {
             let (count, from) = socket.recv_from(&mut buffer)?;
             return Ok((count as i64, self.scenario_addr(from)));
         }
+        if sys::tcp_inq(socket.as_raw_fd())? {
+            let (count, left) = sys::recv_with_inq(socket.as_raw_fd(), len as usize)?;
+            return Ok((count as i64, left.map(|left| left.to_string())));
+        }
         let count = socket.recv(&mut buffer)?;
         Ok((count as i64, None))
     }
@@ -848,6 +853,7 @@ fn getsockopt(socket: &Socket, opt: OptName) -> io::Result<String> {
         },
         OptName::MaxSeg => socket.tcp_mss()?.to_string(),
         OptName::Cork => flag(socket.tcp_cork()?),
+        OptName::Inq => flag(sys::tcp_inq(socket.as_raw_fd())?),
         OptName::UserTimeout => socket.tcp_user_timeout()?.map_or(0, |timeout| timeout.as_millis()).to_string(),
         OptName::Error => match socket.take_error()? {
             Some(err) => errno_name(&err),

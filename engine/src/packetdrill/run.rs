@@ -711,6 +711,15 @@ impl Runner {
                     .ok_or_else(|| unsupported("sendmsg() with flags other than MSG_MORE and MSG_EOR".into()))?;
                 Call::Send { fd: fd(0)?, data: None, len: Some(len), more, eor }
             }
+            "recvmsg" => {
+                let len = recv_iov_length(args.get(1)).ok_or_else(|| {
+                    unsupported("recvmsg() other than into plain buffers, with TCP_CM_INQ at most".into())
+                })?;
+                if !matches!(args.get(2), Some(Expr::Integer(0))) {
+                    return Err(unsupported("recvmsg() with flags".into()));
+                }
+                Call::Recv { fd: fd(0)?, len: len.max(1) }
+            }
             "read" | "recv" if !matches!(args.get(1), Some(Expr::Ellipsis)) => {
                 return Err(unsupported(format!("{}() into a buffer given by address", syscall.name)));
             }
@@ -831,6 +840,46 @@ fn iov_length(msghdr: Option<&Expr>) -> Option<u32> {
     total
 }
 
+/// The bytes a recvmsg()'s `struct msghdr` asks for: plain buffers, and at most a
+/// TCP_CM_INQ control message (checked against the call's value, see [`inq_expected`]).
+fn recv_iov_length(msghdr: Option<&Expr>) -> Option<u32> {
+    let Expr::Struct(fields) = msghdr? else { return None };
+    let plain: Vec<Expr> = fields
+        .iter()
+        .filter(|field| !matches!(field, Expr::Assign(name, _) if **name == Expr::Word("msg_control".into())))
+        .cloned()
+        .collect();
+    if plain.len() + 1 < fields.len() || (plain.len() < fields.len() && inq_expected(msghdr).is_none()) {
+        return None;
+    }
+    iov_length(Some(&Expr::Struct(plain)))
+}
+
+/// The bytes left to read that a recvmsg() line's TCP_CM_INQ control message expects.
+fn inq_expected(msghdr: Option<&Expr>) -> Option<i64> {
+    let Expr::Struct(fields) = msghdr? else { return None };
+    let control = fields.iter().find_map(|field| match field {
+        Expr::Assign(name, value) if **name == Expr::Word("msg_control".into()) => Some(&**value),
+        _ => None,
+    })?;
+    let Expr::Array(messages) = control else { return None };
+    let [Expr::Struct(parts)] = messages.as_slice() else { return None };
+    let part = |key: &str| {
+        parts.iter().find_map(|part| match part {
+            Expr::Assign(name, value) if **name == Expr::Word(key.into()) => Some(&**value),
+            _ => None,
+        })
+    };
+    match (part("cmsg_level"), part("cmsg_type"), part("cmsg_data")) {
+        (Some(Expr::Word(level)), Some(Expr::Word(kind)), Some(Expr::Integer(data)))
+            if level == "SOL_TCP" && kind == "TCP_CM_INQ" =>
+        {
+            Some(*data)
+        }
+        _ => None,
+    }
+}
+
 /// Whether `expr` is `word` or an `A|B` that has it.
 fn mentions(expr: &Expr, word: &str) -> bool {
     match expr {
@@ -851,6 +900,7 @@ fn option_name(name: &str) -> Option<OptName> {
         "SO_ERROR" => OptName::Error,
         "TCP_NODELAY" => OptName::NoDelay,
         "TCP_CORK" => OptName::Cork,
+        "TCP_INQ" => OptName::Inq,
         "TCP_QUICKACK" => OptName::QuickAck,
         "TCP_MAXSEG" => OptName::MaxSeg,
         "TCP_USER_TIMEOUT" => OptName::UserTimeout,
@@ -874,6 +924,7 @@ fn socket_option(name: &str, value: &Expr) -> Option<(OptName, OptValue)> {
         "SO_KEEPALIVE" => (OptName::KeepAlive, flag?),
         "TCP_NODELAY" => (OptName::NoDelay, flag?),
         "TCP_CORK" => (OptName::Cork, flag?),
+        "TCP_INQ" => (OptName::Inq, flag?),
         "TCP_QUICKACK" => (OptName::QuickAck, flag?),
         "SO_RCVBUF" => (OptName::RcvBuf, OptValue::Number(number?)),
         "TCP_MAXSEG" => (OptName::MaxSeg, OptValue::Number(number?)),
@@ -898,6 +949,17 @@ fn socket_option(name: &str, value: &Expr) -> Option<(OptName, OptValue)> {
 
 /// The value a call hands back against the script's: getsockopt()'s `[number]`.
 fn check_value(line: u32, syscall: &Syscall, value: Option<&str>) -> Result<(), Verdict> {
+    if syscall.name == "recvmsg" {
+        let Some(expected) = inq_expected(syscall.args.get(1)) else { return Ok(()) };
+        if value.and_then(|value| value.parse::<i64>().ok()) == Some(expected) {
+            return Ok(());
+        }
+        return Err(Verdict::Fail {
+            line,
+            expected: format!("recvmsg() to give TCP_CM_INQ = {expected}"),
+            actual: format!("TCP_CM_INQ = {}", value.unwrap_or("nothing (TCP_INQ is off)")),
+        });
+    }
     let written = match syscall.name.as_str() {
         "getsockopt" => syscall.args.get(3),
         "ioctl" => syscall.args.get(2),

@@ -30,6 +30,8 @@ pub enum SockOpt {
     MaxSeg(u32),
     /// TCP_CORK: hold a last segment smaller than the MSS until the cork is pulled.
     Cork(bool),
+    /// TCP_INQ: each recv() also says how many bytes are left to read.
+    Inq(bool),
     /// TCP_USER_TIMEOUT: milliseconds data may stay unacknowledged before the connection is
     /// dropped with ETIMEDOUT (0: tcp_retries2 decides).
     UserTimeout(u32),
@@ -54,6 +56,7 @@ impl SockOpt {
             OptName::ReusePort => SockOpt::ReusePort(flag(value)?),
             OptName::QuickAck => SockOpt::QuickAck(flag(value)?),
             OptName::Cork => SockOpt::Cork(flag(value)?),
+            OptName::Inq => SockOpt::Inq(flag(value)?),
             OptName::RcvBuf => SockOpt::RcvBuf(number(value)?),
             OptName::SndBuf => SockOpt::SndBuf(number(value)?),
             OptName::MaxSeg => SockOpt::MaxSeg(number(value)?),
@@ -101,6 +104,8 @@ pub enum OptName {
     UserTimeout,
     #[serde(rename = "TCP_CORK")]
     Cork,
+    #[serde(rename = "TCP_INQ")]
+    Inq,
 }
 
 impl OptName {
@@ -118,6 +123,7 @@ impl OptName {
             OptName::MaxSeg => "TCP_MAXSEG",
             OptName::UserTimeout => "TCP_USER_TIMEOUT",
             OptName::Cork => "TCP_CORK",
+            OptName::Inq => "TCP_INQ",
         }
     }
 }
@@ -136,6 +142,7 @@ impl SockOpt {
             SockOpt::MaxSeg(_) => OptName::MaxSeg,
             SockOpt::UserTimeout(_) => OptName::UserTimeout,
             SockOpt::Cork(_) => OptName::Cork,
+            SockOpt::Inq(_) => OptName::Inq,
         }
     }
 }

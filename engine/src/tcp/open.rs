@@ -156,6 +156,7 @@ pub(crate) struct InheritedOptions {
     linger: Option<u32>,
     nodelay: bool,
     cork: bool,
+    inq: bool,
     user_mss: u16,
     user_timeout_ms: u32,
     keepalive: bool,
@@ -173,6 +174,7 @@ impl crate::socket::Socket {
             linger: self.linger,
             nodelay: self.nodelay,
             cork: self.cork,
+            inq: self.inq,
             user_mss: self.user_mss,
             user_timeout_ms: self.user_timeout_ms,
             keepalive: self.keepalive,
@@ -191,6 +193,7 @@ impl InheritedOptions {
         socket.linger = self.linger;
         socket.nodelay = self.nodelay;
         socket.cork = self.cork;
+        socket.inq = self.inq;
         socket.user_mss = self.user_mss;
         socket.user_timeout_ms = self.user_timeout_ms;
         socket.keepalive = self.keepalive;

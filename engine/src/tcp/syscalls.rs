@@ -178,13 +178,13 @@ pub(crate) fn recv(s: &mut Socket, cx: &mut Cx<'_>, len: u32) -> Outcome {
         socket.tcb.delivered += take as u64;
         cx.queues_changed(s);
         ack_after_read(s, cx);
-        return Outcome::done(take as i64);
+        return read_returns(s, take as i64);
     }
     if let Some(errno) = socket.error.take() {
         return Outcome::Failed(errno);
     }
     if socket.tcb.fin_rcvd || socket.shut_rd || (socket.state == State::Closed && socket.was_connected) {
-        return Outcome::done(0);
+        return read_returns(s, 0);
     }
     if matches!(socket.state, State::Closed | State::Listen) {
         return Outcome::Failed(Errno::ENOTCONN);
@@ -193,6 +193,13 @@ pub(crate) fn recv(s: &mut Socket, cx: &mut Cx<'_>, len: u32) -> Outcome {
         return Outcome::Failed(Errno::EAGAIN);
     }
     Outcome::block_on(s.id, "RecvQ is empty: waiting for data")
+}
+
+/// A read's return of `count` bytes; with TCP_INQ, also the bytes left to read, a FIN
+/// received counting one, so that 0 left means "more may come" (`tcp_inq_hint()`).
+fn read_returns(s: &Socket, count: i64) -> Outcome {
+    let left = s.inq.then(|| (s.recv_q() + u32::from(s.tcb.fin_rcvd)).to_string());
+    Outcome::Done { value: count, shown: left }
 }
 
 pub(crate) fn shutdown(s: &mut Socket, cx: &mut Cx<'_>, how: How) -> Outcome {
@@ -237,6 +244,7 @@ pub(crate) fn setsockopt(s: &mut Socket, cx: &mut Cx<'_>, opt: SockOpt) -> Outco
                 write_xmit(s, cx, XmitMode::Push);
             }
         }
+        SockOpt::Inq(on) => socket.inq = on,
         SockOpt::Cork(on) => {
             socket.cork = on;
             if !on {
@@ -298,6 +306,7 @@ pub(crate) fn getsockopt(s: &mut Socket, _cx: &mut Cx<'_>, opt: OptName) -> Outc
         // one), or TCP_MAXSEG's own value on a closed or listening socket that has it.
         OptName::UserTimeout => socket.user_timeout_ms.to_string(),
         OptName::Cork => u8::from(socket.cork).to_string(),
+        OptName::Inq => u8::from(socket.inq).to_string(),
         OptName::MaxSeg => {
             let closed_or_listening = matches!(socket.state, State::Closed | State::Listen);
             if socket.user_mss != 0 && closed_or_listening {

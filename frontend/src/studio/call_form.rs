@@ -22,11 +22,12 @@ pub const CALLS: [&str; 13] = [
 ];
 
 /// The socket options the form offers, with what their value means.
-pub const OPTIONS: [(&str, &str); 9] = [
+pub const OPTIONS: [(&str, &str); 10] = [
     ("SO_REUSEADDR", "1 or 0"),
     ("SO_KEEPALIVE", "1 or 0"),
     ("TCP_NODELAY", "1 or 0"),
     ("TCP_CORK", "1 or 0"),
+    ("TCP_INQ", "1 or 0"),
     ("SO_LINGER", "seconds (l_onoff 1)"),
     ("SO_RCVBUF", "bytes"),
     ("SO_SNDBUF", "bytes"),
@@ -161,6 +162,7 @@ impl CallForm {
                     "SO_KEEPALIVE" => (OptName::KeepAlive, OptValue::Flag(value != 0)),
                     "TCP_NODELAY" => (OptName::NoDelay, OptValue::Flag(value != 0)),
                     "TCP_CORK" => (OptName::Cork, OptValue::Flag(value != 0)),
+                    "TCP_INQ" => (OptName::Inq, OptValue::Flag(value != 0)),
                     "SO_LINGER" => (OptName::Linger, OptValue::Linger(Linger { onoff: true, linger: value })),
                     "SO_RCVBUF" => (OptName::RcvBuf, OptValue::Number(value)),
                     "SO_SNDBUF" => (OptName::SndBuf, OptValue::Number(value)),

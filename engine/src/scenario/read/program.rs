@@ -234,7 +234,7 @@ const REQUESTS: [IoctlRequest; 2] = [IoctlRequest::InQ, IoctlRequest::OutQ];
 const REQUEST_TEXTS: [&str; 2] = ["SIOCINQ", "SIOCOUTQ"];
 
 /// Every socket option name, in declaration order, and (below) its spelling.
-const OPT_NAMES: [OptName; 12] = [
+const OPT_NAMES: [OptName; 13] = [
     OptName::ReuseAddr,
     OptName::Linger,
     OptName::RcvBuf,
@@ -247,9 +247,10 @@ const OPT_NAMES: [OptName; 12] = [
     OptName::MaxSeg,
     OptName::UserTimeout,
     OptName::Cork,
+    OptName::Inq,
 ];
-const OPT_NAME_TEXTS: [&str; 12] = {
-    let mut texts = [""; 12];
+const OPT_NAME_TEXTS: [&str; 13] = {
+    let mut texts = [""; 13];
     let mut index = 0;
     while index < texts.len() {
         texts[index] = OPT_NAMES[index].name();
