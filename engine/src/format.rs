@@ -429,6 +429,16 @@ impl Narrator {
     }
 }
 
+/// `text` cut to its first `longest` characters, with `…` when something was cut: how quoted
+/// text (a script line, a name from an address) is kept short in a sentence.
+pub fn clipped(text: &str, longest: usize) -> String {
+    let mut short: String = text.chars().take(longest).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    short
+}
+
 /// `text` with its first letter in upper case. The texts start in ASCII, and
 /// `char::to_uppercase` would bring Unicode's case tables into the page for nothing.
 pub fn capitalized(text: &str) -> String {

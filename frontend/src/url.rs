@@ -162,11 +162,7 @@ pub fn embed_snippet(page: &str, scenario: Option<&str>, cursor: usize, fragment
 }
 
 pub(crate) fn shorten(text: &str) -> String {
-    let mut short: String = text.chars().take(60).collect();
-    if short.len() < text.len() {
-        short.push('…');
-    }
-    short
+    sockscope_engine::format::clipped(text, 60)
 }
 
 pub fn percent_decode(text: &str) -> String {

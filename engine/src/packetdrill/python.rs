@@ -6,6 +6,8 @@
 //! A block with anything else (a variable, a call, an `if`) is not Python this reads, and the
 //! run reports the script as unsupported there.
 
+use crate::format::clipped;
+
 /// One comparison chain: `a <= b <= c` holds when each neighbouring pair does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Assertion {
@@ -60,13 +62,13 @@ pub fn assertions(block: &str) -> Result<Vec<Assertion>, String> {
     let mut out = Vec::new();
     for statement in joined.split([';', '\n']).map(str::trim).filter(|statement| !statement.is_empty()) {
         let Some(rest) = statement.strip_prefix("assert ") else {
-            return Err(format!("a Python statement other than an assertion (`{}`)", shorten(statement)));
+            return Err(format!("a Python statement other than an assertion (`{}`)", clipped(statement, 60)));
         };
         // What follows the comma is the message Python prints when the assertion fails.
         let condition = rest.split(',').next().unwrap_or_default();
         out.push(
             chain(condition)
-                .ok_or_else(|| format!("a Python assertion sockscope cannot read (`{}`)", shorten(statement)))?,
+                .ok_or_else(|| format!("a Python assertion sockscope cannot read (`{}`)", clipped(statement, 60)))?,
         );
     }
     Ok(out)
@@ -102,15 +104,6 @@ fn operand(word: &str) -> Option<Operand> {
             .then(|| Operand::Field(field.to_string()));
     }
     word.parse().ok().map(Operand::Number)
-}
-
-fn shorten(text: &str) -> String {
-    const LONGEST: usize = 60;
-    if text.chars().count() > LONGEST {
-        format!("{}…", text.chars().take(LONGEST).collect::<String>())
-    } else {
-        text.to_string()
-    }
 }
 
 /// The outcome of one assertion given the fields' values.

@@ -111,13 +111,7 @@ pub fn run(script: &Script) -> Outcome {
 
 /// Line `line` of the script as a note quotes it: its first line, trimmed and kept short.
 fn quote(script: &Script, line: u32) -> String {
-    const LONGEST: usize = 120;
-    let text = script.line_text(line);
-    if text.chars().count() > LONGEST {
-        format!("{}…", text.chars().take(LONGEST).collect::<String>())
-    } else {
-        text.to_string()
-    }
+    crate::format::clipped(script.line_text(line), 120)
 }
 
 struct Runner {
@@ -142,6 +136,10 @@ struct Runner {
     blocked: Option<Pending>,
     /// The notes that quote the script's lines so far.
     lines: Vec<LineNote>,
+    /// Every return of the script's process so far, read from the trace as it grows, and how
+    /// many of the trace's events have been read for them.
+    returns: Vec<Returned>,
+    returns_read: usize,
 }
 
 /// A call's return as the trace tells it: when, its result or errno, and a value it handed
@@ -205,6 +203,8 @@ impl Runner {
             last: None,
             blocked: None,
             lines: Vec::new(),
+            returns: Vec::new(),
+            returns_read: 0,
         }
     }
 
@@ -225,6 +225,9 @@ impl Runner {
         events.insert(index, Event { t_us, kind: EventKind::Note { pid: None, text } });
         if self.seen_segments > index {
             self.seen_segments += 1;
+        }
+        if self.returns_read > index {
+            self.returns_read += 1;
         }
         for note in &mut self.lines {
             if note.event >= index {
@@ -545,7 +548,8 @@ impl Runner {
         step.note = Some(notes::syscall(line, text));
         self.world.run_to(at);
         self.note_outbound_so_far();
-        let returns_before = self.returns().len();
+        self.read_returns();
+        let returns_before = self.returns.len();
         let events_before = self.world.trace.events.len();
         self.world.give_step(self.pid, step);
         self.world.run_to(at);
@@ -567,8 +571,8 @@ impl Runner {
             self.last = Some((at, at, false));
             return Ok(());
         }
-        let returns = self.returns();
-        let Some(Returned { at: returned_at, result, errno, value }) = returns.get(returns_before).cloned() else {
+        self.read_returns();
+        let Some(Returned { at: returned_at, result, errno, value }) = self.returns.get(returns_before).cloned() else {
             return Err(Verdict::Fail {
                 line,
                 expected: format!("{}() to return at once", syscall.name),
@@ -616,9 +620,9 @@ impl Runner {
 
     /// A blocking call that has returned since: its time and its result, checked.
     fn check_blocked_return(&mut self) -> Result<(), Verdict> {
-        let Some(pending) = &self.blocked else { return Ok(()) };
-        let returns = self.returns();
-        let Some(Returned { at: returned_at, result, errno, .. }) = returns.get(pending.returns_before).cloned() else {
+        let Some(returns_before) = self.blocked.as_ref().map(|pending| pending.returns_before) else { return Ok(()) };
+        self.read_returns();
+        let Some(Returned { at: returned_at, result, errno, .. }) = self.returns.get(returns_before).cloned() else {
             return Ok(());
         };
         let pending = self.blocked.take().expect("checked above");
@@ -640,24 +644,23 @@ impl Runner {
         check_result(pending.line, &pending.call, &pending.expect, result, errno.as_deref())
     }
 
-    /// Every return of the script's process so far.
-    fn returns(&self) -> Vec<Returned> {
-        self.world
-            .trace
-            .events
-            .iter()
-            .filter_map(|event| match &event.kind {
-                EventKind::Syscall { pid, phase: Phase::Return, result, errno, value, .. } if *pid == self.pid => {
-                    Some(Returned {
+    /// Reads the returns of the script's process that the trace gained since the last read
+    /// into `returns`.
+    fn read_returns(&mut self) {
+        let events = &self.world.trace.events;
+        for event in &events[self.returns_read.min(events.len())..] {
+            if let EventKind::Syscall { pid, phase: Phase::Return, result, errno, value, .. } = &event.kind {
+                if *pid == self.pid {
+                    self.returns.push(Returned {
                         at: event.t_us,
                         result: *result,
                         errno: errno.map(|errno| errno.to_string()),
                         value: value.clone(),
-                    })
+                    });
                 }
-                _ => None,
-            })
-            .collect()
+            }
+        }
+        self.returns_read = events.len();
     }
 
     /// The engine's step for a script's call.

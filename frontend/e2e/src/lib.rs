@@ -42,6 +42,13 @@ pub fn at(base: &str, query: &str) -> String {
     format!("{}{}", base.trim_end_matches('/'), if query.is_empty() { "/".to_string() } else { format!("/{query}") })
 }
 
+/// How a file reaches the page in [`Browser::give_file`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileRoute {
+    Dropped,
+    Picked,
+}
+
 /// A running chromedriver with one browser session; both end when it is dropped.
 pub struct Browser {
     driver: Child,
@@ -177,6 +184,51 @@ impl Browser {
                 return Err(format!("timed out after {DEADLINE:?} waiting for {what}"));
             }
         }
+    }
+
+    /// Polls `script` like [`Browser::wait_for`], across a navigation: a poll that fails
+    /// because the old page is gone counts as not yet.
+    pub fn wait_across_navigation(&self, what: &str, script: &str) -> Result<Value> {
+        let started = Instant::now();
+        loop {
+            if let Ok(value) = self.run(script, json!([])) {
+                if !value.is_null() && value != Value::Bool(false) {
+                    return Ok(value);
+                }
+            }
+            if started.elapsed() > DEADLINE {
+                return Err(format!("timed out after {DEADLINE:?} waiting for {what}"));
+            }
+        }
+    }
+
+    /// Gives the page a file called `name` holding `body` (text, or an array of byte values),
+    /// as a reader would: dropped on the page (on the diagram when there is one), or picked
+    /// with "Open a file…".
+    pub fn give_file(&self, name: &str, body: Value, route: FileRoute) -> Result<()> {
+        self.run(
+            "const body = Array.isArray(arguments[1]) ? new Uint8Array(arguments[1]) : arguments[1];
+             const dt = new DataTransfer();
+             dt.items.add(new File([body], arguments[0]));
+             if (arguments[2] === 'picked') {
+                 const input = document.querySelector('[data-testid=open-file]');
+                 input.files = dt.files;
+                 input.dispatchEvent(new Event('change', {bubbles: true}));
+             } else {
+                 const target = document.querySelector('[data-testid=diagram]') || document.body;
+                 target.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+                 target.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+             }",
+            json!([
+                name,
+                body,
+                match route {
+                    FileRoute::Dropped => "dropped",
+                    FileRoute::Picked => "picked",
+                }
+            ]),
+        )
+        .map(drop)
     }
 
     /// Opens a page and waits until the app has rendered.

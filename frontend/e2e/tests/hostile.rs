@@ -7,7 +7,7 @@
 //! replayed. `SOCKSCOPE_HOSTILE=N` multiplies the number of inputs (CI runs the default).
 
 use serde_json::{json, Value};
-use sockscope_frontend_e2e::{at, pack_scenario, run, Browser, Result};
+use sockscope_frontend_e2e::{at, pack_scenario, run, Browser, FileRoute, Result};
 
 /// Markup and script a reader might paste or a link might carry.
 const PAYLOADS: &[&str] = &[
@@ -183,28 +183,13 @@ fn hostile_addresses_and_files_never_panic_or_run() {
                 1 => ("big.json", json!("{".repeat(1 << 21))),
                 _ => ("payload.pkt", json!(format!("// {}\n{}", draw.payload(), draw.mutate(SCRIPT)))),
             };
-            browser.run(
-                "const body = Array.isArray(arguments[1]) ? new Uint8Array(arguments[1]) : arguments[1];
-                 const dt = new DataTransfer();
-                 dt.items.add(new File([body], arguments[0]));
-                 document.body.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));",
-                json!([name, body]),
-            )?;
+            browser.give_file(name, body, FileRoute::Dropped)?;
             // Refused with a note, or opened: either way the page answers and stays safe.
-            let started = std::time::Instant::now();
-            loop {
-                let answered = browser.run(
-                    "return document.getElementById('open-file-note') !== null && !document.getElementById('open-file-note').textContent.startsWith('Opening')
-                        || (location.hash.length > 1 && document.querySelector('[data-testid=app]') !== null)",
-                    json!([]),
-                );
-                if answered.is_ok_and(|answered| answered == json!(true)) {
-                    break;
-                }
-                if started.elapsed() > sockscope_frontend_e2e::DEADLINE {
-                    return Err(format!("no answer to the dropped {name}"));
-                }
-            }
+            browser.wait_across_navigation(
+                &format!("an answer to the dropped {name}"),
+                "return document.getElementById('open-file-note') !== null && !document.getElementById('open-file-note').textContent.startsWith('Opening')
+                    || (location.hash.length > 1 && document.querySelector('[data-testid=app]') !== null)",
+            )?;
             still_safe(browser, name)?;
         }
         println!(

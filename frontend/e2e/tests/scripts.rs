@@ -2,27 +2,10 @@
 //! in a link's `#pkt=` fragment, dropped on the player's page, or picked with "Open a file…".
 //! Screenshots go to `target/screenshots/`.
 
-use std::time::Instant;
-
-use serde_json::{json, Value};
-use sockscope_frontend_e2e::{at, keys, pack_scenario, run, Browser, Result, DEADLINE};
+use serde_json::json;
+use sockscope_frontend_e2e::{at, keys, pack_scenario, run, Browser, FileRoute, Result};
 
 const SCRIPT: &str = include_str!("../../../engine/tests/packetdrill/server-handshake-write-close.pkt");
-
-/// Polls `script` across a navigation, when the old page may be gone between two polls.
-fn wait_through_navigation(browser: &Browser, what: &str, script: &str) -> Result<Value> {
-    let started = Instant::now();
-    loop {
-        if let Ok(value) = browser.run(script, json!([])) {
-            if !value.is_null() && value != Value::Bool(false) {
-                return Ok(value);
-            }
-        }
-        if started.elapsed() > DEADLINE {
-            return Err(format!("timed out after {DEADLINE:?} waiting for {what}"));
-        }
-    }
-}
 
 /// The number of the script line the narration on screen quotes, if it quotes one.
 fn narrated_line(browser: &Browser) -> Result<Option<u32>> {
@@ -92,16 +75,8 @@ fn a_pkt_dropped_on_the_player_opens_and_marks_where_it_fails() {
         // The FIN is written as acknowledging one byte too many.
         let broken = SCRIPT.replace("+0 > F. 1001:1001(0) ack 2", "+0 > F. 1001:1001(0) ack 3");
         let line = broken.lines().position(|line| line.contains("ack 3")).ok_or("not changed")? + 1;
-        browser.run(
-            "const dt = new DataTransfer();
-             dt.items.add(new File([arguments[0]], 'fin-ack.pkt', {type: 'text/plain'}));
-             const target = document.querySelector('[data-testid=diagram]');
-             target.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
-             target.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));",
-            json!([broken]),
-        )?;
-        let verdict = wait_through_navigation(
-            browser,
+        browser.give_file("fin-ack.pkt", json!(broken), FileRoute::Dropped)?;
+        let verdict = browser.wait_across_navigation(
             "the dropped script's verdict",
             "const v = document.querySelector('[data-testid=script-verdict]'); return v && v.textContent",
         )?;
@@ -132,17 +107,8 @@ fn a_scenario_picked_with_open_a_file_stays_in_the_player() {
         let scenario =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../engine/scenarios/four-way-close.json"))
                 .map_err(|err| err.to_string())?;
-        browser.run(
-            "const dt = new DataTransfer();
-             dt.items.add(new File([arguments[0]], 'close.json', {type: 'application/json'}));
-             const input = document.querySelector('[data-testid=open-file]');
-             input.files = dt.files;
-             input.dispatchEvent(new Event('change', {bubbles: true}));",
-            json!([scenario]),
-        )?;
-        let title = wait_through_navigation(
-            browser,
-            "the picked scenario",
+        browser.give_file("close.json", json!(scenario), FileRoute::Picked)?;
+        let title = browser.wait_across_navigation("the picked scenario",
             "return location.hash.startsWith('#scenario=') && document.querySelector('[data-testid=title]')?.textContent",
         )?;
         if !title.as_str().is_some_and(|title| title.starts_with("Closing a connection")) {
@@ -152,12 +118,7 @@ fn a_scenario_picked_with_open_a_file_stays_in_the_player() {
             return Err("a scenario file took the player to the studio".into());
         }
         // A file that is not text is refused with a message, and the page stays.
-        browser.run(
-            "const dt = new DataTransfer();
-             dt.items.add(new File([new Uint8Array([0xd4, 0xc3, 0xb2, 0xa1, 0, 0])], 'capture.pcap'));
-             document.body.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));",
-            json!([]),
-        )?;
+        browser.give_file("capture.pcap", json!([0xd4, 0xc3, 0xb2, 0xa1, 0, 0]), FileRoute::Dropped)?;
         let said = browser.wait_for(
             "the refusal",
             "const n = document.querySelector('[data-testid=open-file-note]'); return n && n.textContent",

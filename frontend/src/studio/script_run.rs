@@ -75,13 +75,10 @@ fn title_of(text: &str) -> String {
         .lines()
         .map(str::trim)
         .find_map(|line| line.strip_prefix("//").map(str::trim).filter(|comment| !comment.is_empty()));
-    match comment {
-        Some(comment) if comment.chars().count() > LONGEST => {
-            format!("packetdrill: {}…", comment.chars().take(LONGEST).collect::<String>())
-        }
-        Some(comment) => format!("packetdrill: {comment}"),
-        None => "packetdrill script".to_string(),
-    }
+    comment.map_or_else(
+        || "packetdrill script".to_string(),
+        |comment| format!("packetdrill: {}", sockscope_engine::format::clipped(comment, LONGEST)),
+    )
 }
 
 #[cfg(test)]

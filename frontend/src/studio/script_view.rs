@@ -25,7 +25,10 @@ pub struct ScriptPaneProps {
 pub fn script_pane(page: &crate::hooks::Page) -> Html {
     let Some(script) = page.loaded.script.clone() else { return html! {} };
     let cursor = page.playback.cursor;
-    let current = script.quoted.iter().take_while(|(event, _)| *event < cursor).last().map(|(_, line)| *line);
+    // `quoted` is in event order: the last note before the cursor, found by halving, as this
+    // runs at every frame while the run plays.
+    let before = script.quoted.partition_point(|(event, _)| *event < cursor);
+    let current = before.checked_sub(1).map(|index| script.quoted[index].1);
     html! { <ScriptPane script={script} current={current} dispatcher={page.dispatcher()} /> }
 }
 
